@@ -1,0 +1,75 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"studentaid/model"
+)
+
+type loginRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+type scopeBody struct {
+	Kind       string  `json:"kind"`
+	RegionCode *string `json:"region_code"`
+	SchoolID   *int64  `json:"school_id"`
+}
+
+type userBody struct {
+	ID        int64     `json:"id"`
+	Username  string    `json:"username"`
+	Role      string    `json:"role"`
+	RoleLabel string    `json:"role_label"`
+	Scope     scopeBody `json:"scope"`
+	Disabled  bool      `json:"disabled"`
+	Locked    bool      `json:"locked"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func userOf(u model.User) userBody {
+	kind := "all"
+	switch {
+	case u.SchoolID != nil:
+		kind = "school"
+	case u.RegionCode != nil && model.IsCountyCode(*u.RegionCode):
+		kind = "county"
+	case u.RegionCode != nil:
+		kind = "city"
+	}
+	return userBody{
+		ID: u.ID, Username: u.Username, Role: string(u.Role), RoleLabel: u.Role.Label(),
+		Scope:    scopeBody{Kind: kind, RegionCode: u.RegionCode, SchoolID: u.SchoolID},
+		Disabled: u.Disabled, Locked: u.LockedUntil != nil && u.LockedUntil.After(time.Now()),
+		CreatedAt: u.CreatedAt,
+	}
+}
+
+type loginResponse struct {
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"`
+	User      userBody  `json:"user"`
+}
+
+func (s *Server) login(c *gin.Context) {
+	var req loginRequest
+	if !bindJSON(c, &req) {
+		return
+	}
+	res, err := s.svc.Login(c.Request.Context(), clientOf(c), req.Username, req.Password)
+	respond(c, http.StatusOK, loginResponse{res.Token, res.ExpiresAt, userOf(res.User)}, err)
+}
+
+func (s *Server) logout(c *gin.Context) {
+	err := s.svc.Logout(c.Request.Context(), actor(c), bearer(c))
+	respond(c, http.StatusOK, gin.H{"ok": true}, err)
+}
+
+func (s *Server) me(c *gin.Context) {
+	u, err := s.svc.Me(c.Request.Context(), actor(c))
+	respond(c, http.StatusOK, userOf(u), err)
+}

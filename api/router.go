@@ -1,0 +1,115 @@
+// Package api is the HTTP adapter: the gin router, middleware, request and
+// response types, and handlers that parse, call one service method and write.
+package api
+
+import (
+	"log/slog"
+	"net"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"studentaid/service"
+)
+
+// Options are the HTTP settings.
+type Options struct {
+	MaxBodyBytes   int64 // JSON bodies
+	MaxUploadBytes int64 // multipart uploads (rosters, bank results)
+}
+
+type Server struct {
+	svc     *service.Service
+	log     *slog.Logger
+	opt     Options
+	metrics *httpMetrics
+	reg     *prometheus.Registry
+}
+
+// route is one endpoint with what the OpenAPI document says of it.
+type route struct {
+	method, path string
+	summary      string
+	public       bool
+	upload       bool // multipart: gets the upload size limit
+	handler      gin.HandlerFunc
+}
+
+// New builds the gin engine with every route of API.md.
+func New(svc *service.Service, log *slog.Logger, reg *prometheus.Registry, opt Options) *gin.Engine {
+	if opt.MaxBodyBytes == 0 {
+		opt.MaxBodyBytes = 1 << 20
+	}
+	if opt.MaxUploadBytes == 0 {
+		opt.MaxUploadBytes = 60 << 20
+	}
+	s := &Server{svc: svc, log: log, opt: opt, metrics: newHTTPMetrics(reg), reg: reg}
+	e := gin.New()
+	_ = e.SetTrustedProxies(nil)
+	e.HandleMethodNotAllowed = true
+	e.Use(requestID, securityHeaders, recovery(log), accessLog(log), s.metrics.observe)
+	e.NoRoute(func(c *gin.Context) { fail(c, http.StatusNotFound, "not_found", "没有这个地址") })
+	e.NoMethod(func(c *gin.Context) { fail(c, http.StatusMethodNotAllowed, "method_not_allowed", "该地址不支持此请求方法") })
+
+	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	e.GET("/readyz", s.ready)
+	e.GET("/metrics", loopbackOnly, gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+
+	v1 := e.Group("/api/v1")
+	routes := s.routes()
+	v1.GET("/openapi.json", openAPIHandler(routes))
+	for _, r := range routes {
+		limit := limitBody(opt.MaxBodyBytes)
+		if r.upload {
+			limit = limitBody(opt.MaxUploadBytes)
+		}
+		chain := []gin.HandlerFunc{limit}
+		if !r.public {
+			chain = append(chain, s.authenticate)
+		}
+		v1.Handle(r.method, r.path, append(chain, r.handler)...)
+	}
+	return e
+}
+
+// routes is the API's table; the OpenAPI document is generated from it, so
+// the two cannot drift apart.
+func (s *Server) routes() []route {
+	return []route{
+		{method: "POST", path: "/auth/login", summary: "登录，返回令牌", public: true, handler: s.login},
+		{method: "POST", path: "/auth/logout", summary: "退出，吊销令牌", handler: s.logout},
+		{method: "GET", path: "/me", summary: "当前用户", handler: s.me},
+		{method: "POST", path: "/users", summary: "新增用户（管理员）", handler: s.createUser},
+		{method: "GET", path: "/users", summary: "用户列表（管理员）", handler: s.listUsers},
+		{method: "PATCH", path: "/users/:id", summary: "修改用户（管理员）", handler: s.updateUser},
+		{method: "POST", path: "/regions", summary: "新增区域（管理员）", handler: s.createRegion},
+		{method: "GET", path: "/regions", summary: "区域列表", handler: s.listRegions},
+		{method: "POST", path: "/schools", summary: "新增学校", handler: s.createSchool},
+		{method: "GET", path: "/schools", summary: "学校列表（按权限范围）", handler: s.listSchools},
+		{method: "GET", path: "/schools/:id", summary: "学校详情", handler: s.getSchool},
+		{method: "GET", path: "/audit", summary: "审计日志", handler: s.listAudit},
+		{method: "GET", path: "/audit/verify", summary: "校验审计日志哈希链", handler: s.verifyAudit},
+	}
+}
+
+func (s *Server) ready(c *gin.Context) {
+	if err := s.svc.Ping(c.Request.Context()); err != nil {
+		s.log.WarnContext(c.Request.Context(), "not ready", "err", err)
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable"})
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}
+
+// loopbackOnly keeps metrics off the public listener: the peer address is
+// used, not X-Forwarded-For, which a caller could forge.
+func loopbackOnly(c *gin.Context) {
+	host, _, err := net.SplitHostPort(c.Request.RemoteAddr)
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+		fail(c, http.StatusForbidden, "forbidden", "监控指标只对本机开放")
+		return
+	}
+	c.Next()
+}

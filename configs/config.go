@@ -1,0 +1,239 @@
+// Package configs loads the service configuration once at start: the YAML file
+// first, then STUDENTAID_* environment variables, then validation.
+package configs
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Defaults is the commented reference configuration; Load starts from it so a
+// config file only needs the keys it changes.
+//
+//go:embed config.yaml
+var Defaults []byte
+
+type Config struct {
+	Listen   string   `yaml:"listen"`
+	DataDir  string   `yaml:"data_dir"`
+	Log      Log      `yaml:"log"`
+	Database Database `yaml:"database"`
+	Security Security `yaml:"security"`
+	Auth     Auth     `yaml:"auth"`
+	HTTP     HTTP     `yaml:"http"`
+	Notice   Notice   `yaml:"notice"`
+	Roster   Roster   `yaml:"roster"`
+	Jobs     Jobs     `yaml:"jobs"`
+}
+
+type Log struct {
+	Format string `yaml:"format"`
+	Level  string `yaml:"level"`
+}
+
+type Database struct {
+	Driver          string        `yaml:"driver"`
+	DSN             string        `yaml:"dsn"`
+	MaxOpenConns    int           `yaml:"max_open_conns"`
+	MaxIdleConns    int           `yaml:"max_idle_conns"`
+	ConnMaxLifetime time.Duration `yaml:"conn_max_lifetime"`
+}
+
+type Security struct {
+	DataKey     string `yaml:"data_key"`
+	DataKeyFile string `yaml:"data_key_file"`
+}
+
+type Auth struct {
+	TokenTTL      time.Duration `yaml:"token_ttl"`
+	AdminPassword string        `yaml:"admin_password"`
+	MaxFailures   int           `yaml:"max_failures"`
+	LockDuration  time.Duration `yaml:"lock_duration"`
+	FailureDelay  time.Duration `yaml:"failure_delay"`
+}
+
+type HTTP struct {
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+}
+
+type Notice struct {
+	WorkingDays   int      `yaml:"working_days"`
+	Holidays      []string `yaml:"holidays"`
+	ExtraWorkdays []string `yaml:"extra_workdays"`
+}
+
+type Roster struct {
+	MaxBytes int64 `yaml:"max_bytes"`
+	MaxRows  int   `yaml:"max_rows"`
+}
+
+type Jobs struct {
+	Schedules map[string]string `yaml:"schedules"`
+}
+
+// Load reads the defaults, then path (when not empty), then the environment
+// (lookup is os.LookupEnv outside tests).
+func Load(path string, lookup func(string) (string, bool)) (*Config, error) {
+	var c Config
+	if err := yaml.Unmarshal(Defaults, &c); err != nil {
+		return nil, fmt.Errorf("built-in defaults: %w", err)
+	}
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("config file: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		// io.EOF: an empty file means all defaults.
+		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("config file %s: %w", path, err)
+		}
+	}
+	if err := c.applyEnv(lookup); err != nil {
+		return nil, err
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+type binding struct {
+	env string
+	set func(string) error
+}
+
+func (c *Config) bindings() []binding {
+	return []binding{
+		{"STUDENTAID_LISTEN", setString(&c.Listen)},
+		{"STUDENTAID_DATA_DIR", setString(&c.DataDir)},
+		{"STUDENTAID_LOG_FORMAT", setString(&c.Log.Format)},
+		{"STUDENTAID_LOG_LEVEL", setString(&c.Log.Level)},
+		{"STUDENTAID_DATABASE_DRIVER", setString(&c.Database.Driver)},
+		{"STUDENTAID_DATABASE_DSN", setString(&c.Database.DSN)},
+		{"STUDENTAID_DATABASE_MAX_OPEN_CONNS", setInt(&c.Database.MaxOpenConns)},
+		{"STUDENTAID_DATABASE_MAX_IDLE_CONNS", setInt(&c.Database.MaxIdleConns)},
+		{"STUDENTAID_DATABASE_CONN_MAX_LIFETIME", setDuration(&c.Database.ConnMaxLifetime)},
+		{"STUDENTAID_DATA_KEY", setString(&c.Security.DataKey)},
+		{"STUDENTAID_DATA_KEY_FILE", setString(&c.Security.DataKeyFile)},
+		{"STUDENTAID_AUTH_TOKEN_TTL", setDuration(&c.Auth.TokenTTL)},
+		{"STUDENTAID_ADMIN_PASSWORD", setString(&c.Auth.AdminPassword)},
+		{"STUDENTAID_AUTH_MAX_FAILURES", setInt(&c.Auth.MaxFailures)},
+		{"STUDENTAID_AUTH_LOCK_DURATION", setDuration(&c.Auth.LockDuration)},
+		{"STUDENTAID_AUTH_FAILURE_DELAY", setDuration(&c.Auth.FailureDelay)},
+		{"STUDENTAID_HTTP_MAX_BODY_BYTES", setInt64(&c.HTTP.MaxBodyBytes)},
+		{"STUDENTAID_NOTICE_WORKING_DAYS", setInt(&c.Notice.WorkingDays)},
+		{"STUDENTAID_ROSTER_MAX_BYTES", setInt64(&c.Roster.MaxBytes)},
+		{"STUDENTAID_ROSTER_MAX_ROWS", setInt(&c.Roster.MaxRows)},
+	}
+}
+
+func (c *Config) applyEnv(lookup func(string) (string, bool)) error {
+	for _, b := range c.bindings() {
+		v, ok := lookup(b.env)
+		if !ok {
+			continue
+		}
+		if err := b.set(strings.TrimSpace(v)); err != nil {
+			return fmt.Errorf("%s: %w", b.env, err)
+		}
+	}
+	return nil
+}
+
+func setString(p *string) func(string) error {
+	return func(v string) error { *p = v; return nil }
+}
+
+func setInt(p *int) func(string) error {
+	return func(v string) error {
+		n, err := strconv.Atoi(v)
+		*p = n
+		return err
+	}
+}
+
+func setInt64(p *int64) func(string) error {
+	return func(v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		*p = n
+		return err
+	}
+}
+
+func setDuration(p *time.Duration) func(string) error {
+	return func(v string) error {
+		d, err := time.ParseDuration(v)
+		*p = d
+		return err
+	}
+}
+
+// Validate refuses settings the service cannot run with, naming the key.
+func (c *Config) Validate() error {
+	var errs []error
+	switch c.Database.Driver {
+	case "sqlite", "mysql":
+	default:
+		errs = append(errs, fmt.Errorf("database.driver must be sqlite or mysql, not %q", c.Database.Driver))
+	}
+	if c.Database.Driver == "mysql" && c.Database.DSN == "" {
+		errs = append(errs, errors.New("database.dsn is required for mysql"))
+	}
+	if c.Listen == "" {
+		errs = append(errs, errors.New("listen is empty"))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data_dir is empty"))
+	}
+	if c.Auth.TokenTTL < time.Minute {
+		errs = append(errs, errors.New("auth.token_ttl must be at least 1m"))
+	}
+	if c.Auth.MaxFailures < 1 {
+		errs = append(errs, errors.New("auth.max_failures must be at least 1"))
+	}
+	if c.Notice.WorkingDays < 0 {
+		errs = append(errs, errors.New("notice.working_days must not be negative"))
+	}
+	if c.Roster.MaxBytes < 1024 || c.Roster.MaxRows < 1 {
+		errs = append(errs, errors.New("roster.max_bytes and roster.max_rows must be positive"))
+	}
+	for _, d := range append(append([]string{}, c.Notice.Holidays...), c.Notice.ExtraWorkdays...) {
+		if _, err := time.Parse("2006-01-02", d); err != nil {
+			errs = append(errs, fmt.Errorf("notice dates must be YYYY-MM-DD, not %q", d))
+		}
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("log.format must be text or json, not %q", c.Log.Format))
+	}
+	return errors.Join(errs...)
+}
+
+// SQLitePath is the embedded database file when no DSN is given.
+func (c *Config) SQLitePath() string {
+	if c.Database.DSN != "" {
+		return c.Database.DSN
+	}
+	return filepath.Join(c.DataDir, "studentaid.db")
+}
+
+// KeyFile is where the data key lives when it is not given inline.
+func (c *Config) KeyFile() string {
+	if c.Security.DataKeyFile != "" {
+		return c.Security.DataKeyFile
+	}
+	return filepath.Join(c.DataDir, "studentaid.key")
+}

@@ -1,0 +1,210 @@
+// Command studentaid runs the student financial aid service (学生资助管理):
+// serve, migrate, user create, job run.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"gorm.io/gorm"
+
+	"studentaid/api"
+	"studentaid/configs"
+	"studentaid/model"
+	"studentaid/service"
+)
+
+const usage = `usage:
+  studentaid serve [--config FILE] [--demo]     run the API (SQLite under ./data by default)
+  studentaid migrate [--config FILE]            bring the database schema up to date
+  studentaid user create [--config FILE] --username NAME --role ROLE [--region CODE] [--school ID] [--password P]
+`
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "studentaid:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, out io.Writer) error {
+	if len(args) == 0 {
+		return errors.New(usage)
+	}
+	switch {
+	case args[0] == "serve":
+		return serve(args[1:], out)
+	case args[0] == "migrate":
+		return migrate(args[1:], out)
+	case len(args) > 1 && args[0] == "user" && args[1] == "create":
+		return userCreate(args[2:], out)
+	}
+	return errors.New(usage)
+}
+
+// app is what every command builds from the configuration.
+type app struct {
+	cfg *configs.Config
+	log *slog.Logger
+	db  *gorm.DB
+	svc *service.Service
+}
+
+// open loads the configuration, opens and migrates the database and binds the
+// data key. A missing key is created only for a database that has no data yet.
+func open(ctx context.Context, configPath string) (*app, error) {
+	cfg, err := configs.Load(configPath, os.LookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	log := newLogger(cfg.Log)
+	db, err := service.OpenDB(cfg.Database, cfg.SQLitePath(), log)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if err := service.Migrate(ctx, db); err != nil {
+		return nil, err
+	}
+	bound, err := service.KeyCheckStored(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	key, err := service.LoadDataKey(cfg.Security.DataKey, cfg.KeyFile(), !bound)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := service.NewKeyring(key)
+	if err != nil {
+		return nil, err
+	}
+	if err := service.BindKeyring(ctx, db, keys); err != nil {
+		return nil, err
+	}
+	return &app{cfg: cfg, log: log, db: db, svc: service.New(db, keys, log, service.OptionsFrom(cfg))}, nil
+}
+
+func newLogger(c configs.Log) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+func serve(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	configPath := fs.String("config", "", "configuration file (default: built-in defaults)")
+	demo := fs.Bool("demo", false, "load the demo county, schools and users")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	a, err := open(ctx, *configPath)
+	if err != nil {
+		return err
+	}
+	if pw, err := a.svc.EnsureAdmin(ctx, a.cfg.Auth.AdminPassword); err != nil {
+		return err
+	} else if pw != "" {
+		fmt.Fprintf(out, "\n首次启动：已创建管理员账号 admin，一次性密码：%s\n（请登录后立即修改；此密码不会再次显示）\n\n", pw)
+	}
+	if *demo {
+		users, err := a.svc.LoadDemo(ctx)
+		if err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+		fmt.Fprintf(out, "演示数据已加载。演示账号（密码均为 %s）：\n", service.DemoPassword)
+		for _, u := range users {
+			fmt.Fprintf(out, "  %-18s %-16s %s\n", u.Username, u.Role.Label(), u.Scope)
+		}
+	}
+	gin.SetMode(gin.ReleaseMode)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	handler := api.New(a.svc, a.log, reg, api.Options{MaxBodyBytes: a.cfg.HTTP.MaxBodyBytes, MaxUploadBytes: a.cfg.Roster.MaxBytes + 1<<20})
+	srv := &http.Server{Addr: a.cfg.Listen, Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	a.log.Info("listening", "addr", a.cfg.Listen, "database", a.cfg.Database.Driver)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutCtx)
+}
+
+func migrate(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	configPath := fs.String("config", "", "configuration file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	a, err := open(context.Background(), *configPath)
+	if err != nil {
+		return err
+	}
+	v, err := service.SchemaVersion(context.Background(), a.db)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "database schema is at version %d\n", v)
+	return nil
+}
+
+func userCreate(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("user create", flag.ContinueOnError)
+	configPath := fs.String("config", "", "configuration file")
+	username := fs.String("username", "", "login name")
+	role := fs.String("role", "", "admin|county_officer|school_officer|finance|auditor")
+	region := fs.String("region", "", "region code (county or city) for county_officer, finance, auditor")
+	school := fs.Int64("school", 0, "school id for school_officer")
+	password := fs.String("password", os.Getenv("STUDENTAID_NEW_PASSWORD"), "password (≥ 10 characters; default: generated and printed)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	a, err := open(context.Background(), *configPath)
+	if err != nil {
+		return err
+	}
+	pw := *password
+	if pw == "" {
+		pw, err = service.RandomPassword()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "generated password: %s\n", pw)
+	}
+	r := model.Role(*role)
+	in := service.UserInput{Username: *username, Password: &pw, Role: &r}
+	if *region != "" {
+		in.RegionCode = region
+	}
+	if *school != 0 {
+		in.SchoolID = school
+	}
+	u, err := a.svc.CreateUser(context.Background(), model.SystemActor("cli"), in)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "created user %d %s (%s)\n", u.ID, u.Username, u.Role)
+	return nil
+}

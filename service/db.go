@@ -1,0 +1,73 @@
+package service
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	mysqldriver "github.com/go-sql-driver/mysql"
+	"gorm.io/driver/mysql"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"studentaid/configs"
+)
+
+// OpenDB opens the configured database with the settings each engine needs.
+func OpenDB(c configs.Database, sqlitePath string, log *slog.Logger) (*gorm.DB, error) {
+	gcfg := &gorm.Config{
+		TranslateError: true,
+		Logger:         logger.Discard,
+		NowFunc:        func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+	}
+	switch c.Driver {
+	case "mysql":
+		mc, err := mysqldriver.ParseDSN(c.DSN)
+		if err != nil {
+			return nil, fmt.Errorf("database.dsn: %w", err)
+		}
+		// Times are stored in UTC and read back as time.Time; utf8mb4 for every
+		// character a name can hold (生僻字 outside the BMP).
+		mc.ParseTime = true
+		mc.Loc = time.UTC
+		if mc.Params == nil {
+			mc.Params = map[string]string{}
+		}
+		mc.Params["charset"] = "utf8mb4"
+		mc.Params["time_zone"] = "'+00:00'"
+		db, err := gorm.Open(mysql.New(mysql.Config{DSNConfig: mc}), gcfg)
+		if err != nil {
+			return nil, err
+		}
+		sqlDB, err := db.DB()
+		if err != nil {
+			return nil, err
+		}
+		sqlDB.SetMaxOpenConns(c.MaxOpenConns)
+		sqlDB.SetMaxIdleConns(c.MaxIdleConns)
+		sqlDB.SetConnMaxLifetime(c.ConnMaxLifetime)
+		return db, nil
+	case "sqlite":
+		if err := os.MkdirAll(filepath.Dir(sqlitePath), 0o750); err != nil {
+			return nil, err
+		}
+		dsn := "file:" + sqlitePath + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)" +
+			"&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)"
+		db, err := gorm.Open(sqlite.Open(dsn), gcfg)
+		if err != nil {
+			return nil, err
+		}
+		sqlDB, err := db.DB()
+		if err != nil {
+			return nil, err
+		}
+		// SQLite has one writer; one connection serialises writes without
+		// SQLITE_BUSY upgrades inside transactions.
+		sqlDB.SetMaxOpenConns(1)
+		return db, nil
+	}
+	return nil, fmt.Errorf("unknown database driver %q", c.Driver)
+}

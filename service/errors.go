@@ -1,0 +1,80 @@
+package service
+
+import (
+	"errors"
+	"fmt"
+
+	"gorm.io/gorm"
+)
+
+// Code classifies an Error; api maps each code to one HTTP status.
+type Code string
+
+const (
+	CodeInvalid     Code = "invalid"      // 400: the request is malformed
+	CodeUnauth      Code = "unauthorized" // 401
+	CodeForbidden   Code = "forbidden"    // 403: outside the caller's role or scope
+	CodeNotFound    Code = "not_found"    // 404: absent, or outside the caller's read scope
+	CodeConflict    Code = "conflict"     // 409: the state does not allow it
+	CodeTooLarge    Code = "too_large"    // 413
+	CodeRule        Code = "rule"         // 422: a business rule refuses it
+	CodeLocked      Code = "locked"       // 429: too many failed logins
+	CodeUnavailable Code = "unavailable"  // 503: the database does not answer
+)
+
+// Error is the one error type services return to callers. Message is shown to
+// users as it is, so it is written in Chinese and says what to do.
+type Error struct {
+	Code    Code
+	Reason  string // snake_case detail for clients, e.g. "account_locked"
+	Message string
+	Details any // extra JSON for the client, e.g. a roster's row errors
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }
+
+func newErr(code Code, reason, format string, args ...any) *Error {
+	return &Error{Code: code, Reason: reason, Message: fmt.Sprintf(format, args...)}
+}
+
+func invalid(format string, args ...any) *Error {
+	return newErr(CodeInvalid, "invalid_input", format, args...)
+}
+
+func notFound(what string) *Error {
+	return newErr(CodeNotFound, "not_found", "%s不存在或不在您的权限范围内", what)
+}
+
+func forbidden(format string, args ...any) *Error {
+	return newErr(CodeForbidden, "forbidden", format, args...)
+}
+
+func conflict(format string, args ...any) *Error {
+	return newErr(CodeConflict, "conflict", format, args...)
+}
+
+func ruleErr(reason, format string, args ...any) *Error {
+	return newErr(CodeRule, reason, format, args...)
+}
+
+// errRoleForbidden is the answer when a role may not use an operation at all.
+var errRoleForbidden = forbidden("您的角色无权执行此操作")
+
+// translate turns gorm's portable errors into service errors; what stays
+// unknown is returned as is and becomes a logged 500.
+func translate(err error, what string) error {
+	var se *Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &se):
+		return err
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return notFound(what)
+	case errors.Is(err, gorm.ErrDuplicatedKey):
+		return conflict("%s已存在", what)
+	case errors.Is(err, gorm.ErrForeignKeyViolated):
+		return invalid("%s引用的数据不存在", what)
+	}
+	return err
+}

@@ -1,0 +1,175 @@
+package service
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+type migration struct {
+	version int
+	name    string
+	stmts   []string
+}
+
+// dialectWords fill the placeholders of the migration files per engine, so
+// one file describes the schema for both.
+var dialectWords = map[string]map[string]string{
+	"mysql": {
+		"{{pk}}":       "BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY",
+		"{{datetime}}": "DATETIME(6)",
+		"{{opts}}":     "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+	},
+	"sqlite": {
+		"{{pk}}":       "INTEGER PRIMARY KEY AUTOINCREMENT",
+		"{{datetime}}": "DATETIME",
+		"{{opts}}":     "",
+	},
+}
+
+func loadMigrations(dialect string) ([]migration, error) {
+	words, ok := dialectWords[dialect]
+	if !ok {
+		return nil, fmt.Errorf("no migrations for %s", dialect)
+	}
+	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	var out []migration
+	for _, n := range names {
+		base := strings.TrimPrefix(n, "migrations/")
+		v, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil {
+			return nil, fmt.Errorf("migration %s: name must start with its number", base)
+		}
+		b, err := migrationFiles.ReadFile(n)
+		if err != nil {
+			return nil, err
+		}
+		text := string(b)
+		for k, w := range words {
+			text = strings.ReplaceAll(text, k, w)
+		}
+		out = append(out, migration{version: v, name: base, stmts: splitStatements(text)})
+	}
+	return out, nil
+}
+
+func splitStatements(text string) []string {
+	var lines []string
+	for _, l := range strings.Split(text, "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(l), "--") {
+			lines = append(lines, l)
+		}
+	}
+	var stmts []string
+	for _, s := range strings.Split(strings.Join(lines, "\n"), ";\n") {
+		if s = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), ";")); s != "" {
+			stmts = append(stmts, s)
+		}
+	}
+	return stmts
+}
+
+// LatestSchemaVersion is the version the code expects; /readyz compares it.
+func LatestSchemaVersion(dialect string) (int, error) {
+	ms, err := loadMigrations(dialect)
+	if err != nil || len(ms) == 0 {
+		return 0, err
+	}
+	return ms[len(ms)-1].version, nil
+}
+
+// Migrate brings the database up to date. It is safe to run again and from
+// several instances at once: MySQL DDL commits on its own, so every statement
+// is idempotent and a named lock keeps two instances from interleaving.
+func Migrate(ctx context.Context, db *gorm.DB) error {
+	dialect := db.Dialector.Name()
+	ms, err := loadMigrations(dialect)
+	if err != nil {
+		return err
+	}
+	conn, err := db.DB()
+	if err != nil {
+		return err
+	}
+	c, err := conn.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if dialect == "mysql" {
+		var got int
+		if err := c.QueryRowContext(ctx, "SELECT GET_LOCK('studentaid_migrate', 120)").Scan(&got); err != nil || got != 1 {
+			return fmt.Errorf("migrate: could not take the migration lock: %v", err)
+		}
+		defer c.ExecContext(context.WithoutCancel(ctx), "SELECT RELEASE_LOCK('studentaid_migrate')")
+	}
+	if _, err := c.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INT NOT NULL PRIMARY KEY, name VARCHAR(128) NOT NULL, applied_at VARCHAR(40) NOT NULL)`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	applied := map[int]bool{}
+	rows, err := c.QueryContext(ctx, "SELECT version FROM schema_migrations")
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return err
+		}
+		applied[v] = true
+	}
+	rows.Close()
+	for _, m := range ms {
+		if applied[m.version] {
+			continue
+		}
+		for _, s := range m.stmts {
+			if _, err := c.ExecContext(ctx, s); err != nil && !alreadyDone(err) {
+				return fmt.Errorf("migrate %s: %w\n%s", m.name, err, s)
+			}
+		}
+		if _, err := c.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+			m.version, m.name, time.Now().UTC().Format(time.RFC3339)); err != nil {
+			return fmt.Errorf("migrate %s: %w", m.name, err)
+		}
+	}
+	return nil
+}
+
+// alreadyDone recognises the errors a re-run of an idempotent step gives:
+// an index or row that the interrupted run already created.
+func alreadyDone(err error) bool {
+	msg := strings.ToLower(err.Error())
+	return strings.Contains(msg, "already exists") ||
+		strings.Contains(msg, "duplicate key name") ||
+		strings.Contains(msg, "duplicate entry") ||
+		strings.Contains(msg, "unique constraint failed") ||
+		errors.Is(err, gorm.ErrDuplicatedKey)
+}
+
+// SchemaVersion is the highest applied migration, 0 for an empty database.
+func SchemaVersion(ctx context.Context, db *gorm.DB) (int, error) {
+	var v *int
+	err := db.WithContext(ctx).Raw("SELECT MAX(version) FROM schema_migrations").Scan(&v).Error
+	if err != nil || v == nil {
+		return 0, err
+	}
+	return *v, nil
+}

@@ -1,0 +1,158 @@
+// Package service holds the business rules of studentaid: who may do what,
+// in which scope, inside which transaction, and what the audit log records.
+// It knows gorm and the domain types, never HTTP.
+package service
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"gorm.io/gorm"
+
+	"studentaid/configs"
+)
+
+// Options are the settings services use, built once from configs in main and
+// replaced in tests (a fixed clock, a cheap bcrypt cost).
+type Options struct {
+	Now          func() time.Time
+	Sleep        func(context.Context, time.Duration)
+	TokenTTL     time.Duration
+	MaxFailures  int
+	LockDuration time.Duration
+	FailureDelay time.Duration
+	BcryptCost   int
+
+	NoticeWorkingDays int
+	Holidays          map[string]bool
+	ExtraWorkdays     map[string]bool
+
+	RosterMaxBytes int64
+	RosterMaxRows  int
+}
+
+// OptionsFrom turns the loaded configuration into service options.
+func OptionsFrom(c *configs.Config) Options {
+	return Options{
+		TokenTTL:          c.Auth.TokenTTL,
+		MaxFailures:       c.Auth.MaxFailures,
+		LockDuration:      c.Auth.LockDuration,
+		FailureDelay:      c.Auth.FailureDelay,
+		NoticeWorkingDays: c.Notice.WorkingDays,
+		Holidays:          dateSet(c.Notice.Holidays),
+		ExtraWorkdays:     dateSet(c.Notice.ExtraWorkdays),
+		RosterMaxBytes:    c.Roster.MaxBytes,
+		RosterMaxRows:     c.Roster.MaxRows,
+	}
+}
+
+func dateSet(days []string) map[string]bool {
+	m := make(map[string]bool, len(days))
+	for _, d := range days {
+		m[d] = true
+	}
+	return m
+}
+
+type Service struct {
+	db   *gorm.DB
+	keys *Keyring
+	log  *slog.Logger
+	opt  Options
+}
+
+func New(db *gorm.DB, keys *Keyring, log *slog.Logger, opt Options) *Service {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Sleep == nil {
+		opt.Sleep = sleepCtx
+	}
+	if opt.BcryptCost == 0 {
+		opt.BcryptCost = 12
+	}
+	if opt.TokenTTL == 0 {
+		opt.TokenTTL = 12 * time.Hour
+	}
+	if opt.MaxFailures == 0 {
+		opt.MaxFailures = 10
+	}
+	if opt.LockDuration == 0 {
+		opt.LockDuration = 15 * time.Minute
+	}
+	return &Service{db: db, keys: keys, log: log, opt: opt}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// now is the service clock in UTC at the precision both engines store.
+func (s *Service) now() time.Time {
+	return s.opt.Now().UTC().Truncate(time.Microsecond)
+}
+
+// tx runs fn in one transaction carrying the request's context.
+func (s *Service) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return s.db.WithContext(ctx).Transaction(fn)
+}
+
+// Ping answers whether the database is reachable and the schema current.
+func (s *Service) Ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	if err := sqlDB.PingContext(ctx); err != nil {
+		return err
+	}
+	want, err := LatestSchemaVersion(s.db.Dialector.Name())
+	if err != nil {
+		return err
+	}
+	have, err := SchemaVersion(ctx, s.db)
+	if err != nil {
+		return err
+	}
+	if have < want {
+		return newErr(CodeUnavailable, "schema_behind", "数据库结构版本 %d 落后于程序需要的 %d，请先运行 migrate", have, want)
+	}
+	return nil
+}
+
+// Page is a request for one page of a list.
+type Page struct {
+	Page     int
+	PageSize int
+}
+
+// Normalize keeps paging within sane bounds (at most 200 rows a page).
+func (p Page) Normalize() Page {
+	if p.Page < 1 {
+		p.Page = 1
+	}
+	if p.PageSize < 1 {
+		p.PageSize = 20
+	}
+	if p.PageSize > 200 {
+		p.PageSize = 200
+	}
+	return p
+}
+
+func (p Page) apply(q *gorm.DB) *gorm.DB {
+	return q.Offset((p.Page - 1) * p.PageSize).Limit(p.PageSize)
+}
+
+// List is one page of results with the total count.
+type List[T any] struct {
+	Items []T
+	Total int64
+	Page  Page
+}

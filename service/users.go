@@ -1,0 +1,198 @@
+package service
+
+import (
+	"context"
+	"regexp"
+	"strconv"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/bcrypt"
+	"gorm.io/gorm"
+
+	"studentaid/model"
+)
+
+// UserInput creates a user or, with nil fields left alone, changes one.
+type UserInput struct {
+	Username   string
+	Password   *string
+	Role       *model.Role
+	RegionCode *string
+	SchoolID   *int64
+	Disabled   *bool
+	Unlock     bool
+}
+
+var usernamePattern = regexp.MustCompile(`^[A-Za-z0-9_.\-]{3,64}$`)
+
+// userView is what the audit log keeps of a user: never the password hash.
+type userView struct {
+	ID         int64   `json:"id"`
+	Username   string  `json:"username"`
+	Role       string  `json:"role"`
+	RegionCode *string `json:"region_code,omitempty"`
+	SchoolID   *int64  `json:"school_id,omitempty"`
+	Disabled   bool    `json:"disabled"`
+}
+
+func viewUser(u model.User) userView {
+	return userView{u.ID, u.Username, string(u.Role), u.RegionCode, u.SchoolID, u.Disabled}
+}
+
+func (s *Service) hashPassword(p string) (string, error) {
+	if utf8.RuneCountInString(p) < 10 {
+		return "", invalid("密码至少需要 10 个字符")
+	}
+	if len(p) > 72 {
+		return "", invalid("密码不能超过 72 个字节")
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(p), s.opt.BcryptCost)
+	return string(h), err
+}
+
+// scopeFor checks that a role has the scope it needs and fills the region of
+// a school officer from their school, so every non-admin user has a region.
+func scopeFor(tx *gorm.DB, u *model.User) error {
+	switch u.Role {
+	case model.RoleAdmin:
+		u.RegionCode, u.SchoolID = nil, nil
+		return nil
+	case model.RoleSchoolOfficer:
+		if u.SchoolID == nil {
+			return invalid("学校资助专干必须指定学校（school_id）")
+		}
+		var sc model.School
+		if err := tx.First(&sc, *u.SchoolID).Error; err != nil {
+			return translate(err, "学校")
+		}
+		u.RegionCode = &sc.RegionCode
+		return nil
+	}
+	u.SchoolID = nil
+	if u.RegionCode == nil || *u.RegionCode == "" {
+		return invalid("该角色必须指定所属区域（region_code）")
+	}
+	if (u.Role == model.RoleCountyOfficer || u.Role == model.RoleFinance) && !model.IsCountyCode(*u.RegionCode) {
+		return invalid("县级资助中心和财政用户的区域必须是区县代码")
+	}
+	var n int64
+	if err := tx.Model(&model.Region{}).Where("code = ?", *u.RegionCode).Count(&n).Error; err != nil {
+		return err
+	}
+	if n == 0 {
+		return invalid("区域代码 %s 不存在", *u.RegionCode)
+	}
+	return nil
+}
+
+// CreateUser is for admins (also used by the command line with a system actor).
+func (s *Service) CreateUser(ctx context.Context, a model.Actor, in UserInput) (model.User, error) {
+	if !a.Is(model.RoleAdmin) {
+		return model.User{}, errRoleForbidden
+	}
+	if !usernamePattern.MatchString(in.Username) {
+		return model.User{}, invalid("用户名须为 3–64 个字母、数字、下划线、点或连字符")
+	}
+	if in.Password == nil || in.Role == nil {
+		return model.User{}, invalid("需要密码和角色")
+	}
+	if !in.Role.Valid() {
+		return model.User{}, invalid("未知角色 %q", *in.Role)
+	}
+	hash, err := s.hashPassword(*in.Password)
+	if err != nil {
+		return model.User{}, err
+	}
+	now := s.now()
+	u := model.User{Username: in.Username, PasswordHash: hash, Role: *in.Role, RegionCode: in.RegionCode,
+		SchoolID: in.SchoolID, PasswordChangedAt: now}
+	err = s.tx(ctx, func(tx *gorm.DB) error {
+		if err := scopeFor(tx, &u); err != nil {
+			return err
+		}
+		if err := tx.Create(&u).Error; err != nil {
+			return translate(err, "用户名 "+in.Username)
+		}
+		return s.audit(tx, a, "create", "user", strconv.FormatInt(u.ID, 10), nil, viewUser(u))
+	})
+	return u, err
+}
+
+// UpdateUser changes a user's password, role, scope or status; Unlock clears
+// a login lock.
+func (s *Service) UpdateUser(ctx context.Context, a model.Actor, id int64, in UserInput) (model.User, error) {
+	if !a.Is(model.RoleAdmin) {
+		return model.User{}, errRoleForbidden
+	}
+	var u model.User
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.First(&u, id).Error; err != nil {
+			return translate(err, "用户")
+		}
+		before := viewUser(u)
+		after := map[string]any{}
+		if in.Password != nil {
+			hash, err := s.hashPassword(*in.Password)
+			if err != nil {
+				return err
+			}
+			u.PasswordHash, u.PasswordChangedAt = hash, s.now()
+			after["password_changed"] = true
+		}
+		if in.Role != nil {
+			if !in.Role.Valid() {
+				return invalid("未知角色 %q", *in.Role)
+			}
+			u.Role = *in.Role
+		}
+		if in.RegionCode != nil {
+			u.RegionCode = in.RegionCode
+		}
+		if in.SchoolID != nil {
+			u.SchoolID = in.SchoolID
+		}
+		if in.Disabled != nil {
+			u.Disabled = *in.Disabled
+		}
+		if in.Unlock {
+			u.FailedLogins, u.LockedUntil = 0, nil
+			after["unlocked"] = true
+		}
+		if err := scopeFor(tx, &u); err != nil {
+			return err
+		}
+		if err := tx.Save(&u).Error; err != nil {
+			return translate(err, "用户")
+		}
+		// A changed password, role or scope, or a disabled account, must not
+		// keep working through sessions opened before the change.
+		if in.Password != nil || in.Role != nil || in.RegionCode != nil || in.SchoolID != nil || u.Disabled {
+			if err := tx.Model(&model.Session{}).Where("user_id = ? AND revoked_at IS NULL", u.ID).
+				Update("revoked_at", s.now()).Error; err != nil {
+				return err
+			}
+		}
+		after["user"] = viewUser(u)
+		return s.audit(tx, a, "update", "user", strconv.FormatInt(u.ID, 10), before, after)
+	})
+	return u, err
+}
+
+// ListUsers is for admins.
+func (s *Service) ListUsers(ctx context.Context, a model.Actor, p Page) (List[model.User], error) {
+	if !a.Is(model.RoleAdmin) {
+		return List[model.User]{}, errRoleForbidden
+	}
+	out := List[model.User]{Page: p.Normalize()}
+	q := s.db.WithContext(ctx).Model(&model.User{})
+	if err := q.Count(&out.Total).Error; err != nil {
+		return out, err
+	}
+	return out, out.Page.apply(q.Order("id")).Find(&out.Items).Error
+}
+
+// CountUsers tells the first start whether it must create an admin.
+func (s *Service) CountUsers(ctx context.Context) (int64, error) {
+	var n int64
+	return n, s.db.WithContext(ctx).Model(&model.User{}).Count(&n).Error
+}
