@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Runs go vet and every test against SQLite and a real MySQL/MariaDB.
+# MySQL: $MYSQL_TEST_DSN if set (a server DSN such as "root@tcp(127.0.0.1:3306)/");
+# else a server answering on 127.0.0.1:3306; else a private MariaDB started here
+# (installed with apt when root and missing) on a spare port with its own data
+# directory, stopped at the end. It never skips MySQL silently.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '== %s\n' "$*" >&2; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+private_dir=""
+private_pid=""
+cleanup() {
+  if [ -n "$private_pid" ]; then
+    kill "$private_pid" 2>/dev/null || true
+    wait "$private_pid" 2>/dev/null || true
+  fi
+  [ -n "$private_dir" ] && rm -rf "$private_dir"
+  return 0
+}
+trap cleanup EXIT
+
+start_private_mariadb() {
+  if ! command -v mariadbd >/dev/null && ! [ -x /usr/sbin/mariadbd ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      log "installing MariaDB with apt"
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get update -qq >/dev/null
+      apt-get install -y -qq mariadb-server >/dev/null
+    else
+      echo "no MySQL/MariaDB: set MYSQL_TEST_DSN, start one on 127.0.0.1:3306, or run as root to install MariaDB" >&2
+      exit 1
+    fi
+  fi
+  local mariadbd; mariadbd=$(command -v mariadbd || echo /usr/sbin/mariadbd)
+  local port=33306
+  while port_open "$port"; do port=$((port + 1)); done
+  private_dir=$(mktemp -d /tmp/studentaid-mariadb.XXXXXX)
+  log "starting a private MariaDB on 127.0.0.1:$port ($private_dir)"
+  mariadb-install-db --no-defaults --datadir="$private_dir/data" --user="$(id -un)" \
+    --auth-root-authentication-method=normal >"$private_dir/install.log" 2>&1
+  "$mariadbd" --no-defaults --datadir="$private_dir/data" --port="$port" --bind-address=127.0.0.1 \
+    --socket="$private_dir/mysqld.sock" --user="$(id -un)" --skip-log-bin \
+    --innodb-buffer-pool-size=256M --max-connections=500 >"$private_dir/server.log" 2>&1 &
+  private_pid=$!
+  for _ in $(seq 1 60); do
+    port_open "$port" && break
+    sleep 0.5
+  done
+  port_open "$port" || { cat "$private_dir/server.log" >&2; echo "private MariaDB did not start" >&2; exit 1; }
+  export MYSQL_TEST_DSN="root@tcp(127.0.0.1:$port)/"
+}
+
+if [ -n "${MYSQL_TEST_DSN:-}" ]; then
+  log "MySQL from MYSQL_TEST_DSN"
+elif [ "${STUDENTAID_PRIVATE_DB:-}" != 1 ] && port_open 3306; then
+  log "MySQL/MariaDB answering on 127.0.0.1:3306"
+  export MYSQL_TEST_DSN="root@tcp(127.0.0.1:3306)/"
+else
+  start_private_mariadb
+fi
+export STUDENTAID_REQUIRE_MYSQL=1
+
+log "go vet"
+go vet ./...
+log "go test (SQLite and MySQL)"
+go test -count=1 -timeout 15m ./...
