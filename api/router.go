@@ -89,6 +89,13 @@ func (s *Server) routes() []route {
 		{method: "POST", path: "/schools", summary: "新增学校", handler: s.createSchool},
 		{method: "GET", path: "/schools", summary: "学校列表（按权限范围）", handler: s.listSchools},
 		{method: "GET", path: "/schools/:id", summary: "学校详情", handler: s.getSchool},
+		{method: "GET", path: "/rosters/template", summary: "下载花名册模板", handler: s.rosterTemplate},
+		{method: "POST", path: "/rosters", summary: "上传花名册", upload: true, handler: s.uploadRoster},
+		{method: "GET", path: "/rosters/:id", summary: "花名册导入报告", handler: s.getRoster},
+		{method: "GET", path: "/rosters/:id/errors.xlsx", summary: "下载花名册错误行", handler: s.rosterErrors},
+		{method: "GET", path: "/students", summary: "学生列表（按权限范围）", handler: s.listStudents},
+		{method: "GET", path: "/students/:id", summary: "学生电子档案", handler: s.getStudent},
+		{method: "PATCH", path: "/students/:id", summary: "更正学生信息", handler: s.patchStudent},
 		{method: "GET", path: "/audit", summary: "审计日志", handler: s.listAudit},
 		{method: "GET", path: "/audit/verify", summary: "校验审计日志哈希链", handler: s.verifyAudit},
 	}

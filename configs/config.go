@@ -73,8 +73,9 @@ type Notice struct {
 }
 
 type Roster struct {
-	MaxBytes int64 `yaml:"max_bytes"`
-	MaxRows  int   `yaml:"max_rows"`
+	MaxBytes   int64 `yaml:"max_bytes"`
+	MaxRows    int   `yaml:"max_rows"`
+	AsyncBytes int64 `yaml:"async_bytes"`
 }
 
 type Jobs struct {
@@ -136,6 +137,7 @@ func (c *Config) bindings() []binding {
 		{"STUDENTAID_NOTICE_WORKING_DAYS", setInt(&c.Notice.WorkingDays)},
 		{"STUDENTAID_ROSTER_MAX_BYTES", setInt64(&c.Roster.MaxBytes)},
 		{"STUDENTAID_ROSTER_MAX_ROWS", setInt(&c.Roster.MaxRows)},
+		{"STUDENTAID_ROSTER_ASYNC_BYTES", setInt64(&c.Roster.AsyncBytes)},
 	}
 }
 

@@ -6,6 +6,7 @@ package service
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -28,8 +29,10 @@ type Options struct {
 	Holidays          map[string]bool
 	ExtraWorkdays     map[string]bool
 
-	RosterMaxBytes int64
-	RosterMaxRows  int
+	RosterMaxBytes   int64
+	RosterMaxRows    int
+	RosterAsyncBytes int64  // larger uploads import in the background (202)
+	TempDir          string // where background imports keep their upload
 }
 
 // OptionsFrom turns the loaded configuration into service options.
@@ -44,6 +47,8 @@ func OptionsFrom(c *configs.Config) Options {
 		ExtraWorkdays:     dateSet(c.Notice.ExtraWorkdays),
 		RosterMaxBytes:    c.Roster.MaxBytes,
 		RosterMaxRows:     c.Roster.MaxRows,
+		RosterAsyncBytes:  c.Roster.AsyncBytes,
+		TempDir:           c.DataDir,
 	}
 }
 
@@ -60,6 +65,12 @@ type Service struct {
 	keys *Keyring
 	log  *slog.Logger
 	opt  Options
+
+	// Background work (large roster imports) runs on bgCtx and is waited
+	// for by Close, so no goroutine outlives the service.
+	bgCtx    context.Context
+	bgCancel context.CancelFunc
+	bg       sync.WaitGroup
 }
 
 func New(db *gorm.DB, keys *Keyring, log *slog.Logger, opt Options) *Service {
@@ -81,8 +92,19 @@ func New(db *gorm.DB, keys *Keyring, log *slog.Logger, opt Options) *Service {
 	if opt.LockDuration == 0 {
 		opt.LockDuration = 15 * time.Minute
 	}
-	return &Service{db: db, keys: keys, log: log, opt: opt}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Service{db: db, keys: keys, log: log, opt: opt, bgCtx: ctx, bgCancel: cancel}
 }
+
+// Close stops background work and waits for it; an import cut short rolls
+// back and is recorded as failed.
+func (s *Service) Close() {
+	s.bgCancel()
+	s.bg.Wait()
+}
+
+// Wait blocks until background work has finished (tests, graceful stops).
+func (s *Service) Wait() { s.bg.Wait() }
 
 func sleepCtx(ctx context.Context, d time.Duration) {
 	t := time.NewTimer(d)

@@ -1,0 +1,50 @@
+package api
+
+import (
+	"bytes"
+	"errors"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+
+	"github.com/gin-gonic/gin"
+)
+
+const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+// sendFile answers with a download; the name may be Chinese (RFC 6266).
+func sendFile(c *gin.Context, name, contentType string, body []byte) {
+	c.Header("Content-Disposition", `attachment; filename="download.xlsx"; filename*=UTF-8''`+url.PathEscape(name))
+	c.Data(http.StatusOK, contentType, body)
+}
+
+// sendXLSX writes a workbook produced by write, or the error.
+func sendXLSX(c *gin.Context, name string, write func(*bytes.Buffer) error) {
+	var buf bytes.Buffer
+	if err := write(&buf); err != nil {
+		writeError(c, err)
+		return
+	}
+	sendFile(c, name, xlsxType, buf.Bytes())
+}
+
+// formFile opens the uploaded file of a multipart field, answering 400 or
+// 413 itself when there is none or the body is too large.
+func formFile(c *gin.Context, field string) (multipart.File, *multipart.FileHeader, bool) {
+	fh, err := c.FormFile(field)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			fail(c, http.StatusRequestEntityTooLarge, "file_too_large", "上传的文件过大")
+			return nil, nil, false
+		}
+		fail(c, http.StatusBadRequest, "no_file", "请选择要上传的文件（表单字段 "+field+"）")
+		return nil, nil, false
+	}
+	f, err := fh.Open()
+	if err != nil {
+		writeError(c, err)
+		return nil, nil, false
+	}
+	return f, fh, true
+}

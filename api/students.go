@@ -1,0 +1,257 @@
+package api
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"studentaid/model"
+	"studentaid/service"
+	"studentaid/service/roster"
+)
+
+type rosterReportBody struct {
+	ID         int64             `json:"id"`
+	Status     string            `json:"status"`
+	Progress   int               `json:"progress"`
+	SchoolYear string            `json:"school_year"`
+	SchoolID   *int64            `json:"school_id"`
+	Filename   string            `json:"filename"`
+	Mode       string            `json:"mode"`
+	DryRun     bool              `json:"dry_run"`
+	Rows       int               `json:"rows"`
+	Created    int               `json:"created"`
+	Updated    int               `json:"updated"`
+	Unchanged  int               `json:"unchanged"`
+	Rejected   int               `json:"rejected"`
+	ErrorCount int               `json:"error_count"`
+	Errors     []roster.RowError `json:"errors"`
+	Message    string            `json:"message"`
+	CreatedAt  time.Time         `json:"created_at"`
+	FinishedAt *time.Time        `json:"finished_at"`
+}
+
+func rosterReportOf(r service.RosterReport) rosterReportBody {
+	return rosterReportBody{r.ID, r.Status, r.Progress, r.SchoolYear, r.SchoolID, r.Filename, r.Mode, r.DryRun, r.Rows,
+		r.Created, r.Updated, r.Unchanged, r.Rejected, r.ErrorCount, r.Errors, r.Message, r.CreatedAt, r.FinishedAt}
+}
+
+func (s *Server) rosterTemplate(c *gin.Context) {
+	year := c.Query("school_year")
+	if year == "" {
+		year = model.TermOf(time.Now()).SchoolYear()
+	}
+	if model.ParseSchoolYear(year) != nil {
+		fail(c, http.StatusBadRequest, "invalid_school_year", "学年格式应为 2025-2026")
+		return
+	}
+	sendXLSX(c, "学生资助花名册模板（"+year+"学年）.xlsx", func(b *bytes.Buffer) error { return roster.WriteTemplate(b, year) })
+}
+
+func (s *Server) uploadRoster(c *gin.Context) {
+	f, fh, ok := formFile(c, "file")
+	if !ok {
+		return
+	}
+	defer f.Close()
+	up := service.RosterUpload{Filename: fh.Filename, File: f, Size: fh.Size, SchoolYear: c.PostForm("school_year"),
+		Mode: c.PostForm("mode"), DryRun: c.PostForm("dry_run") == "true"}
+	if v := c.PostForm("school_id"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			fail(c, http.StatusBadRequest, "invalid_school_id", "school_id 须为学校编号")
+			return
+		}
+		up.SchoolID = id
+	}
+	rep, err := s.svc.ImportRoster(c.Request.Context(), actor(c), up)
+	var se *service.Error
+	if errors.As(err, &se) {
+		if r, ok := se.Details.(service.RosterReport); ok {
+			withBody := *se
+			withBody.Details = rosterReportOf(r)
+			err = &withBody
+		}
+	}
+	status := http.StatusOK
+	if rep.Status == service.ImportProcessing {
+		status = http.StatusAccepted
+	}
+	respond(c, status, rosterReportOf(rep), err)
+}
+
+func (s *Server) getRoster(c *gin.Context) {
+	id, ok := pathID(c, "id")
+	if !ok {
+		return
+	}
+	rep, err := s.svc.GetRosterImport(c.Request.Context(), actor(c), id)
+	respond(c, http.StatusOK, rosterReportOf(rep), err)
+}
+
+func (s *Server) rosterErrors(c *gin.Context) {
+	id, ok := pathID(c, "id")
+	if !ok {
+		return
+	}
+	b, err := s.svc.RosterErrorWorkbook(c.Request.Context(), actor(c), id)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	sendFile(c, "花名册错误行-"+strconv.FormatInt(id, 10)+".xlsx", xlsxType, b)
+}
+
+type studentRowBody struct {
+	ID         int64  `json:"id"`
+	Name       string `json:"name"`
+	IDNumber   string `json:"id_number"`
+	Sex        string `json:"sex"`
+	SchoolID   int64  `json:"school_id"`
+	SchoolName string `json:"school_name"`
+	SchoolYear string `json:"school_year"`
+	Stage      string `json:"stage"`
+	Grade      int    `json:"grade"`
+	GradeText  string `json:"grade_text"`
+	Class      string `json:"class"`
+	Boarding   *bool  `json:"boarding"`
+	Status     string `json:"status"`
+	Level      string `json:"level"`
+}
+
+func studentRowOf(r service.StudentRow) studentRowBody {
+	return studentRowBody{r.StudentID, r.Name, r.IDMasked, r.Sex, r.SchoolID, r.SchoolName, r.SchoolYear, r.Stage,
+		r.Grade, r.GradeText(), r.Class, r.Boarding, r.Status, r.Level}
+}
+
+func (s *Server) listStudents(c *gin.Context) {
+	p, ok := page(c)
+	if !ok {
+		return
+	}
+	f := service.StudentFilter{SchoolYear: c.Query("school_year"), Q: c.Query("q"), Page: p}
+	if v := c.Query("school_id"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			fail(c, http.StatusBadRequest, "invalid_school_id", "school_id 须为学校编号")
+			return
+		}
+		f.SchoolID = id
+	}
+	l, err := s.svc.ListStudents(c.Request.Context(), actor(c), f)
+	respond(c, http.StatusOK, listOf(l, studentRowOf), err)
+}
+
+type enrolmentBody struct {
+	SchoolYear string `json:"school_year"`
+	SchoolID   int64  `json:"school_id"`
+	SchoolCode string `json:"school_code"`
+	SchoolName string `json:"school_name"`
+	Stage      string `json:"stage"`
+	Grade      int    `json:"grade"`
+	Class      string `json:"class"`
+	StudentNo  string `json:"student_no"`
+	Major      string `json:"major"`
+	AgriMajor  bool   `json:"agri_major"`
+	Boarding   *bool  `json:"boarding"`
+	Status     string `json:"status"`
+	Remark     string `json:"remark"`
+}
+
+type difficultyBody struct {
+	SchoolYear   string    `json:"school_year"`
+	Level        string    `json:"level"`
+	LevelLabel   string    `json:"level_label"`
+	Categories   string    `json:"categories"`
+	SchoolID     int64     `json:"school_id"`
+	IdentifiedAt time.Time `json:"identified_at"`
+}
+
+type changeBody struct {
+	At         time.Time `json:"at"`
+	Actor      string    `json:"actor"`
+	Source     string    `json:"source"`
+	SchoolYear string    `json:"school_year,omitempty"`
+	Field      string    `json:"field"`
+	Old        string    `json:"old"`
+	New        string    `json:"new"`
+}
+
+type studentFileBody struct {
+	ID          int64            `json:"id"`
+	Name        string           `json:"name"`
+	IDType      string           `json:"id_type"`
+	IDNumber    string           `json:"id_number"`
+	Sex         string           `json:"sex"`
+	BirthDate   string           `json:"birth_date,omitempty"`
+	Household   string           `json:"household"`
+	HomeRegion  string           `json:"home_region"`
+	Guardian    string           `json:"guardian"`
+	BankName    string           `json:"bank_name"`
+	BankAccount string           `json:"bank_account"`
+	Holder      string           `json:"holder"`
+	Phone       string           `json:"phone"`
+	Enrolments  []enrolmentBody  `json:"enrolments"`
+	Difficulty  []difficultyBody `json:"difficulty"`
+	History     []changeBody     `json:"history"`
+}
+
+func studentFileOf(f service.StudentFile) studentFileBody {
+	st := f.Student
+	b := studentFileBody{ID: st.ID, Name: st.Name, IDType: st.IDType, IDNumber: st.IDMasked, Sex: st.Sex,
+		Household: st.Household, HomeRegion: st.HomeRegion, Guardian: st.Guardian, BankName: st.BankName,
+		BankAccount: f.Account, Holder: st.Holder, Phone: st.PhoneMasked,
+		Enrolments: []enrolmentBody{}, Difficulty: []difficultyBody{}, History: []changeBody{}}
+	if st.BirthDate != nil {
+		b.BirthDate = st.BirthDate.Format("2006-01-02")
+	}
+	for _, e := range f.Enrolments {
+		b.Enrolments = append(b.Enrolments, enrolmentBody{e.SchoolYear, e.SchoolID, e.SchoolCode, e.SchoolName, e.Stage,
+			e.Grade, e.Class, e.StudentNo, e.Major, e.AgriMajor, e.Boarding, e.Status, e.Remark})
+	}
+	for _, d := range f.Difficulty {
+		b.Difficulty = append(b.Difficulty, difficultyBody{d.SchoolYear, d.Level, model.LevelLabel(d.Level), d.Categories, d.SchoolID, d.IdentifiedAt})
+	}
+	for _, h := range f.Changes {
+		b.History = append(b.History, changeBody{h.At, h.ActorName, h.Source, h.SchoolYear, h.Field, h.OldValue, h.NewValue})
+	}
+	return b
+}
+
+func (s *Server) getStudent(c *gin.Context) {
+	id, ok := pathID(c, "id")
+	if !ok {
+		return
+	}
+	f, err := s.svc.GetStudentFile(c.Request.Context(), actor(c), id)
+	respond(c, http.StatusOK, studentFileOf(f), err)
+}
+
+type studentPatchBody struct {
+	Guardian    *string `json:"guardian"`
+	BankName    *string `json:"bank_name"`
+	BankAccount *string `json:"bank_account"`
+	Holder      *string `json:"holder"`
+	Phone       *string `json:"phone"`
+	SchoolYear  string  `json:"school_year"`
+	Boarding    *bool   `json:"boarding"`
+	Status      *string `json:"status"`
+	Class       *string `json:"class"`
+	Remark      *string `json:"remark"`
+}
+
+func (s *Server) patchStudent(c *gin.Context) {
+	id, ok := pathID(c, "id")
+	var b studentPatchBody
+	if !ok || !bindJSON(c, &b) {
+		return
+	}
+	f, err := s.svc.PatchStudent(c.Request.Context(), actor(c), id, service.StudentPatch{
+		Guardian: b.Guardian, BankName: b.BankName, BankAccount: b.BankAccount, Holder: b.Holder, Phone: b.Phone,
+		SchoolYear: b.SchoolYear, Boarding: b.Boarding, Status: b.Status, Class: b.Class, Remark: b.Remark})
+	respond(c, http.StatusOK, studentFileOf(f), err)
+}

@@ -1,0 +1,364 @@
+package ledger
+
+import (
+	"archive/zip"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+
+	"studentaid/model"
+)
+
+// Result is one line of the bank's result sheet.
+type Result struct {
+	Row        int // the sheet's row number, for messages
+	Seq        int // 序号 when the sheet has it, else 0
+	Account    string
+	Amount     model.Fen
+	Success    bool
+	Reason     string
+	HolderName string
+	IDNumber   string // 证件号码 when the sheet has it
+}
+
+// RowError is a problem with one row, in words the uploader can act on.
+type RowError struct {
+	Row     int
+	Column  string
+	Message string
+}
+
+func (e RowError) Error() string {
+	return fmt.Sprintf("第%d行 %s：%s", e.Row, e.Column, e.Message)
+}
+
+// FileError is a problem with the upload as a whole; Status is the HTTP
+// status the API answers with (400 not a workbook, 413 too large, 422 a
+// workbook without the expected header).
+type FileError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *FileError) Error() string { return e.Message }
+
+// Codes of FileError.
+const (
+	CodeInvalidFile = "invalid"
+	CodeTooLarge    = "too_large"
+	CodeNoHeader    = "missing_header"
+)
+
+// Limits for a result upload beyond the caller's maxBytes. An xlsx of text
+// compresses about ten to one; 100:1 leaves room for a sparse sheet while
+// stopping a zip bomb before anything is inflated.
+const (
+	maxInflationRatio = 100
+	maxZipEntries     = 1000
+	headerSearchRows  = 20
+)
+
+// resultColumns maps the headers banks use to the field they fill. Headers
+// are compared after dropping spaces, a leading * and a trailing (元).
+var resultColumns = map[string]string{
+	"账号": "账号", "帐号": "账号", "银行账号": "账号", "银行帐号": "账号", "银行卡号": "账号", "卡号": "账号",
+	"收款账号": "账号", "收款人账号": "账号", "收款帐号": "账号", "账户": "账号", "收款账户": "账号",
+	"金额": "金额", "交易金额": "金额", "代发金额": "金额", "发放金额": "金额", "实发金额": "金额",
+	"状态": "状态", "交易状态": "状态", "处理状态": "状态", "处理结果": "状态", "交易结果": "状态", "代发状态": "状态",
+	"失败原因": "失败原因", "错误原因": "失败原因", "失败说明": "失败原因", "错误信息": "失败原因", "处理说明": "失败原因",
+	"户名": "户名", "姓名": "户名", "账户名称": "户名", "账户名": "户名", "收款人": "户名", "收款人姓名": "户名", "收款人户名": "户名",
+	"序号":   "序号",
+	"证件号码": "证件号码", "证件号": "证件号码", "身份证号": "证件号码", "身份证号码": "证件号码", "身份证件号": "证件号码",
+}
+
+var requiredResultColumns = [...]string{"账号", "金额", "状态"}
+
+// resultStatuses reads the bank's wording; anything else, such as 处理中,
+// is reported rather than guessed.
+var resultStatuses = map[string]bool{
+	"成功": true, "已成功": true, "交易成功": true, "处理成功": true, "代发成功": true,
+	"失败": false, "交易失败": false, "处理失败": false, "代发失败": false, "退票": false, "已退票": false,
+}
+
+// ReadBankResults reads the bank's result workbook. The first sheet with a
+// header row (within its first 20 rows) naming 账号, 金额 and 状态 is read;
+// 失败原因, 户名, 序号 and 证件号码 are taken when present. Rows with
+// problems are returned as RowErrors and left out of the results; a file
+// that cannot be read at all is a *FileError.
+func ReadBankResults(r io.ReaderAt, size, maxBytes int64) (results []Result, rowErrs []RowError, err error) {
+	if size > maxBytes {
+		return nil, nil, &FileError{Status: http.StatusRequestEntityTooLarge, Code: CodeTooLarge,
+			Message: fmt.Sprintf("文件过大（%d 字节），上限为 %d 字节", size, maxBytes)}
+	}
+	unzipLimit, err := checkArchive(r, size, maxBytes)
+	if err != nil {
+		return nil, nil, err
+	}
+	// excelize parses whatever a stranger uploads; a panic in it must end
+	// as a bad-file answer, not a crashed request.
+	defer func() {
+		if p := recover(); p != nil {
+			results, rowErrs, err = nil, nil, notAWorkbook()
+		}
+	}()
+	f, err := excelize.OpenReader(io.NewSectionReader(r, 0, size), excelize.Options{
+		UnzipSizeLimit:    unzipLimit,
+		UnzipXMLSizeLimit: min(unzipLimit, excelize.StreamChunkSize),
+	})
+	if err != nil {
+		return nil, nil, notAWorkbook()
+	}
+	defer f.Close()
+
+	for _, sheet := range f.GetSheetList() {
+		rows, err := f.GetRows(sheet, excelize.Options{RawCellValue: true})
+		if err != nil {
+			return nil, nil, notAWorkbook()
+		}
+		headerAt, cols, err := findResultHeader(rows)
+		if err != nil {
+			return nil, nil, err
+		}
+		if headerAt < 0 {
+			continue
+		}
+		results, rowErrs = readResultRows(f, sheet, rows, headerAt, cols)
+		return results, rowErrs, nil
+	}
+	return nil, nil, &FileError{Status: http.StatusUnprocessableEntity, Code: CodeNoHeader,
+		Message: "未找到表头：结果文件应有“账号”“金额”“状态”列（可另有“失败原因”“户名”“序号”“证件号码”）"}
+}
+
+func notAWorkbook() *FileError {
+	return &FileError{Status: http.StatusBadRequest, Code: CodeInvalidFile,
+		Message: "文件不是有效的 .xlsx 工作簿；如为 .xls 或加密文件，请在 Excel 中另存为 .xlsx 后上传"}
+}
+
+// checkArchive looks at the zip directory before anything is inflated: the
+// sizes it declares are what archive/zip then holds each entry to, so a
+// bomb is refused here and cannot lie its way past.
+func checkArchive(r io.ReaderAt, size, maxBytes int64) (unzipLimit int64, err error) {
+	zr, err := zip.NewReader(r, size)
+	if err != nil {
+		return 0, notAWorkbook()
+	}
+	if len(zr.File) > maxZipEntries {
+		return 0, notAWorkbook()
+	}
+	unzipLimit = max(maxBytes, 1<<20) * maxInflationRatio
+	var total uint64
+	var contentTypes bool
+	for _, zf := range zr.File {
+		total += zf.UncompressedSize64
+		if total > uint64(unzipLimit) {
+			return 0, &FileError{Status: http.StatusRequestEntityTooLarge, Code: CodeTooLarge,
+				Message: "文件解压后过大，请只保留结果工作表后重新上传"}
+		}
+		contentTypes = contentTypes || strings.EqualFold(zf.Name, "[Content_Types].xml")
+	}
+	if !contentTypes {
+		return 0, notAWorkbook()
+	}
+	return unzipLimit, nil
+}
+
+// findResultHeader returns the index of the header row and the column of
+// each field, or -1 when this sheet has no such row.
+func findResultHeader(rows [][]string) (int, map[string]int, error) {
+	for i := 0; i < len(rows) && i < headerSearchRows; i++ {
+		cols := map[string]int{}
+		for j, cell := range rows[i] {
+			field, ok := resultColumns[normaliseHeader(cell)]
+			if !ok {
+				continue
+			}
+			if prev, dup := cols[field]; dup {
+				return 0, nil, &FileError{Status: http.StatusUnprocessableEntity, Code: CodeNoHeader,
+					Message: fmt.Sprintf("第%d行表头中“%s”出现了两次（第%s列和第%s列）", i+1, field, columnName(prev), columnName(j))}
+			}
+			cols[field] = j
+		}
+		found := 0
+		for _, name := range requiredResultColumns {
+			if _, ok := cols[name]; ok {
+				found++
+			}
+		}
+		if found == len(requiredResultColumns) {
+			return i, cols, nil
+		}
+	}
+	return -1, nil, nil
+}
+
+func normaliseHeader(s string) string {
+	s = strings.Join(strings.Fields(s), "")
+	s = strings.TrimLeft(s, "*＊")
+	for _, unit := range []string{"(元)", "（元）"} {
+		s = strings.TrimSuffix(s, unit)
+	}
+	return s
+}
+
+func columnName(i int) string {
+	name, _ := excelize.ColumnNumberToName(i + 1)
+	return name
+}
+
+func readResultRows(f *excelize.File, sheet string, rows [][]string, headerAt int, cols map[string]int) ([]Result, []RowError) {
+	var results []Result
+	var rowErrs []RowError
+	for i := headerAt + 1; i < len(rows); i++ {
+		row := rows[i]
+		get := func(field string) string {
+			if j, ok := cols[field]; ok && j < len(row) {
+				return strings.TrimSpace(row[j])
+			}
+			return ""
+		}
+		if isBlankOrTotal(row, get("账号"), get("状态")) {
+			continue
+		}
+		n := i + 1
+		res := Result{Row: n, Reason: get("失败原因"), HolderName: get("户名"), IDNumber: get("证件号码")}
+		var errs []RowError
+		bad := func(column, message string) { errs = append(errs, RowError{Row: n, Column: column, Message: message}) }
+
+		if s := get("序号"); s != "" {
+			if seq, err := strconv.Atoi(s); err != nil || seq < 1 {
+				bad("序号", "序号应为正整数，实际为“"+s+"”")
+			} else {
+				res.Seq = seq
+			}
+		}
+		account, msg := normaliseAccount(get("账号"), isNumberCell(f, sheet, cols["账号"], n))
+		if msg != "" {
+			bad("账号", msg)
+		}
+		res.Account = account
+		amount, msg := parseResultAmount(get("金额"), isNumberCell(f, sheet, cols["金额"], n))
+		if msg != "" {
+			bad("金额", msg)
+		}
+		res.Amount = amount
+		status := get("状态")
+		success, known := resultStatuses[strings.Join(strings.Fields(status), "")]
+		if !known {
+			bad("状态", "无法识别的状态“"+status+"”，应为“成功”或“失败”（也可为 交易成功、交易失败、退票 等）")
+		}
+		res.Success = success
+		if len(errs) > 0 {
+			rowErrs = append(rowErrs, errs...)
+			continue
+		}
+		results = append(results, res)
+	}
+	return results, rowErrs
+}
+
+// isBlankOrTotal skips empty rows and a closing 合计/总计 row, which banks
+// add under the data and which carry no account.
+func isBlankOrTotal(row []string, account, status string) bool {
+	first := ""
+	for _, c := range row {
+		if c = strings.TrimSpace(c); c != "" {
+			first = c
+			break
+		}
+	}
+	if first == "" {
+		return true
+	}
+	return account == "" && status == "" && (strings.HasPrefix(first, "合计") || strings.HasPrefix(first, "总计"))
+}
+
+func isNumberCell(f *excelize.File, sheet string, col, row int) bool {
+	t, err := f.GetCellType(sheet, cellName(col+1, row))
+	return err == nil && (t == excelize.CellTypeNumber || t == excelize.CellTypeUnset)
+}
+
+// normaliseAccount keeps the digits of an account, allowing the spaces and
+// dashes banks print for readability and full-width digits.
+func normaliseAccount(s string, numberCell bool) (string, string) {
+	if s == "" {
+		return "", "账号为空"
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r >= '０' && r <= '９':
+			b.WriteRune('0' + (r - '０'))
+		case r == ' ' || r == '-' || r == '\u3000':
+		default:
+			if numberCell {
+				return "", "账号被 Excel 存成了数字（" + s + "），末几位可能已丢失，请将该列设为文本格式后重新导出"
+			}
+			return "", "账号只能包含数字，实际为“" + s + "”"
+		}
+	}
+	digits := b.String()
+	// Excel keeps 15 significant digits of a number: a longer account
+	// typed into a number cell has already lost its tail.
+	if numberCell && len(digits) > 15 {
+		return "", "账号被 Excel 存成了数字，超过 15 位的部分已丢失，请将该列设为文本格式后重新导出"
+	}
+	if len(digits) < 12 || len(digits) > 30 {
+		return "", fmt.Sprintf("账号应为 12–30 位数字，实际为 %d 位", len(digits))
+	}
+	return digits, ""
+}
+
+// parseResultAmount reads 金额 exactly. Text goes through ParseYuan. A number
+// cell's raw value is the shortest decimal of a double, so it may carry
+// float noise ("625.49999999999989") when the bank's software computed it:
+// it is read as an exact rational and accepted only when it lies within a
+// millionth of a fen of a whole fen.
+func parseResultAmount(s string, numberCell bool) (model.Fen, string) {
+	if s == "" {
+		return 0, "金额为空"
+	}
+	s = strings.TrimSuffix(s, "元")
+	f, err := model.ParseYuan(s)
+	if err != nil && numberCell {
+		f, err = parseNumberCellYuan(s)
+	}
+	if err != nil {
+		return 0, "金额“" + s + "”无法识别，应为最多两位小数的数字"
+	}
+	if f <= 0 {
+		return 0, "金额应大于零，实际为 " + f.Plain()
+	}
+	return f, ""
+}
+
+func parseNumberCellYuan(s string) (model.Fen, error) {
+	// Bound the exponent before big.Rat expands it: "1e999999999" would
+	// otherwise cost a great deal of memory.
+	_, exp, hasExp := strings.Cut(strings.ToLower(s), "e")
+	if digits := strings.TrimLeft(exp, "+-"); len(s) > 40 || hasExp && (digits == "" || len(digits) > 2) {
+		return 0, errors.New("not a cell number")
+	}
+	v, ok := new(big.Rat).SetString(s)
+	if !ok {
+		return 0, errors.New("not a number")
+	}
+	fen := v.Mul(v, big.NewRat(100, 1))
+	// Nearest whole fen: floor(fen + ½); big.Int.Div floors for a positive
+	// divisor, and a Rat's denominator is always positive.
+	up := new(big.Rat).Add(fen, big.NewRat(1, 2))
+	nearest := new(big.Int).Div(up.Num(), up.Denom())
+	diff := new(big.Rat).Sub(fen, new(big.Rat).SetInt(nearest))
+	if diff.Abs(diff).Cmp(big.NewRat(1, 1_000_000)) > 0 || !nearest.IsInt64() {
+		return 0, errors.New("not a whole number of fen")
+	}
+	return model.Fen(nearest.Int64()), nil
+}

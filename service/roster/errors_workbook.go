@@ -1,0 +1,138 @@
+package roster
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// ColErrors is the column added to the error workbook.
+const ColErrors = "错误说明"
+
+// WriteErrorWorkbook writes the rejected rows as they were uploaded, with
+// the bad cells filled light red and every message of a row in 错误说明. The
+// sheet is named 花名册 and keeps the uploaded headers, so once the errors
+// are fixed the same file can be uploaded again (错误说明 is then ignored).
+func WriteErrorWorkbook(w io.Writer, headers []string, failed []FailedRow) error {
+	f := excelize.NewFile()
+	defer f.Close()
+	if err := f.SetSheetName("Sheet1", SheetRoster); err != nil {
+		return err
+	}
+	width := len(headers)
+	for _, fr := range failed {
+		width = max(width, len(fr.Cells))
+	}
+	// Where each column's errors are marked: the upload's own headers, read
+	// the way Parse reads them.
+	position := map[string]int{}
+	for i, h := range headers {
+		if name, ok := canonicalHeader(h); ok {
+			if _, seen := position[name]; !seen {
+				position[name] = i
+			}
+		}
+	}
+
+	sw, err := f.NewStreamWriter(SheetRoster)
+	if err != nil {
+		return err
+	}
+	st, err := newErrorStyles(f)
+	if err != nil {
+		return err
+	}
+	// Every column is text, so that re-typing a corrected ID or account
+	// number in Excel keeps all its digits.
+	if err := sw.SetColStyle(1, width+1, st.text); err != nil {
+		return err
+	}
+	if err := sw.SetColWidth(1, width, 16); err != nil {
+		return err
+	}
+	if err := sw.SetColWidth(width+1, width+1, 60); err != nil {
+		return err
+	}
+	if err := sw.SetPanes(&excelize.Panes{
+		Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft",
+		Selection: []excelize.Selection{{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}},
+	}); err != nil {
+		return err
+	}
+
+	head := make([]any, width+1)
+	for i := range width {
+		h := ""
+		if i < len(headers) {
+			h = headers[i]
+		}
+		head[i] = excelize.Cell{StyleID: st.header, Value: h}
+	}
+	head[width] = excelize.Cell{StyleID: st.headerErrors, Value: ColErrors}
+	if err := sw.SetRow("A1", head); err != nil {
+		return err
+	}
+
+	for n, fr := range failed {
+		bad := map[int]bool{}
+		msgs := make([]string, 0, len(fr.Errors))
+		for _, e := range fr.Errors {
+			if i, ok := position[e.Column]; ok {
+				bad[i] = true
+			}
+			msgs = append(msgs, e.Column+"："+e.Message)
+		}
+		row := make([]any, width+1)
+		for i := range width {
+			v := ""
+			if i < len(fr.Cells) {
+				v = fr.Cells[i]
+			}
+			style := st.text
+			if bad[i] {
+				style = st.bad
+			}
+			// A string value is written as an inline string, never as a
+			// formula, so "=HYPERLINK(…)" in a cell stays inert text.
+			row[i] = excelize.Cell{StyleID: style, Value: v}
+		}
+		row[width] = excelize.Cell{StyleID: st.message, Value: fmt.Sprintf("第%d行：%s", fr.Row, strings.Join(msgs, "；"))}
+		cell, _ := excelize.CoordinatesToCellName(1, n+2)
+		if err := sw.SetRow(cell, row); err != nil {
+			return err
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		return err
+	}
+	_, err = f.WriteTo(w)
+	return err
+}
+
+type errorStyles struct {
+	header, headerErrors, text, bad, message int
+}
+
+func newErrorStyles(f *excelize.File) (errorStyles, error) {
+	var st errorStyles
+	text := 49 // "@"
+	for _, s := range []struct {
+		id    *int
+		style excelize.Style
+	}{
+		{&st.header, excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}}, NumFmt: text}},
+		{&st.headerErrors, excelize.Style{Font: &excelize.Font{Bold: true, Color: "C00000"}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}}, NumFmt: text}},
+		{&st.text, excelize.Style{NumFmt: text}},
+		{&st.bad, excelize.Style{NumFmt: text, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFC7CE"}}, Font: &excelize.Font{Color: "9C0006"}}},
+		{&st.message, excelize.Style{NumFmt: text, Font: &excelize.Font{Color: "C00000"}, Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}}},
+	} {
+		id, err := f.NewStyle(&s.style)
+		if err != nil {
+			return st, err
+		}
+		*s.id = id
+	}
+	return st, nil
+}

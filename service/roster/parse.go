@@ -1,0 +1,461 @@
+package roster
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"studentaid/model"
+)
+
+// School is a school a roster row can belong to.
+type School struct {
+	ID   int64
+	Code string
+	Name string
+	Type string // primary, junior, nine_year, senior, complete_secondary, vocational
+}
+
+// Options are the limits and the context of one upload.
+type Options struct {
+	SchoolYear string    // e.g. "2025-2026": the year the roster describes
+	Now        time.Time // today, for birth dates; the zero time means time.Now()
+
+	MaxRows  int   // data rows; default 200000
+	MaxBytes int64 // size of the upload; default 50 MiB
+	// Zip bomb limits: the unpacked size may not exceed MaxUnzipRatio times
+	// the file's size (default 100) nor MaxUnzipSize (default 1 GiB).
+	MaxUnzipRatio int
+	MaxUnzipSize  int64
+
+	// DefaultSchool is the uploader's school for a school officer's upload;
+	// when nil every row names its school in 学校标识码.
+	DefaultSchool *School
+	// LookupSchool finds a school in the uploader's scope by its code.
+	LookupSchool func(code string) (School, bool)
+}
+
+// Defaults.
+const (
+	DefaultMaxRows       = 200000
+	DefaultMaxBytes      = 50 << 20
+	DefaultMaxUnzipRatio = 100
+	DefaultMaxUnzipSize  = 1 << 30
+)
+
+func (o Options) withDefaults() Options {
+	if o.MaxRows <= 0 {
+		o.MaxRows = DefaultMaxRows
+	}
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = DefaultMaxBytes
+	}
+	if o.MaxUnzipRatio <= 0 {
+		o.MaxUnzipRatio = DefaultMaxUnzipRatio
+	}
+	if o.MaxUnzipSize <= 0 {
+		o.MaxUnzipSize = DefaultMaxUnzipSize
+	}
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	return o
+}
+
+// Row is one valid roster row with every field normalised.
+type Row struct {
+	Line        int // Excel row number
+	School      School
+	Name        string
+	IDNumber    model.IDNumber
+	StudentNo   string
+	Sex         string // 男 or 女; from the ID number when the cell was empty
+	Grade       int    // 1–9, 10–12 for senior high school, 1–3 for vocational
+	Stage       string // primary, junior, senior, vocational
+	Class       string
+	Major       string
+	AgriMajor   bool
+	Boarding    *bool // nil when not given
+	Household   string
+	HomeRegion  string
+	Status      string
+	Level       string   // special, hard, general, or "" when not identified
+	Categories  []string // in the order of POLICY.md's list
+	Guardian    string
+	BankName    string
+	BankAccount string
+	Holder      string // 本人 or 监护人
+	Phone       string
+	Remark      string
+}
+
+// RowError is one problem in one cell. Value is what was uploaded, masked
+// for ID, account and phone numbers.
+type RowError struct {
+	Row     int    `json:"row"`
+	Column  string `json:"column"`
+	Value   string `json:"value"`
+	Message string `json:"message"`
+}
+
+// FailedRow is a rejected row as it was uploaded, for the error workbook.
+type FailedRow struct {
+	Row    int
+	Cells  []string
+	Errors []RowError
+}
+
+// Result is a parsed roster: the valid rows and every problem of the others.
+type Result struct {
+	Sheet   string
+	Headers []string // row 1 as uploaded
+	Rows    []Row
+	Failed  []FailedRow
+	Errors  []RowError // all errors of Failed, by row then column
+	Total   int        // non-empty data rows
+}
+
+// Parse reads a roster workbook. A problem with the file as a whole is a
+// *FileError and nothing is returned; problems in rows are collected in the
+// Result so the uploader can fix them all at once.
+func Parse(r io.ReaderAt, size int64, opt Options) (*Result, error) {
+	opt = opt.withDefaults()
+	if opt.DefaultSchool == nil && opt.LookupSchool == nil {
+		return nil, errors.New("roster: Options needs DefaultSchool or LookupSchool")
+	}
+	if opt.DefaultSchool != nil && !validSchoolType(opt.DefaultSchool.Type) {
+		return nil, fmt.Errorf("roster: school %s has unknown type %q", opt.DefaultSchool.Code, opt.DefaultSchool.Type)
+	}
+	if opt.SchoolYear != "" {
+		if _, err := firstYear(opt.SchoolYear); err != nil {
+			return nil, err
+		}
+	}
+	if size > opt.MaxBytes {
+		return nil, fileErr(413, "file_too_large", "文件大小 %s，超过上限 %s：请删除无关的工作表、图片后再上传，或按学校拆分成多个文件",
+			humanSize(size), humanSize(opt.MaxBytes))
+	}
+	head := make([]byte, 512)
+	n, err := r.ReadAt(head[:min(int64(len(head)), size)], 0)
+	if err != nil && err != io.EOF {
+		return nil, err
+	}
+	if fe := sniff(head[:n]); fe != nil {
+		return nil, fe
+	}
+	zr, fe := checkZip(r, size, opt)
+	if fe != nil {
+		return nil, fe
+	}
+	f, fe := openExcel(r, size, opt)
+	if fe != nil {
+		return nil, fe
+	}
+	defer f.Close()
+
+	sheets := f.GetSheetList()
+	if len(sheets) == 0 {
+		return nil, fileErr(422, "empty_sheet", "工作簿里没有工作表")
+	}
+	sheet := sheets[0]
+	if slices.Contains(sheets, "花名册") {
+		sheet = "花名册"
+	}
+	rows, err := f.Rows(sheet)
+	if err != nil {
+		return nil, fileErr(400, "not_xlsx", "无法读取工作表“%s”，文件可能已损坏：%s", sheet, saveAsXLSX)
+	}
+	defer rows.Close()
+
+	p := &parser{opt: opt, res: &Result{Sheet: sheet}, seen: map[string]int{}, dups: map[string][]int{}, schools: map[string]schoolLookup{}}
+	line := 0
+	next := func() ([]string, bool, error) {
+		if !rows.Next() {
+			return nil, false, rows.Error()
+		}
+		line++
+		cells, err := rows.Columns()
+		return cells, true, err
+	}
+
+	header, ok, err := next()
+	if err != nil {
+		return nil, unreadable(sheet)
+	}
+	if !ok {
+		return nil, fileErr(422, "empty_sheet", "工作表“%s”是空的：请在第1行填写表头，从第2行起每行填写一名学生", sheet)
+	}
+	if fe := p.readHeader(header); fe != nil {
+		if fe.Code == "no_header" {
+			fe = lookForHeader(fe, next)
+		}
+		return nil, fe
+	}
+	// Excel keeps 15 significant digits of a number, so an ID or account
+	// number in a number cell has lost its last digits even when what is
+	// left still looks like one.
+	watch := map[int]bool{}
+	for _, col := range []string{ColIDNumber, ColBankAccount} {
+		if i, ok := p.index[col]; ok {
+			watch[i+1] = true
+		}
+	}
+	scan, err := scanSheet(sheetPart(zr, sheet), watch)
+	if err != nil {
+		return nil, unreadable(sheet)
+	}
+	if len(scan.merges) > 0 {
+		return nil, fileErr(422, "merged_header", "表头有合并单元格（%s）：请取消合并，使第1行每列一个列名，从第2行起填写数据",
+			strings.Join(scan.merges, "、"))
+	}
+	p.numeric = scan.numeric
+	if fe := p.checkColumns(); fe != nil {
+		return nil, fe
+	}
+
+	for {
+		cells, ok, err := next()
+		if err != nil {
+			return nil, unreadable(sheet)
+		}
+		if !ok {
+			break
+		}
+		if !hasContent(cells) {
+			continue
+		}
+		p.res.Total++
+		if p.res.Total > opt.MaxRows {
+			return nil, fileErr(413, "too_many_rows", "数据超过 %d 行：请按学校或年级拆分成多个文件上传", opt.MaxRows)
+		}
+		p.addRow(line, cells)
+	}
+	if p.res.Total == 0 {
+		return nil, fileErr(422, "empty_sheet", "工作表“%s”只有表头，没有学生数据", sheet)
+	}
+	p.finish()
+	return p.res, nil
+}
+
+func unreadable(sheet string) *FileError {
+	return fileErr(400, "not_xlsx", "读取工作表“%s”时出错，文件可能已损坏：%s", sheet, saveAsXLSX)
+}
+
+// lookForHeader looks a few rows further when row 1 has no column names: a
+// title row above the header is the most common cause, and saying so is
+// more helpful than "no header".
+func lookForHeader(fe *FileError, next func() ([]string, bool, error)) *FileError {
+	for line := 2; line <= 10; line++ {
+		cells, ok, err := next()
+		if err != nil || !ok {
+			break
+		}
+		for _, c := range cells {
+			if _, known := canonicalHeader(c); known {
+				return fileErr(422, "no_header", "表头在第%d行：请删除表头上方的标题等内容，使表头位于第1行", line)
+			}
+		}
+	}
+	return fe
+}
+
+func hasContent(cells []string) bool {
+	for _, c := range cells {
+		if strings.TrimFunc(c, isBlank) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+func humanSize(n int64) string {
+	if n >= 1<<20 {
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%d KB", (n+1023)/1024)
+}
+
+// schoolLookup caches LookupSchool: a county roster names a few schools
+// thousands of times each.
+type schoolLookup struct {
+	school School
+	ok     bool
+}
+
+type parser struct {
+	opt     Options
+	res     *Result
+	index   map[string]int  // column header → cell index
+	numeric map[[2]int]bool // {row, column} of number cells holding ID or account numbers
+	schools map[string]schoolLookup
+
+	// Duplicate ID numbers are only known once the whole file is read, so
+	// rows that pass are kept with their cells packed until then.
+	pending []pendingRow
+	seen    map[string]int   // ID key → first line
+	dups    map[string][]int // ID key → every line, for keys seen twice
+}
+
+type pendingRow struct {
+	row   Row
+	cells string
+}
+
+func (p *parser) readHeader(cells []string) *FileError {
+	p.res.Headers = cells
+	p.index = map[string]int{}
+	var dup []string
+	for i, c := range cells {
+		h, known := canonicalHeader(c)
+		if !known {
+			continue
+		}
+		if _, twice := p.index[h]; twice {
+			dup = append(dup, h)
+			continue
+		}
+		p.index[h] = i
+	}
+	if len(p.index) == 0 {
+		return fileErr(422, "no_header", "第1行没有找到表头（如“姓名”“身份证件号”“年级”）：请使用系统下载的花名册模板，表头必须在第1行")
+	}
+	if len(dup) > 0 {
+		return fileErr(422, "duplicate_column", "表头中有重复的列：%s，请只保留一列", strings.Join(dup, "、"))
+	}
+	return nil
+}
+
+// checkColumns refuses a file without a column that every row needs, which
+// would otherwise produce the same error on every row.
+func (p *parser) checkColumns() *FileError {
+	required := []string{}
+	if p.opt.DefaultSchool == nil {
+		required = append(required, ColSchoolCode)
+	}
+	for _, c := range columns {
+		if c.Required {
+			required = append(required, c.Header)
+		}
+	}
+	if s := p.opt.DefaultSchool; s != nil {
+		switch s.Type {
+		case SchoolPrimary, SchoolJunior, SchoolNineYear:
+			required = append(required, ColBoarding)
+		case SchoolVocational:
+			required = append(required, ColStudentNo, ColMajor, ColAgriMajor)
+		}
+	}
+	var missing []string
+	for _, h := range required {
+		if _, ok := p.index[h]; !ok {
+			missing = append(missing, h)
+		}
+	}
+	if len(missing) > 0 {
+		return fileErr(422, "missing_column", "缺少必填列：%s。请使用系统下载的花名册模板，列名须与模板一致", strings.Join(missing, "、"))
+	}
+	return nil
+}
+
+// addRow validates one data row and files it as pending or failed.
+func (p *parser) addRow(line int, cells []string) {
+	row, errs := p.validateRow(line, cells)
+	if row.IDNumber.Value != "" {
+		key := string(row.IDNumber.Type) + "|" + row.IDNumber.Value
+		if first, ok := p.seen[key]; ok {
+			if p.dups[key] == nil {
+				p.dups[key] = []int{first}
+			}
+			p.dups[key] = append(p.dups[key], line)
+		} else {
+			p.seen[key] = line
+		}
+	}
+	if len(errs) > 0 {
+		p.res.Failed = append(p.res.Failed, FailedRow{Row: line, Cells: cells, Errors: errs})
+		return
+	}
+	p.pending = append(p.pending, pendingRow{row: row, cells: packCells(cells)})
+}
+
+// finish turns every row of a duplicated ID number into a failure naming the
+// other rows, then sorts rows and errors into file order.
+func (p *parser) finish() {
+	dupErr := map[int]RowError{}
+	for _, lines := range p.dups {
+		for _, l := range lines {
+			var others []string
+			for _, o := range lines {
+				if o != l && len(others) < 5 {
+					others = append(others, fmt.Sprintf("第%d行", o))
+				}
+			}
+			more := ""
+			if len(lines)-1 > len(others) {
+				more = fmt.Sprintf("等%d行", len(lines)-1)
+			}
+			dupErr[l] = RowError{Row: l, Column: ColIDNumber, Message: "与" + strings.Join(others, "、") + more + "身份证件号重复：同一学生只能出现一次"}
+		}
+	}
+	for i := range p.res.Failed {
+		fr := &p.res.Failed[i]
+		if e, ok := dupErr[fr.Row]; ok {
+			e.Value = p.maskedCell(ColIDNumber, fr.Cells)
+			fr.Errors = append(fr.Errors, e)
+		}
+	}
+	rows := make([]Row, 0, len(p.pending))
+	for _, pr := range p.pending {
+		e, ok := dupErr[pr.row.Line]
+		if !ok {
+			rows = append(rows, pr.row)
+			continue
+		}
+		cells := unpackCells(pr.cells)
+		e.Value = p.maskedCell(ColIDNumber, cells)
+		p.res.Failed = append(p.res.Failed, FailedRow{Row: pr.row.Line, Cells: cells, Errors: []RowError{e}})
+	}
+	p.pending = nil
+	p.res.Rows = rows
+	slices.SortStableFunc(p.res.Failed, func(a, b FailedRow) int { return a.Row - b.Row })
+	for i := range p.res.Failed {
+		errs := p.res.Failed[i].Errors
+		slices.SortStableFunc(errs, func(a, b RowError) int { return columnOrder(a.Column) - columnOrder(b.Column) })
+		p.res.Errors = append(p.res.Errors, errs...)
+	}
+}
+
+// packCells keeps a row's cells as one string (length-prefixed) while it
+// waits for the duplicate check: one allocation instead of a slice header
+// per cell for every row of a large file.
+func packCells(cells []string) string {
+	n := 0
+	for _, c := range cells {
+		n += len(c) + binary.MaxVarintLen64
+	}
+	var b strings.Builder
+	b.Grow(n)
+	var size [binary.MaxVarintLen64]byte
+	for _, c := range cells {
+		b.Write(binary.AppendUvarint(size[:0], uint64(len(c))))
+		b.WriteString(c)
+	}
+	return b.String()
+}
+
+func unpackCells(s string) []string {
+	var cells []string
+	for s != "" {
+		n, w := binary.Uvarint([]byte(s[:min(len(s), binary.MaxVarintLen64)]))
+		if w <= 0 || n > uint64(len(s)-w) {
+			break
+		}
+		cells = append(cells, s[w:w+int(n)])
+		s = s[w+int(n):]
+	}
+	return cells
+}

@@ -1,0 +1,371 @@
+package service
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"gorm.io/gorm"
+
+	"studentaid/model"
+	"studentaid/service/roster"
+)
+
+// Import modes of POST /rosters.
+const (
+	ModeAllOrNothing = "all_or_nothing"
+	ModeValidRows    = "valid_rows"
+)
+
+// Import statuses.
+const (
+	ImportProcessing = "processing" // running in the background
+	ImportDone       = "done"       // rows were imported
+	ImportChecked    = "checked"    // a dry run: validated, nothing written
+	ImportRejected   = "rejected"   // bad rows in all_or_nothing: nothing imported
+	ImportFailed     = "failed"     // an internal error: nothing imported
+)
+
+// maxReportedErrors caps the errors carried in JSON; the error workbook has all.
+const maxReportedErrors = 1000
+
+// RosterUpload is one POST /rosters.
+type RosterUpload struct {
+	Filename   string
+	File       io.ReaderAt
+	Size       int64
+	SchoolYear string
+	SchoolID   int64 // 0: a county upload naming each row's school
+	Mode       string
+	DryRun     bool
+}
+
+// RosterReport is what an import did, row by row.
+type RosterReport struct {
+	ID         int64
+	Status     string
+	Progress   int
+	SchoolYear string
+	SchoolID   *int64
+	Filename   string
+	Mode       string
+	DryRun     bool
+	Rows       int
+	Created    int
+	Updated    int
+	Unchanged  int
+	Rejected   int
+	ErrorCount int
+	Errors     []roster.RowError
+	Message    string
+	CreatedAt  time.Time
+	FinishedAt *time.Time
+}
+
+func reportOf(ri model.RosterImport) RosterReport {
+	r := RosterReport{ID: ri.ID, Status: ri.Status, Progress: ri.Progress, SchoolYear: ri.SchoolYear, SchoolID: ri.SchoolID,
+		Filename: ri.Filename, Mode: ri.Mode, DryRun: ri.DryRun, Rows: ri.TotalRows, Created: ri.CreatedCount,
+		Updated: ri.UpdatedCount, Unchanged: ri.UnchangedCount, Rejected: ri.RejectedCount, Message: ri.Message,
+		CreatedAt: ri.CreatedAt, FinishedAt: ri.FinishedAt}
+	var stored struct {
+		Count  int               `json:"count"`
+		Errors []roster.RowError `json:"errors"`
+	}
+	_ = json.Unmarshal([]byte(ri.ErrorsJSON), &stored)
+	r.ErrorCount, r.Errors = stored.Count, stored.Errors
+	if r.Errors == nil {
+		r.Errors = []roster.RowError{}
+	}
+	return r
+}
+
+// uploadTarget resolves which schools an upload may write to.
+func (s *Service) uploadTarget(ctx context.Context, a model.Actor, schoolID int64) (*roster.School, map[string]roster.School, error) {
+	if !a.Is(model.RoleSchoolOfficer, model.RoleCountyOfficer) {
+		return nil, nil, errRoleForbidden
+	}
+	if a.ScopeKind() == "school" {
+		if schoolID != 0 && schoolID != a.SchoolID {
+			return nil, nil, forbidden("只能上传本校的花名册")
+		}
+		schoolID = a.SchoolID
+	}
+	if schoolID != 0 {
+		var sc model.School
+		if err := s.db.WithContext(ctx).First(&sc, schoolID).Error; err != nil {
+			return nil, nil, translate(err, "学校")
+		}
+		if !seesSchool(a, sc) {
+			return nil, nil, forbidden("只能为本县（区）的学校上传花名册")
+		}
+		rs := rosterSchool(sc)
+		return &rs, nil, nil
+	}
+	var schools []model.School
+	if err := inScopeSchools(s.db.WithContext(ctx), a, "id").Find(&schools).Error; err != nil {
+		return nil, nil, err
+	}
+	byCode := make(map[string]roster.School, len(schools))
+	for _, sc := range schools {
+		byCode[sc.Code] = rosterSchool(sc)
+	}
+	return nil, byCode, nil
+}
+
+func rosterSchool(sc model.School) roster.School {
+	return roster.School{ID: sc.ID, Code: sc.Code, Name: sc.Name, Type: string(sc.Type)}
+}
+
+// ImportRoster validates an uploaded roster and, unless it is a dry run or has
+// bad rows in all_or_nothing mode, writes it in one transaction: a failure at
+// any point leaves the files as they were (hard rule 5).
+func (s *Service) ImportRoster(ctx context.Context, a model.Actor, up RosterUpload) (RosterReport, error) {
+	if up.Mode == "" {
+		up.Mode = ModeAllOrNothing
+	}
+	if up.Mode != ModeAllOrNothing && up.Mode != ModeValidRows {
+		return RosterReport{}, invalid("mode 须为 all_or_nothing 或 valid_rows")
+	}
+	if err := model.ParseSchoolYear(up.SchoolYear); err != nil {
+		return RosterReport{}, invalid("学年格式应为 2025-2026")
+	}
+	def, byCode, err := s.uploadTarget(ctx, a, up.SchoolID)
+	if err != nil {
+		return RosterReport{}, err
+	}
+	sum, err := fileSHA256(up.File, up.Size)
+	if err != nil {
+		return RosterReport{}, err
+	}
+	ri := model.RosterImport{SchoolYear: up.SchoolYear, RegionCode: a.RegionCode, UploaderID: a.UserID, UploaderName: a.Username,
+		Filename: truncateRunes(up.Filename, 200), FileSHA256: sum, Mode: up.Mode, DryRun: up.DryRun, Status: ImportProcessing,
+		ErrorsJSON: "{}", CreatedAt: s.now()}
+	if def != nil {
+		ri.SchoolID = &def.ID
+	}
+	if err := s.db.WithContext(ctx).Create(&ri).Error; err != nil {
+		return RosterReport{}, err
+	}
+	opt := roster.Options{SchoolYear: up.SchoolYear, Now: s.opt.Now(), MaxRows: s.opt.RosterMaxRows, MaxBytes: s.opt.RosterMaxBytes,
+		DefaultSchool: def}
+	if def == nil {
+		opt.LookupSchool = func(code string) (roster.School, bool) { sc, ok := byCode[code]; return sc, ok }
+	}
+	if s.opt.RosterAsyncBytes > 0 && up.Size > s.opt.RosterAsyncBytes {
+		return s.importInBackground(ctx, a, ri, up, opt)
+	}
+	return s.runImport(ctx, a, ri, up.File, up.Size, opt)
+}
+
+// importInBackground copies the upload to a temporary file (the request's
+// copy goes away with the request) and imports it on the service's own
+// context, answering at once with the processing report (202).
+func (s *Service) importInBackground(ctx context.Context, a model.Actor, ri model.RosterImport, up RosterUpload, opt roster.Options) (RosterReport, error) {
+	tmp, err := os.CreateTemp(s.opt.TempDir, "roster-*.xlsx")
+	if err != nil {
+		return RosterReport{}, err
+	}
+	if _, err := io.Copy(tmp, io.NewSectionReader(up.File, 0, up.Size)); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return RosterReport{}, err
+	}
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		defer os.Remove(tmp.Name())
+		defer tmp.Close()
+		if _, err := s.runImport(s.bgCtx, a, ri, tmp, up.Size, opt); err != nil {
+			s.log.Warn("background roster import ended with an error", "import", ri.ID, "err", err)
+		}
+	}()
+	return reportOf(ri), nil
+}
+
+func (s *Service) runImport(ctx context.Context, a model.Actor, ri model.RosterImport, file io.ReaderAt, size int64, opt roster.Options) (RosterReport, error) {
+	res, err := roster.Parse(file, size, opt)
+	var fe *roster.FileError
+	if errors.As(err, &fe) {
+		s.finishImport(ctx, &ri, ImportRejected, fe.Message)
+		return reportOf(ri), fileError(fe, reportOf(ri))
+	}
+	if err != nil {
+		s.finishImport(ctx, &ri, ImportFailed, "导入失败，未导入任何数据，请稍后重试")
+		return reportOf(ri), err
+	}
+	ri.TotalRows, ri.RejectedCount = res.Total, len(res.Failed)
+	ri.ErrorsJSON = errorsJSON(res.Errors)
+	if len(res.Failed) > 0 {
+		var buf bytes.Buffer
+		if err := roster.WriteErrorWorkbook(&buf, res.Headers, res.Failed); err != nil {
+			return reportOf(ri), err
+		}
+		ri.ErrorsXLSX = buf.Bytes()
+	}
+	s.setProgress(ctx, ri.ID, 50)
+	if len(res.Failed) > 0 && ri.Mode == ModeAllOrNothing {
+		ri.RejectedCount = res.Total // nothing of the file is imported
+		s.finishImport(ctx, &ri, ImportRejected, fmt.Sprintf("有 %d 行存在错误，未导入任何数据。请按错误说明修改后重新上传，或选择“只导入正确的行”", len(res.Failed)))
+		rep := reportOf(ri)
+		e := ruleErr("roster_has_errors", "%s", ri.Message)
+		e.Details = rep
+		return rep, e
+	}
+	var counts importCounts
+	status := ImportDone
+	if ri.DryRun {
+		status = ImportChecked
+		err = s.tx(ctx, func(tx *gorm.DB) error {
+			counts, err = s.applyRoster(ctx, tx, a, ri, res.Rows, false)
+			return err
+		})
+	} else {
+		err = s.tx(ctx, func(tx *gorm.DB) error {
+			if counts, err = s.applyRoster(ctx, tx, a, ri, res.Rows, true); err != nil {
+				return err
+			}
+			ri.CreatedCount, ri.UpdatedCount, ri.UnchangedCount = counts.created, counts.updated, counts.unchanged
+			ri.Status, ri.Progress = status, 100
+			now := s.now()
+			ri.FinishedAt = &now
+			ri.Message = importMessage(ri)
+			if err := tx.Save(&ri).Error; err != nil {
+				return err
+			}
+			return s.audit(tx, a, "import", "roster", strconv.FormatInt(ri.ID, 10), nil, map[string]any{
+				"school_year": ri.SchoolYear, "school_id": ri.SchoolID, "file": ri.Filename, "sha256": ri.FileSHA256,
+				"rows": ri.TotalRows, "created": ri.CreatedCount, "updated": ri.UpdatedCount,
+				"unchanged": ri.UnchangedCount, "rejected": ri.RejectedCount})
+		})
+	}
+	if err != nil {
+		s.finishImport(context.WithoutCancel(ctx), &ri, ImportFailed, "导入失败，未导入任何数据："+userMessage(err))
+		return reportOf(ri), translate(err, "学生")
+	}
+	if ri.DryRun {
+		ri.CreatedCount, ri.UpdatedCount, ri.UnchangedCount = counts.created, counts.updated, counts.unchanged
+		s.finishImport(ctx, &ri, ImportChecked, "")
+	}
+	return reportOf(ri), nil
+}
+
+func importMessage(ri model.RosterImport) string {
+	verb := "导入完成"
+	if ri.DryRun {
+		verb = "检查完成（未写入）"
+	}
+	return fmt.Sprintf("%s：共 %d 行，新增 %d，更新 %d，未变 %d，错误 %d", verb, ri.TotalRows, ri.CreatedCount,
+		ri.UpdatedCount, ri.UnchangedCount, ri.RejectedCount)
+}
+
+// finishImport records how an import ended that wrote no students.
+func (s *Service) finishImport(ctx context.Context, ri *model.RosterImport, status, message string) {
+	now := s.now()
+	ri.Status, ri.FinishedAt, ri.Progress = status, &now, 100
+	if message == "" {
+		message = importMessage(*ri)
+	}
+	ri.Message = truncateRunes(message, 240)
+	if err := s.db.WithContext(ctx).Save(ri).Error; err != nil {
+		s.log.ErrorContext(ctx, "recording roster import", "import", ri.ID, "err", err)
+	}
+}
+
+// setProgress is visible to other instances. Inside the import transaction
+// SQLite's single connection is taken, so there progress moves only between
+// phases.
+func (s *Service) setProgress(ctx context.Context, id int64, pct int) {
+	s.db.WithContext(ctx).Model(&model.RosterImport{}).Where("id = ?", id).Update("progress", pct)
+}
+
+func fileError(fe *roster.FileError, rep RosterReport) *Error {
+	code := CodeInvalid
+	switch fe.Status {
+	case 413:
+		code = CodeTooLarge
+	case 422:
+		code = CodeRule
+	}
+	return &Error{Code: code, Reason: fe.Code, Message: fe.Message, Details: rep}
+}
+
+func errorsJSON(errs []roster.RowError) string {
+	shown := errs
+	if len(shown) > maxReportedErrors {
+		shown = shown[:maxReportedErrors]
+	}
+	b, _ := json.Marshal(map[string]any{"count": len(errs), "errors": shown})
+	return string(b)
+}
+
+func fileSHA256(r io.ReaderAt, size int64) (string, error) {
+	h := sha256.New()
+	if _, err := io.Copy(h, io.NewSectionReader(r, 0, size)); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) > n {
+		return string(r[:n])
+	}
+	return s
+}
+
+// userMessage is the part of an error a user may read.
+func userMessage(err error) string {
+	var se *Error
+	if errors.As(err, &se) {
+		return se.Message
+	}
+	return "内部错误"
+}
+
+// GetRosterImport returns an import's report to whoever may see its school.
+func (s *Service) GetRosterImport(ctx context.Context, a model.Actor, id int64) (RosterReport, error) {
+	ri, err := s.rosterImport(ctx, a, id)
+	return reportOf(ri), err
+}
+
+// RosterErrorWorkbook returns the failed rows of an import as .xlsx; the
+// download is audited since the rows hold personal data.
+func (s *Service) RosterErrorWorkbook(ctx context.Context, a model.Actor, id int64) ([]byte, error) {
+	ri, err := s.rosterImport(ctx, a, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(ri.ErrorsXLSX) == 0 {
+		return nil, newErr(CodeNotFound, "no_errors", "这次导入没有错误行")
+	}
+	s.auditAlone(ctx, a, "download", "roster_errors", strconv.FormatInt(id, 10), nil, map[string]any{"rows": ri.RejectedCount})
+	return ri.ErrorsXLSX, nil
+}
+
+func (s *Service) rosterImport(ctx context.Context, a model.Actor, id int64) (model.RosterImport, error) {
+	var ri model.RosterImport
+	if err := s.db.WithContext(ctx).First(&ri, id).Error; err != nil {
+		return ri, translate(err, "导入记录")
+	}
+	visible := ri.UploaderID == a.UserID || a.Is(model.RoleAdmin)
+	if !visible && ri.SchoolID != nil && a.Is(model.RoleSchoolOfficer, model.RoleCountyOfficer, model.RoleAuditor) {
+		var sc model.School
+		visible = s.db.WithContext(ctx).First(&sc, *ri.SchoolID).Error == nil && seesSchool(a, sc)
+	}
+	if !visible && ri.SchoolID == nil && a.Is(model.RoleCountyOfficer, model.RoleAuditor) {
+		visible = seesRegion(a, ri.RegionCode)
+	}
+	if !visible {
+		return model.RosterImport{}, notFound("导入记录")
+	}
+	return ri, nil
+}

@@ -1,0 +1,297 @@
+package service
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"studentaid/model"
+)
+
+// StudentFilter narrows GET /students.
+type StudentFilter struct {
+	SchoolID   int64
+	SchoolYear string
+	Q          string // a name (prefix) or a full ID number (exact)
+	Page       Page
+}
+
+// StudentRow is one student's enrolment as lists show it: masked, no bank.
+type StudentRow struct {
+	StudentID  int64
+	Name       string
+	IDMasked   string
+	Sex        string
+	SchoolID   int64
+	SchoolName string
+	SchoolYear string
+	Stage      string
+	Grade      int
+	Class      string
+	Boarding   *bool
+	Status     string
+	Level      string
+}
+
+// GradeText is the row's grade as officers write it.
+func (r StudentRow) GradeText() string { return gradeText(r.Stage, r.Grade) }
+
+// ListStudents lists enrolments in the actor's scope, one row per student,
+// school and year.
+func (s *Service) ListStudents(ctx context.Context, a model.Actor, f StudentFilter) (List[StudentRow], error) {
+	if a.Is(model.RoleFinance) {
+		return List[StudentRow]{}, errRoleForbidden
+	}
+	q := s.db.WithContext(ctx).Table("enrolments e").
+		Joins("JOIN students s ON s.id = e.student_id").
+		Joins("JOIN schools sc ON sc.id = e.school_id").
+		Joins("LEFT JOIN difficulty_records d ON d.student_id = e.student_id AND d.school_year = e.school_year")
+	q = inScopeSchools(q, a, "e.school_id")
+	if f.SchoolID != 0 {
+		q = q.Where("e.school_id = ?", f.SchoolID)
+	}
+	if f.SchoolYear != "" {
+		q = q.Where("e.school_year = ?", f.SchoolYear)
+	}
+	if qs := strings.TrimSpace(f.Q); qs != "" {
+		if id, err := model.ParseIDNumber(model.IDTypeResident, qs, s.opt.Now()); err == nil {
+			q = q.Where("s.id_hash = ?", s.idLookup(id))
+		} else {
+			q = q.Where("s.name LIKE ?", likePrefix(qs))
+		}
+	}
+	out := List[StudentRow]{Page: f.Page.Normalize()}
+	if err := q.Count(&out.Total).Error; err != nil {
+		return out, err
+	}
+	err := out.Page.apply(q.Select(`e.student_id, s.name, s.id_masked, s.sex, e.school_id, sc.name AS school_name,
+		e.school_year, e.stage, e.grade, e.class, e.boarding, e.status, d.level`).
+		Order("e.school_year DESC, sc.code, e.grade, e.class, s.name, e.id")).Scan(&out.Items).Error
+	return out, err
+}
+
+// likePrefix escapes LIKE wildcards in user input.
+func likePrefix(q string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(q) + "%"
+}
+
+// StudentFile is the electronic file (电子档案) of one student.
+type StudentFile struct {
+	Student    model.Student
+	Account    string // full account for finance and auditors, masked otherwise
+	Enrolments []EnrolmentView
+	Difficulty []model.DifficultyRecord
+	Changes    []model.StudentChange
+}
+
+// EnrolmentView is an enrolment with its school's name.
+type EnrolmentView struct {
+	model.Enrolment
+	SchoolName string
+	SchoolCode string
+}
+
+// visibleStudent loads a student the actor may see: one with an enrolment
+// at a school in scope.
+func (s *Service) visibleStudent(tx *gorm.DB, a model.Actor, id int64) (model.Student, bool, error) {
+	var st model.Student
+	if err := tx.First(&st, id).Error; err != nil {
+		return st, false, translate(err, "学生")
+	}
+	var n int64
+	err := inScopeSchools(tx.Model(&model.Enrolment{}).Where("student_id = ?", id), a, "school_id").Count(&n).Error
+	return st, n > 0, err
+}
+
+// GetStudentFile returns the whole file: identity, enrolments and difficulty
+// records by year, entitlements and payments, and the change history.
+func (s *Service) GetStudentFile(ctx context.Context, a model.Actor, id int64) (StudentFile, error) {
+	db := s.db.WithContext(ctx)
+	st, ok, err := s.visibleStudent(db, a, id)
+	if err != nil || !ok {
+		if err == nil {
+			err = notFound("学生")
+		}
+		return StudentFile{}, err
+	}
+	f := StudentFile{Student: st, Account: st.AccountMasked}
+	if a.Is(model.RoleFinance, model.RoleAuditor) && st.AccountEnc != "" {
+		if f.Account, err = s.keys.Open(st.AccountEnc); err != nil {
+			return f, err
+		}
+	}
+	if err := db.Table("enrolments e").Select("e.*, sc.name AS school_name, sc.code AS school_code").
+		Joins("JOIN schools sc ON sc.id = e.school_id").Where("e.student_id = ?", id).
+		Order("e.school_year DESC, e.id").Scan(&f.Enrolments).Error; err != nil {
+		return f, err
+	}
+	if err := db.Where("student_id = ?", id).Order("school_year DESC").Find(&f.Difficulty).Error; err != nil {
+		return f, err
+	}
+	err = db.Where("student_id = ?", id).Order("id DESC").Limit(500).Find(&f.Changes).Error
+	return f, err
+}
+
+// StudentPatch corrects a file; nil fields are left alone. Enrolment fields
+// need SchoolYear and change that year's record at a school in scope.
+type StudentPatch struct {
+	Guardian    *string
+	BankName    *string
+	BankAccount *string
+	Holder      *string
+	Phone       *string
+	SchoolYear  string
+	Boarding    *bool
+	Status      *string
+	Class       *string
+	Remark      *string
+}
+
+var enrolmentStatuses = []string{"在读", "休学", "转出", "毕业", "辍学", "死亡"}
+
+// PatchStudent applies corrections with history and audit in one transaction.
+func (s *Service) PatchStudent(ctx context.Context, a model.Actor, id int64, p StudentPatch) (StudentFile, error) {
+	if !a.Is(model.RoleSchoolOfficer, model.RoleCountyOfficer) {
+		return StudentFile{}, errRoleForbidden
+	}
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		st, ok, err := s.visibleStudent(tx, a, id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return forbidden("该学生不在您的管辖范围内")
+		}
+		var cs []change
+		if err := s.patchIdentity(&st, p, &cs); err != nil {
+			return err
+		}
+		if err := s.patchEnrolment(tx, a, id, p, &cs); err != nil {
+			return err
+		}
+		if len(cs) == 0 {
+			return nil
+		}
+		now := s.now()
+		st.UpdatedAt = now
+		if err := tx.Save(&st).Error; err != nil {
+			return err
+		}
+		hist := make([]model.StudentChange, 0, len(cs))
+		before, after := map[string]string{}, map[string]string{}
+		for _, c := range cs {
+			hist = append(hist, model.StudentChange{StudentID: id, At: now, ActorName: a.Username, Source: "edit",
+				SchoolYear: c.year, Field: c.field, OldValue: c.old, NewValue: c.new})
+			before[c.field], after[c.field] = c.old, c.new
+		}
+		if err := insertAll(tx, hist); err != nil {
+			return err
+		}
+		return s.audit(tx, a, "update", "student", strconv.FormatInt(id, 10), before, after)
+	})
+	if err != nil {
+		return StudentFile{}, err
+	}
+	return s.GetStudentFile(ctx, a, id)
+}
+
+func (s *Service) patchIdentity(st *model.Student, p StudentPatch, cs *[]change) error {
+	if p.BankAccount != nil {
+		acct := ""
+		if strings.TrimSpace(*p.BankAccount) != "" {
+			var err error
+			if acct, err = model.ParseBankAccount(*p.BankAccount); err != nil {
+				return invalid("银行卡号：%s", err.Error())
+			}
+		}
+		if acct == "" || s.keys.Lookup("bank", acct) != st.AccountHash {
+			masked := ""
+			if acct != "" {
+				masked = model.MaskBankAccount(acct)
+			}
+			track(cs, "银行卡号", "", st.AccountMasked, masked)
+			s.setAccount(st, acct)
+		}
+	}
+	if p.Phone != nil {
+		phone := ""
+		if strings.TrimSpace(*p.Phone) != "" {
+			var err error
+			if phone, err = model.ParsePhone(*p.Phone); err != nil {
+				return invalid("联系电话：%s", err.Error())
+			}
+		}
+		if phone == "" || s.keys.Lookup("phone", phone) != st.PhoneHash {
+			track(cs, "联系电话", "", st.PhoneMasked, model.MaskPhone(phone))
+			s.setPhone(st, phone)
+		}
+	}
+	if p.Holder != nil && *p.Holder != "" && *p.Holder != "本人" && *p.Holder != "监护人" {
+		return invalid("持卡人须为“本人”或“监护人”")
+	}
+	for _, f := range []struct {
+		field string
+		dst   *string
+		v     *string
+	}{{"监护人姓名", &st.Guardian, p.Guardian}, {"开户银行", &st.BankName, p.BankName}, {"持卡人", &st.Holder, p.Holder}} {
+		if f.v != nil {
+			v := strings.TrimSpace(*f.v)
+			track(cs, f.field, "", *f.dst, v)
+			*f.dst = v
+		}
+	}
+	if st.Holder == "监护人" && st.Guardian == "" {
+		return invalid("持卡人为监护人时须填写监护人姓名")
+	}
+	return nil
+}
+
+func (s *Service) patchEnrolment(tx *gorm.DB, a model.Actor, studentID int64, p StudentPatch, cs *[]change) error {
+	if p.Boarding == nil && p.Status == nil && p.Class == nil && p.Remark == nil {
+		return nil
+	}
+	if p.SchoolYear == "" {
+		return invalid("修改寄宿、学籍状态、班级或备注时须指定学年（school_year）")
+	}
+	var e model.Enrolment
+	err := inScopeSchools(tx.Where("student_id = ? AND school_year = ?", studentID, p.SchoolYear), a, "school_id").
+		Order("id DESC").First(&e).Error
+	if err != nil {
+		return translate(err, p.SchoolYear+"学年的学籍记录")
+	}
+	if p.Status != nil && !contains(enrolmentStatuses, *p.Status) {
+		return invalid("学籍状态须为 %s 之一", strings.Join(enrolmentStatuses, "、"))
+	}
+	n := len(*cs)
+	if p.Boarding != nil {
+		track(cs, "是否寄宿", p.SchoolYear, yesNo(e.Boarding), yesNo(p.Boarding))
+		e.Boarding = p.Boarding
+	}
+	for _, f := range []struct {
+		field string
+		dst   *string
+		v     *string
+	}{{"学籍状态", &e.Status, p.Status}, {"班级", &e.Class, p.Class}, {"备注", &e.Remark, p.Remark}} {
+		if f.v != nil {
+			track(cs, f.field, p.SchoolYear, *f.dst, strings.TrimSpace(*f.v))
+			*f.dst = strings.TrimSpace(*f.v)
+		}
+	}
+	if len(*cs) == n {
+		return nil
+	}
+	e.UpdatedAt = s.now()
+	return tx.Save(&e).Error
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
