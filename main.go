@@ -92,7 +92,11 @@ func open(ctx context.Context, configPath string) (*app, error) {
 	if err := service.BindKeyring(ctx, db, keys); err != nil {
 		return nil, err
 	}
-	return &app{cfg: cfg, log: log, db: db, svc: service.New(db, keys, log, service.OptionsFrom(cfg))}, nil
+	svc := service.New(db, keys, log, service.OptionsFrom(cfg))
+	if err := svc.SeedStandards(ctx); err != nil {
+		return nil, fmt.Errorf("seed standards: %w", err)
+	}
+	return &app{cfg: cfg, log: log, db: db, svc: svc}, nil
 }
 
 func newLogger(c configs.Log) *slog.Logger {

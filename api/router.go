@@ -16,8 +16,9 @@ import (
 
 // Options are the HTTP settings.
 type Options struct {
-	MaxBodyBytes   int64 // JSON bodies
-	MaxUploadBytes int64 // multipart uploads (rosters, bank results)
+	MaxBodyBytes   int64             // JSON bodies
+	MaxUploadBytes int64             // multipart uploads (rosters, bank results)
+	Schedules      map[string]string // job name → cron schedule, shown with the programs
 }
 
 type Server struct {
@@ -51,7 +52,9 @@ func New(svc *service.Service, log *slog.Logger, reg *prometheus.Registry, opt O
 	e.HandleMethodNotAllowed = true
 	e.Use(requestID, securityHeaders, recovery(log), accessLog(log), s.metrics.observe)
 	e.NoRoute(func(c *gin.Context) { fail(c, http.StatusNotFound, "not_found", "没有这个地址") })
-	e.NoMethod(func(c *gin.Context) { fail(c, http.StatusMethodNotAllowed, "method_not_allowed", "该地址不支持此请求方法") })
+	e.NoMethod(func(c *gin.Context) {
+		fail(c, http.StatusMethodNotAllowed, "method_not_allowed", "该地址不支持此请求方法")
+	})
 
 	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	e.GET("/readyz", s.ready)
@@ -96,6 +99,19 @@ func (s *Server) routes() []route {
 		{method: "GET", path: "/students", summary: "学生列表（按权限范围）", handler: s.listStudents},
 		{method: "GET", path: "/students/:id", summary: "学生电子档案", handler: s.getStudent},
 		{method: "PATCH", path: "/students/:id", summary: "更正学生信息", handler: s.patchStudent},
+		{method: "GET", path: "/programs", summary: "资助项目及发放时间", handler: s.listPrograms},
+		{method: "GET", path: "/standards", summary: "资助标准", handler: s.listStandards},
+		{method: "POST", path: "/standards", summary: "新增资助标准（自某日起生效）", handler: s.createStandard},
+		{method: "POST", path: "/entitlements/calculate", summary: "计算资助名单", handler: s.calculate},
+		{method: "GET", path: "/entitlements", summary: "资助名单", handler: s.listEntitlements},
+		{method: "POST", path: "/entitlements/submit", summary: "学校提交名单", handler: s.submit},
+		{method: "POST", path: "/entitlements/approve", summary: "县级审核通过", handler: s.approve},
+		{method: "POST", path: "/entitlements/return", summary: "县级退回", handler: s.returnEntitlements},
+		{method: "POST", path: "/entitlements/revoke", summary: "撤销已审核未发放的资助", handler: s.revokeEntitlements},
+		{method: "GET", path: "/notices", summary: "下载公示表（开始公示期）", handler: s.notice},
+		{method: "POST", path: "/notices/objections", summary: "登记公示异议", handler: s.createObjection},
+		{method: "GET", path: "/quotas", summary: "学校名单、指标与公示期", handler: s.listQuotas},
+		{method: "PUT", path: "/quotas", summary: "设定学校资助指标", handler: s.setQuota},
 		{method: "GET", path: "/audit", summary: "审计日志", handler: s.listAudit},
 		{method: "GET", path: "/audit/verify", summary: "校验审计日志哈希链", handler: s.verifyAudit},
 	}

@@ -80,11 +80,12 @@ func likePrefix(q string) string {
 
 // StudentFile is the electronic file (电子档案) of one student.
 type StudentFile struct {
-	Student    model.Student
-	Account    string // full account for finance and auditors, masked otherwise
-	Enrolments []EnrolmentView
-	Difficulty []model.DifficultyRecord
-	Changes    []model.StudentChange
+	Student      model.Student
+	Account      string // full account for finance and auditors, masked otherwise
+	Enrolments   []EnrolmentView
+	Difficulty   []model.DifficultyRecord
+	Changes      []model.StudentChange
+	Entitlements []EntitlementRow
 }
 
 // EnrolmentView is an enrolment with its school's name.
@@ -131,7 +132,10 @@ func (s *Service) GetStudentFile(ctx context.Context, a model.Actor, id int64) (
 	if err := db.Where("student_id = ?", id).Order("school_year DESC").Find(&f.Difficulty).Error; err != nil {
 		return f, err
 	}
-	err = db.Where("student_id = ?", id).Order("id DESC").Limit(500).Find(&f.Changes).Error
+	if err := db.Where("student_id = ?", id).Order("id DESC").Limit(500).Find(&f.Changes).Error; err != nil {
+		return f, err
+	}
+	f.Entitlements, err = s.studentEntitlements(db, id)
 	return f, err
 }
 

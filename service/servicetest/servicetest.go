@@ -156,8 +156,12 @@ func NewEnv(t testing.TB, driver string, tune ...func(*service.Options)) *Env {
 	for _, f := range tune {
 		f(&opt)
 	}
-	return &Env{Driver: driver, DB: db, Keys: keys, Clock: clock, Opt: opt,
-		Svc: service.New(db, keys, slog.New(slog.NewTextHandler(io.Discard, nil)), opt)}
+	svc := service.New(db, keys, slog.New(slog.NewTextHandler(io.Discard, nil)), opt)
+	t.Cleanup(svc.Close)
+	if err := svc.SeedStandards(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return &Env{Driver: driver, DB: db, Keys: keys, Clock: clock, Opt: opt, Svc: svc}
 }
 
 // Each runs fn as a parallel subtest on every driver, each with its own Env.

@@ -1,0 +1,394 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"studentaid/model"
+)
+
+// CalcRequest is POST /entitlements/calculate.
+type CalcRequest struct {
+	Program  string
+	Term     string
+	SchoolID int64 // 0: every school in the actor's scope
+}
+
+// Ineligible is a student the calculation did not put on the list, and why.
+type Ineligible struct {
+	StudentID int64
+	Name      string
+	SchoolID  int64
+	Reason    string
+}
+
+// CalcResult sums up a calculation over one or more schools.
+type CalcResult struct {
+	Created    int
+	Updated    int
+	Unchanged  int
+	Removed    int
+	Ineligible []Ineligible
+	Count      int       // entitlements on the lists afterwards (not revoked)
+	TotalFen   model.Fen // their amount
+}
+
+func (r *CalcResult) add(o CalcResult) {
+	r.Created += o.Created
+	r.Updated += o.Updated
+	r.Unchanged += o.Unchanged
+	r.Removed += o.Removed
+	r.Ineligible = append(r.Ineligible, o.Ineligible...)
+	r.Count += o.Count
+	r.TotalFen += o.TotalFen
+}
+
+// listRequest validates program and term.
+func listRequest(program, term string) (model.Program, model.Term, error) {
+	p, ok := model.ProgramByCode(program)
+	if !ok {
+		return p, "", invalid("未知资助项目 %q（boarding、nonboarding、vocational_grant、senior_grant）", program)
+	}
+	t, err := model.ParseTerm(term)
+	if err != nil {
+		return p, "", invalid("学期格式应为 2025-2026-1（秋季）或 2025-2026-2（春季）")
+	}
+	return p, t, nil
+}
+
+// writableSchools are the schools a list action may touch: the one named (403
+// outside scope) or every school in scope.
+func (s *Service) writableSchools(ctx context.Context, a model.Actor, schoolID int64) ([]model.School, error) {
+	db := s.db.WithContext(ctx)
+	if schoolID == 0 && a.ScopeKind() == "school" {
+		schoolID = a.SchoolID
+	}
+	if schoolID != 0 {
+		var sc model.School
+		if err := db.First(&sc, schoolID).Error; err != nil {
+			return nil, translate(err, "学校")
+		}
+		if !seesSchool(a, sc) {
+			return nil, forbidden("该学校不在您的管辖范围内")
+		}
+		return []model.School{sc}, nil
+	}
+	var out []model.School
+	return out, inScopeSchools(db, a, "id").Order("code").Find(&out).Error
+}
+
+// CalculateEntitlements applies the eligibility rules and standards to every
+// enrolment of the schools for the term's school year. It creates or updates
+// draft and returned entitlements only; submitted, approved and paid ones are
+// never touched (a changed file only raises a warning on them). Each school's
+// list is calculated in one transaction, serialised by its list row.
+func (s *Service) CalculateEntitlements(ctx context.Context, a model.Actor, req CalcRequest) (CalcResult, error) {
+	var total CalcResult
+	if !a.Is(model.RoleSchoolOfficer, model.RoleCountyOfficer) {
+		return total, errRoleForbidden
+	}
+	p, term, err := listRequest(req.Program, req.Term)
+	if err != nil {
+		return total, err
+	}
+	schools, err := s.writableSchools(ctx, a, req.SchoolID)
+	if err != nil {
+		return total, err
+	}
+	var all []model.Standard
+	if err := s.db.WithContext(ctx).Where("program = ?", p.Code).Find(&all).Error; err != nil {
+		return total, err
+	}
+	contiguous, err := s.contiguousAreas(ctx)
+	if err != nil {
+		return total, err
+	}
+	calc := calculation{program: p, term: term, standards: standardSet(all), contiguous: func(c string) bool { return contiguous[c] }}
+	for _, sc := range schools {
+		var res CalcResult
+		// Two schools calculating the same transferred student at once: the
+		// loser of the unique key retries and then sees the other's entitlement.
+		for attempt := 0; ; attempt++ {
+			res, err = s.calculateSchool(ctx, a, calc, sc)
+			if err == nil || !errors.Is(err, gorm.ErrDuplicatedKey) || attempt == 2 {
+				break
+			}
+		}
+		if err != nil {
+			return total, translate(err, "资助名单")
+		}
+		total.add(res)
+	}
+	if !a.Is(model.RoleCountyOfficer) {
+		for i := range total.Ineligible {
+			// Only the county sees which other school pays a transferred student.
+			if strings.HasPrefix(total.Ineligible[i].Reason, alreadyElsewhere) {
+				total.Ineligible[i].Reason = alreadyElsewhere
+			}
+		}
+	}
+	return total, nil
+}
+
+const alreadyElsewhere = "已在其他学校享受"
+
+type calculation struct {
+	program    model.Program
+	term       model.Term
+	standards  standardSet
+	contiguous func(string) bool
+}
+
+func (s *Service) contiguousAreas(ctx context.Context) (map[string]bool, error) {
+	var codes []string
+	err := s.db.WithContext(ctx).Model(&model.Region{}).Where("contiguous_hardship_area = ?", true).Pluck("code", &codes).Error
+	m := make(map[string]bool, len(codes))
+	for _, c := range codes {
+		m[c] = true
+	}
+	return m, err
+}
+
+// lockList makes sure the school's list row exists and takes its row lock,
+// which serialises calculations and transitions of the same list.
+func (s *Service) lockList(tx *gorm.DB, schoolID int64, program, term string) (model.AidList, error) {
+	var l model.AidList
+	err := tx.Where("school_id = ? AND program = ? AND term = ?", schoolID, program, term).First(&l).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		now := s.now()
+		l = model.AidList{SchoolID: schoolID, Program: program, Term: term, CreatedAt: now, UpdatedAt: now}
+		err = tx.Create(&l).Error
+	}
+	if err != nil {
+		return l, err
+	}
+	if err := tx.Exec("UPDATE aid_lists SET calc_seq = calc_seq + 1 WHERE id = ?", l.ID).Error; err != nil {
+		return l, err
+	}
+	return l, tx.First(&l, l.ID).Error
+}
+
+// existingEnt is an entitlement with the name of its school.
+type existingEnt struct {
+	model.Entitlement
+	SchoolName string
+}
+
+func (s *Service) calculateSchool(ctx context.Context, a model.Actor, c calculation, sc model.School) (CalcResult, error) {
+	var res CalcResult
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		res = CalcResult{}
+		list, err := s.lockList(tx, sc.ID, c.program.Code, string(c.term))
+		if err != nil {
+			return err
+		}
+		year := c.term.SchoolYear()
+		var cands []candidate
+		if err := tx.Table("enrolments e").Select(`e.student_id, s.name, s.id_type, s.id_masked, s.id_hash, s.household,
+			s.home_region, e.id AS enrolment_id, e.school_id, e.stage, e.grade, e.class, e.student_no, e.agri_major, e.boarding,
+			e.status, d.level, d.categories`).
+			Joins("JOIN students s ON s.id = e.student_id").
+			Joins("LEFT JOIN difficulty_records d ON d.student_id = e.student_id AND d.school_year = e.school_year").
+			Where("e.school_id = ? AND e.school_year = ?", sc.ID, year).
+			Order("e.student_id").Scan(&cands).Error; err != nil {
+			return err
+		}
+		var existing []existingEnt
+		if err := tx.Table("entitlements ent").Select("ent.*, sc.name AS school_name").
+			Joins("JOIN schools sc ON sc.id = ent.school_id").
+			Where("ent.program = ? AND ent.term = ?", c.program.Code, string(c.term)).
+			Where("ent.list_id = ? OR ent.student_id IN (?)", list.ID,
+				tx.Session(&gorm.Session{NewDB: true}).Table("enrolments").Select("student_id").
+					Where("school_id = ? AND school_year = ?", sc.ID, year)).
+			Scan(&existing).Error; err != nil {
+			return err
+		}
+		plan := planList(c, sc, list, cands, existing)
+		res = plan.result
+		return s.applyPlan(tx, a, c, list, plan)
+	})
+	return res, err
+}
+
+// listPlan is what a calculation will do to one school's list.
+type listPlan struct {
+	create   []*model.Entitlement
+	update   []*model.Entitlement
+	remove   []int64
+	warnings map[int64]string // entitlement id → warning ("" clears)
+	result   CalcResult
+}
+
+// planList decides, without touching the database, the list a school should
+// have. It is deterministic: the same files give the same plan.
+func planList(c calculation, sc model.School, list model.AidList, cands []candidate, existing []existingEnt) listPlan {
+	plan := listPlan{warnings: map[int64]string{}}
+	byStudent := make(map[int64]*existingEnt, len(existing))
+	for i := range existing {
+		byStudent[existing[i].StudentID] = &existing[i]
+	}
+	type eligibleOne struct {
+		cand candidate
+		v    verdict
+		std  model.Standard
+		ent  *existingEnt // this school's draft or returned entitlement, if any
+	}
+	var fixedCount int
+	var fixedFen model.Fen
+	var eligible []eligibleOne
+	seen := map[int64]bool{}
+	for _, cd := range cands {
+		seen[cd.StudentID] = true
+		v := judge(c.program.Code, c.term, cd, c.contiguous)
+		ent := byStudent[cd.StudentID]
+		var std model.Standard
+		if v.eligible {
+			var err error
+			if std, err = c.standards.find(c.program.Code, cd.Stage, v.level, sc.RegionCode, c.term.Start()); err != nil {
+				v = no(err.Error())
+			}
+		}
+		switch {
+		case ent != nil && ent.SchoolID != sc.ID && ent.Status != model.EntRevoked:
+			plan.result.Ineligible = append(plan.result.Ineligible, Ineligible{cd.StudentID, cd.Name, sc.ID,
+				alreadyElsewhere + "（" + ent.SchoolName + "）"})
+		case ent != nil && ent.Status != model.EntDraft && ent.Status != model.EntReturned && ent.Status != model.EntRevoked:
+			// Fixed: submitted, approved, batched or paid. A change in the file
+			// shows as a warning for the county to act on (revoke or adjust).
+			fixedCount++
+			fixedFen += ent.AmountFen
+			plan.result.Unchanged++
+			warning := ""
+			if !v.eligible {
+				warning = "学生信息已变化，现不符合条件：" + v.reason
+			} else if std.AnnualFen/2 != ent.AmountFen {
+				warning = fmt.Sprintf("标准已变化：现行标准本学期应为 %s 元", (std.AnnualFen / 2).Yuan())
+			}
+			if warning != ent.Warning {
+				plan.warnings[ent.ID] = warning
+			}
+		case !v.eligible:
+			plan.result.Ineligible = append(plan.result.Ineligible, Ineligible{cd.StudentID, cd.Name, sc.ID, v.reason})
+			if ent != nil && ent.Status != model.EntRevoked {
+				plan.remove = append(plan.remove, ent.ID)
+				plan.result.Removed++
+			}
+		default:
+			eligible = append(eligible, eligibleOne{cd, v, std, ent})
+		}
+	}
+	// Drafts of students no longer enrolled at this school go.
+	for i := range existing {
+		e := &existing[i]
+		if e.ListID == list.ID && !seen[e.StudentID] && (e.Status == model.EntDraft || e.Status == model.EntReturned) {
+			plan.remove = append(plan.remove, e.ID)
+			plan.result.Removed++
+		}
+	}
+	// 指标: rank by level, then by number of categories, then by a keyed hash
+	// of the ID number, so the order of upload or entry never decides.
+	sort.SliceStable(eligible, func(i, j int) bool {
+		ci, cj := eligible[i].cand, eligible[j].cand
+		if ri, rj := levelRank(ci.Level), levelRank(cj.Level); ri != rj {
+			return ri < rj
+		}
+		if ni, nj := categoryCount(ci.Categories), categoryCount(cj.Categories); ni != nj {
+			return ni > nj
+		}
+		return ci.IDHash < cj.IDHash
+	})
+	count, fen := fixedCount, fixedFen
+	for _, e := range eligible {
+		amount := e.std.AnnualFen / 2
+		if list.MaxCount != nil && count+1 > *list.MaxCount {
+			plan.result.Ineligible = append(plan.result.Ineligible, Ineligible{e.cand.StudentID, e.cand.Name, sc.ID,
+				fmt.Sprintf("超出学校资助名额（指标 %d 人，按困难等级排序后未入选）", *list.MaxCount)})
+			if e.ent != nil {
+				plan.remove = append(plan.remove, e.ent.ID)
+				plan.result.Removed++
+			}
+			continue
+		}
+		if list.BudgetFen != nil && fen+amount > *list.BudgetFen {
+			plan.result.Ineligible = append(plan.result.Ineligible, Ineligible{e.cand.StudentID, e.cand.Name, sc.ID,
+				fmt.Sprintf("超出学校资助预算（%s 元，按困难等级排序后未入选）", list.BudgetFen.Yuan())})
+			if e.ent != nil {
+				plan.remove = append(plan.remove, e.ent.ID)
+				plan.result.Removed++
+			}
+			continue
+		}
+		count++
+		fen += amount
+		want := model.Entitlement{StudentID: e.cand.StudentID, Program: c.program.Code, Term: string(c.term), SchoolID: sc.ID,
+			ListID: list.ID, Stage: e.cand.Stage, Grade: e.cand.Grade, Level: e.cand.Level, Rule: e.v.rule,
+			StandardID: e.std.ID, AnnualFen: e.std.AnnualFen, AmountFen: amount, Status: model.EntDraft}
+		switch {
+		case e.ent == nil:
+			plan.create = append(plan.create, &want)
+			plan.result.Created++
+		case e.ent.Status == model.EntRevoked || e.ent.SchoolID != sc.ID || e.ent.ListID != list.ID || e.ent.Stage != want.Stage ||
+			e.ent.Grade != want.Grade || e.ent.Level != want.Level || e.ent.Rule != want.Rule ||
+			e.ent.StandardID != want.StandardID || e.ent.AmountFen != want.AmountFen || e.ent.Warning != "":
+			upd := e.ent.Entitlement
+			upd.SchoolID, upd.ListID, upd.Stage, upd.Grade, upd.Level, upd.Rule = want.SchoolID, want.ListID, want.Stage, want.Grade, want.Level, want.Rule
+			upd.StandardID, upd.AnnualFen, upd.AmountFen, upd.Warning = want.StandardID, want.AnnualFen, want.AmountFen, ""
+			if upd.Status == model.EntRevoked {
+				upd.Status, upd.Reason = model.EntDraft, ""
+			}
+			plan.update = append(plan.update, &upd)
+			plan.result.Updated++
+		default:
+			plan.result.Unchanged++
+		}
+	}
+	plan.result.Count, plan.result.TotalFen = count, fen
+	return plan
+}
+
+func categoryCount(cats string) int {
+	if cats == "" {
+		return 0
+	}
+	return strings.Count(cats, "、") + 1
+}
+
+func (s *Service) applyPlan(tx *gorm.DB, a model.Actor, c calculation, list model.AidList, plan listPlan) error {
+	now := s.now()
+	for _, e := range plan.create {
+		e.CreatedAt, e.UpdatedAt = now, now
+	}
+	if err := insertAll(tx, plan.create); err != nil {
+		return err
+	}
+	for _, e := range plan.update {
+		e.UpdatedAt = now
+		if err := tx.Save(e).Error; err != nil {
+			return err
+		}
+	}
+	if len(plan.remove) > 0 {
+		if err := tx.Where("id IN ? AND status IN ?", plan.remove, []string{model.EntDraft, model.EntReturned}).
+			Delete(&model.Entitlement{}).Error; err != nil {
+			return err
+		}
+	}
+	for id, w := range plan.warnings {
+		if err := tx.Model(&model.Entitlement{}).Where("id = ?", id).Update("warning", w).Error; err != nil {
+			return err
+		}
+	}
+	r := plan.result
+	if r.Created+r.Updated+r.Removed+len(plan.warnings) == 0 {
+		return nil // nothing changed: a repeated calculation writes nothing
+	}
+	return s.audit(tx, a, "calculate", "aid_list", strconv.FormatInt(list.ID, 10), nil, map[string]any{
+		"program": c.program.Code, "term": string(c.term), "school_id": list.SchoolID, "created": r.Created,
+		"updated": r.Updated, "removed": r.Removed, "warnings": len(plan.warnings), "count": r.Count, "total_fen": r.TotalFen})
+}
