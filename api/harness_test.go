@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
@@ -43,6 +44,13 @@ func newHarness(t *testing.T, env *servicetest.Env) *harness {
 	}
 	e := api.New(env.Svc, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry(), api.Options{MaxBodyBytes: 64 << 10, MaxUploadBytes: 8 << 20})
 	return &harness{t: t, env: env, engine: e, tokens: map[string]string{}}
+}
+
+// setClock moves the service clock; tokens are dropped since a day's jump
+// outlives them.
+func (h *harness) setClock(t time.Time) {
+	h.env.Clock.Set(t)
+	h.tokens = map[string]string{}
 }
 
 // as logs in once per user and returns the token.

@@ -72,7 +72,8 @@ var detailHeader = [...]string{
 
 // MaxLedgerLines is the most detail lines one 明细 sheet can take: Excel's
 // 1,048,576 rows less the header. It also keeps the sheet's XML (about
-// 1.3 KB a line) far below the 4 GiB at which the zip would need ZIP64.
+// 1 KB a line with typical fields) well below the 4 GiB at which the zip
+// entry would need ZIP64 headers, which fixedTimeZip does not patch.
 const MaxLedgerLines = 1_048_575
 
 // lineHashVersion names the serialisation below; change it with the format.
@@ -263,18 +264,20 @@ func writeSummarySheet(f *excelize.File, st styles, b Batch) error {
 	cw.amount("E"+r, st.totalAmount, total)
 	amountW = max(amountW, amountWidth(total))
 
+	// Long enough to wrap on paper (the hash alone is 64 characters), and
+	// Excel does not grow a merged row by itself.
 	row += 2
-	r = strconv.Itoa(row)
-	cw.set("A"+r, st.plain, "合计金额（大写）："+total.Capital())
-	cw.merge("A"+r, "E"+r)
-	row++
-	r = strconv.Itoa(row)
-	cw.set("A"+r, st.plain, "明细数据 SHA-256："+LinesHash(b.Lines))
-	cw.merge("A"+r, "E"+r)
+	for _, text := range [...]string{"合计金额（大写）：" + total.Capital(), "明细数据 SHA-256：" + LinesHash(b.Lines)} {
+		r = strconv.Itoa(row)
+		cw.set("A"+r, st.plain, text)
+		cw.merge("A"+r, "E"+r)
+		cw.rowHeight(row, 32)
+		row++
+	}
 
 	// Sign-off as on paper ledgers: a blank to sign after each role.
 	const blank = "________________"
-	row += 2
+	row++
 	for _, pair := range [...][2]string{{"制表人：", "审核人："}, {"财政部门负责人：", "日期："}} {
 		r = strconv.Itoa(row)
 		cw.set("A"+r, st.plain, pair[0]+blank)
@@ -291,7 +294,10 @@ func writeSummarySheet(f *excelize.File, st styles, b Batch) error {
 	cw.colWidth("D", 10)
 	// Bold totals are wider than the plain digits they were measured as.
 	cw.colWidth("E", widthFor(amountW)+2)
-	return cw.err
+	if cw.err != nil {
+		return cw.err
+	}
+	return setPrintLayout(f, sh, false, true)
 }
 
 // cellWriter keeps the first error so the sheet layout reads top to bottom.
@@ -351,6 +357,10 @@ func cellName(col, row int) string {
 // writeDetailSheet streams 明细. Widths are measured in a first pass over the
 // lines because the stream writer fixes columns before the first row.
 func writeDetailSheet(f *excelize.File, st styles, b Batch) error {
+	// Page setup goes on the worksheet before the stream writer takes it over.
+	if err := setPrintLayout(f, DetailSheet, true, false); err != nil {
+		return err
+	}
 	sw, err := f.NewStreamWriter(DetailSheet)
 	if err != nil {
 		return err

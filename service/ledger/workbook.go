@@ -100,7 +100,7 @@ func newStyles(f *excelize.File) (styles, error) {
 			Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"D9E1F2"}},
 			Alignment: &excelize.Alignment{Horizontal: "center", Vertical: "center", WrapText: true}}},
 		{&st.label, excelize.Style{Font: &excelize.Font{Bold: true}, NumFmt: 49}},
-		{&st.plain, excelize.Style{NumFmt: 49, Alignment: &excelize.Alignment{Vertical: "center"}}},
+		{&st.plain, excelize.Style{NumFmt: 49, Alignment: &excelize.Alignment{Vertical: "center", WrapText: true}}},
 		{&st.text, excelize.Style{Border: border, NumFmt: 49}},
 		{&st.integer, excelize.Style{Border: border, NumFmt: 1}},
 		{&st.amount, excelize.Style{Border: border, CustomNumFmt: &amountFmt}},
@@ -116,6 +116,29 @@ func newStyles(f *excelize.File) (styles, error) {
 		*d.dst = id
 	}
 	return st, nil
+}
+
+// setPrintLayout sets A4 paper; fitWidth squeezes the sheet onto one page
+// across, which suits the 汇总 page finance signs but would shrink the 16
+// detail columns past reading, so 明细 repeats its header row instead.
+func setPrintLayout(f *excelize.File, sheet string, landscape, fitWidth bool) error {
+	size, orientation := 9, "portrait" // 9 is A4 in SpreadsheetML
+	if landscape {
+		orientation = "landscape"
+	}
+	layout := &excelize.PageLayoutOptions{Size: &size, Orientation: &orientation}
+	if fitWidth {
+		one, auto, yes := 1, 0, true
+		layout.FitToWidth, layout.FitToHeight = &one, &auto
+		if err := f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &yes}); err != nil {
+			return err
+		}
+	} else if err := f.SetDefinedName(&excelize.DefinedName{
+		Name: "_xlnm.Print_Titles", RefersTo: "'" + sheet + "'!$1:$1", Scope: sheet,
+	}); err != nil {
+		return err
+	}
+	return f.SetPageLayout(sheet, layout)
 }
 
 // maxExactAmount is the largest amount Excel holds exactly: it keeps 15
