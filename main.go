@@ -22,6 +22,7 @@ import (
 
 	"studentaid/api"
 	"studentaid/configs"
+	"studentaid/jobs"
 	"studentaid/model"
 	"studentaid/service"
 )
@@ -30,6 +31,7 @@ const usage = `usage:
   studentaid serve [--config FILE] [--demo]     run the API (SQLite under ./data by default)
   studentaid migrate [--config FILE]            bring the database schema up to date
   studentaid user create [--config FILE] --username NAME --role ROLE [--region CODE] [--school ID] [--password P]
+  studentaid job run NAME [--config FILE] [--dry-run]   run a job now (batch_boarding, …), holding its lease
 `
 
 func main() {
@@ -50,6 +52,8 @@ func run(args []string, out io.Writer) error {
 		return migrate(args[1:], out)
 	case len(args) > 1 && args[0] == "user" && args[1] == "create":
 		return userCreate(args[2:], out)
+	case len(args) > 2 && args[0] == "job" && args[1] == "run":
+		return jobRun(args[2], args[3:], out)
 	}
 	return errors.New(usage)
 }
@@ -137,10 +141,18 @@ func serve(args []string, out io.Writer) error {
 			fmt.Fprintf(out, "  %-18s %-16s %s\n", u.Username, u.Role.Label(), u.Scope)
 		}
 	}
+	defer a.svc.Close()
+	sched, err := jobs.New(a.svc, a.log, jobs.Definitions(a.svc, a.cfg.Jobs.Schedules), jobs.Options{})
+	if err != nil {
+		return err
+	}
+	sched.Start()
+	defer sched.Stop()
 	gin.SetMode(gin.ReleaseMode)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	handler := api.New(a.svc, a.log, reg, api.Options{MaxBodyBytes: a.cfg.HTTP.MaxBodyBytes, MaxUploadBytes: a.cfg.Roster.MaxBytes + 1<<20})
+	handler := api.New(a.svc, a.log, reg, api.Options{MaxBodyBytes: a.cfg.HTTP.MaxBodyBytes,
+		MaxUploadBytes: a.cfg.Roster.MaxBytes + 1<<20, Jobs: sched})
 	srv := &http.Server{Addr: a.cfg.Listen, Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
@@ -210,5 +222,33 @@ func userCreate(args []string, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "created user %d %s (%s)\n", u.ID, u.Username, u.Role)
+	return nil
+}
+
+func jobRun(name string, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("job run", flag.ContinueOnError)
+	configPath := fs.String("config", "", "configuration file")
+	dryRun := fs.Bool("dry-run", false, "report what the run would make, change nothing")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	a, err := open(ctx, *configPath)
+	if err != nil {
+		return err
+	}
+	defer a.svc.Close()
+	sched, err := jobs.New(a.svc, a.log, jobs.Definitions(a.svc, a.cfg.Jobs.Schedules), jobs.Options{})
+	if err != nil {
+		return err
+	}
+	r, err := sched.RunNow(ctx, model.SystemActor("cli"), name, *dryRun)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "run %d %s: %s %s\n%s\n", r.ID, r.Job, r.Status, r.Error, r.Made)
+	if r.Status != "succeeded" {
+		return fmt.Errorf("job %s %s", name, r.Status)
+	}
 	return nil
 }

@@ -22,9 +22,17 @@ type programBody struct {
 func (s *Server) listPrograms(c *gin.Context) {
 	out := make([]programBody, 0, len(model.Programs))
 	for _, p := range model.Programs {
-		out = append(out, programBody{p.Code, p.Name, p.Stages, p.Tiered, s.opt.Schedules["batch_"+p.Code]})
+		out = append(out, programBody{p.Code, p.Name, p.Stages, p.Tiered, s.schedule("batch_" + p.Code)})
 	}
 	c.JSON(http.StatusOK, gin.H{"items": out, "total": len(out), "page": 1, "page_size": len(out)})
+}
+
+// schedule is a job's cron schedule, or "" when this instance runs no jobs.
+func (s *Server) schedule(name string) string {
+	if s.opt.Jobs == nil {
+		return ""
+	}
+	return s.opt.Jobs.Schedule(name)
 }
 
 type standardBody struct {

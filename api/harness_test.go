@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"studentaid/api"
+	"studentaid/jobs"
 	"studentaid/service"
 	"studentaid/service/servicetest"
 )
@@ -28,6 +29,7 @@ type harness struct {
 	t      *testing.T
 	env    *servicetest.Env
 	engine *gin.Engine
+	sched  *jobs.Scheduler
 	tokens map[string]string
 }
 
@@ -42,8 +44,13 @@ func newHarness(t *testing.T, env *servicetest.Env) *harness {
 	if _, err := env.Svc.LoadDemo(ctx); err != nil {
 		t.Fatal(err)
 	}
-	e := api.New(env.Svc, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry(), api.Options{MaxBodyBytes: 64 << 10, MaxUploadBytes: 8 << 20})
-	return &harness{t: t, env: env, engine: e, tokens: map[string]string{}}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	sched, err := jobs.New(env.Svc, log, jobs.Definitions(env.Svc, nil), jobs.Options{Now: env.Clock.Now, Instance: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := api.New(env.Svc, log, prometheus.NewRegistry(), api.Options{MaxBodyBytes: 64 << 10, MaxUploadBytes: 8 << 20, Jobs: sched})
+	return &harness{t: t, env: env, engine: e, sched: sched, tokens: map[string]string{}}
 }
 
 // setClock moves the service clock; tokens are dropped since a day's jump

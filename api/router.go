@@ -11,14 +11,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"studentaid/jobs"
 	"studentaid/service"
 )
 
 // Options are the HTTP settings.
 type Options struct {
-	MaxBodyBytes   int64             // JSON bodies
-	MaxUploadBytes int64             // multipart uploads (rosters, bank results)
-	Schedules      map[string]string // job name → cron schedule, shown with the programs
+	MaxBodyBytes   int64           // JSON bodies
+	MaxUploadBytes int64           // multipart uploads (rosters, bank results)
+	Jobs           *jobs.Scheduler // nil on an instance that runs no jobs
 }
 
 type Server struct {
@@ -112,6 +113,17 @@ func (s *Server) routes() []route {
 		{method: "POST", path: "/notices/objections", summary: "登记公示异议", handler: s.createObjection},
 		{method: "GET", path: "/quotas", summary: "学校名单、指标与公示期", handler: s.listQuotas},
 		{method: "PUT", path: "/quotas", summary: "设定学校资助指标", handler: s.setQuota},
+		{method: "GET", path: "/batches", summary: "发放批次", handler: s.listBatches},
+		{method: "GET", path: "/batches/:id", summary: "批次详情（按学校汇总）", handler: s.getBatch},
+		{method: "GET", path: "/batches/:id/lines", summary: "批次明细", handler: s.listBatchLines},
+		{method: "GET", path: "/batches/:id/ledger.xlsx", summary: "下载发放台账", handler: s.ledger},
+		{method: "GET", path: "/batches/:id/bank-file", summary: "下载银行代发文件（财政）", handler: s.bankFile},
+		{method: "POST", path: "/batches/:id/approve", summary: "财政审核批次", handler: s.approveBatch},
+		{method: "POST", path: "/batches/:id/results", summary: "上传银行结果", upload: true, handler: s.batchResults},
+		{method: "GET", path: "/jobs", summary: "定时任务", handler: s.listJobs},
+		{method: "POST", path: "/jobs/:name/run", summary: "立即运行任务", handler: s.runJob},
+		{method: "GET", path: "/jobs/runs", summary: "任务运行记录", handler: s.listRuns},
+		{method: "GET", path: "/reports/summary.xlsx", summary: "资助汇总表", handler: s.summaryReport},
 		{method: "GET", path: "/audit", summary: "审计日志", handler: s.listAudit},
 		{method: "GET", path: "/audit/verify", summary: "校验审计日志哈希链", handler: s.verifyAudit},
 	}

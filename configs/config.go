@@ -34,6 +34,11 @@ type Config struct {
 	Notice   Notice   `yaml:"notice"`
 	Roster   Roster   `yaml:"roster"`
 	Jobs     Jobs     `yaml:"jobs"`
+	Bank     Bank     `yaml:"bank"`
+}
+
+type Bank struct {
+	MaxLinesPerFile int `yaml:"max_lines_per_file"`
 }
 
 type Log struct {
@@ -138,6 +143,7 @@ func (c *Config) bindings() []binding {
 		{"STUDENTAID_ROSTER_MAX_BYTES", setInt64(&c.Roster.MaxBytes)},
 		{"STUDENTAID_ROSTER_MAX_ROWS", setInt(&c.Roster.MaxRows)},
 		{"STUDENTAID_ROSTER_ASYNC_BYTES", setInt64(&c.Roster.AsyncBytes)},
+		{"STUDENTAID_BANK_MAX_LINES_PER_FILE", setInt(&c.Bank.MaxLinesPerFile)},
 	}
 }
 

@@ -9,7 +9,7 @@ import (
 	"studentaid/model"
 )
 
-func yes() *bool { b := true; return &b }
+func yes() *bool  { b := true; return &b }
 func nope() *bool { b := false; return &b }
 
 func TestJudge(t *testing.T) {
@@ -28,10 +28,18 @@ func TestJudge(t *testing.T) {
 		{"senior for boarding", "boarding", "2025-2026-1", with(func(c *candidate) { c.Stage, c.Boarding, c.Level = "senior", yes(), "hard" }), "", "不是义务教育", ""},
 		{"dropped out", "boarding", "2025-2026-1", with(func(c *candidate) { c.Stage, c.Boarding, c.Level, c.Status = "primary", yes(), "hard", "辍学" }), "", "学籍状态为辍学", ""},
 		{"graduated", "senior_grant", "2025-2026-1", with(func(c *candidate) { c.Stage, c.Level, c.Status = "senior", "hard", "毕业" }), "", "学籍状态为毕业", ""},
-		{"nonboarding 低保", "nonboarding", "2025-2026-1", with(func(c *candidate) { c.Stage, c.Boarding, c.Level, c.Categories = "primary", nope(), "hard", "农村低保" }), "非寄宿生·农村低保", "", ""},
-		{"nonboarding 残疾", "nonboarding", "2025-2026-1", with(func(c *candidate) { c.Stage, c.Boarding, c.Level, c.Categories = "junior", nope(), "general", "孤儿、残疾" }), "非寄宿生·残疾", "", ""},
-		{"nonboarding 城镇低保", "nonboarding", "2025-2026-1", with(func(c *candidate) { c.Stage, c.Boarding, c.Level, c.Categories = "primary", nope(), "hard", "城镇低保" }), "", "困难类型不属于", ""},
-		{"nonboarding boarder", "nonboarding", "2025-2026-1", with(func(c *candidate) { c.Stage, c.Boarding, c.Level, c.Categories = "primary", yes(), "hard", "农村低保" }), "", "寄宿生", ""},
+		{"nonboarding 低保", "nonboarding", "2025-2026-1", with(func(c *candidate) {
+			c.Stage, c.Boarding, c.Level, c.Categories = "primary", nope(), "hard", "农村低保"
+		}), "非寄宿生·农村低保", "", ""},
+		{"nonboarding 残疾", "nonboarding", "2025-2026-1", with(func(c *candidate) {
+			c.Stage, c.Boarding, c.Level, c.Categories = "junior", nope(), "general", "孤儿、残疾"
+		}), "非寄宿生·残疾", "", ""},
+		{"nonboarding 城镇低保", "nonboarding", "2025-2026-1", with(func(c *candidate) {
+			c.Stage, c.Boarding, c.Level, c.Categories = "primary", nope(), "hard", "城镇低保"
+		}), "", "困难类型不属于", ""},
+		{"nonboarding boarder", "nonboarding", "2025-2026-1", with(func(c *candidate) {
+			c.Stage, c.Boarding, c.Level, c.Categories = "primary", yes(), "hard", "农村低保"
+		}), "", "寄宿生", ""},
 		{"nonboarding no record", "nonboarding", "2025-2026-1", with(func(c *candidate) { c.Stage, c.Boarding, c.Categories = "primary", nope(), "农村低保" }), "", "未认定", ""},
 		{"vocational identified", "vocational_grant", "2025-2026-1", with(func(c *candidate) { c.Stage, c.Grade, c.StudentNo, c.Level = "vocational", 1, "G1", "special" }), "家庭经济困难·特别困难", "", "special"},
 		{"vocational agri", "vocational_grant", "2025-2026-1", with(func(c *candidate) { c.Stage, c.Grade, c.StudentNo, c.AgriMajor = "vocational", 2, "G1", true }), "涉农专业", "", ""},

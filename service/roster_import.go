@@ -369,3 +369,8 @@ func (s *Service) rosterImport(ctx context.Context, a model.Actor, id int64) (mo
 	}
 	return ri, nil
 }
+
+func sha256Hex(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}

@@ -33,6 +33,12 @@ type Options struct {
 	RosterMaxRows    int
 	RosterAsyncBytes int64  // larger uploads import in the background (202)
 	TempDir          string // where background imports keep their upload
+
+	BankMaxLines int // lines per bank payment file part (bank portals cap uploads)
+
+	// Fault makes a named step fail, for tests and fault scripts; nil in
+	// production.
+	Fault func(point string) error
 }
 
 // OptionsFrom turns the loaded configuration into service options.
@@ -49,6 +55,7 @@ func OptionsFrom(c *configs.Config) Options {
 		RosterMaxRows:     c.Roster.MaxRows,
 		RosterAsyncBytes:  c.Roster.AsyncBytes,
 		TempDir:           c.DataDir,
+		BankMaxLines:      c.Bank.MaxLinesPerFile,
 	}
 }
 

@@ -175,6 +175,15 @@ func columnOrder(header string) int {
 	return len(columns)
 }
 
+func columnWidth(header string) float64 {
+	for _, c := range columns {
+		if c.Header == header {
+			return c.Width
+		}
+	}
+	return 14
+}
+
 func columnMasked(header string) bool {
 	for _, c := range columns {
 		if c.Header == header {

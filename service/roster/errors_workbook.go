@@ -25,6 +25,16 @@ func WriteErrorWorkbook(w io.Writer, headers []string, failed []FailedRow) error
 	for _, fr := range failed {
 		width = max(width, len(fr.Cells))
 	}
+	// A corrected error workbook uploaded again still has the old 错误说明
+	// column: leave it out rather than write the messages twice.
+	keep := make([]int, 0, width)
+	for i := range width {
+		if i >= len(headers) || strings.TrimFunc(headers[i], isBlank) != ColErrors {
+			keep = append(keep, i)
+		}
+	}
+	headers = pick(headers, keep)
+	width = len(keep)
 	// Where each column's errors are marked: the upload's own headers, read
 	// the way Parse reads them.
 	position := map[string]int{}
@@ -49,8 +59,14 @@ func WriteErrorWorkbook(w io.Writer, headers []string, failed []FailedRow) error
 	if err := sw.SetColStyle(1, width+1, st.text); err != nil {
 		return err
 	}
-	if err := sw.SetColWidth(1, width, 16); err != nil {
-		return err
+	for i, h := range headers {
+		w := 14.0
+		if name, ok := canonicalHeader(h); ok {
+			w = columnWidth(name)
+		}
+		if err := sw.SetColWidth(i+1, i+1, w); err != nil {
+			return err
+		}
 	}
 	if err := sw.SetColWidth(width+1, width+1, 60); err != nil {
 		return err
@@ -84,12 +100,10 @@ func WriteErrorWorkbook(w io.Writer, headers []string, failed []FailedRow) error
 			}
 			msgs = append(msgs, e.Column+"："+e.Message)
 		}
+		cells := pick(fr.Cells, keep)
 		row := make([]any, width+1)
 		for i := range width {
-			v := ""
-			if i < len(fr.Cells) {
-				v = fr.Cells[i]
-			}
+			v := cells[i]
 			style := st.text
 			if bad[i] {
 				style = st.bad
@@ -109,6 +123,17 @@ func WriteErrorWorkbook(w io.Writer, headers []string, failed []FailedRow) error
 	}
 	_, err = f.WriteTo(w)
 	return err
+}
+
+// pick returns the values at the given indexes, "" past the end of values.
+func pick(values []string, indexes []int) []string {
+	out := make([]string, len(indexes))
+	for j, i := range indexes {
+		if i < len(values) {
+			out[j] = values[i]
+		}
+	}
+	return out
 }
 
 type errorStyles struct {

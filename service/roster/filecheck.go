@@ -110,6 +110,9 @@ func checkZip(r io.ReaderAt, size int64, opt Options) (*zip.Reader, *FileError) 
 	if err != nil {
 		return nil, fileErr(400, "not_xlsx", "文件已损坏，不是有效的 .xlsx 工作簿：%s", saveAsXLSX)
 	}
+	if len(zr.File) > maxParts {
+		return nil, fileErr(400, "zip_bomb", "文件包含的部件过多（%d 个），不是正常的花名册工作簿", len(zr.File))
+	}
 	var total uint64
 	ratioLimit := uint64(size) * uint64(opt.MaxUnzipRatio)
 	hasWorkbook := false
@@ -143,6 +146,10 @@ func checkZip(r io.ReaderAt, size int64, opt Options) (*zip.Reader, *FileError) 
 	}
 	return zr, nil
 }
+
+// maxParts is far more parts than a workbook of one sheet has (Excel writes
+// about ten).
+const maxParts = 10000
 
 // ratioFloor is the unpacked size below which the compression ratio is not
 // looked at.

@@ -295,7 +295,8 @@ type parser struct {
 
 	// Duplicate ID numbers are only known once the whole file is read, so
 	// rows that pass are kept with their cells packed until then.
-	pending []pendingRow
+	pending [][]pendingRow // in chunks: regrowing one slice of big rows costs more than validating them
+	kept    int
 	seen    map[string]int   // ID key → first line
 	dups    map[string][]int // ID key → every line, for keys seen twice
 }
@@ -379,7 +380,12 @@ func (p *parser) addRow(line int, cells []string) {
 		p.res.Failed = append(p.res.Failed, FailedRow{Row: line, Cells: cells, Errors: errs})
 		return
 	}
-	p.pending = append(p.pending, pendingRow{row: row, cells: packCells(cells)})
+	if n := len(p.pending); n == 0 || len(p.pending[n-1]) == cap(p.pending[n-1]) {
+		p.pending = append(p.pending, make([]pendingRow, 0, 4096))
+	}
+	last := &p.pending[len(p.pending)-1]
+	*last = append(*last, pendingRow{row: row, cells: packCells(cells)})
+	p.kept++
 }
 
 // finish turns every row of a duplicated ID number into a failure naming the
@@ -408,16 +414,18 @@ func (p *parser) finish() {
 			fr.Errors = append(fr.Errors, e)
 		}
 	}
-	rows := make([]Row, 0, len(p.pending))
-	for _, pr := range p.pending {
-		e, ok := dupErr[pr.row.Line]
-		if !ok {
-			rows = append(rows, pr.row)
-			continue
+	rows := make([]Row, 0, p.kept)
+	for _, chunk := range p.pending {
+		for _, pr := range chunk {
+			e, ok := dupErr[pr.row.Line]
+			if !ok {
+				rows = append(rows, pr.row)
+				continue
+			}
+			cells := unpackCells(pr.cells)
+			e.Value = p.maskedCell(ColIDNumber, cells)
+			p.res.Failed = append(p.res.Failed, FailedRow{Row: pr.row.Line, Cells: cells, Errors: []RowError{e}})
 		}
-		cells := unpackCells(pr.cells)
-		e.Value = p.maskedCell(ColIDNumber, cells)
-		p.res.Failed = append(p.res.Failed, FailedRow{Row: pr.row.Line, Cells: cells, Errors: []RowError{e}})
 	}
 	p.pending = nil
 	p.res.Rows = rows

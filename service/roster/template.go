@@ -138,6 +138,10 @@ func writeInstructions(f *excelize.File, schoolYear string, st templateStyles) e
 		if err := f.MergeCell(SheetInstructions, fmt.Sprintf("A%d", line), fmt.Sprintf("C%d", line)); err != nil {
 			return err
 		}
+		// Neither Excel nor WPS grows a merged row to fit wrapped text.
+		if err := f.SetRowHeight(SheetInstructions, line, 33); err != nil {
+			return err
+		}
 		line++
 	}
 	return nil

@@ -217,6 +217,20 @@ func TestWriteErrorWorkbook(t *testing.T) {
 	if len(res2.Failed) != 2 || len(res2.Errors) != len(res.Errors) {
 		t.Fatalf("re-upload: %d failed:%s", len(res2.Failed), dumpErrors(res2.Errors))
 	}
+	// ...and its own error workbook does not grow a second 错误说明.
+	buf.Reset()
+	if err := roster.WriteErrorWorkbook(&buf, res2.Headers, res2.Failed); err != nil {
+		t.Fatal(err)
+	}
+	f2, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f2.Close()
+	again, _ := f2.GetRows(roster.SheetRoster)
+	if !slices.Equal(again[0], got[0]) || !slices.Equal(again[1], got[1]) {
+		t.Errorf("second error workbook:\n%q\nwant\n%q", again[:2], got[:2])
+	}
 }
 
 func rowValues(r map[string]any) []any {

@@ -1,0 +1,240 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"studentaid/model"
+	"studentaid/service"
+)
+
+type batchBody struct {
+	ID           int64      `json:"id"`
+	Number       string     `json:"number"`
+	RegionCode   string     `json:"region_code"`
+	Program      string     `json:"program"`
+	Term         string     `json:"term"`
+	Lines        int        `json:"lines"`
+	TotalFen     model.Fen  `json:"total_fen"`
+	Status       string     `json:"status"`
+	LedgerSHA256 string     `json:"ledger_sha256"`
+	LinesSHA256  string     `json:"lines_sha256"`
+	CreatedAt    time.Time  `json:"created_at"`
+	ApprovedAt   *time.Time `json:"approved_at"`
+	ApprovedBy   string     `json:"approved_by"`
+	PaidAt       *time.Time `json:"paid_at"`
+}
+
+func batchOf(b model.Batch) batchBody {
+	return batchBody{b.ID, b.Number, b.RegionCode, b.Program, b.Term, b.LineCount, b.TotalFen, b.Status, b.LedgerSHA256,
+		b.LinesSHA256, b.CreatedAt, b.ApprovedAt, b.ApprovedBy, b.PaidAt}
+}
+
+func (s *Server) listBatches(c *gin.Context) {
+	p, ok := page(c)
+	if !ok {
+		return
+	}
+	l, err := s.svc.ListBatches(c.Request.Context(), actor(c), service.BatchFilter{RegionCode: c.Query("region_code"),
+		Program: c.Query("program"), Term: c.Query("term"), Status: c.Query("status"), Page: p})
+	respond(c, http.StatusOK, listOf(l, batchOf), err)
+}
+
+type batchSchoolBody struct {
+	SchoolID   int64     `json:"school_id"`
+	SchoolCode string    `json:"school_code"`
+	SchoolName string    `json:"school_name"`
+	Lines      int       `json:"lines"`
+	TotalFen   model.Fen `json:"total_fen"`
+}
+
+func (s *Server) getBatch(c *gin.Context) {
+	id, ok := pathID(c, "id")
+	if !ok {
+		return
+	}
+	d, err := s.svc.GetBatch(c.Request.Context(), actor(c), id)
+	schools := make([]batchSchoolBody, 0, len(d.Schools))
+	for _, x := range d.Schools {
+		schools = append(schools, batchSchoolBody{x.SchoolID, x.SchoolCode, x.SchoolName, x.Lines, x.TotalFen})
+	}
+	respond(c, http.StatusOK, gin.H{"batch": batchOf(d.Batch), "schools": schools, "lines_by_status": d.Status}, err)
+}
+
+type lineBody struct {
+	Seq         int        `json:"seq"`
+	StudentID   int64      `json:"student_id"`
+	SchoolName  string     `json:"school_name"`
+	Grade       string     `json:"grade"`
+	Class       string     `json:"class"`
+	Name        string     `json:"name"`
+	IDNumber    string     `json:"id_number"`
+	StudentNo   string     `json:"student_no"`
+	Level       string     `json:"level"`
+	AnnualFen   model.Fen  `json:"annual_fen"`
+	AmountFen   model.Fen  `json:"amount_fen"`
+	BankName    string     `json:"bank_name"`
+	BankAccount string     `json:"bank_account"`
+	Holder      string     `json:"holder"`
+	HolderName  string     `json:"holder_name"`
+	Status      string     `json:"status"`
+	FailReason  string     `json:"fail_reason"`
+	ResultAt    *time.Time `json:"result_at"`
+}
+
+func lineOf(l service.LineView) lineBody {
+	return lineBody{l.Seq, l.StudentID, l.SchoolName, l.GradeText, l.Class, l.Name, l.IDNumber, l.StudentNo,
+		model.LevelLabel(l.Level), l.AnnualFen, l.AmountFen, l.BankName, l.BankAccount, l.Holder, l.HolderName,
+		l.Status, l.FailReason, l.ResultAt}
+}
+
+func (s *Server) listBatchLines(c *gin.Context) {
+	id, ok := pathID(c, "id")
+	if !ok {
+		return
+	}
+	p, ok := page(c)
+	if !ok {
+		return
+	}
+	l, err := s.svc.ListBatchLines(c.Request.Context(), actor(c), id, c.Query("status"), p)
+	respond(c, http.StatusOK, listOf(l, lineOf), err)
+}
+
+// ledger serves the stored bytes with their SHA-256 as ETag, so a client
+// can tell it holds the very file that was generated.
+func (s *Server) ledger(c *gin.Context) {
+	id, ok := pathID(c, "id")
+	if !ok {
+		return
+	}
+	b, err := s.svc.Ledger(c.Request.Context(), actor(c), id)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	etag := `"` + b.LedgerSHA256 + `"`
+	c.Header("ETag", etag)
+	if c.GetHeader("If-None-Match") == etag {
+		c.Status(http.StatusNotModified)
+		return
+	}
+	sendFile(c, b.Number+"-发放台账.xlsx", xlsxType, b.Ledger)
+}
+
+func (s *Server) bankFile(c *gin.Context) {
+	id, ok := pathID(c, "id")
+	if !ok {
+		return
+	}
+	f, err := s.svc.BankFileOf(c.Request.Context(), actor(c), id)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.Header("X-Bank-File-Parts", strconv.Itoa(f.Parts))
+	sendFile(c, f.Filename, f.ContentType, f.Bytes)
+}
+
+func (s *Server) approveBatch(c *gin.Context) {
+	id, ok := pathID(c, "id")
+	if !ok {
+		return
+	}
+	b, err := s.svc.ApproveBatch(c.Request.Context(), actor(c), id)
+	respond(c, http.StatusOK, batchOf(b), err)
+}
+
+func (s *Server) batchResults(c *gin.Context) {
+	id, ok := pathID(c, "id")
+	if !ok {
+		return
+	}
+	f, fh, ok := formFile(c, "file")
+	if !ok {
+		return
+	}
+	defer f.Close()
+	out, err := s.svc.ApplyBankResults(c.Request.Context(), actor(c), id, fh.Filename, f, fh.Size)
+	respond(c, http.StatusOK, gin.H{"batch_status": out.BatchStatus, "paid": out.Paid, "failed": out.Failed,
+		"unchanged": out.Unchanged, "pending": out.Pending}, err)
+}
+
+type runBody struct {
+	ID           int64      `json:"id"`
+	Job          string     `json:"job"`
+	Instance     string     `json:"instance"`
+	Trigger      string     `json:"trigger"`
+	ScheduledFor *time.Time `json:"scheduled_for"`
+	DryRun       bool       `json:"dry_run"`
+	Status       string     `json:"status"`
+	Made         any        `json:"made"`
+	Error        string     `json:"error"`
+	StartedAt    time.Time  `json:"started_at"`
+	FinishedAt   *time.Time `json:"finished_at"`
+}
+
+func runOf(r model.JobRun) runBody {
+	return runBody{r.ID, r.Job, r.Instance, r.TriggerKind, r.ScheduledFor, r.DryRun, r.Status, rawJSON(r.Made), r.Error, r.StartedAt, r.FinishedAt}
+}
+
+type jobBody struct {
+	Name     string     `json:"name"`
+	Title    string     `json:"title"`
+	Schedule string     `json:"schedule"`
+	NextRun  *time.Time `json:"next_run"`
+	LastRun  *runBody   `json:"last_run"`
+	Holder   string     `json:"lease_holder"`
+}
+
+var errNoScheduler = &service.Error{Code: service.CodeUnavailable, Reason: "no_scheduler", Message: "本实例未启用任务调度"}
+
+func (s *Server) listJobs(c *gin.Context) {
+	if s.opt.Jobs == nil {
+		writeError(c, errNoScheduler)
+		return
+	}
+	infos, err := s.opt.Jobs.Jobs(c.Request.Context(), actor(c))
+	out := make([]jobBody, 0, len(infos))
+	for _, i := range infos {
+		jb := jobBody{Name: i.Name, Title: i.Title, Schedule: i.Schedule, NextRun: i.NextRun, Holder: i.Holder}
+		if i.LastRun != nil {
+			r := runOf(*i.LastRun)
+			jb.LastRun = &r
+		}
+		out = append(out, jb)
+	}
+	respond(c, http.StatusOK, gin.H{"items": out, "total": len(out), "page": 1, "page_size": len(out)}, err)
+}
+
+func (s *Server) runJob(c *gin.Context) {
+	if s.opt.Jobs == nil {
+		writeError(c, errNoScheduler)
+		return
+	}
+	// A run that failed is still answered 200: the failure is its recorded outcome.
+	r, err := s.opt.Jobs.RunNow(c.Request.Context(), actor(c), c.Param("name"), c.Query("dry_run") == "true")
+	respond(c, http.StatusOK, runOf(r), err)
+}
+
+func (s *Server) listRuns(c *gin.Context) {
+	p, ok := page(c)
+	if !ok {
+		return
+	}
+	l, err := s.svc.ListRuns(c.Request.Context(), actor(c), c.Query("name"), p)
+	respond(c, http.StatusOK, listOf(l, runOf), err)
+}
+
+func (s *Server) summaryReport(c *gin.Context) {
+	term, region := c.Query("term"), c.Query("region_code")
+	b, err := s.svc.SummaryReport(c.Request.Context(), actor(c), term, region)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	sendFile(c, "学生资助汇总表-"+term+".xlsx", xlsxType, b)
+}

@@ -1,0 +1,36 @@
+package jobs
+
+import (
+	"context"
+
+	"studentaid/model"
+	"studentaid/service"
+)
+
+// DefaultSchedules: batches at 03:00 on 10 October and 10 April (after the
+// autumn and spring lists are approved), in Asia/Shanghai.
+var DefaultSchedules = map[string]string{
+	"batch_boarding":         "0 3 10 4,10 *",
+	"batch_nonboarding":      "0 3 10 4,10 *",
+	"batch_vocational_grant": "0 3 10 4,10 *",
+	"batch_senior_grant":     "0 3 10 4,10 *",
+}
+
+// Definitions are the service's jobs with schedules from config (a key set to
+// "" disables a schedule; the job still runs by hand).
+func Definitions(svc *service.Service, schedules map[string]string) []Job {
+	var out []Job
+	for _, p := range model.Programs {
+		p := p
+		name := "batch_" + p.Code
+		sched, ok := schedules[name]
+		if !ok {
+			sched = DefaultSchedules[name]
+		}
+		out = append(out, Job{Name: name, Title: "生成发放批次：" + p.Name, Schedule: sched,
+			Run: func(ctx context.Context, a model.Actor, dryRun bool, runID int64) (any, error) {
+				return svc.GenerateBatches(ctx, a, p.Code, dryRun, &runID)
+			}})
+	}
+	return out
+}

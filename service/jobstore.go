@@ -1,0 +1,144 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"gorm.io/gorm"
+
+	"studentaid/model"
+)
+
+// Job run statuses.
+const (
+	RunRunning   = "running"
+	RunSucceeded = "succeeded"
+	RunFailed    = "failed"
+	RunSkipped   = "skipped"
+)
+
+// AcquireLease takes the job's lease for holder until ttl from now, when it
+// is free or expired. The conditional UPDATE is atomic on every engine, so of
+// two instances racing exactly one gets it.
+func (s *Service) AcquireLease(ctx context.Context, job, holder string, ttl time.Duration) (bool, error) {
+	db := s.db.WithContext(ctx)
+	now := s.now()
+	if err := db.Create(&model.JobLease{Job: job, Holder: "", ExpiresAt: now.Add(-time.Second)}).Error; err != nil &&
+		!errors.Is(err, gorm.ErrDuplicatedKey) {
+		return false, err
+	}
+	res := db.Model(&model.JobLease{}).Where("job = ? AND (holder = '' OR expires_at < ?)", job, now).
+		Updates(map[string]any{"holder": holder, "expires_at": now.Add(ttl), "run_id": nil})
+	return res.RowsAffected == 1, res.Error
+}
+
+// RenewLease extends a held lease; false means it was lost (expired and
+// taken), and the run must stop writing.
+func (s *Service) RenewLease(ctx context.Context, job, holder string, ttl time.Duration) (bool, error) {
+	res := s.db.WithContext(ctx).Model(&model.JobLease{}).Where("job = ? AND holder = ?", job, holder).
+		Update("expires_at", s.now().Add(ttl))
+	return res.RowsAffected == 1, res.Error
+}
+
+// ReleaseLease frees the lease so the next run need not wait for expiry.
+func (s *Service) ReleaseLease(ctx context.Context, job, holder string) error {
+	return s.db.WithContext(ctx).Model(&model.JobLease{}).Where("job = ? AND holder = ?", job, holder).
+		Updates(map[string]any{"holder": "", "expires_at": s.now()}).Error
+}
+
+// LeaseOf reports who holds a job's lease (for /jobs and the metrics).
+func (s *Service) LeaseOf(ctx context.Context, job string) (model.JobLease, error) {
+	var l model.JobLease
+	err := s.db.WithContext(ctx).Where("job = ?", job).Limit(1).Find(&l).Error
+	return l, err
+}
+
+// StartRun records a run as running.
+func (s *Service) StartRun(ctx context.Context, r model.JobRun) (model.JobRun, error) {
+	r.ID, r.StartedAt, r.Made = 0, s.now(), "{}"
+	if r.Status == "" {
+		r.Status = RunRunning
+	}
+	if r.ScheduledFor != nil {
+		t := r.ScheduledFor.UTC().Truncate(time.Microsecond)
+		r.ScheduledFor = &t
+	}
+	if err := s.db.WithContext(ctx).Create(&r).Error; err != nil {
+		return r, err
+	}
+	if r.Status == RunRunning {
+		return r, s.db.WithContext(ctx).Model(&model.JobLease{}).Where("job = ? AND holder = ?", r.Job, r.Instance).
+			Update("run_id", r.ID).Error
+	}
+	return r, nil
+}
+
+// FinishRun records how a run ended and what it made.
+func (s *Service) FinishRun(ctx context.Context, id int64, status string, made any, runErr error) (model.JobRun, error) {
+	b, _ := json.Marshal(made)
+	fields := map[string]any{"status": status, "made": string(b), "finished_at": s.now()}
+	if runErr != nil {
+		fields["error"] = truncateRunes(userMessage(runErr)+"（"+runErr.Error()+"）", 900)
+	}
+	db := context.WithoutCancel(ctx)
+	var r model.JobRun
+	if err := s.db.WithContext(db).Model(&model.JobRun{}).Where("id = ?", id).Updates(fields).Error; err != nil {
+		return r, err
+	}
+	return r, s.db.WithContext(db).First(&r, id).Error
+}
+
+// MarkAbandonedRuns ends runs left "running" by an instance that died: their
+// lease has expired or passed to another run.
+func (s *Service) MarkAbandonedRuns(ctx context.Context, job string) (int64, error) {
+	db := s.db.WithContext(ctx)
+	now := s.now()
+	var lease model.JobLease
+	if err := db.Where("job = ?", job).Limit(1).Find(&lease).Error; err != nil {
+		return 0, err
+	}
+	q := db.Model(&model.JobRun{}).Where("job = ? AND status = ?", job, RunRunning)
+	if lease.Holder != "" && lease.ExpiresAt.After(now) && lease.RunID != nil {
+		q = q.Where("id <> ?", *lease.RunID)
+	}
+	res := q.Updates(map[string]any{"status": RunFailed, "finished_at": now,
+		"error": "运行该任务的实例已中断（租约过期），本次运行未完成；其事务已回滚，下次运行会完成这项工作"})
+	return res.RowsAffected, res.Error
+}
+
+// LastSucceededSchedule is the latest schedule time a run succeeded for, so
+// a start can tell whether the last due run was missed.
+func (s *Service) LastSucceededSchedule(ctx context.Context, job string) (*time.Time, error) {
+	var r model.JobRun
+	err := s.db.WithContext(ctx).Where("job = ? AND status = ? AND scheduled_for IS NOT NULL AND dry_run = ?", job, RunSucceeded, false).
+		Order("scheduled_for DESC").Limit(1).Find(&r).Error
+	return r.ScheduledFor, err
+}
+
+// LastRun is the job's latest run, if any.
+func (s *Service) LastRun(ctx context.Context, job string) (*model.JobRun, error) {
+	var r model.JobRun
+	res := s.db.WithContext(ctx).Where("job = ?", job).Order("id DESC").Limit(1).Find(&r)
+	if res.Error != nil || res.RowsAffected == 0 {
+		return nil, res.Error
+	}
+	return &r, nil
+}
+
+// ListRuns is for admins, finance and auditors.
+func (s *Service) ListRuns(ctx context.Context, a model.Actor, job string, p Page) (List[model.JobRun], error) {
+	out := List[model.JobRun]{Page: p.Normalize()}
+	if !a.Is(model.RoleAdmin, model.RoleFinance, model.RoleAuditor) {
+		return out, errRoleForbidden
+	}
+	q := s.db.WithContext(ctx).Model(&model.JobRun{})
+	if job != "" {
+		q = q.Where("job = ?", job)
+	}
+	if err := q.Count(&out.Total).Error; err != nil {
+		return out, err
+	}
+	return out, out.Page.apply(q.Order("id DESC")).Find(&out.Items).Error
+}
