@@ -53,6 +53,17 @@ func newHarness(t *testing.T, env *servicetest.Env) *harness {
 	return &harness{t: t, env: env, engine: e, sched: sched, tokens: map[string]string{}}
 }
 
+// scheduler is another scheduler (another instance) over svc, on the test clock.
+func (h *harness) scheduler(svc *service.Service, instance string) *jobs.Scheduler {
+	h.t.Helper()
+	s, err := jobs.New(svc, slog.New(slog.NewTextHandler(io.Discard, nil)), jobs.Definitions(svc, nil),
+		jobs.Options{Now: h.env.Clock.Now, Instance: instance})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return s
+}
+
 // setClock moves the service clock; tokens are dropped since a day's jump
 // outlives them.
 func (h *harness) setClock(t time.Time) {

@@ -174,3 +174,16 @@ func Each(t *testing.T, fn func(t *testing.T, env *Env), tune ...func(*service.O
 		})
 	}
 }
+
+// SecondInstance is another service on the same database and key, as a
+// second server process would have; tune may change its options.
+func SecondInstance(t testing.TB, env *Env, tune ...func(*service.Options)) *service.Service {
+	t.Helper()
+	opt := env.Opt
+	for _, f := range tune {
+		f(&opt)
+	}
+	svc := service.New(env.DB, env.Keys, slog.New(slog.NewTextHandler(io.Discard, nil)), opt)
+	t.Cleanup(svc.Close)
+	return svc
+}
