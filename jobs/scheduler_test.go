@@ -17,7 +17,10 @@ import (
 // counting is a job that counts its runs and what it was due for.
 func counting(n *atomic.Int32, schedule string) jobs.Job {
 	return jobs.Job{Name: "count", Title: "计数", Schedule: schedule,
-		Run: func(context.Context, model.Actor, bool, int64) (any, error) { n.Add(1); return map[string]int{"n": 1}, nil }}
+		Run: func(context.Context, model.Actor, bool, int64) (any, error) {
+			n.Add(1)
+			return map[string]int{"n": 1}, nil
+		}}
 }
 
 func newScheduler(t *testing.T, env *servicetest.Env, instance string, defs ...jobs.Job) *jobs.Scheduler {
