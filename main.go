@@ -74,6 +74,10 @@ func open(ctx context.Context, configPath string) (*app, error) {
 		return nil, err
 	}
 	log := newLogger(cfg.Log)
+	// The data directory holds temporary files on every engine, not only SQLite's file.
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, err
+	}
 	db, err := service.OpenDB(cfg.Database, cfg.SQLitePath(), log)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)

@@ -125,6 +125,9 @@ func TestFullCycleFromRosterToPaid(t *testing.T) {
 			t.Fatalf("regenerating the batch gives other bytes (%v)", err)
 		}
 		checkLedger(t, l1.Body.Bytes())
+		if n := countWhere(t, h, "SELECT COUNT(*) FROM ledger_chunks WHERE batch_id = ?", made.ID); n < 2 {
+			t.Fatalf("ledger stored in %d chunk(s); the test chunk size should split it", n)
+		}
 		want(t, h.do("GET", path+"/ledger.xlsx", h.as("school_nanzhou"), nil), http.StatusForbidden)
 
 		// Lines: full numbers for finance, masked for the county.

@@ -86,7 +86,7 @@ type lineBody struct {
 }
 
 func lineOf(l service.LineView) lineBody {
-	return lineBody{l.Seq, l.StudentID, l.SchoolName, l.GradeText, l.Class, l.Name, l.IDNumber, l.StudentNo,
+	return lineBody{l.Seq, l.StudentID, l.SchoolName, model.GradeText(l.Stage, l.Grade), l.Class, l.Name, l.IDNumber, l.StudentNo,
 		model.LevelLabel(l.Level), l.AnnualFen, l.AmountFen, l.BankName, l.BankAccount, l.Holder, l.HolderName,
 		l.Status, l.FailReason, l.ResultAt}
 }
@@ -111,7 +111,7 @@ func (s *Server) ledger(c *gin.Context) {
 	if !ok {
 		return
 	}
-	b, err := s.svc.Ledger(c.Request.Context(), actor(c), id)
+	b, err := s.svc.LedgerInfo(c.Request.Context(), actor(c), id)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -122,7 +122,14 @@ func (s *Server) ledger(c *gin.Context) {
 		c.Status(http.StatusNotModified)
 		return
 	}
-	sendFile(c, b.Number+"-发放台账.xlsx", xlsxType, b.Ledger)
+	setDownloadName(c, b.Number+"-发放台账.xlsx")
+	c.Header("Content-Type", xlsxType)
+	c.Header("Content-Length", strconv.FormatInt(b.LedgerSize, 10))
+	c.Status(http.StatusOK)
+	if err := s.svc.CopyLedger(c.Request.Context(), id, c.Writer); err != nil {
+		// Headers are gone; a cut connection is all the client can be told.
+		s.log.ErrorContext(c.Request.Context(), "streaming ledger", "batch", id, "err", err)
+	}
 }
 
 func (s *Server) bankFile(c *gin.Context) {

@@ -201,7 +201,7 @@ type entitlementBody struct {
 
 func entitlementOf(r service.EntitlementRow) entitlementBody {
 	return entitlementBody{r.ID, r.StudentID, r.Name, r.IDMasked, r.SchoolID, r.SchoolName, r.Program, r.Term, r.Stage,
-		r.Grade, r.GradeText(), r.Class, r.Level, r.Rule, r.AnnualFen, r.AmountFen, r.Status, r.Reason, r.Warning,
+		r.Grade, model.GradeText(r.Stage, r.Grade), r.Class, r.Level, r.Rule, r.AnnualFen, r.AmountFen, r.Status, r.Reason, r.Warning,
 		r.Objections, r.NoticeEndsAt}
 }
 

@@ -6,15 +6,21 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"path"
 
 	"github.com/gin-gonic/gin"
 )
 
 const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-// sendFile answers with a download; the name may be Chinese (RFC 6266).
+// setDownloadName names a download; the name may be Chinese (RFC 6266).
+func setDownloadName(c *gin.Context, name string) {
+	c.Header("Content-Disposition", `attachment; filename="download`+path.Ext(name)+`"; filename*=UTF-8''`+url.PathEscape(name))
+}
+
+// sendFile answers with a download.
 func sendFile(c *gin.Context, name, contentType string, body []byte) {
-	c.Header("Content-Disposition", `attachment; filename="download.xlsx"; filename*=UTF-8''`+url.PathEscape(name))
+	setDownloadName(c, name)
 	c.Data(http.StatusOK, contentType, body)
 }
 

@@ -125,7 +125,7 @@ type studentRowBody struct {
 
 func studentRowOf(r service.StudentRow) studentRowBody {
 	return studentRowBody{r.StudentID, r.Name, r.IDMasked, r.Sex, r.SchoolID, r.SchoolName, r.SchoolYear, r.Stage,
-		r.Grade, r.GradeText(), r.Class, r.Boarding, r.Status, r.Level}
+		r.Grade, model.GradeText(r.Stage, r.Grade), r.Class, r.Boarding, r.Status, r.Level}
 }
 
 func (s *Server) listStudents(c *gin.Context) {

@@ -23,14 +23,21 @@ type Batch struct {
 	LineCount    int
 	TotalFen     Fen
 	LinesSHA256  string `gorm:"column:lines_sha256"`
-	Ledger       []byte `gorm:"column:ledger"`
 	LedgerSHA256 string `gorm:"column:ledger_sha256"`
+	LedgerSize   int64
 	JobRunID     *int64
 	CreatedBy    string
 	CreatedAt    time.Time
 	ApprovedAt   *time.Time
 	ApprovedBy   string
 	PaidAt       *time.Time
+}
+
+// LedgerChunk is one piece of a stored ledger, in order.
+type LedgerChunk struct {
+	BatchID int64 `gorm:"primaryKey"`
+	Seq     int   `gorm:"primaryKey"`
+	Data    []byte
 }
 
 // Batch line statuses.
@@ -51,7 +58,8 @@ type BatchLine struct {
 	SchoolID          int64
 	SchoolCode        string
 	SchoolName        string
-	GradeText         string
+	Stage             string
+	Grade             int
 	Class             string
 	Name              string
 	IDType            string

@@ -45,7 +45,7 @@ func (s *Service) ListBatches(ctx context.Context, a model.Actor, f BatchFilter)
 	if err := q.Count(&out.Total).Error; err != nil {
 		return out, err
 	}
-	err := out.Page.apply(q.Omit("ledger").Order("created_at DESC, id DESC")).Find(&out.Items).Error
+	err := out.Page.apply(q.Order("created_at DESC, id DESC")).Find(&out.Items).Error
 	return out, err
 }
 
@@ -65,17 +65,13 @@ type BatchSchoolTotal struct {
 	TotalFen   model.Fen
 }
 
-// batch loads a batch the actor may see (404 otherwise); withLedger adds the bytes.
-func (s *Service) batch(tx *gorm.DB, a model.Actor, id int64, withLedger bool) (model.Batch, error) {
+// batch loads a batch the actor may see (404 otherwise).
+func (s *Service) batch(tx *gorm.DB, a model.Actor, id int64) (model.Batch, error) {
 	var b model.Batch
 	if !a.Is(batchReaders...) {
 		return b, errRoleForbidden
 	}
-	q := tx
-	if !withLedger {
-		q = q.Omit("ledger")
-	}
-	if err := q.First(&b, id).Error; err != nil {
+	if err := tx.First(&b, id).Error; err != nil {
 		return b, translate(err, "发放批次")
 	}
 	if !seesRegion(a, b.RegionCode) {
@@ -87,7 +83,7 @@ func (s *Service) batch(tx *gorm.DB, a model.Actor, id int64, withLedger bool) (
 // GetBatch returns a batch with its school totals.
 func (s *Service) GetBatch(ctx context.Context, a model.Actor, id int64) (BatchDetail, error) {
 	db := s.db.WithContext(ctx)
-	b, err := s.batch(db, a, id, false)
+	b, err := s.batch(db, a, id)
 	if err != nil {
 		return BatchDetail{}, err
 	}
@@ -121,7 +117,7 @@ type LineView struct {
 func (s *Service) ListBatchLines(ctx context.Context, a model.Actor, id int64, status string, p Page) (List[LineView], error) {
 	out := List[LineView]{Page: p.Normalize()}
 	db := s.db.WithContext(ctx)
-	if _, err := s.batch(db, a, id, false); err != nil {
+	if _, err := s.batch(db, a, id); err != nil {
 		return out, err
 	}
 	q := db.Model(&model.BatchLine{}).Where("batch_id = ?", id)
@@ -153,10 +149,10 @@ func (s *Service) ListBatchLines(ctx context.Context, a model.Actor, id int64, s
 	return out, nil
 }
 
-// Ledger returns the stored ledger bytes, the same on every download
-// (hard rule 2); every download is audited.
-func (s *Service) Ledger(ctx context.Context, a model.Actor, id int64) (model.Batch, error) {
-	b, err := s.batch(s.db.WithContext(ctx), a, id, true)
+// LedgerInfo checks the actor may download a batch's ledger and records the
+// download (hard rule 3); CopyLedger then streams the stored bytes.
+func (s *Service) LedgerInfo(ctx context.Context, a model.Actor, id int64) (model.Batch, error) {
+	b, err := s.batch(s.db.WithContext(ctx), a, id)
 	if err != nil {
 		return b, err
 	}
@@ -164,24 +160,36 @@ func (s *Service) Ledger(ctx context.Context, a model.Actor, id int64) (model.Ba
 	return b, nil
 }
 
+// CopyLedger writes the stored ledger chunk by chunk: the same bytes on
+// every download (hard rule 2), never the whole file in memory.
+func (s *Service) CopyLedger(ctx context.Context, id int64, w io.Writer) error {
+	rows, err := s.db.WithContext(ctx).Model(&model.LedgerChunk{}).Select("data").Where("batch_id = ?", id).Order("seq").Rows()
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var data []byte
+	for rows.Next() {
+		if err := rows.Scan(&data); err != nil {
+			return err
+		}
+		if _, err := w.Write(data); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
 // RebuildLedger writes the ledger again from the frozen lines; it must give
 // the stored bytes, which tests and auditors can check.
 func (s *Service) RebuildLedger(ctx context.Context, a model.Actor, id int64) ([]byte, error) {
 	db := s.db.WithContext(ctx)
-	b, err := s.batch(db, a, id, false)
-	if err != nil {
-		return nil, err
-	}
-	var lines []model.BatchLine
-	if err := db.Where("batch_id = ?", id).Order("seq").Find(&lines).Error; err != nil {
-		return nil, err
-	}
-	doc, err := s.ledgerOf(db, b, lines)
+	b, err := s.batch(db, a, id)
 	if err != nil {
 		return nil, err
 	}
 	var buf bytes.Buffer
-	err = (ledger.Options{TmpDir: s.opt.TempDir}).WriteLedger(&buf, doc)
+	_, err = s.writeLedger(db, b, &buf)
 	return buf.Bytes(), err
 }
 
@@ -202,19 +210,17 @@ func (s *Service) BankFileOf(ctx context.Context, a model.Actor, id int64) (Bank
 		return out, errRoleForbidden
 	}
 	db := s.db.WithContext(ctx)
-	b, err := s.batch(db, a, id, false)
+	b, err := s.batch(db, a, id)
 	if err != nil {
 		return out, err
 	}
 	if b.Status == model.BatchGenerated {
 		return out, conflict("批次尚未审核，审核后才能下载银行代发文件")
 	}
-	var lines []model.BatchLine
-	if err := db.Where("batch_id = ? AND status <> ?", id, model.LineFailed).Order("seq").Find(&lines).Error; err != nil {
-		return out, err
-	}
-	doc, err := s.ledgerOf(db, b, lines)
-	if err != nil {
+	p, _ := model.ProgramByCode(b.Program)
+	doc := ledger.Batch{Number: b.Number, RegionCode: b.RegionCode, Program: b.Program, ProgramName: p.Name,
+		Term: model.Term(b.Term), GeneratedAt: b.CreatedAt}
+	if err := s.eachLine(db, id, true, func(l *ledger.Line) error { doc.Lines = append(doc.Lines, *l); return nil }); err != nil {
 		return out, err
 	}
 	parts := ledger.BankParts(doc.Lines, s.opt.BankMaxLines)
@@ -243,7 +249,7 @@ func (s *Service) BankFileOf(ctx context.Context, a model.Actor, id int64) (Bank
 		}
 		out.Filename, out.ContentType, out.Bytes = b.Number+"-代发明细.zip", "application/zip", buf.Bytes()
 	}
-	s.auditAlone(ctx, a, "download", "bank_file", strconv.FormatInt(id, 10), nil, map[string]any{"number": b.Number, "parts": out.Parts, "lines": len(lines)})
+	s.auditAlone(ctx, a, "download", "bank_file", strconv.FormatInt(id, 10), nil, map[string]any{"number": b.Number, "parts": out.Parts, "lines": len(doc.Lines)})
 	return out, nil
 }
 
@@ -255,7 +261,7 @@ func (s *Service) ApproveBatch(ctx context.Context, a model.Actor, id int64) (mo
 	}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		var err error
-		if b, err = s.batch(tx, a, id, false); err != nil {
+		if b, err = s.batch(tx, a, id); err != nil {
 			return err
 		}
 		if b.Status != model.BatchGenerated {
@@ -331,7 +337,7 @@ func (s *Service) ApplyBankResults(ctx context.Context, a model.Actor, id int64,
 		return out, err
 	}
 	err = s.tx(ctx, func(tx *gorm.DB) error {
-		b, err := s.batch(tx, a, id, false)
+		b, err := s.batch(tx, a, id)
 		if err != nil {
 			return err
 		}

@@ -1,9 +1,12 @@
 package service
 
 import (
-	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io"
+	"os"
 	"strconv"
 	"strings"
 
@@ -36,33 +39,6 @@ type GenerateResult struct {
 	DryRun  bool        `json:"dry_run"`
 	Batches []BatchMade `json:"batches"`
 	Held    []Held      `json:"held"`
-}
-
-// queued is an approved entitlement with the file data its line freezes.
-type queued struct {
-	EntitlementID int64
-	StudentID     int64
-	SchoolID      int64
-	SchoolCode    string
-	SchoolName    string
-	Stage         string
-	Grade         int
-	Class         string
-	Name          string
-	IDType        string
-	IDEnc         string
-	IDMasked      string
-	StudentNo     string
-	Level         string
-	AnnualFen     model.Fen
-	AmountFen     model.Fen
-	BankName      string
-	AccountEnc    string
-	AccountHash   string
-	AccountMasked string
-	Holder        string
-	Guardian      string
-	FailedSame    int // failed lines to this same account
 }
 
 // GenerateBatches makes one batch per county and term from the program's
@@ -98,52 +74,57 @@ func (s *Service) GenerateBatches(ctx context.Context, a model.Actor, program st
 	return res, nil
 }
 
+// payable is the condition for an approved entitlement to go into a batch
+// (ent, s, sc as in generateBatch). A line that failed to the account the
+// file still has is held back until the account is corrected: paying it
+// again would fail again.
+const payable = `s.account_enc <> '' AND NOT (s.holder = '监护人' AND s.guardian = '')
+	AND NOT EXISTS (SELECT 1 FROM batch_lines bl WHERE bl.entitlement_id = ent.id AND bl.status = 'failed'
+	                AND bl.account_hash = s.account_hash)`
+
+// generateBatch makes one batch in one transaction, set-based: the lines are
+// inserted by one INSERT … SELECT in ledger order, and the ledger is streamed
+// from them into a temporary file and stored in chunks, so memory stays flat
+// however many lines there are.
 func (s *Service) generateBatch(ctx context.Context, a model.Actor, p model.Program, region string, term model.Term, dryRun bool, runID *int64) (*BatchMade, []Held, error) {
 	var made *BatchMade
 	var held []Held
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		var rows []queued
-		// A line that failed to the account the file still has is held back
-		// until the account is corrected: paying it again would fail again.
-		if err := tx.Table("entitlements ent").Select(`ent.id AS entitlement_id, ent.student_id, ent.school_id,
-			sc.code AS school_code, sc.name AS school_name, ent.stage, ent.grade, COALESCE(e.class, '') AS class, s.name,
-			s.id_type, s.id_enc, s.id_masked, COALESCE(e.student_no, '') AS student_no, ent.level, ent.annual_fen,
-			ent.amount_fen, s.bank_name, s.account_enc, s.account_hash, s.account_masked, s.holder, s.guardian,
-			(SELECT COUNT(*) FROM batch_lines bl WHERE bl.entitlement_id = ent.id AND bl.status = 'failed'
-			   AND bl.account_hash = s.account_hash) AS failed_same`).
-			Joins("JOIN students s ON s.id = ent.student_id").
-			Joins("JOIN schools sc ON sc.id = ent.school_id").
-			Joins("LEFT JOIN enrolments e ON e.student_id = ent.student_id AND e.school_id = ent.school_id AND e.school_year = ?", term.SchoolYear()).
-			Where("ent.program = ? AND ent.term = ? AND ent.status = ? AND sc.region_code = ?", p.Code, string(term), model.EntApproved, region).
-			Order("sc.code, ent.grade, class, s.name, ent.id").Scan(&rows).Error; err != nil {
+		queue := func() *gorm.DB {
+			return tx.Table("entitlements ent").
+				Joins("JOIN students s ON s.id = ent.student_id").
+				Joins("JOIN schools sc ON sc.id = ent.school_id").
+				Where("ent.program = ? AND ent.term = ? AND ent.status = ? AND sc.region_code = ?", p.Code, string(term), model.EntApproved, region)
+		}
+		var stuck []struct {
+			EntitlementID int64
+			StudentID     int64
+			NoAccount     bool
+			NoGuardian    bool
+		}
+		if err := queue().Select(`ent.id AS entitlement_id, ent.student_id, s.account_enc = '' AS no_account,
+			(s.holder = '监护人' AND s.guardian = '') AS no_guardian`).
+			Where("NOT (" + payable + ")").Order("ent.id").Scan(&stuck).Error; err != nil {
 			return err
 		}
-		var lines []model.BatchLine
-		for _, r := range rows {
+		for _, st := range stuck {
+			reason := "上次发放失败的银行账户尚未更正"
 			switch {
-			case r.AccountEnc == "":
-				held = append(held, Held{r.EntitlementID, r.StudentID, "缺少银行账户，请在学生档案中补录后再发放"})
-				continue
-			case r.FailedSame > 0:
-				held = append(held, Held{r.EntitlementID, r.StudentID, "上次发放失败的银行账户尚未更正"})
-				continue
-			case r.Holder == "监护人" && r.Guardian == "":
-				held = append(held, Held{r.EntitlementID, r.StudentID, "持卡人为监护人但未登记监护人姓名"})
-				continue
+			case st.NoAccount:
+				reason = "缺少银行账户，请在学生档案中补录后再发放"
+			case st.NoGuardian:
+				reason = "持卡人为监护人但未登记监护人姓名"
 			}
-			holderName := r.Name
-			if r.Holder == "监护人" {
-				holderName = r.Guardian
-			}
-			ent := r.EntitlementID
-			lines = append(lines, model.BatchLine{Seq: len(lines) + 1, EntitlementID: r.EntitlementID, OpenEntitlementID: &ent,
-				StudentID: r.StudentID, SchoolID: r.SchoolID, SchoolCode: r.SchoolCode, SchoolName: r.SchoolName,
-				GradeText: gradeText(r.Stage, r.Grade), Class: r.Class, Name: r.Name, IDType: r.IDType, IDEnc: r.IDEnc,
-				IDMasked: r.IDMasked, StudentNo: r.StudentNo, Level: r.Level, AnnualFen: r.AnnualFen, AmountFen: r.AmountFen,
-				BankName: r.BankName, AccountEnc: r.AccountEnc, AccountHash: r.AccountHash, AccountMasked: r.AccountMasked,
-				Holder: r.Holder, HolderName: holderName, Status: model.LinePending})
+			held = append(held, Held{st.EntitlementID, st.StudentID, reason})
 		}
-		if len(lines) == 0 {
+		var total struct {
+			N   int
+			Fen model.Fen
+		}
+		if err := queue().Select("COUNT(*) AS n, COALESCE(SUM(ent.amount_fen), 0) AS fen").Where(payable).Scan(&total).Error; err != nil {
+			return err
+		}
+		if total.N == 0 {
 			return nil
 		}
 		var seq int
@@ -152,47 +133,48 @@ func (s *Service) generateBatch(ctx context.Context, a model.Actor, p model.Prog
 			return err
 		}
 		b := model.Batch{Number: fmt.Sprintf("%s-%s-%s-%03d", region, strings.ToUpper(p.Code), term, seq+1), RegionCode: region,
-			Program: p.Code, Term: string(term), Seq: seq + 1, Status: model.BatchGenerated, LineCount: len(lines),
-			JobRunID: runID, CreatedBy: actorName(a), CreatedAt: s.now()}
-		for _, l := range lines {
-			b.TotalFen += l.AmountFen
-		}
-		made = &BatchMade{Number: b.Number, RegionCode: region, Program: p.Code, Term: string(term), Lines: len(lines), TotalFen: b.TotalFen}
+			Program: p.Code, Term: string(term), Seq: seq + 1, Status: model.BatchGenerated, LineCount: total.N,
+			TotalFen: total.Fen, JobRunID: runID, CreatedBy: actorName(a), CreatedAt: s.now()}
+		made = &BatchMade{Number: b.Number, RegionCode: region, Program: p.Code, Term: string(term), Lines: total.N, TotalFen: total.Fen}
 		if dryRun {
 			return nil
 		}
-		doc, err := s.ledgerOf(tx, b, lines)
-		if err != nil {
-			return err
-		}
-		var buf bytes.Buffer
-		if err := (ledger.Options{TmpDir: s.opt.TempDir}).WriteLedger(&buf, doc); err != nil {
-			return err
-		}
-		b.Ledger, b.LedgerSHA256, b.LinesSHA256 = buf.Bytes(), sha256Hex(buf.Bytes()), ledger.LinesHash(doc.Lines)
 		if err := tx.Create(&b).Error; err != nil {
 			return err
 		}
-		for i := range lines {
-			lines[i].BatchID = b.ID
+		ins := tx.Exec(`INSERT INTO batch_lines (batch_id, seq, entitlement_id, open_entitlement_id, student_id, school_id,
+			school_code, school_name, stage, grade, class, name, id_type, id_enc, id_masked, student_no, level, annual_fen,
+			amount_fen, bank_name, account_enc, account_hash, account_masked, holder, holder_name, status, fail_reason)
+			SELECT ?, ROW_NUMBER() OVER (ORDER BY sc.code, ent.grade, COALESCE(e.class, ''), s.name, ent.id),
+			ent.id, ent.id, ent.student_id, ent.school_id, sc.code, sc.name, ent.stage, ent.grade, COALESCE(e.class, ''),
+			s.name, s.id_type, s.id_enc, s.id_masked, COALESCE(e.student_no, ''), ent.level, ent.annual_fen, ent.amount_fen,
+			s.bank_name, s.account_enc, s.account_hash, s.account_masked, s.holder,
+			CASE WHEN s.holder = '监护人' THEN s.guardian ELSE s.name END, ?, ''
+			FROM entitlements ent
+			JOIN students s ON s.id = ent.student_id
+			JOIN schools sc ON sc.id = ent.school_id
+			LEFT JOIN enrolments e ON e.student_id = ent.student_id AND e.school_id = ent.school_id AND e.school_year = ?
+			WHERE ent.program = ? AND ent.term = ? AND ent.status = ? AND sc.region_code = ? AND `+payable,
+			b.ID, model.LinePending, term.SchoolYear(), p.Code, string(term), model.EntApproved, region)
+		if ins.Error != nil {
+			return ins.Error
 		}
-		if err := insertAll(tx, lines); err != nil {
-			return err
+		if ins.RowsAffected != int64(total.N) {
+			return conflict("资助记录在生成批次时被修改，请重试")
 		}
 		if err := s.fault("batch:lines_written"); err != nil {
 			return err
 		}
-		ids := make([]int64, len(lines))
-		for i, l := range lines {
-			ids[i] = l.EntitlementID
-		}
-		upd := tx.Model(&model.Entitlement{}).Where("id IN ? AND status = ?", ids, model.EntApproved).
-			Updates(map[string]any{"status": model.EntBatched, "updated_at": b.CreatedAt})
+		upd := tx.Exec("UPDATE entitlements SET status = ?, updated_at = ? WHERE status = ? AND id IN (SELECT entitlement_id FROM batch_lines WHERE batch_id = ?)",
+			model.EntBatched, b.CreatedAt, model.EntApproved, b.ID)
 		if upd.Error != nil {
 			return upd.Error
 		}
-		if upd.RowsAffected != int64(len(ids)) {
+		if upd.RowsAffected != int64(total.N) {
 			return conflict("资助记录在生成批次时被修改，请重试")
+		}
+		if err := s.storeLedger(tx, &b); err != nil {
+			return err
 		}
 		made.ID = b.ID
 		return s.audit(tx, a, "generate", "batch", strconv.FormatInt(b.ID, 10), nil, map[string]any{
@@ -212,38 +194,131 @@ func (s *Service) fault(point string) error {
 	return s.opt.Fault(point)
 }
 
-// ledgerOf turns a batch and its frozen lines into the ledger document; full
-// ID and account numbers are opened here and only here.
-func (s *Service) ledgerOf(tx *gorm.DB, b model.Batch, lines []model.BatchLine) (ledger.Batch, error) {
+// storeLedger writes the batch's ledger to a temporary file from its stored
+// lines, then saves it in chunks with its SHA-256 (hard rule 2). The file is
+// needed because MySQL cannot take writes on a connection that is still
+// streaming the lines.
+func (s *Service) storeLedger(tx *gorm.DB, b *model.Batch) error {
+	tmp, err := os.CreateTemp(s.opt.TempDir, "ledger-*.xlsx")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	h := sha256.New()
+	if b.LinesSHA256, err = s.writeLedger(tx, *b, io.MultiWriter(tmp, h)); err != nil {
+		return err
+	}
+	size, err := tmp.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	buf := make([]byte, s.opt.LedgerChunkBytes)
+	for seq := 1; ; seq++ {
+		n, err := io.ReadFull(tmp, buf)
+		if n > 0 {
+			if err := tx.Create(&model.LedgerChunk{BatchID: b.ID, Seq: seq, Data: buf[:n]}).Error; err != nil {
+				return err
+			}
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+	}
+	b.LedgerSHA256, b.LedgerSize = hex.EncodeToString(h.Sum(nil)), size
+	return tx.Model(&model.Batch{}).Where("id = ?", b.ID).Updates(map[string]any{
+		"lines_sha256": b.LinesSHA256, "ledger_sha256": b.LedgerSHA256, "ledger_size": size}).Error
+}
+
+// writeLedger writes the ledger of a batch from its frozen lines, reading
+// them twice: once for the column widths and school totals (plain columns
+// only), once streaming, when ID and account numbers are opened, one line
+// at a time. The same lines always give the same bytes.
+func (s *Service) writeLedger(db *gorm.DB, b model.Batch, w io.Writer) (string, error) {
 	p, _ := model.ProgramByCode(b.Program)
 	var region model.Region
-	if err := tx.First(&region, "code = ?", b.RegionCode).Error; err != nil {
-		return ledger.Batch{}, err
+	if err := db.First(&region, "code = ?", b.RegionCode).Error; err != nil {
+		return "", err
 	}
 	doc := ledger.Batch{Number: b.Number, RegionCode: b.RegionCode, RegionName: region.Name, Program: b.Program,
-		ProgramName: p.Name, Term: model.Term(b.Term), GeneratedAt: b.CreatedAt, Lines: make([]ledger.Line, 0, len(lines))}
-	bySchool := map[string]int{}
-	for _, l := range lines {
-		id, err := s.keys.Open(l.IDEnc)
-		if err != nil {
-			return doc, err
-		}
-		acct, err := s.keys.Open(l.AccountEnc)
-		if err != nil {
-			return doc, err
-		}
-		doc.Lines = append(doc.Lines, ledger.Line{Seq: l.Seq, SchoolName: l.SchoolName, Grade: l.GradeText, Class: l.Class,
-			Name: l.Name, IDType: l.IDType, IDNumber: id, StudentNo: l.StudentNo, Level: model.LevelLabel(l.Level),
-			BankName: l.BankName, BankAccount: acct, Holder: l.Holder, HolderName: l.HolderName,
-			AnnualStandard: l.AnnualFen, Amount: l.AmountFen})
-		i, ok := bySchool[l.SchoolCode]
-		if !ok {
-			i = len(doc.Schools)
-			bySchool[l.SchoolCode] = i
-			doc.Schools = append(doc.Schools, ledger.SchoolTotal{Code: l.SchoolCode, Name: l.SchoolName})
-		}
-		doc.Schools[i].Count++
-		doc.Schools[i].Amount += l.AmountFen
+		ProgramName: p.Name, Term: model.Term(b.Term), GeneratedAt: b.CreatedAt}
+	if err := db.Model(&model.BatchLine{}).Select("school_code AS code, school_name AS name, COUNT(*) AS count, SUM(amount_fen) AS amount").
+		Where("batch_id = ?", b.ID).Group("school_code, school_name").Order("school_code").Scan(&doc.Schools).Error; err != nil {
+		return "", err
 	}
-	return doc, nil
+	widths, err := s.ledgerWidths(db, b, doc)
+	if err != nil {
+		return "", err
+	}
+	src := func(yield func(*ledger.Line) error) error { return s.eachLine(db, b.ID, false, yield) }
+	return (ledger.Options{TmpDir: s.opt.TempDir}).WriteLedgerStream(w, doc, widths, b.LineCount, src)
+}
+
+// eachLine reads a batch's lines in order as the ledger and bank files show
+// them, opening the sealed ID and account numbers one line at a time.
+func (s *Service) eachLine(db *gorm.DB, batchID int64, unpaidOnly bool, yield func(*ledger.Line) error) error {
+	q := db.Model(&model.BatchLine{}).Select(`seq, school_name, stage, grade, class, name, id_type, id_enc,
+		student_no, level, annual_fen, amount_fen, bank_name, account_enc, holder, holder_name`).Where("batch_id = ?", batchID)
+	if unpaidOnly {
+		q = q.Where("status <> ?", model.LineFailed)
+	}
+	rows, err := q.Order("seq").Rows()
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var l ledger.Line
+	var stage, level, idEnc, acctEnc string
+	var grade int
+	for rows.Next() {
+		if err := rows.Scan(&l.Seq, &l.SchoolName, &stage, &grade, &l.Class, &l.Name, &l.IDType, &idEnc, &l.StudentNo,
+			&level, &l.AnnualStandard, &l.Amount, &l.BankName, &acctEnc, &l.Holder, &l.HolderName); err != nil {
+			return err
+		}
+		if l.IDNumber, err = s.keys.Open(idEnc); err != nil {
+			return err
+		}
+		if l.BankAccount, err = s.keys.Open(acctEnc); err != nil {
+			return err
+		}
+		l.Grade, l.Level = model.GradeText(stage, grade), model.LevelLabel(level)
+		if err := yield(&l); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// ledgerWidths sizes 明细's columns from the widest stored values, without
+// opening any sealed number: ID and account columns get a fixed width.
+func (s *Service) ledgerWidths(db *gorm.DB, b model.Batch, doc ledger.Batch) (ledger.Widths, error) {
+	length := "CHAR_LENGTH"
+	if db.Dialector.Name() == "sqlite" {
+		length = "LENGTH" // SQLite counts characters, MySQL's LENGTH counts bytes
+	}
+	var m struct {
+		School, Class, Name, StudentNo, Bank, HolderName int
+		Seq                                              int
+		Annual, Amount                                   model.Fen
+	}
+	q := "COALESCE(MAX(" + length + "(%s)), 0) AS %s"
+	sel := []string{fmt.Sprintf(q, "school_name", "school"), fmt.Sprintf(q, "class", "class"), fmt.Sprintf(q, "name", "name"),
+		fmt.Sprintf(q, "student_no", "student_no"), fmt.Sprintf(q, "bank_name", "bank"), fmt.Sprintf(q, "holder_name", "holder_name"),
+		"COALESCE(MAX(seq), 0) AS seq", "COALESCE(MAX(annual_fen), 0) AS annual", "COALESCE(MAX(amount_fen), 0) AS amount"}
+	if err := db.Model(&model.BatchLine{}).Select(strings.Join(sel, ", ")).Where("batch_id = ?", b.ID).Scan(&m).Error; err != nil {
+		return ledger.Widths{}, err
+	}
+	wide := func(n int) string { return strings.Repeat("国", n) } // a CJK character is two columns wide
+	widest := ledger.Line{Seq: m.Seq, SchoolName: wide(m.School), Grade: "中职一年级", Class: wide(m.Class), Name: wide(m.Name),
+		IDNumber: "000000000000000000", StudentNo: strings.Repeat("0", m.StudentNo), Level: "特别困难", BankName: wide(m.Bank),
+		BankAccount: "0000000000000000000", Holder: "监护人", AnnualStandard: m.Annual, Amount: m.Amount}
+	widths := ledger.NewWidths(doc)
+	widths.Measure(&widest)
+	return widths, nil
 }

@@ -29,9 +29,6 @@ type EntitlementRow struct {
 	NoticeEndsAt *time.Time
 }
 
-// GradeText is the row's grade as officers write it.
-func (r EntitlementRow) GradeText() string { return gradeText(r.Stage, r.Grade) }
-
 // ListEntitlements lists entitlements in scope with the objections raised
 // against each during its notice.
 func (s *Service) ListEntitlements(ctx context.Context, a model.Actor, f EntitlementFilter) (List[EntitlementRow], error) {

@@ -98,7 +98,7 @@ func (s *Service) Notice(ctx context.Context, a model.Actor, ref ListRef) (Notic
 			if !p.Tiered {
 				tier = "—"
 			}
-			n.Rows = append(n.Rows, ledger.NoticeRow{Name: r.Name, Grade: gradeText(r.Stage, r.Grade), Class: r.Class, Tier: tier, Amount: r.AmountFen})
+			n.Rows = append(n.Rows, ledger.NoticeRow{Name: r.Name, Grade: model.GradeText(r.Stage, r.Grade), Class: r.Class, Tier: tier, Amount: r.AmountFen})
 		}
 		var buf bytes.Buffer
 		if err := ledger.WriteNotice(&buf, n); err != nil {

@@ -142,7 +142,7 @@ func (s *Service) applyChunk(tx *gorm.DB, a model.Actor, ri model.RosterImport, 
 		if old := enrols[enrolKey{st.ID, r.School.ID}]; old == nil {
 			enrolCreated = true
 			newEnrols = append(newEnrols, want)
-			p.changes = append(p.changes, change{field: "学籍", year: year, new: fmt.Sprintf("%s %s", r.School.Name, gradeText(r.Stage, r.Grade))})
+			p.changes = append(p.changes, change{field: "学籍", year: year, new: fmt.Sprintf("%s %s", r.School.Name, model.GradeText(r.Stage, r.Grade))})
 		} else if mergeEnrolment(old, want, year, &p.changes) && write {
 			old.RosterID, old.UpdatedAt = &rosterID, now
 			if err := tx.Save(old).Error; err != nil {
@@ -259,7 +259,7 @@ func mergeEnrolment(old, want *model.Enrolment, year string, cs *[]change) bool 
 		track(cs, field, year, *dst, v)
 		*dst = v
 	}
-	track(cs, "年级", year, gradeText(old.Stage, old.Grade), gradeText(want.Stage, want.Grade))
+	track(cs, "年级", year, model.GradeText(old.Stage, old.Grade), model.GradeText(want.Stage, want.Grade))
 	old.Stage, old.Grade = want.Stage, want.Grade
 	str("班级", &old.Class, want.Class)
 	str("学籍号", &old.StudentNo, want.StudentNo)
@@ -319,18 +319,4 @@ func yesNo(b *bool) string {
 		return "是"
 	}
 	return "否"
-}
-
-// gradeText writes a grade as officers read it.
-func gradeText(stage string, grade int) string {
-	names := []string{"", "一", "二", "三", "四", "五", "六", "七", "八", "九"}
-	switch {
-	case stage == model.StageVocational && grade >= 1 && grade <= 3:
-		return "中职" + names[grade] + "年级"
-	case stage == model.StageSenior && grade >= 10 && grade <= 12:
-		return "高" + names[grade-9]
-	case grade >= 1 && grade <= 9:
-		return names[grade] + "年级"
-	}
-	return strconv.Itoa(grade)
 }

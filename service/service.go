@@ -35,6 +35,9 @@ type Options struct {
 	TempDir          string // where background imports keep their upload
 
 	BankMaxLines int // lines per bank payment file part (bank portals cap uploads)
+	// LedgerChunkBytes is the size of the pieces a ledger is stored in, well
+	// under MySQL's default max_allowed_packet (16 MiB); default 1 MiB.
+	LedgerChunkBytes int
 
 	// Fault makes a named step fail, for tests and fault scripts; nil in
 	// production.
@@ -95,6 +98,9 @@ func New(db *gorm.DB, keys *Keyring, log *slog.Logger, opt Options) *Service {
 	}
 	if opt.MaxFailures == 0 {
 		opt.MaxFailures = 10
+	}
+	if opt.LedgerChunkBytes == 0 {
+		opt.LedgerChunkBytes = 1 << 20
 	}
 	if opt.LockDuration == 0 {
 		opt.LockDuration = 15 * time.Minute

@@ -35,9 +35,6 @@ type StudentRow struct {
 	Level      string
 }
 
-// GradeText is the row's grade as officers write it.
-func (r StudentRow) GradeText() string { return gradeText(r.Stage, r.Grade) }
-
 // ListStudents lists enrolments in the actor's scope, one row per student,
 // school and year.
 func (s *Service) ListStudents(ctx context.Context, a model.Actor, f StudentFilter) (List[StudentRow], error) {

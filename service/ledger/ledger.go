@@ -142,8 +142,7 @@ func (b Batch) Title() string {
 	return b.RegionName + b.Term.Label() + b.ProgramName + "发放台账"
 }
 
-// validate refuses a batch whose summary would not match its lines: the
-// signed 汇总 page must never disagree with 明细.
+// validate refuses a batch without what the ledger's heading needs.
 func (b Batch) validate() error {
 	if b.Number == "" {
 		return errors.New("ledger: batch has no number")
@@ -154,23 +153,68 @@ func (b Batch) validate() error {
 	if b.GeneratedAt.IsZero() {
 		return fmt.Errorf("ledger: batch %s has no generation time", b.Number)
 	}
-	if len(b.Lines) > MaxLedgerLines {
-		return fmt.Errorf("ledger: batch %s has %d lines, more than one sheet holds (%d)", b.Number, len(b.Lines), MaxLedgerLines)
-	}
+	return nil
+}
+
+// checkTotals refuses a ledger whose summary would not match its lines: the
+// signed 汇总 page must never disagree with 明细.
+func (b Batch) checkTotals(lines int, lineSum model.Fen) error {
 	var count int
-	var schoolSum, lineSum model.Fen
+	var schoolSum model.Fen
 	for _, s := range b.Schools {
 		count += s.Count
 		schoolSum += s.Amount
 	}
-	for i := range b.Lines {
-		lineSum += b.Lines[i].Amount
-	}
-	if count != len(b.Lines) || schoolSum != lineSum {
+	if count != lines || schoolSum != lineSum {
 		return fmt.Errorf("ledger: batch %s: schools total %d lines %s yuan but the detail has %d lines %s yuan",
-			b.Number, count, schoolSum.Plain(), len(b.Lines), lineSum.Plain())
+			b.Number, count, schoolSum.Plain(), lines, lineSum.Plain())
 	}
 	return nil
+}
+
+// LineSource yields a batch's lines in order; it stops at the first error
+// yield returns. A source may be read from the database row by row, so a
+// ledger of a million lines never holds them all.
+type LineSource func(yield func(*Line) error) error
+
+// SliceSource yields lines held in memory.
+func SliceSource(lines []Line) LineSource {
+	return func(yield func(*Line) error) error {
+		for i := range lines {
+			if err := yield(&lines[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// Widths are the 明细 column widths, measured before the first row is
+// streamed (the stream writer fixes columns up front).
+type Widths struct{ w [len(detailHeader)]int }
+
+// NewWidths starts from the header texts and the batch-wide columns.
+func NewWidths(b Batch) Widths {
+	var w Widths
+	for i, h := range detailHeader {
+		w.w[i] = displayWidth(h)
+	}
+	w.w[8] = max(w.w[8], displayWidth(b.ProgramName))
+	w.w[9] = max(w.w[9], displayWidth(b.Term.Label()))
+	return w
+}
+
+// Measure widens the columns to fit a line.
+func (w *Widths) Measure(l *Line) {
+	for col, s := range [...]string{1: l.SchoolName, 2: l.Grade, 3: l.Class, 4: l.Name, 5: l.IDNumber,
+		6: l.StudentNo, 7: l.Level, 12: l.BankName, 13: l.BankAccount, 14: l.Holder, 15: l.Remark} {
+		if s != "" {
+			w.w[col] = max(w.w[col], displayWidth(s))
+		}
+	}
+	w.w[0] = max(w.w[0], intWidth(l.Seq))
+	w.w[10] = max(w.w[10], amountWidth(l.AnnualStandard))
+	w.w[11] = max(w.w[11], amountWidth(l.Amount))
 }
 
 // WriteLedger writes the batch's 发放台账 with default options.
@@ -181,37 +225,60 @@ func WriteLedger(w io.Writer, b Batch) error { return Options{}.WriteLedger(w, b
 // stays flat however many lines there are. The same batch always gives the
 // same bytes.
 func (o Options) WriteLedger(w io.Writer, b Batch) error {
+	widths := NewWidths(b)
+	for i := range b.Lines {
+		widths.Measure(&b.Lines[i])
+	}
+	_, err := o.WriteLedgerStream(w, b, widths, len(b.Lines), SliceSource(b.Lines))
+	return err
+}
+
+// WriteLedgerStream writes the ledger with 明细 read from src (b.Lines is not
+// used): count is the number of lines src will yield, widths their measured
+// columns. 明细 is written first and the in-memory 汇总 filled afterwards,
+// when the lines' hash and totals are known. It returns the lines' hash.
+func (o Options) WriteLedgerStream(w io.Writer, b Batch, widths Widths, count int, src LineSource) (string, error) {
 	if err := b.validate(); err != nil {
-		return err
+		return "", err
+	}
+	if count > MaxLedgerLines {
+		return "", fmt.Errorf("ledger: batch %s has %d lines, more than one sheet holds (%d)", b.Number, count, MaxLedgerLines)
 	}
 	f := excelize.NewFile(excelize.Options{TmpDir: o.TmpDir})
 	defer f.Close()
 	if err := f.SetSheetName("Sheet1", SummarySheet); err != nil {
-		return err
+		return "", err
 	}
 	if _, err := f.NewSheet(DetailSheet); err != nil {
-		return err
+		return "", err
 	}
 	// Before any row is streamed: the stream writer emits sheet views with
 	// its first row, so the active tab must be settled by then.
 	f.SetActiveSheet(0)
 	st, err := newStyles(f)
 	if err != nil {
-		return err
+		return "", err
 	}
-	if err := writeSummarySheet(f, st, b); err != nil {
-		return fmt.Errorf("ledger: %s sheet: %w", SummarySheet, err)
+	d, err := writeDetailSheet(f, st, b, widths, count, src)
+	if err != nil {
+		return "", fmt.Errorf("ledger: %s sheet: %w", DetailSheet, err)
 	}
-	if err := writeDetailSheet(f, st, b); err != nil {
-		return fmt.Errorf("ledger: %s sheet: %w", DetailSheet, err)
+	if d.lines != count {
+		return "", fmt.Errorf("ledger: batch %s: expected %d lines, the source gave %d", b.Number, count, d.lines)
 	}
-	return writeDeterministic(f, w, b.GeneratedAt, b.Title(), b.Number)
+	if err := b.checkTotals(d.lines, d.sum); err != nil {
+		return "", err
+	}
+	if err := writeSummarySheet(f, st, b, d.hash); err != nil {
+		return "", fmt.Errorf("ledger: %s sheet: %w", SummarySheet, err)
+	}
+	return d.hash, writeDeterministic(f, w, b.GeneratedAt, b.Title(), b.Number)
 }
 
 // writeSummarySheet lays out the page finance signs: batch facts, one row
 // per school, the total in figures and in 大写, the detail hash and the
 // sign-off lines.
-func writeSummarySheet(f *excelize.File, st styles, b Batch) error {
+func writeSummarySheet(f *excelize.File, st styles, b Batch, linesHash string) error {
 	const sh = SummarySheet
 	var cw cellWriter
 	cw.f, cw.sheet = f, sh
@@ -267,7 +334,7 @@ func writeSummarySheet(f *excelize.File, st styles, b Batch) error {
 	// Long enough to wrap on paper (the hash alone is 64 characters), and
 	// Excel does not grow a merged row by itself.
 	row += 2
-	for _, text := range [...]string{"合计金额（大写）：" + total.Capital(), "明细数据 SHA-256：" + LinesHash(b.Lines)} {
+	for _, text := range [...]string{"合计金额（大写）：" + total.Capital(), "明细数据 SHA-256：" + linesHash} {
 		r = strconv.Itoa(row)
 		cw.set("A"+r, st.plain, text)
 		cw.merge("A"+r, "E"+r)
@@ -354,52 +421,41 @@ func cellName(col, row int) string {
 	return name
 }
 
-// writeDetailSheet streams 明细. Widths are measured in a first pass over the
-// lines because the stream writer fixes columns before the first row.
-func writeDetailSheet(f *excelize.File, st styles, b Batch) error {
+// detailDigest is what streaming 明细 learned about the lines.
+type detailDigest struct {
+	lines int
+	sum   model.Fen
+	hash  string
+}
+
+// writeDetailSheet streams 明细 from src, hashing the lines as they pass
+// (the same canonical form as LinesHash).
+func writeDetailSheet(f *excelize.File, st styles, b Batch, widths Widths, count int, src LineSource) (detailDigest, error) {
+	var d detailDigest
 	// Page setup goes on the worksheet before the stream writer takes it over.
 	if err := setPrintLayout(f, DetailSheet, true, false); err != nil {
-		return err
+		return d, err
 	}
 	sw, err := f.NewStreamWriter(DetailSheet)
 	if err != nil {
-		return err
+		return d, err
 	}
-	program, term := b.ProgramName, b.Term.Label()
-	var widths [len(detailHeader)]int
-	for i, h := range detailHeader {
-		widths[i] = displayWidth(h)
-	}
-	widths[8] = max(widths[8], displayWidth(program))
-	widths[9] = max(widths[9], displayWidth(term))
-	for i := range b.Lines {
-		l := &b.Lines[i]
-		for col, s := range [...]string{1: l.SchoolName, 2: l.Grade, 3: l.Class, 4: l.Name, 5: l.IDNumber,
-			6: l.StudentNo, 7: l.Level, 12: l.BankName, 13: l.BankAccount, 14: l.Holder, 15: l.Remark} {
-			if s != "" {
-				widths[col] = max(widths[col], displayWidth(s))
-			}
-		}
-		widths[0] = max(widths[0], intWidth(l.Seq))
-		widths[10] = max(widths[10], amountWidth(l.AnnualStandard))
-		widths[11] = max(widths[11], amountWidth(l.Amount))
-	}
-	for i, w := range widths {
+	for i, w := range widths.w {
 		if err := sw.SetColWidth(i+1, i+1, widthFor(w)); err != nil {
-			return err
+			return d, err
 		}
 	}
 	if err := sw.SetPanes(&excelize.Panes{
 		Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft",
 		Selection: []excelize.Selection{{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}},
 	}); err != nil {
-		return err
+		return d, err
 	}
 	// The filter range lives in the worksheet part the stream writer emits
 	// at Flush, so it can be declared now, before the rows.
-	last := cellName(len(detailHeader), len(b.Lines)+1)
+	last := cellName(len(detailHeader), count+1)
 	if err := f.AutoFilter(DetailSheet, "A1:"+last, nil); err != nil {
-		return err
+		return d, err
 	}
 
 	header := make([]any, len(detailHeader))
@@ -407,7 +463,7 @@ func writeDetailSheet(f *excelize.File, st styles, b Batch) error {
 		header[i] = excelize.Cell{StyleID: st.header, Value: h}
 	}
 	if err := sw.SetRow("A1", header, excelize.RowOpts{Height: 30}); err != nil {
-		return err
+		return d, err
 	}
 
 	// One set of cells reused for every row keeps allocations per row to
@@ -419,9 +475,18 @@ func writeDetailSheet(f *excelize.File, st styles, b Batch) error {
 		row[i] = &cells[i]
 	}
 	cells[0].StyleID = st.integer
-	cells[8].Value, cells[9].Value = program, term
-	for i := range b.Lines {
-		l := &b.Lines[i]
+	cells[8].Value, cells[9].Value = b.ProgramName, b.Term.Label()
+	h := sha256.New()
+	_, _ = io.WriteString(h, lineHashVersion)
+	var canon []byte
+	err = src(func(l *Line) error {
+		d.lines++
+		if d.lines > count {
+			return fmt.Errorf("more lines than the %d announced", count)
+		}
+		d.sum += l.Amount
+		canon = appendCanonicalLine(canon[:0], l)
+		_, _ = h.Write(canon)
 		cells[0].Value = l.Seq
 		cells[1].Value = l.SchoolName
 		cells[2].Value = l.Grade
@@ -430,6 +495,7 @@ func writeDetailSheet(f *excelize.File, st styles, b Batch) error {
 		cells[5].Value = l.IDNumber
 		cells[6].Value = l.StudentNo
 		cells[7].Value = l.Level
+		var err error
 		if cells[10], err = amountCell(st.amount, l.AnnualStandard); err != nil {
 			return err
 		}
@@ -440,9 +506,11 @@ func writeDetailSheet(f *excelize.File, st styles, b Batch) error {
 		cells[13].Value = l.BankAccount
 		cells[14].Value = l.Holder
 		cells[15].Value = l.Remark
-		if err := sw.SetRow(cellName(1, i+2), row); err != nil {
-			return err
-		}
+		return sw.SetRow(cellName(1, d.lines+1), row)
+	})
+	if err != nil {
+		return d, err
 	}
-	return sw.Flush()
+	d.hash = hex.EncodeToString(h.Sum(nil))
+	return d, sw.Flush()
 }

@@ -12,8 +12,8 @@ CREATE TABLE IF NOT EXISTS batches (
   line_count INT NOT NULL,
   total_fen BIGINT NOT NULL,
   lines_sha256 CHAR(64) NOT NULL,
-  ledger LONGBLOB NOT NULL,
   ledger_sha256 CHAR(64) NOT NULL,
+  ledger_size BIGINT NOT NULL,
   job_run_id BIGINT NULL,
   created_by VARCHAR(64) NOT NULL,
   created_at {{datetime}} NOT NULL,
@@ -26,6 +26,16 @@ CREATE TABLE IF NOT EXISTS batches (
 ) {{opts}};
 
 CREATE INDEX idx_batches_status ON batches (status, created_at);
+
+-- The ledger's bytes in chunks of at most 1 MiB: a large ledger fits under
+-- MySQL's max_allowed_packet, and a download streams it chunk by chunk.
+CREATE TABLE IF NOT EXISTS ledger_chunks (
+  batch_id BIGINT NOT NULL,
+  seq INT NOT NULL,
+  data LONGBLOB NOT NULL,
+  PRIMARY KEY (batch_id, seq),
+  CONSTRAINT fk_ledger_chunks_batch FOREIGN KEY (batch_id) REFERENCES batches(id)
+) {{opts}};
 
 -- A line is a frozen snapshot of what is paid to whom. open_entitlement_id
 -- holds the entitlement while the line is pending or paid and is NULL once it
@@ -41,7 +51,8 @@ CREATE TABLE IF NOT EXISTS batch_lines (
   school_id BIGINT NOT NULL,
   school_code VARCHAR(10) NOT NULL,
   school_name VARCHAR(100) NOT NULL,
-  grade_text VARCHAR(16) NOT NULL,
+  stage VARCHAR(12) NOT NULL,
+  grade INT NOT NULL,
   class VARCHAR(32) NOT NULL,
   name VARCHAR(64) NOT NULL,
   id_type VARCHAR(24) NOT NULL,

@@ -151,6 +151,8 @@ func NewEnv(t testing.TB, driver string, tune ...func(*service.Options)) *Env {
 	}
 	opt := service.OptionsFrom(cfg)
 	opt.Now = clock.Now
+	opt.TempDir = t.TempDir()
+	opt.LedgerChunkBytes = 4096 // every test ledger is stored in several chunks
 	opt.BcryptCost = bcrypt.MinCost
 	opt.FailureDelay = 0
 	for _, f := range tune {
