@@ -146,6 +146,11 @@ func serve(args []string, out io.Writer) error {
 		}
 	}
 	defer a.svc.Close()
+	if n, err := a.svc.FailStaleImports(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		a.log.Warn("roster imports cut short by a restart marked failed", "count", n)
+	}
 	sched, err := jobs.New(a.svc, a.log, jobs.Definitions(a.svc, a.cfg.Jobs.Schedules), jobs.Options{})
 	if err != nil {
 		return err

@@ -2,14 +2,17 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
 	"studentaid/model"
+	"studentaid/service"
 	"studentaid/service/servicetest"
 )
 
@@ -350,4 +353,61 @@ func TestRosterTemplate(t *testing.T) {
 	if code != http.StatusUnprocessableEntity || !strings.Contains(body, "示例行") {
 		t.Fatalf("template example row: %d %s", code, body)
 	}
+}
+
+func TestLargeRosterImportsInBackground(t *testing.T) {
+	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
+		h := newHarness(t, env)
+		var rows [][]any
+		for i := 0; i < 30; i++ {
+			rows = append(rows, primaryRow("学生"+string(rune('甲'+i)), validID("430921", "20150301", 100+i), "四年级", "是", "困难"))
+		}
+		rr := h.upload("/api/v1/rosters", h.as("school_nanzhou"), "file", "大花名册.xlsx", rosterFile(t, rosterHeaders, rows),
+			map[string]string{"school_year": "2025-2026"})
+		want(t, rr, http.StatusAccepted)
+		var rep rosterReport
+		mustJSON(t, rr, &rep)
+		if rep.Status != "processing" || rep.ID == 0 {
+			t.Fatalf("202 body: %s", rr.Body)
+		}
+		env.Svc.Wait()
+		rr = h.do("GET", fmt.Sprintf("/api/v1/rosters/%d", rep.ID), h.as("school_nanzhou"), nil)
+		var done struct {
+			Status   string
+			Progress int
+			Created  int
+		}
+		mustJSON(t, rr, &done)
+		if done.Status != "done" || done.Progress != 100 || done.Created != 30 {
+			t.Fatalf("after the background import: %s", rr.Body)
+		}
+	}, func(o *service.Options) { o.RosterAsyncBytes = 1 })
+}
+
+func TestImportCutShortIsMarkedFailed(t *testing.T) {
+	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
+		h := newHarness(t, env)
+		var uploader int64
+		env.DB.Raw("SELECT id FROM users WHERE username = 'school_nanzhou'").Scan(&uploader)
+		// An import whose process died: still "processing", its heartbeat long gone.
+		old := servicetest.Start.Add(-time.Hour)
+		if err := env.DB.Exec(`INSERT INTO roster_imports (school_year, region_code, uploader_id, uploader_name, filename, file_sha256,
+			mode, dry_run, status, errors_json, created_at, heartbeat_at) VALUES ('2025-2026', '430921', ?, 'school_nanzhou', 'x.xlsx',
+			'0', 'all_or_nothing', ?, 'processing', '{}', ?, ?)`, uploader, false, old, old).Error; err != nil {
+			t.Fatal(err)
+		}
+		n, err := env.Svc.FailStaleImports(context.Background())
+		if err != nil || n != 1 {
+			t.Fatalf("marked %d (%v)", n, err)
+		}
+		var status string
+		env.DB.Raw("SELECT status FROM roster_imports").Scan(&status)
+		if status != "failed" {
+			t.Fatalf("status %s", status)
+		}
+		rr := h.do("GET", "/api/v1/rosters/1", h.as("school_nanzhou"), nil)
+		if !strings.Contains(rr.Body.String(), "未导入任何数据") {
+			t.Fatalf("report: %s", rr.Body)
+		}
+	})
 }

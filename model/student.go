@@ -108,5 +108,6 @@ type RosterImport struct {
 	ErrorsJSON     string `gorm:"column:errors_json"`
 	ErrorsXLSX     []byte `gorm:"column:errors_xlsx"`
 	CreatedAt      time.Time
+	HeartbeatAt    *time.Time
 	FinishedAt     *time.Time
 }

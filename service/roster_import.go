@@ -191,6 +191,8 @@ func (s *Service) importInBackground(ctx context.Context, a model.Actor, ri mode
 }
 
 func (s *Service) runImport(ctx context.Context, a model.Actor, ri model.RosterImport, file io.ReaderAt, size int64, opt roster.Options) (RosterReport, error) {
+	stop := s.heartbeat(ctx, ri.ID)
+	defer stop()
 	res, err := roster.Parse(file, size, opt)
 	var fe *roster.FileError
 	if errors.As(err, &fe) {
@@ -277,6 +279,54 @@ func (s *Service) finishImport(ctx context.Context, ri *model.RosterImport, stat
 	if err := s.db.WithContext(ctx).Save(ri).Error; err != nil {
 		s.log.ErrorContext(ctx, "recording roster import", "import", ri.ID, "err", err)
 	}
+}
+
+// importHeartbeat is how often a running import says it is alive; an
+// import silent for importStale was cut short (its process died).
+const (
+	importHeartbeat = 15 * time.Second
+	importStale     = time.Minute
+)
+
+// heartbeat keeps the import's heartbeat_at fresh while it runs, so that a
+// restarted instance can tell a dead import from one running elsewhere.
+// SQLite has one instance and its connection is busy inside the import's
+// transaction, so there the heartbeat is not needed and not written.
+func (s *Service) heartbeat(ctx context.Context, id int64) (stop func()) {
+	beat := func() {
+		s.db.WithContext(ctx).Model(&model.RosterImport{}).Where("id = ?", id).Update("heartbeat_at", s.now())
+	}
+	if s.db.Dialector.Name() == "sqlite" {
+		return func() {}
+	}
+	beat()
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(importHeartbeat)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				beat()
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+// FailStaleImports records imports cut short by a crash as failed: their
+// transaction rolled back, so nothing of them was imported. Run at start.
+func (s *Service) FailStaleImports(ctx context.Context) (int64, error) {
+	q := s.db.WithContext(ctx).Model(&model.RosterImport{}).Where("status = ?", ImportProcessing)
+	if s.db.Dialector.Name() != "sqlite" {
+		q = q.Where("heartbeat_at IS NULL OR heartbeat_at < ?", s.now().Add(-importStale))
+	}
+	now := s.now()
+	res := q.Updates(map[string]any{"status": ImportFailed, "progress": 100, "finished_at": now,
+		"message": "导入被中断（服务重启），未导入任何数据，请重新上传"})
+	return res.RowsAffected, res.Error
 }
 
 // setProgress is visible to other instances. Inside the import transaction

@@ -107,6 +107,7 @@ CREATE TABLE IF NOT EXISTS roster_imports (
   errors_json MEDIUMTEXT NOT NULL,
   errors_xlsx LONGBLOB NULL,
   created_at {{datetime}} NOT NULL,
+  heartbeat_at {{datetime}} NULL,
   finished_at {{datetime}} NULL,
   CONSTRAINT fk_imports_school FOREIGN KEY (school_id) REFERENCES schools(id),
   CONSTRAINT fk_imports_uploader FOREIGN KEY (uploader_id) REFERENCES users(id)
