@@ -29,6 +29,7 @@ import (
 
 const usage = `usage:
   studentaid serve [--config FILE] [--demo]     run the API (SQLite under ./data by default)
+  studentaid serve --check-config [--config FILE]  validate the configuration and exit
   studentaid migrate [--config FILE]            bring the database schema up to date
   studentaid user create [--config FILE] --username NAME --role ROLE [--region CODE] [--school ID] [--password P]
   studentaid job run NAME [--config FILE] [--dry-run]   run a job now (batch_boarding, …), holding its lease
@@ -121,8 +122,12 @@ func serve(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	configPath := fs.String("config", "", "configuration file (default: built-in defaults)")
 	demo := fs.Bool("demo", false, "load the demo county, schools and users")
+	check := fs.Bool("check-config", false, "validate the configuration (and the data key) and exit")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *check {
+		return checkConfig(*configPath, out)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -159,7 +164,12 @@ func serve(args []string, out io.Writer) error {
 	defer sched.Stop()
 	gin.SetMode(gin.ReleaseMode)
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	sqlDB, err := a.db.DB()
+	if err != nil {
+		return err
+	}
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewDBStatsCollector(sqlDB, "studentaid"))
 	handler := api.New(a.svc, a.log, reg, api.Options{MaxBodyBytes: a.cfg.HTTP.MaxBodyBytes,
 		MaxUploadBytes: a.cfg.Roster.MaxBytes + 1<<20, Jobs: sched})
 	srv := &http.Server{Addr: a.cfg.Listen, Handler: handler, ReadHeaderTimeout: 10 * time.Second}
@@ -259,5 +269,26 @@ func jobRun(name string, args []string, out io.Writer) error {
 	if r.Status != "succeeded" {
 		return fmt.Errorf("job %s %s", name, r.Status)
 	}
+	return nil
+}
+
+// checkConfig validates the configuration without opening the database, and
+// says where the key and database are, with no secret printed.
+func checkConfig(path string, out io.Writer) error {
+	cfg, err := configs.Load(path, os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	key := "file " + cfg.KeyFile()
+	if cfg.Security.DataKey != "" {
+		key = "STUDENTAID_DATA_KEY / security.data_key"
+	} else if _, err := os.Stat(cfg.KeyFile()); err != nil {
+		key += " (not there yet: created on the first start of an empty database)"
+	}
+	where := cfg.SQLitePath()
+	if cfg.Database.Driver == "mysql" {
+		where = "mysql (DSN given, " + fmt.Sprint(len(cfg.Database.Replicas)) + " replica(s))"
+	}
+	fmt.Fprintf(out, "configuration OK\n  listen    %s\n  database  %s\n  data key  %s\n", cfg.Listen, where, key)
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -337,6 +338,31 @@ func TestCrashDuringGenerationLeavesNothing(t *testing.T) {
 		}
 		if r := h.runJob("finance_nanxian", "batch_boarding", false); len(r.Made.Batches) != 1 || r.Made.Batches[0].Lines != 3 {
 			t.Fatalf("the next run does not complete the work: %+v", r)
+		}
+	})
+}
+
+func TestMetricsShowFiguresToLoopbackOnly(t *testing.T) {
+	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
+		h := newHarness(t, env)
+		approvedBoarding(t, h)
+		h.runJob("finance_nanxian", "batch_boarding", false)
+		req := httptest.NewRequest("GET", "/metrics", nil)
+		req.RemoteAddr = "127.0.0.1:50000"
+		rr := httptest.NewRecorder()
+		h.engine.ServeHTTP(rr, req)
+		want(t, rr, http.StatusOK)
+		for _, m := range []string{`studentaid_entitlements{status="batched"} 3`, `studentaid_batches_fen{status="generated"} 187500`,
+			`studentaid_roster_imports{status="done"} 1`, `studentaid_job_runs{job="batch_boarding",status="succeeded"} 1`,
+			`studentaid_http_requests_total{method="POST",route="/api/v1/auth/login",status="200"}`} {
+			if !strings.Contains(rr.Body.String(), m) {
+				t.Errorf("metrics lack %s", m)
+			}
+		}
+		for _, b := range boarders {
+			if strings.Contains(rr.Body.String(), b.id) || strings.Contains(rr.Body.String(), b.account) {
+				t.Fatal("personal data in metrics")
+			}
 		}
 	})
 }

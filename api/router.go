@@ -27,7 +27,6 @@ type Server struct {
 	log     *slog.Logger
 	opt     Options
 	metrics *httpMetrics
-	reg     *prometheus.Registry
 }
 
 // route is one endpoint with what the OpenAPI document says of it.
@@ -47,7 +46,8 @@ func New(svc *service.Service, log *slog.Logger, reg *prometheus.Registry, opt O
 	if opt.MaxUploadBytes == 0 {
 		opt.MaxUploadBytes = 60 << 20
 	}
-	s := &Server{svc: svc, log: log, opt: opt, metrics: newHTTPMetrics(reg), reg: reg}
+	s := &Server{svc: svc, log: log, opt: opt, metrics: newHTTPMetrics(reg)}
+	reg.MustRegister(newFiguresCollector(svc, log))
 	e := gin.New()
 	_ = e.SetTrustedProxies(nil)
 	e.HandleMethodNotAllowed = true
@@ -60,6 +60,7 @@ func New(svc *service.Service, log *slog.Logger, reg *prometheus.Registry, opt O
 	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	e.GET("/readyz", s.ready)
 	e.GET("/metrics", loopbackOnly, gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	s.mountWeb(e)
 
 	v1 := e.Group("/api/v1")
 	routes := s.routes()
@@ -126,6 +127,8 @@ func (s *Server) routes() []route {
 		{method: "GET", path: "/reports/summary.xlsx", summary: "资助汇总表", handler: s.summaryReport},
 		{method: "GET", path: "/audit", summary: "审计日志", handler: s.listAudit},
 		{method: "GET", path: "/audit/verify", summary: "校验审计日志哈希链", handler: s.verifyAudit},
+		{method: "GET", path: "/dashboard", summary: "首页：待办事项与本学期统计（按权限范围）", handler: s.dashboard},
+		{method: "GET", path: "/dashboard/chart.svg", summary: "首页统计图（SVG，kind=program|school|batches）", handler: s.dashboardChart},
 	}
 }
 

@@ -5,6 +5,7 @@ package configs
 import (
 	"bytes"
 	_ "embed"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -47,8 +48,12 @@ type Log struct {
 }
 
 type Database struct {
-	Driver          string        `yaml:"driver"`
-	DSN             string        `yaml:"dsn"`
+	Driver string `yaml:"driver"`
+	DSN    string `yaml:"dsn"`
+	// DSNFile holds the DSN (with its password) in a file, e.g. a mounted secret.
+	DSNFile string `yaml:"dsn_file"`
+	// Replicas are read-only DSNs for reports, lists and ledger downloads.
+	Replicas        []string      `yaml:"replicas"`
 	MaxOpenConns    int           `yaml:"max_open_conns"`
 	MaxIdleConns    int           `yaml:"max_idle_conns"`
 	ConnMaxLifetime time.Duration `yaml:"conn_max_lifetime"`
@@ -60,11 +65,12 @@ type Security struct {
 }
 
 type Auth struct {
-	TokenTTL      time.Duration `yaml:"token_ttl"`
-	AdminPassword string        `yaml:"admin_password"`
-	MaxFailures   int           `yaml:"max_failures"`
-	LockDuration  time.Duration `yaml:"lock_duration"`
-	FailureDelay  time.Duration `yaml:"failure_delay"`
+	TokenTTL          time.Duration `yaml:"token_ttl"`
+	AdminPassword     string        `yaml:"admin_password"`
+	AdminPasswordFile string        `yaml:"admin_password_file"`
+	MaxFailures       int           `yaml:"max_failures"`
+	LockDuration      time.Duration `yaml:"lock_duration"`
+	FailureDelay      time.Duration `yaml:"failure_delay"`
 }
 
 type HTTP struct {
@@ -109,6 +115,9 @@ func Load(path string, lookup func(string) (string, bool)) (*Config, error) {
 	if err := c.applyEnv(lookup); err != nil {
 		return nil, err
 	}
+	if err := c.readSecretFiles(); err != nil {
+		return nil, err
+	}
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
@@ -128,6 +137,8 @@ func (c *Config) bindings() []binding {
 		{"STUDENTAID_LOG_LEVEL", setString(&c.Log.Level)},
 		{"STUDENTAID_DATABASE_DRIVER", setString(&c.Database.Driver)},
 		{"STUDENTAID_DATABASE_DSN", setString(&c.Database.DSN)},
+		{"STUDENTAID_DATABASE_DSN_FILE", setString(&c.Database.DSNFile)},
+		{"STUDENTAID_DATABASE_REPLICAS", setList(&c.Database.Replicas)},
 		{"STUDENTAID_DATABASE_MAX_OPEN_CONNS", setInt(&c.Database.MaxOpenConns)},
 		{"STUDENTAID_DATABASE_MAX_IDLE_CONNS", setInt(&c.Database.MaxIdleConns)},
 		{"STUDENTAID_DATABASE_CONN_MAX_LIFETIME", setDuration(&c.Database.ConnMaxLifetime)},
@@ -135,6 +146,7 @@ func (c *Config) bindings() []binding {
 		{"STUDENTAID_DATA_KEY_FILE", setString(&c.Security.DataKeyFile)},
 		{"STUDENTAID_AUTH_TOKEN_TTL", setDuration(&c.Auth.TokenTTL)},
 		{"STUDENTAID_ADMIN_PASSWORD", setString(&c.Auth.AdminPassword)},
+		{"STUDENTAID_ADMIN_PASSWORD_FILE", setString(&c.Auth.AdminPasswordFile)},
 		{"STUDENTAID_AUTH_MAX_FAILURES", setInt(&c.Auth.MaxFailures)},
 		{"STUDENTAID_AUTH_LOCK_DURATION", setDuration(&c.Auth.LockDuration)},
 		{"STUDENTAID_AUTH_FAILURE_DELAY", setDuration(&c.Auth.FailureDelay)},
@@ -164,6 +176,19 @@ func setString(p *string) func(string) error {
 	return func(v string) error { *p = v; return nil }
 }
 
+// setList takes a comma-separated list.
+func setList(p *[]string) func(string) error {
+	return func(v string) error {
+		*p = nil
+		for _, x := range strings.Split(v, ",") {
+			if x = strings.TrimSpace(x); x != "" {
+				*p = append(*p, x)
+			}
+		}
+		return nil
+	}
+}
+
 func setInt(p *int) func(string) error {
 	return func(v string) error {
 		n, err := strconv.Atoi(v)
@@ -188,6 +213,25 @@ func setDuration(p *time.Duration) func(string) error {
 	}
 }
 
+// readSecretFiles fills secrets kept in files (mounted secrets), so they need
+// not sit in the config file or the environment.
+func (c *Config) readSecretFiles() error {
+	for _, f := range []struct {
+		path string
+		dst  *string
+	}{{c.Database.DSNFile, &c.Database.DSN}, {c.Auth.AdminPasswordFile, &c.Auth.AdminPassword}} {
+		if f.path == "" {
+			continue
+		}
+		b, err := os.ReadFile(f.path)
+		if err != nil {
+			return fmt.Errorf("secret file: %w", err)
+		}
+		*f.dst = strings.TrimSpace(string(b))
+	}
+	return nil
+}
+
 // Validate refuses settings the service cannot run with, naming the key.
 func (c *Config) Validate() error {
 	var errs []error
@@ -195,6 +239,9 @@ func (c *Config) Validate() error {
 	case "sqlite", "mysql":
 	default:
 		errs = append(errs, fmt.Errorf("database.driver must be sqlite or mysql, not %q", c.Database.Driver))
+	}
+	if len(c.Database.Replicas) > 0 && c.Database.Driver != "mysql" {
+		errs = append(errs, errors.New("database.replicas need the mysql driver"))
 	}
 	if c.Database.Driver == "mysql" && c.Database.DSN == "" {
 		errs = append(errs, errors.New("database.dsn is required for mysql"))
@@ -213,6 +260,14 @@ func (c *Config) Validate() error {
 	}
 	if c.Notice.WorkingDays < 0 {
 		errs = append(errs, errors.New("notice.working_days must not be negative"))
+	}
+	if c.Bank.MaxLinesPerFile < 1 {
+		errs = append(errs, errors.New("bank.max_lines_per_file must be positive"))
+	}
+	if c.Security.DataKey != "" {
+		if k, err := base64.StdEncoding.DecodeString(c.Security.DataKey); err != nil || len(k) != 32 {
+			errs = append(errs, errors.New("security.data_key must be base64 of 32 bytes"))
+		}
 	}
 	if c.Roster.MaxBytes < 1024 || c.Roster.MaxRows < 1 {
 		errs = append(errs, errors.New("roster.max_bytes and roster.max_rows must be positive"))

@@ -107,7 +107,7 @@ func (s *Service) ListAudit(ctx context.Context, a model.Actor, f AuditFilter) (
 	if !a.Is(model.RoleAuditor, model.RoleAdmin) {
 		return List[model.AuditEntry]{}, errRoleForbidden
 	}
-	q := s.db.WithContext(ctx).Model(&model.AuditEntry{})
+	q := s.reader(ctx).Model(&model.AuditEntry{})
 	if f.Entity != "" {
 		q = q.Where("entity = ?", f.Entity)
 	}

@@ -33,7 +33,7 @@ func (s *Service) ListBatches(ctx context.Context, a model.Actor, f BatchFilter)
 	if !a.Is(batchReaders...) {
 		return out, errRoleForbidden
 	}
-	q := inScopeRegions(s.db.WithContext(ctx).Model(&model.Batch{}), a, "region_code")
+	q := inScopeRegions(s.reader(ctx).Model(&model.Batch{}), a, "region_code")
 	if f.RegionCode != "" {
 		q = q.Where("region_code LIKE ?", model.RegionPrefix(f.RegionCode)+"%")
 	}
@@ -116,7 +116,7 @@ type LineView struct {
 // ListBatchLines lists a batch's lines.
 func (s *Service) ListBatchLines(ctx context.Context, a model.Actor, id int64, status string, p Page) (List[LineView], error) {
 	out := List[LineView]{Page: p.Normalize()}
-	db := s.db.WithContext(ctx)
+	db := s.reader(ctx)
 	if _, err := s.batch(db, a, id); err != nil {
 		return out, err
 	}
@@ -163,7 +163,7 @@ func (s *Service) LedgerInfo(ctx context.Context, a model.Actor, id int64) (mode
 // CopyLedger writes the stored ledger chunk by chunk: the same bytes on
 // every download (hard rule 2), never the whole file in memory.
 func (s *Service) CopyLedger(ctx context.Context, id int64, w io.Writer) error {
-	rows, err := s.db.WithContext(ctx).Model(&model.LedgerChunk{}).Select("data").Where("batch_id = ?", id).Order("seq").Rows()
+	rows, err := s.reader(ctx).Model(&model.LedgerChunk{}).Select("data").Where("batch_id = ?", id).Order("seq").Rows()
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"gorm.io/driver/mysql"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
+	"gorm.io/plugin/dbresolver"
 
 	"studentaid/configs"
 )
@@ -49,6 +50,11 @@ func OpenDB(c configs.Database, sqlitePath string, log *slog.Logger) (*gorm.DB, 
 		sqlDB.SetMaxOpenConns(c.MaxOpenConns)
 		sqlDB.SetMaxIdleConns(c.MaxIdleConns)
 		sqlDB.SetConnMaxLifetime(c.ConnMaxLifetime)
+		if len(c.Replicas) > 0 {
+			if err := useReplicas(db, c); err != nil {
+				return nil, err
+			}
+		}
 		return db, nil
 	case "sqlite":
 		if err := os.MkdirAll(filepath.Dir(sqlitePath), 0o750); err != nil {
@@ -70,4 +76,27 @@ func OpenDB(c configs.Database, sqlitePath string, log *slog.Logger) (*gorm.DB, 
 		return db, nil
 	}
 	return nil, fmt.Errorf("unknown database driver %q", c.Driver)
+}
+
+// replicaResolver names the read-replica route: only queries that ask for it
+// (reports, lists, ledger downloads) use it, so a user never reads their own
+// write from a lagging replica.
+const replicaResolver = "replica"
+
+func useReplicas(db *gorm.DB, c configs.Database) error {
+	var replicas []gorm.Dialector
+	for _, dsn := range c.Replicas {
+		mc, err := mysqldriver.ParseDSN(dsn)
+		if err != nil {
+			return fmt.Errorf("database.replicas: %w", err)
+		}
+		mc.ParseTime, mc.Loc = true, time.UTC
+		if mc.Params == nil {
+			mc.Params = map[string]string{}
+		}
+		mc.Params["charset"], mc.Params["time_zone"] = "utf8mb4", "'+00:00'"
+		replicas = append(replicas, mysql.New(mysql.Config{DSNConfig: mc}))
+	}
+	return db.Use(dbresolver.Register(dbresolver.Config{Replicas: replicas}, replicaResolver).
+		SetMaxOpenConns(c.MaxOpenConns).SetMaxIdleConns(c.MaxIdleConns).SetConnMaxLifetime(c.ConnMaxLifetime))
 }

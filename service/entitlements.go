@@ -32,7 +32,7 @@ type EntitlementRow struct {
 // ListEntitlements lists entitlements in scope with the objections raised
 // against each during its notice.
 func (s *Service) ListEntitlements(ctx context.Context, a model.Actor, f EntitlementFilter) (List[EntitlementRow], error) {
-	q := s.db.WithContext(ctx).Table("entitlements ent").
+	q := s.reader(ctx).Table("entitlements ent").
 		Joins("JOIN students s ON s.id = ent.student_id").
 		Joins("JOIN schools sc ON sc.id = ent.school_id").
 		Joins("JOIN aid_lists l ON l.id = ent.list_id")

@@ -18,7 +18,7 @@ func (s *Service) SummaryReport(ctx context.Context, a model.Actor, term, region
 	if err != nil {
 		return nil, invalid("学期格式应为 2025-2026-1")
 	}
-	q := s.db.WithContext(ctx).Table("entitlements ent").
+	q := s.reader(ctx).Table("entitlements ent").
 		Select(`sc.region_code, r.name AS region_name, sc.code AS school_code, sc.name AS school_name, ent.program, ent.status,
 			COUNT(*) AS count, SUM(ent.amount_fen) AS amount`).
 		Joins("JOIN schools sc ON sc.id = ent.school_id").

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/plugin/dbresolver"
 
 	"studentaid/configs"
 )
@@ -35,6 +36,9 @@ type Options struct {
 	TempDir          string // where background imports keep their upload
 
 	BankMaxLines int // lines per bank payment file part (bank portals cap uploads)
+	// ReadReplicas routes reports, lists and ledger downloads to the
+	// replicas registered by OpenDB.
+	ReadReplicas bool
 	// LedgerChunkBytes is the size of the pieces a ledger is stored in, well
 	// under MySQL's default max_allowed_packet (16 MiB); default 1 MiB.
 	LedgerChunkBytes int
@@ -59,6 +63,7 @@ func OptionsFrom(c *configs.Config) Options {
 		RosterAsyncBytes:  c.Roster.AsyncBytes,
 		TempDir:           c.DataDir,
 		BankMaxLines:      c.Bank.MaxLinesPerFile,
+		ReadReplicas:      len(c.Database.Replicas) > 0,
 	}
 }
 
@@ -131,6 +136,15 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 // now is the service clock in UTC at the precision both engines store.
 func (s *Service) now() time.Time {
 	return s.opt.Now().UTC().Truncate(time.Microsecond)
+}
+
+// reader is for reads that may lag a little (reports, lists, ledger
+// downloads): they go to a read replica when one is configured.
+func (s *Service) reader(ctx context.Context) *gorm.DB {
+	if s.opt.ReadReplicas {
+		return s.db.WithContext(ctx).Clauses(dbresolver.Use(replicaResolver))
+	}
+	return s.db.WithContext(ctx)
 }
 
 // tx runs fn in one transaction carrying the request's context.

@@ -41,7 +41,7 @@ func (s *Service) ListStudents(ctx context.Context, a model.Actor, f StudentFilt
 	if a.Is(model.RoleFinance) {
 		return List[StudentRow]{}, errRoleForbidden
 	}
-	q := s.db.WithContext(ctx).Table("enrolments e").
+	q := s.reader(ctx).Table("enrolments e").
 		Joins("JOIN students s ON s.id = e.student_id").
 		Joins("JOIN schools sc ON sc.id = e.school_id").
 		Joins("LEFT JOIN difficulty_records d ON d.student_id = e.student_id AND d.school_year = e.school_year")
