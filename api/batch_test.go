@@ -192,6 +192,11 @@ func TestFullCycleFromRosterToPaid(t *testing.T) {
 			t.Fatalf("failed aid back in the queue: %+v", failed)
 		}
 
+		// The student's file shows the failed payment and why.
+		rr = h.do("GET", fmt.Sprintf("/api/v1/students/%d", failed[0].StudentID), h.as("school_nanzhou"), nil)
+		if !strings.Contains(rr.Body.String(), `"fail_reason":"账户已销户"`) || !strings.Contains(rr.Body.String(), "430921-BOARDING-2025-2026-1-001") {
+			t.Fatalf("file lacks the failed payment: %s", rr.Body)
+		}
 		// The account is not corrected: the next run holds the aid back.
 		if r := h.runJob(fin, "batch_boarding", false); len(r.Made.Batches) != 0 || len(r.Made.Held) != 1 {
 			t.Fatalf("re-run with the same account: %+v", r)

@@ -371,3 +371,46 @@ func TestStandardsEndpoints(t *testing.T) {
 		want(t, h.do("GET", "/api/v1/programs", h.as("finance_nanxian"), nil), http.StatusOK)
 	})
 }
+
+// A county's own tier from a date changes that term's amounts and leaves
+// the earlier term's alone (POLICY.md: standards are data with dates).
+func TestCountyTierOverrideForVocationalGrant(t *testing.T) {
+	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
+		h := newHarness(t, env)
+		headers := []string{"姓名", "身份证件号", "学籍号", "年级", "专业", "是否涉农专业", "户口性质", "家庭经济困难等级", "开户银行", "银行卡号", "持卡人"}
+		id1, id2, id3 := validID("430921", "20090301", 12), validID("430921", "20090401", 14), validID("430923", "20090501", 16)
+		rows := [][]any{
+			{"特困生", id1, "G" + id1, "中职一年级", "现代农艺技术", "是", "农村", "特别困难", "南县农商银行", "6217001111222233334", "本人"},
+			{"涉农生", id2, "G" + id2, "中职二年级", "现代农艺技术", "是", "城镇", "", "南县农商银行", "6217001111222233335", "本人"},
+			{"安化生", id3, "G" + id3, "中职一年级", "计算机应用", "否", "农村", "", "南县农商银行", "6217001111222233336", "本人"},
+		}
+		for _, year := range []string{"2024-2025", "2025-2026"} {
+			rep, code, body := h.uploadRoster("school_zhizhuan", rosterFile(t, headers, rows), map[string]string{"school_year": year})
+			if code != http.StatusOK || rep.Created != 3 {
+				t.Fatalf("vocational roster %s: %d %s", year, code, body)
+			}
+		}
+		want(t, h.do("POST", "/api/v1/standards", h.as("county_nanxian"), map[string]any{"program": "vocational_grant",
+			"stage": "vocational", "level": "special", "region_code": "430921", "annual_fen": 360000, "effective_from": "2025-09-01"}), http.StatusCreated)
+		amounts := func(term string) map[string]int64 {
+			h.calculate("school_zhizhuan", "vocational_grant", term, 0)
+			out := map[string]int64{}
+			for _, e := range h.entitlements("school_zhizhuan", "program=vocational_grant&term="+term) {
+				out[e.Name] = e.AmountFen
+			}
+			return out
+		}
+		// Spring 2025: the national 2025 raise (3300 special, 2300 base), no county row yet.
+		if got := amounts("2024-2025-2"); got["特困生"] != 165000 || got["涉农生"] != 115000 || got["安化生"] != 115000 {
+			t.Fatalf("2024-2025-2: %v", got)
+		}
+		// Autumn 2025: 南县's own 特别困难 tier.
+		if got := amounts("2025-2026-1"); got["特困生"] != 180000 || got["涉农生"] != 115000 || got["安化生"] != 115000 {
+			t.Fatalf("2025-2026-1: %v", got)
+		}
+		// The earlier term is untouched by recalculation after the county's row.
+		if got := amounts("2024-2025-2"); got["特困生"] != 165000 {
+			t.Fatalf("earlier term changed: %v", got)
+		}
+	})
+}

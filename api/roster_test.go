@@ -411,3 +411,20 @@ func TestImportCutShortIsMarkedFailed(t *testing.T) {
 		}
 	})
 }
+
+func TestRosterTooLargeIsRefused(t *testing.T) {
+	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
+		h := newHarness(t, env)
+		var rows [][]any
+		for i := 0; i < 200; i++ {
+			rows = append(rows, primaryRow("学生"+string(rune('甲'+i)), validID("430921", "20150301", 100+i), "四年级", "是", "困难"))
+		}
+		_, code, body := h.uploadRoster("school_nanzhou", rosterFile(t, rosterHeaders, rows), map[string]string{"school_year": "2025-2026"})
+		if code != http.StatusRequestEntityTooLarge || !strings.Contains(body, "超过上限") {
+			t.Fatalf("over roster.max_bytes: %d %s", code, body)
+		}
+		if countRows(t, env, "students") != 0 {
+			t.Fatal("an oversized roster wrote students")
+		}
+	}, func(o *service.Options) { o.RosterMaxBytes = 8 << 10 })
+}

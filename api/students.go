@@ -182,22 +182,37 @@ type changeBody struct {
 }
 
 type studentFileBody struct {
-	ID          int64            `json:"id"`
-	Name        string           `json:"name"`
-	IDType      string           `json:"id_type"`
-	IDNumber    string           `json:"id_number"`
-	Sex         string           `json:"sex"`
-	BirthDate   string           `json:"birth_date,omitempty"`
-	Household   string           `json:"household"`
-	HomeRegion  string           `json:"home_region"`
-	Guardian    string           `json:"guardian"`
-	BankName    string           `json:"bank_name"`
-	BankAccount string           `json:"bank_account"`
-	Holder      string           `json:"holder"`
-	Phone       string           `json:"phone"`
-	Enrolments  []enrolmentBody  `json:"enrolments"`
-	Difficulty  []difficultyBody `json:"difficulty"`
-	History     []changeBody     `json:"history"`
+	ID           int64             `json:"id"`
+	Name         string            `json:"name"`
+	IDType       string            `json:"id_type"`
+	IDNumber     string            `json:"id_number"`
+	Sex          string            `json:"sex"`
+	BirthDate    string            `json:"birth_date,omitempty"`
+	Household    string            `json:"household"`
+	HomeRegion   string            `json:"home_region"`
+	Guardian     string            `json:"guardian"`
+	BankName     string            `json:"bank_name"`
+	BankAccount  string            `json:"bank_account"`
+	Holder       string            `json:"holder"`
+	Phone        string            `json:"phone"`
+	Enrolments   []enrolmentBody   `json:"enrolments"`
+	Difficulty   []difficultyBody  `json:"difficulty"`
+	History      []changeBody      `json:"history"`
+	Entitlements []entitlementBody `json:"entitlements"`
+	Payments     []paymentBody     `json:"payments"`
+}
+
+type paymentBody struct {
+	EntitlementID int64      `json:"entitlement_id"`
+	BatchID       int64      `json:"batch_id"`
+	BatchNumber   string     `json:"batch_number"`
+	Program       string     `json:"program"`
+	Term          string     `json:"term"`
+	AmountFen     model.Fen  `json:"amount_fen"`
+	BankAccount   string     `json:"bank_account"`
+	Status        string     `json:"status"`
+	FailReason    string     `json:"fail_reason"`
+	ResultAt      *time.Time `json:"result_at"`
 }
 
 func studentFileOf(f service.StudentFile) studentFileBody {
@@ -205,7 +220,16 @@ func studentFileOf(f service.StudentFile) studentFileBody {
 	b := studentFileBody{ID: st.ID, Name: st.Name, IDType: st.IDType, IDNumber: st.IDMasked, Sex: st.Sex,
 		Household: st.Household, HomeRegion: st.HomeRegion, Guardian: st.Guardian, BankName: st.BankName,
 		BankAccount: f.Account, Holder: st.Holder, Phone: st.PhoneMasked,
-		Enrolments: []enrolmentBody{}, Difficulty: []difficultyBody{}, History: []changeBody{}}
+		Enrolments: []enrolmentBody{}, Difficulty: []difficultyBody{}, History: []changeBody{},
+		Entitlements: []entitlementBody{}, Payments: []paymentBody{}}
+	for _, e := range f.Entitlements {
+		e.Name, e.IDMasked = st.Name, st.IDMasked
+		b.Entitlements = append(b.Entitlements, entitlementOf(e))
+	}
+	for _, p := range f.Payments {
+		b.Payments = append(b.Payments, paymentBody{p.EntitlementID, p.BatchID, p.BatchNumber, p.Program, p.Term, p.AmountFen,
+			p.AccountMasked, p.Status, p.FailReason, p.ResultAt})
+	}
 	if st.BirthDate != nil {
 		b.BirthDate = st.BirthDate.Format("2006-01-02")
 	}

@@ -61,6 +61,31 @@ func (s *Service) ListEntitlements(ctx context.Context, a model.Actor, f Entitle
 	return out, err
 }
 
+// Payment is one batch line of a student: what was (to be) paid, in which
+// batch, and how it went.
+type Payment struct {
+	EntitlementID int64
+	BatchID       int64
+	BatchNumber   string
+	Program       string
+	Term          string
+	AmountFen     model.Fen
+	AccountMasked string
+	Status        string
+	FailReason    string
+	ResultAt      *time.Time
+}
+
+// studentPayments are a file's batch lines, newest first.
+func (s *Service) studentPayments(tx *gorm.DB, studentID int64) ([]Payment, error) {
+	var out []Payment
+	err := tx.Table("batch_lines bl").Select(`bl.entitlement_id, bl.batch_id, b.number AS batch_number, b.program, b.term,
+		bl.amount_fen, bl.account_masked, bl.status, bl.fail_reason, bl.result_at`).
+		Joins("JOIN batches b ON b.id = bl.batch_id").Where("bl.student_id = ?", studentID).
+		Order("bl.id DESC").Scan(&out).Error
+	return out, err
+}
+
 // studentEntitlements are a file's entitlements, newest term first.
 func (s *Service) studentEntitlements(tx *gorm.DB, studentID int64) ([]EntitlementRow, error) {
 	var out []EntitlementRow

@@ -83,6 +83,7 @@ type StudentFile struct {
 	Difficulty   []model.DifficultyRecord
 	Changes      []model.StudentChange
 	Entitlements []EntitlementRow
+	Payments     []Payment
 }
 
 // EnrolmentView is an enrolment with its school's name.
@@ -132,7 +133,10 @@ func (s *Service) GetStudentFile(ctx context.Context, a model.Actor, id int64) (
 	if err := db.Where("student_id = ?", id).Order("id DESC").Limit(500).Find(&f.Changes).Error; err != nil {
 		return f, err
 	}
-	f.Entitlements, err = s.studentEntitlements(db, id)
+	if f.Entitlements, err = s.studentEntitlements(db, id); err != nil {
+		return f, err
+	}
+	f.Payments, err = s.studentPayments(db, id)
 	return f, err
 }
 
