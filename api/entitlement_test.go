@@ -15,9 +15,9 @@ import (
 )
 
 type calcResult struct {
-	Created, Updated, Unchanged, Removed, Count int
-	TotalFen                                    int64 `json:"total_fen"`
-	Ineligible                                  []struct {
+	Created, Updated, Unchanged, Removed, Count, Adjustments int
+	TotalFen                                                 int64 `json:"total_fen"`
+	Ineligible                                               []struct {
 		StudentID int64 `json:"student_id"`
 		Name      string
 		Reason    string

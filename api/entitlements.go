@@ -98,13 +98,14 @@ type ineligibleBody struct {
 }
 
 type calcBody struct {
-	Created    int              `json:"created"`
-	Updated    int              `json:"updated"`
-	Unchanged  int              `json:"unchanged"`
-	Removed    int              `json:"removed"`
-	Ineligible []ineligibleBody `json:"ineligible"`
-	Count      int              `json:"count"`
-	TotalFen   model.Fen        `json:"total_fen"`
+	Adjustments int              `json:"adjustments"`
+	Created     int              `json:"created"`
+	Updated     int              `json:"updated"`
+	Unchanged   int              `json:"unchanged"`
+	Removed     int              `json:"removed"`
+	Ineligible  []ineligibleBody `json:"ineligible"`
+	Count       int              `json:"count"`
+	TotalFen    model.Fen        `json:"total_fen"`
 }
 
 func (s *Server) calculate(c *gin.Context) {
@@ -113,7 +114,7 @@ func (s *Server) calculate(c *gin.Context) {
 		return
 	}
 	r, err := s.svc.CalculateEntitlements(c.Request.Context(), actor(c), service.CalcRequest{Program: b.Program, Term: b.Term, SchoolID: b.SchoolID})
-	out := calcBody{r.Created, r.Updated, r.Unchanged, r.Removed, make([]ineligibleBody, 0, len(r.Ineligible)), r.Count, r.TotalFen}
+	out := calcBody{r.Adjustments, r.Created, r.Updated, r.Unchanged, r.Removed, make([]ineligibleBody, 0, len(r.Ineligible)), r.Count, r.TotalFen}
 	for _, i := range r.Ineligible {
 		out.Ineligible = append(out.Ineligible, ineligibleBody{i.StudentID, i.Name, i.SchoolID, i.Reason})
 	}

@@ -54,6 +54,8 @@ type BatchLine struct {
 	Seq               int
 	EntitlementID     int64
 	OpenEntitlementID *int64
+	AdjustmentID      *int64
+	OpenAdjustmentID  *int64
 	StudentID         int64
 	SchoolID          int64
 	SchoolCode        string
@@ -75,6 +77,7 @@ type BatchLine struct {
 	AccountMasked     string
 	Holder            string
 	HolderName        string
+	Remark            string
 	Status            string
 	FailReason        string
 	ResultAt          *time.Time

@@ -106,15 +106,28 @@ type Objection struct {
 	CreatedAt  time.Time
 }
 
+// Adjustment statuses: a top-up goes draft → approved → batched → paid; a
+// recovery is recorded as to_recover (never paid out as negative cash).
+const (
+	AdjDraft     = "draft"
+	AdjApproved  = "approved"
+	AdjBatched   = "batched"
+	AdjPaid      = "paid"
+	AdjToRecover = "to_recover"
+)
+
 // Adjustment corrects a paid entitlement (补发 > 0, 扣回 < 0).
 type Adjustment struct {
 	ID            int64
 	EntitlementID int64
 	StandardID    int64
 	AmountFen     Fen
+	AnnualFen     Fen
 	Reason        string
 	Status        string
 	CreatedBy     string
+	ApprovedBy    string
+	ApprovedAt    *time.Time
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -371,10 +372,8 @@ func (s *Service) ApplyBankResults(ctx context.Context, a model.Actor, id int64,
 				continue
 			}
 			fields := map[string]any{"status": u.status, "fail_reason": u.reason, "result_at": now}
-			entFields := map[string]any{"status": model.EntPaid, "updated_at": now}
 			if u.status == model.LineFailed {
-				fields["open_entitlement_id"] = nil
-				entFields = map[string]any{"status": model.EntApproved, "reason": truncateRunes("发放失败："+u.reason, 250), "updated_at": now}
+				fields["open_entitlement_id"], fields["open_adjustment_id"] = nil, nil
 				out.Failed++
 			} else {
 				out.Paid++
@@ -382,7 +381,7 @@ func (s *Service) ApplyBankResults(ctx context.Context, a model.Actor, id int64,
 			if err := tx.Model(&model.BatchLine{}).Where("id = ? AND status = ?", l.ID, model.LinePending).Updates(fields).Error; err != nil {
 				return err
 			}
-			if err := tx.Model(&model.Entitlement{}).Where("id = ? AND status = ?", l.EntitlementID, model.EntBatched).Updates(entFields).Error; err != nil {
+			if err := settleLine(tx, l, u, now); err != nil {
 				return err
 			}
 		}
@@ -415,6 +414,26 @@ func (s *Service) ApplyBankResults(ctx context.Context, a model.Actor, id int64,
 			map[string]any{"status": out.BatchStatus, "paid": out.Paid, "failed": out.Failed, "file_sha256": sum})
 	})
 	return out, err
+}
+
+// settleLine carries a bank result to what the line paid: the entitlement,
+// or the top-up of a 补发 line. A failure puts it back in the queue with the
+// bank's reason for the next batch.
+func settleLine(tx *gorm.DB, l model.BatchLine, u lineUpdate, now time.Time) error {
+	failed := u.status == model.LineFailed
+	if l.AdjustmentID != nil {
+		// The line keeps the bank's reason; the top-up keeps its own.
+		fields := map[string]any{"status": model.AdjPaid, "updated_at": now}
+		if failed {
+			fields["status"] = model.AdjApproved
+		}
+		return tx.Model(&model.Adjustment{}).Where("id = ? AND status = ?", *l.AdjustmentID, model.AdjBatched).Updates(fields).Error
+	}
+	fields := map[string]any{"status": model.EntPaid, "updated_at": now}
+	if failed {
+		fields = map[string]any{"status": model.EntApproved, "reason": truncateRunes("发放失败："+u.reason, 250), "updated_at": now}
+	}
+	return tx.Model(&model.Entitlement{}).Where("id = ? AND status = ?", l.EntitlementID, model.EntBatched).Updates(fields).Error
 }
 
 type lineUpdate struct {

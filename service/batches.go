@@ -57,7 +57,8 @@ func (s *Service) GenerateBatches(ctx context.Context, a model.Actor, program st
 	}
 	q := s.db.WithContext(ctx).Table("entitlements ent").Select("DISTINCT sc.region_code, ent.term").
 		Joins("JOIN schools sc ON sc.id = ent.school_id").
-		Where("ent.program = ? AND ent.status = ?", p.Code, model.EntApproved)
+		Where("ent.program = ? AND (ent.status = ? OR EXISTS (SELECT 1 FROM adjustments adj WHERE adj.entitlement_id = ent.id AND adj.status = ? AND adj.amount_fen > 0))",
+			p.Code, model.EntApproved, model.AdjApproved)
 	if err := inScopeRegions(q, a, "sc.region_code").Order("sc.region_code, ent.term").Scan(&groups).Error; err != nil {
 		return res, err
 	}
@@ -74,13 +75,47 @@ func (s *Service) GenerateBatches(ctx context.Context, a model.Actor, program st
 	return res, nil
 }
 
-// payable is the condition for an approved entitlement to go into a batch
-// (ent, s, sc as in generateBatch). A line that failed to the account the
-// file still has is held back until the account is corrected: paying it
-// again would fail again.
-const payable = `s.account_enc <> '' AND NOT (s.holder = '监护人' AND s.guardian = '')
-	AND NOT EXISTS (SELECT 1 FROM batch_lines bl WHERE bl.entitlement_id = ent.id AND bl.status = 'failed'
+// payable is the condition for approved aid to go into a batch (s is the
+// student; failedLine picks the aid's earlier lines in bl). A line that
+// failed to the account the file still has is held back until the account
+// is corrected: paying it again would fail again.
+func payable(failedLine string) string {
+	return `s.account_enc <> '' AND NOT (s.holder = '监护人' AND s.guardian = '')
+	AND NOT EXISTS (SELECT 1 FROM batch_lines bl WHERE ` + failedLine + ` AND bl.status = 'failed'
 	                AND bl.account_hash = s.account_hash)`
+}
+
+var (
+	payableEntitlement = payable("bl.entitlement_id = ent.id AND bl.adjustment_id IS NULL")
+	payableAdjustment  = payable("bl.adjustment_id = adj.id")
+)
+
+// lineSource is the SQL of a batch's lines before they are numbered: the
+// approved entitlements and the approved top-ups (补发) of one county,
+// program and term that can be paid now. kind and src order a student's
+// regular line before their top-up.
+const lineSource = `SELECT ent.id AS entitlement_id, ent.id AS open_entitlement_id, NULL AS adjustment_id, NULL AS open_adjustment_id,
+	ent.student_id, ent.school_id, sc.code AS school_code, sc.name AS school_name, ent.stage, ent.grade,
+	COALESCE(e.class, '') AS class, s.name, s.id_type, s.id_enc, s.id_masked, COALESCE(e.student_no, '') AS student_no,
+	ent.level, ent.annual_fen, ent.amount_fen, s.bank_name, s.account_enc, s.account_hash, s.account_masked, s.holder,
+	CASE WHEN s.holder = '监护人' THEN s.guardian ELSE s.name END AS holder_name, '' AS remark, 0 AS kind, ent.id AS src
+	FROM entitlements ent
+	JOIN students s ON s.id = ent.student_id
+	JOIN schools sc ON sc.id = ent.school_id
+	LEFT JOIN enrolments e ON e.student_id = ent.student_id AND e.school_id = ent.school_id AND e.school_year = @year
+	WHERE ent.program = @program AND ent.term = @term AND ent.status = 'approved' AND sc.region_code = @region AND ` + "%s" + `
+	UNION ALL
+	SELECT ent.id, NULL, adj.id, adj.id, ent.student_id, ent.school_id, sc.code, sc.name, ent.stage, ent.grade,
+	COALESCE(e.class, ''), s.name, s.id_type, s.id_enc, s.id_masked, COALESCE(e.student_no, ''), ent.level, adj.annual_fen,
+	adj.amount_fen, s.bank_name, s.account_enc, s.account_hash, s.account_masked, s.holder,
+	CASE WHEN s.holder = '监护人' THEN s.guardian ELSE s.name END, '补发', 1, adj.id
+	FROM adjustments adj
+	JOIN entitlements ent ON ent.id = adj.entitlement_id
+	JOIN students s ON s.id = ent.student_id
+	JOIN schools sc ON sc.id = ent.school_id
+	LEFT JOIN enrolments e ON e.student_id = ent.student_id AND e.school_id = ent.school_id AND e.school_year = @year
+	WHERE adj.status = 'approved' AND adj.amount_fen > 0 AND ent.program = @program AND ent.term = @term
+	AND sc.region_code = @region AND ` + "%s"
 
 // generateBatch makes one batch in one transaction, set-based: the lines are
 // inserted by one INSERT … SELECT in ledger order, and the ledger is streamed
@@ -104,7 +139,7 @@ func (s *Service) generateBatch(ctx context.Context, a model.Actor, p model.Prog
 		}
 		if err := queue().Select(`ent.id AS entitlement_id, ent.student_id, s.account_enc = '' AS no_account,
 			(s.holder = '监护人' AND s.guardian = '') AS no_guardian`).
-			Where("NOT (" + payable + ")").Order("ent.id").Scan(&stuck).Error; err != nil {
+			Where("NOT (" + payableEntitlement + ")").Order("ent.id").Scan(&stuck).Error; err != nil {
 			return err
 		}
 		for _, st := range stuck {
@@ -117,11 +152,13 @@ func (s *Service) generateBatch(ctx context.Context, a model.Actor, p model.Prog
 			}
 			held = append(held, Held{st.EntitlementID, st.StudentID, reason})
 		}
+		source := fmt.Sprintf(lineSource, payableEntitlement, payableAdjustment)
+		args := map[string]any{"year": term.SchoolYear(), "program": p.Code, "term": string(term), "region": region}
 		var total struct {
 			N   int
 			Fen model.Fen
 		}
-		if err := queue().Select("COUNT(*) AS n, COALESCE(SUM(ent.amount_fen), 0) AS fen").Where(payable).Scan(&total).Error; err != nil {
+		if err := tx.Raw("SELECT COUNT(*) AS n, COALESCE(SUM(q.amount_fen), 0) AS fen FROM ("+source+") q", args).Scan(&total).Error; err != nil {
 			return err
 		}
 		if total.N == 0 {
@@ -142,20 +179,17 @@ func (s *Service) generateBatch(ctx context.Context, a model.Actor, p model.Prog
 		if err := tx.Create(&b).Error; err != nil {
 			return err
 		}
-		ins := tx.Exec(`INSERT INTO batch_lines (batch_id, seq, entitlement_id, open_entitlement_id, student_id, school_id,
-			school_code, school_name, stage, grade, class, name, id_type, id_enc, id_masked, student_no, level, annual_fen,
-			amount_fen, bank_name, account_enc, account_hash, account_masked, holder, holder_name, status, fail_reason)
-			SELECT ?, ROW_NUMBER() OVER (ORDER BY sc.code, ent.grade, COALESCE(e.class, ''), s.name, ent.id),
-			ent.id, ent.id, ent.student_id, ent.school_id, sc.code, sc.name, ent.stage, ent.grade, COALESCE(e.class, ''),
-			s.name, s.id_type, s.id_enc, s.id_masked, COALESCE(e.student_no, ''), ent.level, ent.annual_fen, ent.amount_fen,
-			s.bank_name, s.account_enc, s.account_hash, s.account_masked, s.holder,
-			CASE WHEN s.holder = '监护人' THEN s.guardian ELSE s.name END, ?, ''
-			FROM entitlements ent
-			JOIN students s ON s.id = ent.student_id
-			JOIN schools sc ON sc.id = ent.school_id
-			LEFT JOIN enrolments e ON e.student_id = ent.student_id AND e.school_id = ent.school_id AND e.school_year = ?
-			WHERE ent.program = ? AND ent.term = ? AND ent.status = ? AND sc.region_code = ? AND `+payable,
-			b.ID, model.LinePending, term.SchoolYear(), p.Code, string(term), model.EntApproved, region)
+		args["batch"], args["pending"] = b.ID, model.LinePending
+		ins := tx.Exec(`INSERT INTO batch_lines (batch_id, seq, entitlement_id, open_entitlement_id, adjustment_id,
+			open_adjustment_id, student_id, school_id, school_code, school_name, stage, grade, class, name, id_type, id_enc,
+			id_masked, student_no, level, annual_fen, amount_fen, bank_name, account_enc, account_hash, account_masked, holder,
+			holder_name, remark, status, fail_reason)
+			SELECT @batch, ROW_NUMBER() OVER (ORDER BY q.school_code, q.grade, q.class, q.name, q.kind, q.src),
+			q.entitlement_id, q.open_entitlement_id, q.adjustment_id, q.open_adjustment_id, q.student_id, q.school_id,
+			q.school_code, q.school_name, q.stage, q.grade, q.class, q.name, q.id_type, q.id_enc, q.id_masked, q.student_no,
+			q.level, q.annual_fen, q.amount_fen, q.bank_name, q.account_enc, q.account_hash, q.account_masked, q.holder,
+			q.holder_name, q.remark, @pending, ''
+			FROM (`+source+`) q`, args)
 		if ins.Error != nil {
 			return ins.Error
 		}
@@ -165,12 +199,17 @@ func (s *Service) generateBatch(ctx context.Context, a model.Actor, p model.Prog
 		if err := s.fault("batch:lines_written"); err != nil {
 			return err
 		}
-		upd := tx.Exec("UPDATE entitlements SET status = ?, updated_at = ? WHERE status = ? AND id IN (SELECT entitlement_id FROM batch_lines WHERE batch_id = ?)",
+		ents := tx.Exec("UPDATE entitlements SET status = ?, updated_at = ? WHERE status = ? AND id IN (SELECT open_entitlement_id FROM batch_lines WHERE batch_id = ?)",
 			model.EntBatched, b.CreatedAt, model.EntApproved, b.ID)
-		if upd.Error != nil {
-			return upd.Error
+		if ents.Error != nil {
+			return ents.Error
 		}
-		if upd.RowsAffected != int64(total.N) {
+		adjs := tx.Exec("UPDATE adjustments SET status = ?, updated_at = ? WHERE status = ? AND id IN (SELECT open_adjustment_id FROM batch_lines WHERE batch_id = ?)",
+			model.AdjBatched, b.CreatedAt, model.AdjApproved, b.ID)
+		if adjs.Error != nil {
+			return adjs.Error
+		}
+		if ents.RowsAffected+adjs.RowsAffected != int64(total.N) {
 			return conflict("资助记录在生成批次时被修改，请重试")
 		}
 		if err := s.storeLedger(tx, &b); err != nil {
@@ -264,7 +303,7 @@ func (s *Service) writeLedger(db *gorm.DB, b model.Batch, w io.Writer) (string, 
 // them, opening the sealed ID and account numbers one line at a time.
 func (s *Service) eachLine(db *gorm.DB, batchID int64, unpaidOnly bool, yield func(*ledger.Line) error) error {
 	q := db.Model(&model.BatchLine{}).Select(`seq, school_name, stage, grade, class, name, id_type, id_enc,
-		student_no, level, annual_fen, amount_fen, bank_name, account_enc, holder, holder_name`).Where("batch_id = ?", batchID)
+		student_no, level, annual_fen, amount_fen, bank_name, account_enc, holder, holder_name, remark`).Where("batch_id = ?", batchID)
 	if unpaidOnly {
 		q = q.Where("status <> ?", model.LineFailed)
 	}
@@ -278,7 +317,7 @@ func (s *Service) eachLine(db *gorm.DB, batchID int64, unpaidOnly bool, yield fu
 	var grade int
 	for rows.Next() {
 		if err := rows.Scan(&l.Seq, &l.SchoolName, &stage, &grade, &l.Class, &l.Name, &l.IDType, &idEnc, &l.StudentNo,
-			&level, &l.AnnualStandard, &l.Amount, &l.BankName, &acctEnc, &l.Holder, &l.HolderName); err != nil {
+			&level, &l.AnnualStandard, &l.Amount, &l.BankName, &acctEnc, &l.Holder, &l.HolderName, &l.Remark); err != nil {
 			return err
 		}
 		if l.IDNumber, err = s.keys.Open(idEnc); err != nil {
@@ -317,7 +356,7 @@ func (s *Service) ledgerWidths(db *gorm.DB, b model.Batch, doc ledger.Batch) (le
 	wide := func(n int) string { return strings.Repeat("国", n) } // a CJK character is two columns wide
 	widest := ledger.Line{Seq: m.Seq, SchoolName: wide(m.School), Grade: "中职一年级", Class: wide(m.Class), Name: wide(m.Name),
 		IDNumber: "000000000000000000", StudentNo: strings.Repeat("0", m.StudentNo), Level: "特别困难", BankName: wide(m.Bank),
-		BankAccount: "0000000000000000000", Holder: "监护人", AnnualStandard: m.Annual, Amount: m.Amount}
+		BankAccount: "0000000000000000000", Holder: "监护人", Remark: "补发", AnnualStandard: m.Annual, Amount: m.Amount}
 	widths := ledger.NewWidths(doc)
 	widths.Measure(&widest)
 	return widths, nil

@@ -30,13 +30,14 @@ type Ineligible struct {
 
 // CalcResult sums up a calculation over one or more schools.
 type CalcResult struct {
-	Created    int
-	Updated    int
-	Unchanged  int
-	Removed    int
-	Ineligible []Ineligible
-	Count      int       // entitlements on the lists afterwards (not revoked)
-	TotalFen   model.Fen // their amount
+	Created     int
+	Updated     int
+	Unchanged   int
+	Removed     int
+	Ineligible  []Ineligible
+	Count       int       // entitlements on the lists afterwards (not revoked)
+	TotalFen    model.Fen // their amount
+	Adjustments int       // draft top-ups or recoveries made or changed for paid aid
 }
 
 func (r *CalcResult) add(o CalcResult) {
@@ -47,6 +48,7 @@ func (r *CalcResult) add(o CalcResult) {
 	r.Ineligible = append(r.Ineligible, o.Ineligible...)
 	r.Count += o.Count
 	r.TotalFen += o.TotalFen
+	r.Adjustments += o.Adjustments
 }
 
 // listRequest validates program and term.
@@ -209,7 +211,12 @@ func (s *Service) calculateSchool(ctx context.Context, a model.Actor, c calculat
 			Scan(&existing).Error; err != nil {
 			return err
 		}
-		plan := planList(c, sc, list, cands, existing)
+		var adjs []model.Adjustment
+		if err := tx.Where("entitlement_id IN (?)", tx.Session(&gorm.Session{NewDB: true}).Model(&model.Entitlement{}).
+			Select("id").Where("list_id = ? AND status = ?", list.ID, model.EntPaid)).Order("id").Find(&adjs).Error; err != nil {
+			return err
+		}
+		plan := planList(c, sc, list, cands, existing, adjs)
 		res = plan.result
 		return s.applyPlan(tx, a, c, list, plan)
 	})
@@ -218,17 +225,66 @@ func (s *Service) calculateSchool(ctx context.Context, a model.Actor, c calculat
 
 // listPlan is what a calculation will do to one school's list.
 type listPlan struct {
-	create   []*model.Entitlement
-	update   []*model.Entitlement
-	remove   []int64
-	warnings map[int64]string // entitlement id → warning ("" clears)
-	result   CalcResult
+	create    []*model.Entitlement
+	update    []*model.Entitlement
+	remove    []int64
+	warnings  map[int64]string // entitlement id → warning ("" clears)
+	adjCreate []*model.Adjustment
+	adjUpdate []*model.Adjustment
+	adjRemove []int64
+	result    CalcResult
+}
+
+// adjust plans the draft adjustment that brings a paid entitlement to the
+// standard now in force for its term: 补发 when it was raised, 扣回 when
+// lowered. Approved or paid adjustments count as paid; after a recovery
+// nothing more is owed.
+func (plan *listPlan) adjust(ent model.Entitlement, std model.Standard, adjs []model.Adjustment) {
+	paid := ent.AmountFen
+	var draft *model.Adjustment
+	for i := range adjs {
+		switch adjs[i].Status {
+		case model.AdjToRecover:
+			return
+		case model.AdjDraft:
+			draft = &adjs[i]
+		default:
+			paid += adjs[i].AmountFen
+		}
+	}
+	diff := std.AnnualFen/2 - paid
+	switch {
+	case diff == 0 && draft != nil:
+		plan.adjRemove = append(plan.adjRemove, draft.ID)
+		plan.result.Adjustments++
+	case diff == 0:
+	case draft == nil:
+		plan.adjCreate = append(plan.adjCreate, &model.Adjustment{EntitlementID: ent.ID, StandardID: std.ID, AmountFen: diff,
+			AnnualFen: std.AnnualFen, Reason: adjustmentReason(diff), Status: model.AdjDraft})
+		plan.result.Adjustments++
+	case draft.StandardID != std.ID || draft.AmountFen != diff:
+		upd := *draft
+		upd.StandardID, upd.AmountFen, upd.AnnualFen, upd.Reason = std.ID, diff, std.AnnualFen, adjustmentReason(diff)
+		plan.adjUpdate = append(plan.adjUpdate, &upd)
+		plan.result.Adjustments++
+	}
+}
+
+func adjustmentReason(diff model.Fen) string {
+	if diff > 0 {
+		return "补发：资助标准调整"
+	}
+	return "扣回：资助标准调整"
 }
 
 // planList decides, without touching the database, the list a school should
 // have. It is deterministic: the same files give the same plan.
-func planList(c calculation, sc model.School, list model.AidList, cands []candidate, existing []existingEnt) listPlan {
+func planList(c calculation, sc model.School, list model.AidList, cands []candidate, existing []existingEnt, adjs []model.Adjustment) listPlan {
 	plan := listPlan{warnings: map[int64]string{}}
+	adjByEnt := map[int64][]model.Adjustment{}
+	for _, a := range adjs {
+		adjByEnt[a.EntitlementID] = append(adjByEnt[a.EntitlementID], a)
+	}
 	byStudent := make(map[int64]*existingEnt, len(existing))
 	for i := range existing {
 		byStudent[existing[i].StudentID] = &existing[i]
@@ -265,9 +321,13 @@ func planList(c calculation, sc model.School, list model.AidList, cands []candid
 			fixedFen += ent.AmountFen
 			plan.result.Unchanged++
 			warning := ""
-			if !v.eligible {
+			switch {
+			case !v.eligible:
 				warning = "学生信息已变化，现不符合条件：" + v.reason
-			} else if std.AnnualFen/2 != ent.AmountFen {
+			case ent.Status == model.EntPaid:
+				// Paid aid is never edited: a changed standard makes an adjustment.
+				plan.adjust(ent.Entitlement, std, adjByEnt[ent.ID])
+			case std.AnnualFen/2 != ent.AmountFen:
 				warning = fmt.Sprintf("标准已变化：现行标准本学期应为 %s 元", (std.AnnualFen / 2).Yuan())
 			}
 			if warning != ent.Warning {
@@ -379,16 +439,33 @@ func (s *Service) applyPlan(tx *gorm.DB, a model.Actor, c calculation, list mode
 			return err
 		}
 	}
+	for _, adj := range plan.adjCreate {
+		adj.CreatedBy, adj.CreatedAt, adj.UpdatedAt = actorName(a), now, now
+	}
+	if err := insertAll(tx, plan.adjCreate); err != nil {
+		return err
+	}
+	for _, adj := range plan.adjUpdate {
+		adj.UpdatedAt = now
+		if err := tx.Save(adj).Error; err != nil {
+			return err
+		}
+	}
+	if len(plan.adjRemove) > 0 {
+		if err := tx.Where("id IN ? AND status = ?", plan.adjRemove, model.AdjDraft).Delete(&model.Adjustment{}).Error; err != nil {
+			return err
+		}
+	}
 	for id, w := range plan.warnings {
 		if err := tx.Model(&model.Entitlement{}).Where("id = ?", id).Update("warning", w).Error; err != nil {
 			return err
 		}
 	}
 	r := plan.result
-	if r.Created+r.Updated+r.Removed+len(plan.warnings) == 0 {
+	if r.Created+r.Updated+r.Removed+r.Adjustments+len(plan.warnings) == 0 {
 		return nil // nothing changed: a repeated calculation writes nothing
 	}
 	return s.audit(tx, a, "calculate", "aid_list", strconv.FormatInt(list.ID, 10), nil, map[string]any{
 		"program": c.program.Code, "term": string(c.term), "school_id": list.SchoolID, "created": r.Created,
-		"updated": r.Updated, "removed": r.Removed, "warnings": len(plan.warnings), "count": r.Count, "total_fen": r.TotalFen})
+		"updated": r.Updated, "removed": r.Removed, "warnings": len(plan.warnings), "adjustments": r.Adjustments, "count": r.Count, "total_fen": r.TotalFen})
 }

@@ -82,16 +82,21 @@ CREATE TABLE IF NOT EXISTS objections (
 
 CREATE INDEX idx_objections_list ON objections (list_id, student_id);
 
--- An adjustment corrects a paid entitlement: 补发 (positive) or 扣回
--- (negative, never paid out: offset or reported for recovery).
+-- An adjustment corrects a paid entitlement: 补发 (positive, paid in a later
+-- batch) or 扣回 (negative, never paid out: reported for recovery). One per
+-- entitlement and standard: a raised standard makes one top-up, a late
+-- finding one recovery (under the entitlement's own standard).
 CREATE TABLE IF NOT EXISTS adjustments (
   id {{pk}},
   entitlement_id BIGINT NOT NULL,
   standard_id BIGINT NOT NULL,
   amount_fen BIGINT NOT NULL,
+  annual_fen BIGINT NOT NULL,
   reason VARCHAR(255) NOT NULL,
   status VARCHAR(12) NOT NULL,
   created_by VARCHAR(64) NOT NULL,
+  approved_by VARCHAR(64) NOT NULL DEFAULT '',
+  approved_at {{datetime}} NULL,
   created_at {{datetime}} NOT NULL,
   updated_at {{datetime}} NOT NULL,
   CONSTRAINT uk_adjustments UNIQUE (entitlement_id, standard_id),

@@ -40,13 +40,16 @@ CREATE TABLE IF NOT EXISTS ledger_chunks (
 -- A line is a frozen snapshot of what is paid to whom. open_entitlement_id
 -- holds the entitlement while the line is pending or paid and is NULL once it
 -- failed: the unique key makes a second pending or paid line for the same
--- entitlement impossible, so no one is paid twice (hard rule 1).
+-- entitlement impossible, so no one is paid twice (hard rule 1). A top-up
+-- (补发) line names its adjustment the same way in open_adjustment_id.
 CREATE TABLE IF NOT EXISTS batch_lines (
   id {{pk}},
   batch_id BIGINT NOT NULL,
   seq INT NOT NULL,
   entitlement_id BIGINT NOT NULL,
   open_entitlement_id BIGINT NULL,
+  adjustment_id BIGINT NULL,
+  open_adjustment_id BIGINT NULL,
   student_id BIGINT NOT NULL,
   school_id BIGINT NOT NULL,
   school_code VARCHAR(10) NOT NULL,
@@ -68,12 +71,15 @@ CREATE TABLE IF NOT EXISTS batch_lines (
   account_masked VARCHAR(40) NOT NULL,
   holder VARCHAR(8) NOT NULL,
   holder_name VARCHAR(64) NOT NULL,
+  remark VARCHAR(64) NOT NULL DEFAULT '',
   status VARCHAR(12) NOT NULL,
   fail_reason VARCHAR(255) NOT NULL DEFAULT '',
   result_at {{datetime}} NULL,
   CONSTRAINT uk_batch_lines_seq UNIQUE (batch_id, seq),
   CONSTRAINT uk_batch_lines_open UNIQUE (open_entitlement_id),
+  CONSTRAINT uk_batch_lines_open_adjustment UNIQUE (open_adjustment_id),
   CONSTRAINT fk_batch_lines_batch FOREIGN KEY (batch_id) REFERENCES batches(id),
+  CONSTRAINT fk_batch_lines_adjustment FOREIGN KEY (adjustment_id) REFERENCES adjustments(id),
   CONSTRAINT fk_batch_lines_entitlement FOREIGN KEY (entitlement_id) REFERENCES entitlements(id),
   CONSTRAINT fk_batch_lines_student FOREIGN KEY (student_id) REFERENCES students(id)
 ) {{opts}};
