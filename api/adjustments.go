@@ -43,21 +43,3 @@ func (s *Server) listAdjustments(c *gin.Context) {
 		Term: c.Query("term"), Status: c.Query("status"), Page: p})
 	respond(c, http.StatusOK, listOf(l, adjustmentOf), err)
 }
-
-func (s *Server) approveAdjustments(c *gin.Context) {
-	var b idsBody
-	if !bindJSON(c, &b) {
-		return
-	}
-	out, err := transitionOf(s.svc.ApproveAdjustments(c.Request.Context(), actor(c), b.IDs))
-	respond(c, http.StatusOK, out, err)
-}
-
-func (s *Server) recoverEntitlements(c *gin.Context) {
-	var b idsBody
-	if !bindJSON(c, &b) {
-		return
-	}
-	out, err := transitionOf(s.svc.RecoverEntitlements(c.Request.Context(), actor(c), b.IDs, b.Reason))
-	respond(c, http.StatusOK, out, err)
-}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -158,22 +159,17 @@ func (s *Server) approve(c *gin.Context) {
 	respond(c, http.StatusOK, out, err)
 }
 
-func (s *Server) returnEntitlements(c *gin.Context) {
-	var b idsBody
-	if !bindJSON(c, &b) {
-		return
+// reasoned answers a transition over ids with a reason (return, revoke,
+// recover, approve adjustments): bind, one service call, respond.
+func reasoned(run func(context.Context, model.Actor, []int64, string) (service.Transition, error)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		var b idsBody
+		if !bindJSON(c, &b) {
+			return
+		}
+		out, err := transitionOf(run(c.Request.Context(), actor(c), b.IDs, b.Reason))
+		respond(c, http.StatusOK, out, err)
 	}
-	out, err := transitionOf(s.svc.ReturnEntitlements(c.Request.Context(), actor(c), b.IDs, b.Reason))
-	respond(c, http.StatusOK, out, err)
-}
-
-func (s *Server) revokeEntitlements(c *gin.Context) {
-	var b idsBody
-	if !bindJSON(c, &b) {
-		return
-	}
-	out, err := transitionOf(s.svc.RevokeEntitlements(c.Request.Context(), actor(c), b.IDs, b.Reason))
-	respond(c, http.StatusOK, out, err)
 }
 
 type entitlementBody struct {

@@ -84,6 +84,10 @@ var idProvinces = map[string]bool{
 	"71": true, "81": true, "82": true,
 }
 
+// KnownProvince reports whether a division code starts with a real
+// province-level prefix.
+func KnownProvince(code string) bool { return len(code) >= 2 && idProvinces[code[:2]] }
+
 // IDCheckDigit returns the GB 11643 check character for the first 17 digits
 // of a resident ID number, or 0 when first17 is not 17 ASCII digits.
 func IDCheckDigit(first17 string) byte {

@@ -52,7 +52,8 @@ func (s *Service) ListAdjustments(ctx context.Context, a model.Actor, f Adjustme
 
 // ApproveAdjustments approves draft adjustments: a top-up joins the queue of
 // the next batch; a recovery is recorded for recovery, never paid out.
-func (s *Service) ApproveAdjustments(ctx context.Context, a model.Actor, ids []int64) (Transition, error) {
+// The reason is not used: approval needs none.
+func (s *Service) ApproveAdjustments(ctx context.Context, a model.Actor, ids []int64, _ string) (Transition, error) {
 	var out Transition
 	if !a.Is(model.RoleCountyOfficer) {
 		return out, errRoleForbidden

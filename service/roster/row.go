@@ -289,7 +289,7 @@ func (c *rowCheck) household() string {
 
 func (c *rowCheck) homeRegion() string {
 	s := compactCode(c.get(ColHomeRegion))
-	if s != "" && (len(s) != 6 || !allDigits(s) || !provinces[s[:2]]) {
+	if s != "" && (len(s) != 6 || !allDigits(s) || !model.KnownProvince(s)) {
 		c.fail(ColHomeRegion, "户籍地区码应为6位行政区划代码，如 430923")
 		return ""
 	}
@@ -415,17 +415,6 @@ func validStudentNo(s string) bool {
 		return true
 	}
 	return false
-}
-
-// provinces are the province-level GB/T 2260 prefixes.
-var provinces = map[string]bool{
-	"11": true, "12": true, "13": true, "14": true, "15": true,
-	"21": true, "22": true, "23": true,
-	"31": true, "32": true, "33": true, "34": true, "35": true, "36": true, "37": true,
-	"41": true, "42": true, "43": true, "44": true, "45": true, "46": true,
-	"50": true, "51": true, "52": true, "53": true, "54": true,
-	"61": true, "62": true, "63": true, "64": true, "65": true,
-	"71": true, "81": true, "82": true,
 }
 
 func allDigits(s string) bool {
