@@ -68,3 +68,20 @@ log "go vet"
 go vet ./...
 log "go test (SQLite and MySQL)"
 go test -count=1 -timeout 15m ./...
+
+# Each fuzzer briefly, beyond its committed corpus. A count, not a duration:
+# this Go reports a timed -fuzztime that ends mid-input as a failure.
+log "fuzz (briefly)"
+fuzz() {
+  local out
+  if ! out=$(go test -run '^$' -fuzz "^$1\$" -fuzztime "$2" "$3" 2>&1); then
+    printf '%s\nfuzzer %s failed\n' "$out" "$1" >&2
+    exit 1
+  fi
+}
+fuzz FuzzParseIDNumber 5000x ./model/
+fuzz FuzzFenCapital 5000x ./model/
+fuzz FuzzParse 500x ./service/roster/
+fuzz FuzzParseCells 200x ./service/roster/
+fuzz FuzzReadBankResults 500x ./service/ledger/
+fuzz FuzzParseResultAmount 5000x ./service/ledger/
