@@ -31,7 +31,7 @@ type userBody struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-func userOf(u model.User) userBody {
+func (s *Server) userOf(u model.User) userBody {
 	kind := "all"
 	switch {
 	case u.SchoolID != nil:
@@ -44,7 +44,7 @@ func userOf(u model.User) userBody {
 	return userBody{
 		ID: u.ID, Username: u.Username, Role: string(u.Role), RoleLabel: u.Role.Label(),
 		Scope:    scopeBody{Kind: kind, RegionCode: u.RegionCode, SchoolID: u.SchoolID},
-		Disabled: u.Disabled, Locked: u.LockedUntil != nil && u.LockedUntil.After(time.Now()),
+		Disabled: u.Disabled, Locked: s.svc.Locked(u),
 		CreatedAt: u.CreatedAt,
 	}
 }
@@ -61,7 +61,7 @@ func (s *Server) login(c *gin.Context) {
 		return
 	}
 	res, err := s.svc.Login(c.Request.Context(), clientOf(c), req.Username, req.Password)
-	respond(c, http.StatusOK, loginResponse{res.Token, res.ExpiresAt, userOf(res.User)}, err)
+	respond(c, http.StatusOK, loginResponse{res.Token, res.ExpiresAt, s.userOf(res.User)}, err)
 }
 
 func (s *Server) logout(c *gin.Context) {
@@ -71,5 +71,5 @@ func (s *Server) logout(c *gin.Context) {
 
 func (s *Server) me(c *gin.Context) {
 	u, err := s.svc.Me(c.Request.Context(), actor(c))
-	respond(c, http.StatusOK, userOf(u), err)
+	respond(c, http.StatusOK, s.userOf(u), err)
 }

@@ -64,6 +64,22 @@ else
 fi
 export STUDENTAID_REQUIRE_MYSQL=1
 
+# The web page's end-to-end tests drive Debian's headless Chromium: install it
+# when root and missing (CJK fonts so the screenshots are readable), and make a
+# missing browser a failure rather than a skip.
+if ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    log "installing Chromium with apt"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+  else
+    echo "no chromium: run as root to install it, or apt-get install chromium" >&2
+    exit 1
+  fi
+fi
+export STUDENTAID_REQUIRE_BROWSER=1
+
 log "go vet"
 go vet ./...
 log "go test (SQLite and MySQL)"

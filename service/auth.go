@@ -75,6 +75,11 @@ func (s *Service) Login(ctx context.Context, client model.Actor, username, passw
 	return res, err
 }
 
+// Locked reports whether a user's account is locked now (service clock).
+func (s *Service) Locked(u model.User) bool {
+	return u.LockedUntil != nil && s.now().Before(*u.LockedUntil)
+}
+
 func lockedErr(until time.Time) *Error {
 	return newErr(CodeLocked, "account_locked", "登录失败次数过多，账号已锁定，请于 %s 后再试",
 		until.In(model.Shanghai()).Format("15:04"))

@@ -421,21 +421,25 @@ type FailedPayment struct {
 	AmountFen     model.Fen
 	FailReason    string
 	ResultAt      *time.Time
+	TopUp         bool // a 补发 line rather than the term's regular aid
 }
 
 // maxFailedPayments is how many failed lines the home page lists.
 const maxFailedPayments = 50
 
-// failedPayments are failed lines whose entitlement went back to approved
-// and has not been paid since: someone must correct the account before the
-// next batch.
+// failedPayments are failed lines whose aid went back to approved and has
+// not been paid since: someone must correct the account before the next
+// batch. A top-up (补发) line's aid is its adjustment, not the entitlement,
+// which stays paid.
 func (s *Service) failedPayments(db *gorm.DB, a model.Actor) ([]FailedPayment, Tally, error) {
 	var total Tally
 	unresolved := func() *gorm.DB {
 		return inScopeSchools(db.Table("batch_lines bl").
 			Joins("JOIN batches b ON b.id = bl.batch_id").
-			Joins("JOIN entitlements ent ON ent.id = bl.entitlement_id"), a, "bl.school_id").
-			Where("bl.status = ? AND ent.status = ?", model.LineFailed, model.EntApproved)
+			Joins("JOIN entitlements ent ON ent.id = bl.entitlement_id").
+			Joins("LEFT JOIN adjustments adj ON adj.id = bl.adjustment_id"), a, "bl.school_id").
+			Where("bl.status = ? AND ((bl.adjustment_id IS NULL AND ent.status = ?) OR adj.status = ?)",
+				model.LineFailed, model.EntApproved, model.AdjApproved)
 	}
 	var sum struct {
 		N   int
@@ -450,6 +454,6 @@ func (s *Service) failedPayments(db *gorm.DB, a model.Actor) ([]FailedPayment, T
 		return out, total, nil
 	}
 	err := unresolved().Select(`bl.id AS line_id, bl.batch_id, b.number, bl.student_id, bl.name, bl.school_name, bl.account_masked,
-		bl.amount_fen, bl.fail_reason, bl.result_at`).Order("bl.result_at DESC, bl.id DESC").Limit(maxFailedPayments).Scan(&out).Error
+		bl.amount_fen, bl.fail_reason, bl.result_at, bl.adjustment_id IS NOT NULL AS top_up`).Order("bl.result_at DESC, bl.id DESC").Limit(maxFailedPayments).Scan(&out).Error
 	return out, total, err
 }

@@ -79,6 +79,17 @@ func (f *dashFixture) line(b model.Batch, e model.Entitlement, status, reason st
 	f.create(&l)
 }
 
+// topUp adds a 补发 line for a paid entitlement whose adjustment is in the
+// given status.
+func (f *dashFixture) topUp(b model.Batch, e model.Entitlement, adjStatus, lineStatus string, fen model.Fen) {
+	f.seq++
+	adj := model.Adjustment{EntitlementID: e.ID, StandardID: f.standard, AmountFen: fen, AnnualFen: 4 * fen, Reason: "标准提高",
+		Status: adjStatus, CreatedBy: "test", CreatedAt: servicetest.Start, UpdatedAt: servicetest.Start}
+	f.create(&adj)
+	f.create(&model.BatchLine{BatchID: b.ID, Seq: f.seq, EntitlementID: e.ID, AdjustmentID: &adj.ID, StudentID: e.StudentID,
+		SchoolID: e.SchoolID, Name: "x", AmountFen: fen, Status: lineStatus, FailReason: "账户冻结"})
+}
+
 // actor logs a demo user in, so the scope is the one the API would use.
 func actorOf(t *testing.T, svc *service.Service, user string) model.Actor {
 	t.Helper()
@@ -128,6 +139,10 @@ func TestDashboardScopesEveryFigure(t *testing.T) {
 		done := f.batch("430921-NONBOARDING-2025-2026-1-001", "nonboarding", model.BatchPartiallyPaid)
 		f.line(done, paid, model.LinePaid, "")
 		f.line(done, failed, model.LineFailed, "账户已销户")
+		// A failed top-up of a paid entitlement is still owed; a failure paid
+		// since (the old account, then the new one) is not.
+		f.topUp(done, paid, model.AdjApproved, model.LineFailed, 5000)
+		f.line(done, paid, model.LineFailed, "旧卡已挂失")
 		next := f.batch("430921-NONBOARDING-2025-2026-1-002", "nonboarding", model.BatchGenerated)
 		f.line(next, batched, model.LinePending, "")
 
@@ -178,13 +193,14 @@ func TestDashboardScopesEveryFigure(t *testing.T) {
 		if len(school.ByProgram) != len(model.Programs) {
 			t.Fatalf("every program has a bar: %+v", school.ByProgram)
 		}
-		if len(school.Batches) != 2 || school.Batches[0].Paid.Fen != 31250 || school.Batches[0].Failed.Fen != 31250 || school.Batches[1].Pending.Count != 1 {
+		if len(school.Batches) != 2 || school.Batches[0].Paid.Fen != 31250 || school.Batches[0].Failed != (service.Tally{Count: 3, Fen: 67500}) || school.Batches[1].Pending.Count != 1 {
 			t.Fatalf("school batches %+v", school.Batches)
 		}
 		if len(school.OpenBatches) != 1 || school.OpenBatches[0].ID != next.ID {
 			t.Fatalf("open batches %+v", school.OpenBatches)
 		}
-		if school.FailedTotal.Count != 1 || school.FailedPayments[0].FailReason != "账户已销户" {
+		if school.FailedTotal != (service.Tally{Count: 2, Fen: 36250}) || len(school.FailedPayments) != 2 ||
+			school.FailedPayments[0].TopUp == school.FailedPayments[1].TopUp {
 			t.Fatalf("failed payments %+v", school.FailedPayments)
 		}
 

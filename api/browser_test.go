@@ -1,0 +1,273 @@
+package api_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"studentaid/service"
+	"studentaid/service/servicetest"
+)
+
+// browserPupils are the roster of the school officer's journey: six
+// boarders, of whom the first upload gets two wrong, two are not on the
+// list (钱五 is not identified; 孙六, too young for the grade, is not
+// identified either and is what the auditors' scan finds).
+var browserPupils = []struct{ name, id, level, account string }{
+	{"张一", validID("430921", "20150301", 12), "特别困难", "6217001000000000011"},
+	{"李二", validID("430921", "20150401", 14), "困难", "6217001000000000022"},
+	{"王三", validID("430921", "20150501", 16), "一般困难", "6217001000000000033"},
+	{"赵四", validID("430921", "20150601", 18), "困难", "6217001000000000044"},
+	{"钱五", validID("430921", "20150701", 20), "", "6217001000000000055"},
+	{"孙六", validID("430921", "20210301", 22), "", "6217001000000000066"},
+}
+
+func browserRoster(t *testing.T, dir, name string, broken bool) string {
+	t.Helper()
+	var rows [][]any
+	for i, p := range browserPupils {
+		r := webBoarder(p.name, p.id, p.account)
+		r[7] = p.level
+		if broken && i == 3 {
+			r[1] = p.id[:17] + map[bool]string{true: "0", false: "1"}[p.id[17] != '0'] // a wrong check digit
+		}
+		if broken && i == 4 {
+			r[3] = "十年级"
+		}
+		rows = append(rows, r)
+	}
+	headers := rosterHeaders
+	if !broken {
+		// The corrected roster carries remarks, which makes it the larger file.
+		headers = append(append([]string{}, rosterHeaders...), "备注")
+		for i := range rows {
+			rows[i] = append(rows[i], "已核对户口簿和认定材料原件，家访记录存档备查")
+		}
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, rosterFile(t, headers, rows), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestBrowserJourneys drives the page in headless Chromium through each
+// role's main journey, on the real engine over SQLite, and saves a
+// screenshot of every page at 1366×768 and 390×844.
+func TestBrowserJourneys(t *testing.T) {
+	chromiumPath(t)
+	files := t.TempDir()
+	broken := browserRoster(t, files, "花名册-有错.xlsx", true)
+	fixed := browserRoster(t, files, "花名册-已改.xlsx", false)
+	small, _ := os.Stat(broken)
+	large, _ := os.Stat(fixed)
+	if large.Size() <= small.Size() {
+		t.Fatalf("the corrected roster (%d bytes) must be larger than the first (%d)", large.Size(), small.Size())
+	}
+	// The first upload answers at once (422 with its errors); the corrected,
+	// larger one imports in the background (202) and the page follows it
+	// with its progress bar, as for a big school's roster.
+	env := servicetest.NewEnv(t, "sqlite", func(o *service.Options) { o.RosterAsyncBytes = small.Size() })
+	h := newHarness(t, env)
+	srv := httptest.NewServer(h.engine)
+	defer srv.Close()
+	b := newBrowser(t, srv.URL)
+
+	// Login, and the lock after too many wrong passwords.
+	b.waitText("#login-submit", "登录")
+	b.shot("01-login")
+	b.login("school_nanzhou", "wrong-password-1")
+	b.waitText("#login-error", "用户名或密码错误")
+	for i := 0; i < 20 && h.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "school_dongping", "password": "x"}).Code != http.StatusTooManyRequests; i++ {
+	}
+	b.login("school_dongping", service.DemoPassword)
+	b.waitText("#login-error", "锁定")
+	b.shot("02-login-locked")
+
+	// School officer: roster with two bad rows, fixed and re-uploaded,
+	// calculation, submission and the public notice.
+	b.signIn("school_nanzhou", service.DemoPassword)
+	b.waitText("#attention-none", "暂无")
+	b.waitFor("charts", `document.querySelectorAll('figure.chart svg').length === 3`)
+	b.shot("03-school-home-empty")
+
+	b.visit("/rosters", "花名册")
+	b.click("#template-download")
+	b.download("花名册模板")
+	b.upload("#roster-file", broken)
+	b.click("#roster-submit")
+	errs := b.waitText("#roster-errors", "身份证件号", "年级")
+	for _, row := range []string{"5", "6"} {
+		if !strings.Contains(errs, row) {
+			t.Errorf("error table lacks row %s: %s", row, errs)
+		}
+	}
+	b.waitText("#roster-status", "未导入")
+	b.shot("04-roster-errors")
+	b.click("#roster-errors-download")
+	b.download("花名册错误行")
+	b.upload("#roster-file", fixed)
+	b.click("#roster-submit")
+	b.waitText("#roster-status", "导入完成")
+	if got := b.text("#count-created"); got != "6" {
+		t.Errorf("created %s, want 6", got)
+	}
+	b.shot("05-roster-done")
+
+	b.visit("/students", "学生档案")
+	b.waitText("#students-table", "张一", "430921********")
+	b.shot("06-students")
+	b.click("#students-table a")
+	b.waitText("#page-title", "电子档案：")
+	b.waitFor("the file", `document.body.innerText.includes('变更记录')`)
+	b.shot("07-student-file")
+
+	b.visit("/lists", "资助名单")
+	b.click("#list-calculate")
+	b.waitText("#calc-count", "4")
+	b.waitText("#calc-total", "2,500.00")
+	b.waitText("#ineligible", "钱五", "未认定")
+	b.waitText("#entitlements", "625.00", "草稿")
+	b.shot("08-list-calculated")
+	b.click("#list-submit")
+	b.confirm("09-submit-confirm", "4 人", "2,500.00 元", "南县南洲镇中心小学")
+	b.waitText("#list-message", "已提交 4 人")
+	b.click("#list-notice")
+	b.waitText("#list-message", "公示期至 2025-09-23 00:00")
+	b.download("公示")
+	b.waitText("#entitlements", "已提交")
+	b.shot("10-list-submitted")
+	b.checkProblems()
+
+	// County officer: after the notice period, approves the list.
+	h.setClock(shanghai(2025, 9, 23, 9, 0))
+	b.signIn("county_nanxian", service.DemoPassword)
+	b.waitText("#attention-lists", "南县南洲镇中心小学", "公示期满", "2,500.00")
+	b.waitFor("charts", `document.querySelectorAll('figure.chart svg').length === 3`)
+	b.shot("11-county-home")
+	b.visit("/approvals", "名单审核")
+	b.click("#approvals button.link")
+	b.waitText("#approval-rows", "张一", "赵四")
+	b.shot("12-approvals")
+	b.click("#approvals button[data-list]")
+	b.confirm("13-approve-confirm", "4 人", "2,500.00 元")
+	b.waitText("#flash", "已审核通过", "4 人", "2,500.00 元")
+	b.waitText("#approvals", "目前没有待审核的名单")
+	b.visit("/quotas", "资助指标")
+	b.waitText("#quotas", "南县南洲镇中心小学")
+	b.shot("14-quotas")
+	b.visit("/standards", "资助标准")
+	b.waitText("#standards", "1,250.00")
+	b.shot("15-standards")
+	b.visit("/anomalies", "异常情况")
+	b.click("#anomaly-scan")
+	b.waitText("#anomaly-scan-result", "扫描完成")
+	b.waitText("#anomaly-table", "孙六", "年龄与年级不符", "待核实")
+	b.shot("16-anomalies")
+	b.click("#anomaly-table details summary")
+	b.do(chromedp.SendKeys(chromedp.CSS("#anomaly-table textarea"), "已核对户口簿，出生日期登记有误，已通知学校更正"))
+	b.click("#anomaly-table form button")
+	b.waitText("#flash", "已记录说明")
+	b.waitText("#anomalies", "没有符合条件的异常线索")
+	b.checkProblems()
+
+	// Finance: the job makes the batch; approve, download, results with one failure.
+	b.signIn("finance_nanxian", service.DemoPassword)
+	b.visit("/jobs", "定时任务")
+	b.waitText("#jobs", "生成发放批次")
+	b.click(`#jobs button.primary[data-job="batch_boarding"]`)
+	b.confirm("17-job-confirm", "生成发放批次")
+	b.waitText("#job-status", "运行成功")
+	b.waitText("#job-batches", "430921-BOARDING-2025-2026-1-001", "2,500.00")
+	b.waitText("#jobs", "成功")
+	b.shot("18-job-run")
+	b.click("#job-batches a")
+	b.waitText("#page-title", "430921-BOARDING-2025-2026-1-001")
+	b.click("#batch-approve")
+	b.confirm("19-batch-approve-confirm", "4 笔", "2,500.00 元")
+	b.waitText("#flash", "已审核")
+	b.click("#ledger-download")
+	b.download("发放台账")
+	b.click("#bank-file-download")
+	b.download("代发明细")
+	b.upload("#results-file", browserResults(t, h, files))
+	b.click("#results-submit")
+	b.confirm("20-results-confirm", "4 笔", "2,500.00 元")
+	b.waitText("#flash", "成功 3 笔", "失败 1 笔")
+	b.waitText("#lines", "账户已销户", "发放失败")
+	b.shot("21-batch-results")
+	b.visit("/home", "您好")
+	b.waitText("#attention-failed", "账户已销户", "625.00")
+	b.waitFor("charts", `document.querySelectorAll('figure.chart svg').length === 3`)
+	b.shot("22-finance-home")
+	b.checkProblems()
+
+	// Auditor: finds the batch, downloads its ledger, verifies the audit chain.
+	b.signIn("auditor_yiyang", service.DemoPassword)
+	b.visit("/batches", "发放批次")
+	b.waitText("#batches", "430921-BOARDING-2025-2026-1-001", "部分发放")
+	b.shot("23-auditor-batches")
+	b.click("#batches a")
+	b.waitText("#page-title", "430921-BOARDING-2025-2026-1-001")
+	b.click("#ledger-download")
+	b.download("发放台账")
+	b.visit("/audit", "审计日志")
+	b.waitText("#audit", "approve")
+	b.click("#audit-verify")
+	b.waitText("#audit-verify-result", "哈希链校验通过")
+	b.shot("24-audit")
+	b.visit("/reports", "汇总报表")
+	b.click("#summary-download")
+	b.download("汇总表")
+	b.shot("25-reports")
+	b.checkProblems()
+
+	// Admin: users, schools and jobs.
+	b.signIn("admin", adminPassword)
+	b.visit("/users", "用户管理")
+	b.waitText("#users", "school_dongping", "学校资助专干")
+	b.shot("26-users")
+	b.visit("/schools", "学校管理")
+	b.waitText("#schools", "2143092101")
+	b.shot("27-schools")
+	b.visit("/jobs", "定时任务")
+	b.waitText("#jobs", "生成发放批次", "异常")
+	b.shot("28-admin-jobs")
+	b.checkProblems()
+}
+
+// browserResults writes the bank's answer for the batch: every line paid
+// but 赵四's, whose account was closed.
+func browserResults(t *testing.T, h *harness, dir string) string {
+	t.Helper()
+	var batches struct{ Items []struct{ ID int64 } }
+	mustJSON(t, h.do("GET", "/api/v1/batches", h.as("finance_nanxian"), nil), &batches)
+	var lines struct {
+		Items []struct {
+			Seq         int
+			Name        string
+			BankAccount string `json:"bank_account"`
+			HolderName  string `json:"holder_name"`
+		}
+	}
+	mustJSON(t, h.do("GET", fmt.Sprintf("/api/v1/batches/%d/lines", batches.Items[0].ID), h.as("finance_nanxian"), nil), &lines)
+	var rows [][]any
+	for _, l := range lines.Items {
+		status, reason := "成功", ""
+		if l.Name == "赵四" {
+			status, reason = "失败", "账户已销户"
+		}
+		rows = append(rows, []any{l.Seq, l.BankAccount, l.HolderName, "625.00", status, reason})
+	}
+	path := filepath.Join(dir, "银行结果.xlsx")
+	if err := os.WriteFile(path, rosterFile(t, []string{"序号", "账号", "户名", "金额", "状态", "失败原因"}, rows), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
