@@ -59,7 +59,7 @@ func (s *Server) getBatch(c *gin.Context) {
 	d, err := s.svc.GetBatch(c.Request.Context(), actor(c), id)
 	schools := make([]batchSchoolBody, 0, len(d.Schools))
 	for _, x := range d.Schools {
-		schools = append(schools, batchSchoolBody{x.SchoolID, x.SchoolCode, x.SchoolName, x.Lines, x.TotalFen})
+		schools = append(schools, batchSchoolBody{x.SchoolID, x.SchoolCode, x.SchoolName, x.LineCount, x.TotalFen})
 	}
 	respond(c, http.StatusOK, gin.H{"batch": batchOf(d.Batch), "schools": schools, "lines_by_status": d.Status}, err)
 }

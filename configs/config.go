@@ -25,17 +25,27 @@ import (
 var Defaults []byte
 
 type Config struct {
-	Listen   string   `yaml:"listen"`
-	DataDir  string   `yaml:"data_dir"`
-	Log      Log      `yaml:"log"`
-	Database Database `yaml:"database"`
-	Security Security `yaml:"security"`
-	Auth     Auth     `yaml:"auth"`
-	HTTP     HTTP     `yaml:"http"`
-	Notice   Notice   `yaml:"notice"`
-	Roster   Roster   `yaml:"roster"`
-	Jobs     Jobs     `yaml:"jobs"`
-	Bank     Bank     `yaml:"bank"`
+	Listen    string    `yaml:"listen"`
+	DataDir   string    `yaml:"data_dir"`
+	Log       Log       `yaml:"log"`
+	Database  Database  `yaml:"database"`
+	Security  Security  `yaml:"security"`
+	Auth      Auth      `yaml:"auth"`
+	HTTP      HTTP      `yaml:"http"`
+	Notice    Notice    `yaml:"notice"`
+	Roster    Roster    `yaml:"roster"`
+	Jobs      Jobs      `yaml:"jobs"`
+	Bank      Bank      `yaml:"bank"`
+	Anomalies Anomalies `yaml:"anomalies"`
+}
+
+// Anomalies are the anomaly scan's thresholds (POLICY.md "Anomalies").
+type Anomalies struct {
+	AccountMaxStudents int `yaml:"account_max_students"`
+	MinAge             int `yaml:"min_age"`
+	MaxAgeOverGrade    int `yaml:"max_age_over_grade"`
+	FailedPayments     int `yaml:"failed_payments"`
+	StaleDays          int `yaml:"stale_days"`
 }
 
 type Bank struct {
@@ -156,6 +166,11 @@ func (c *Config) bindings() []binding {
 		{"STUDENTAID_ROSTER_MAX_ROWS", setInt(&c.Roster.MaxRows)},
 		{"STUDENTAID_ROSTER_ASYNC_BYTES", setInt64(&c.Roster.AsyncBytes)},
 		{"STUDENTAID_BANK_MAX_LINES_PER_FILE", setInt(&c.Bank.MaxLinesPerFile)},
+		{"STUDENTAID_ANOMALIES_ACCOUNT_MAX_STUDENTS", setInt(&c.Anomalies.AccountMaxStudents)},
+		{"STUDENTAID_ANOMALIES_MIN_AGE", setInt(&c.Anomalies.MinAge)},
+		{"STUDENTAID_ANOMALIES_MAX_AGE_OVER_GRADE", setInt(&c.Anomalies.MaxAgeOverGrade)},
+		{"STUDENTAID_ANOMALIES_FAILED_PAYMENTS", setInt(&c.Anomalies.FailedPayments)},
+		{"STUDENTAID_ANOMALIES_STALE_DAYS", setInt(&c.Anomalies.StaleDays)},
 	}
 }
 

@@ -14,6 +14,8 @@ var DefaultSchedules = map[string]string{
 	"batch_nonboarding":      "0 3 10 4,10 *",
 	"batch_vocational_grant": "0 3 10 4,10 *",
 	"batch_senior_grant":     "0 3 10 4,10 *",
+	// The anomaly scan runs nightly at 02:00, before the day's work starts.
+	"anomaly_scan": "0 2 * * *",
 }
 
 // Definitions are the service's jobs with schedules from config (a key set to
@@ -32,5 +34,21 @@ func Definitions(svc *service.Service, schedules map[string]string) []Job {
 				return svc.GenerateBatches(ctx, a, p.Code, dryRun, &runID)
 			}})
 	}
+	sched, ok := schedules["anomaly_scan"]
+	if !ok {
+		sched = DefaultSchedules["anomaly_scan"]
+	}
+	out = append(out, Job{Name: "anomaly_scan", Title: "异常情况扫描（审计规则）", Schedule: sched,
+		Run: func(ctx context.Context, a model.Actor, dryRun bool, _ int64) (any, error) {
+			// The scan is global whoever starts it; the audit log names who asked.
+			return svc.ScanAnomalies(ctx, model.SystemActor("job:anomaly_scan:"+actorLabel(a)), service.ScanOptions{DryRun: dryRun})
+		}})
 	return out
+}
+
+func actorLabel(a model.Actor) string {
+	if a.Username == "" {
+		return a.RequestID
+	}
+	return a.Username
 }

@@ -8,7 +8,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -99,6 +98,13 @@ func (s *Scheduler) Start() {
 			s.run(s.ctx, j, model.SystemActor("job:"+j.Name), "schedule", &at, false)
 		})
 	}
+	// Imports cut short by a crash or a database outage elsewhere are found
+	// by their silent heartbeat, by whichever instance looks first.
+	_, _ = s.cron.AddFunc("* * * * *", func() {
+		if _, err := s.svc.FailStaleImports(s.ctx); err != nil {
+			s.log.Warn("marking stale roster imports", "err", err)
+		}
+	})
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -186,7 +192,8 @@ func (s *Scheduler) run(ctx context.Context, j Job, a model.Actor, trigger strin
 			if err != nil {
 				msg = "无法获取任务租约"
 			}
-			r, _ = s.svc.FinishRun(ctx, r.ID, service.RunSkipped, map[string]any{}, errors.New(msg))
+			r, _ = s.svc.FinishRun(ctx, r.ID, service.RunSkipped, map[string]any{},
+				&service.Error{Code: service.CodeConflict, Reason: "lease_held", Message: msg})
 			return r
 		}
 		defer func() {

@@ -70,7 +70,13 @@ func auditJSON(v any) string {
 	if err != nil {
 		return fmt.Sprintf(`{"error":%q}`, err.Error())
 	}
-	return digitRuns.ReplaceAllStringFunc(string(b), func(m string) string {
+	return maskDigitRuns(string(b))
+}
+
+// maskDigitRuns masks every run of digits long enough to be an ID or bank
+// account number, keeping its first and last four.
+func maskDigitRuns(s string) string {
+	return digitRuns.ReplaceAllStringFunc(s, func(m string) string {
 		return m[:4] + "****" + m[len(m)-4:]
 	})
 }

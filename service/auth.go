@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -38,7 +39,8 @@ func (s *Service) Login(ctx context.Context, client model.Actor, username, passw
 	err := s.db.WithContext(ctx).Where("username = ?", username).First(&u).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
-		s.auditAlone(ctx, client, "login_failed", "user", "", nil, map[string]string{"username": username, "reason": "unknown_user"})
+		// What was typed may be a password entered in the wrong box: keep a hint only.
+		s.auditAlone(ctx, client, "login_failed", "user", "", nil, map[string]string{"username": typedHint(username), "reason": "unknown_user"})
 		return LoginResult{}, errBadCredentials()
 	}
 	if err != nil {
@@ -125,6 +127,15 @@ func (s *Service) auditAlone(ctx context.Context, a model.Actor, action, entity,
 	if err != nil {
 		s.log.ErrorContext(ctx, "audit write failed", "action", action, "err", err)
 	}
+}
+
+// typedHint keeps the first two characters of an unknown username.
+func typedHint(s string) string {
+	r := []rune(s)
+	if len(r) <= 2 {
+		return strings.Repeat("*", len(r))
+	}
+	return string(r[:2]) + strings.Repeat("*", min(len(r)-2, 8))
 }
 
 func tokenHash(token string) string {

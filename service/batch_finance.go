@@ -35,6 +35,9 @@ func (s *Service) ListBatches(ctx context.Context, a model.Actor, f BatchFilter)
 		return out, errRoleForbidden
 	}
 	q := inScopeRegions(s.reader(ctx).Model(&model.Batch{}), a, "region_code")
+	if f.RegionCode != "" && !regionCodePattern.MatchString(f.RegionCode) {
+		return out, invalid("region_code 须为 6 位区域代码")
+	}
 	if f.RegionCode != "" {
 		q = q.Where("region_code LIKE ?", model.RegionPrefix(f.RegionCode)+"%")
 	}
@@ -62,7 +65,7 @@ type BatchSchoolTotal struct {
 	SchoolID   int64
 	SchoolCode string
 	SchoolName string
-	Lines      int
+	LineCount  int
 	TotalFen   model.Fen
 }
 
@@ -89,7 +92,7 @@ func (s *Service) GetBatch(ctx context.Context, a model.Actor, id int64) (BatchD
 		return BatchDetail{}, err
 	}
 	d := BatchDetail{Batch: b, Status: map[string]int{}}
-	if err := db.Model(&model.BatchLine{}).Select("school_id, school_code, school_name, COUNT(*) AS lines, SUM(amount_fen) AS total_fen").
+	if err := db.Model(&model.BatchLine{}).Select("school_id, school_code, school_name, COUNT(*) AS line_count, SUM(amount_fen) AS total_fen").
 		Where("batch_id = ?", id).Group("school_id, school_code, school_name").Order("school_code").Scan(&d.Schools).Error; err != nil {
 		return d, err
 	}
@@ -164,7 +167,18 @@ func (s *Service) LedgerInfo(ctx context.Context, a model.Actor, id int64) (mode
 // CopyLedger writes the stored ledger chunk by chunk: the same bytes on
 // every download (hard rule 2), never the whole file in memory.
 func (s *Service) CopyLedger(ctx context.Context, id int64, w io.Writer) error {
-	rows, err := s.reader(ctx).Model(&model.LedgerChunk{}).Select("data").Where("batch_id = ?", id).Order("seq").Rows()
+	db := s.reader(ctx)
+	if s.opt.ReadReplicas {
+		// A replica that has not caught up with a new batch would send a
+		// short file: then read the primary.
+		var have, want int64
+		db.Model(&model.LedgerChunk{}).Select("COALESCE(SUM(LENGTH(data)), 0)").Where("batch_id = ?", id).Scan(&have)
+		s.db.WithContext(ctx).Model(&model.Batch{}).Select("ledger_size").Where("id = ?", id).Scan(&want)
+		if have != want {
+			db = s.db.WithContext(ctx)
+		}
+	}
+	rows, err := db.Model(&model.LedgerChunk{}).Select("data").Where("batch_id = ?", id).Order("seq").Rows()
 	if err != nil {
 		return err
 	}
@@ -493,7 +507,8 @@ func (s *Service) matchResults(lines []model.BatchLine, results []ledger.Result)
 			probs = append(probs, ResultProblem{Row: r.Row, Message: fmt.Sprintf("第 %d 笔此前已登记为“%s”，与本次结果不一致", l.Seq, lineStatusLabel[l.Status])})
 			continue
 		}
-		reason := r.Reason
+		// A bank may quote the account in its reason: kept masked like the audit log.
+		reason := maskDigitRuns(r.Reason)
 		if want == model.LineFailed && reason == "" {
 			reason = "银行未说明原因"
 		}

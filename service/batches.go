@@ -124,7 +124,8 @@ const lineSource = `SELECT ent.id AS entitlement_id, ent.id AS open_entitlement_
 func (s *Service) generateBatch(ctx context.Context, a model.Actor, p model.Program, region string, term model.Term, dryRun bool, runID *int64) (*BatchMade, []Held, error) {
 	var made *BatchMade
 	var held []Held
-	err := s.tx(ctx, func(tx *gorm.DB) error {
+	err := s.bulkTx(ctx, func(tx *gorm.DB) error {
+		made, held = nil, nil
 		queue := func() *gorm.DB {
 			return tx.Table("entitlements ent").
 				Joins("JOIN students s ON s.id = ent.student_id").

@@ -112,7 +112,10 @@ func (s *Service) MarkAbandonedRuns(ctx context.Context, job string) (int64, err
 // a start can tell whether the last due run was missed.
 func (s *Service) LastSucceededSchedule(ctx context.Context, job string) (*time.Time, error) {
 	var r model.JobRun
-	err := s.db.WithContext(ctx).Where("job = ? AND status = ? AND scheduled_for IS NOT NULL AND dry_run = ?", job, RunSucceeded, false).
+	// A run recorded under a clock that was ahead must not hide due times
+	// that are now in the past: only schedules up to now count.
+	err := s.db.WithContext(ctx).Where("job = ? AND status = ? AND scheduled_for IS NOT NULL AND scheduled_for <= ? AND dry_run = ?",
+		job, RunSucceeded, s.now(), false).
 		Order("scheduled_for DESC").Limit(1).Find(&r).Error
 	return r.ScheduledFor, err
 }

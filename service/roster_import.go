@@ -230,7 +230,7 @@ func (s *Service) runImport(ctx context.Context, a model.Actor, ri model.RosterI
 			return err
 		})
 	} else {
-		err = s.tx(ctx, func(tx *gorm.DB) error {
+		err = s.bulkTx(ctx, func(tx *gorm.DB) error {
 			if counts, err = s.applyRoster(ctx, tx, a, ri, res.Rows, true); err != nil {
 				return err
 			}
@@ -247,6 +247,10 @@ func (s *Service) runImport(ctx context.Context, a model.Actor, ri model.RosterI
 				"rows": ri.TotalRows, "created": ri.CreatedCount, "updated": ri.UpdatedCount,
 				"unchanged": ri.UnchangedCount, "rejected": ri.RejectedCount})
 		})
+	}
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		// Another upload created the same students a moment before this one.
+		err = conflict("其他用户正在导入相同的学生，本次未导入任何数据，请稍后重新上传")
 	}
 	if err != nil {
 		s.finishImport(context.WithoutCancel(ctx), &ri, ImportFailed, "导入失败，未导入任何数据："+userMessage(err))

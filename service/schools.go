@@ -85,6 +85,9 @@ type SchoolFilter struct {
 // ListSchools lists the schools in the actor's scope.
 func (s *Service) ListSchools(ctx context.Context, a model.Actor, f SchoolFilter) (List[model.School], error) {
 	q := inScopeSchools(s.db.WithContext(ctx).Model(&model.School{}), a, "id")
+	if f.RegionCode != "" && !regionCodePattern.MatchString(f.RegionCode) {
+		return List[model.School]{}, invalid("region_code 须为 6 位区域代码")
+	}
 	if f.RegionCode != "" {
 		q = q.Where("region_code LIKE ?", model.RegionPrefix(f.RegionCode)+"%")
 	}

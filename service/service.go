@@ -36,6 +36,8 @@ type Options struct {
 	TempDir          string // where background imports keep their upload
 
 	BankMaxLines int // lines per bank payment file part (bank portals cap uploads)
+	// Anomaly holds the anomaly scan's thresholds (zero values: POLICY.md's).
+	Anomaly AnomalyThresholds
 	// ReadReplicas routes reports, lists and ledger downloads to the
 	// replicas registered by OpenDB.
 	ReadReplicas bool
@@ -64,6 +66,8 @@ func OptionsFrom(c *configs.Config) Options {
 		TempDir:           c.DataDir,
 		BankMaxLines:      c.Bank.MaxLinesPerFile,
 		ReadReplicas:      len(c.Database.Replicas) > 0,
+		Anomaly: AnomalyThresholds{AccountMaxStudents: c.Anomalies.AccountMaxStudents, MinAge: c.Anomalies.MinAge,
+			MaxAgeOverGrade: c.Anomalies.MaxAgeOverGrade, FailedPayments: c.Anomalies.FailedPayments, StaleDays: c.Anomalies.StaleDays},
 	}
 }
 

@@ -56,7 +56,7 @@ CREATE TABLE IF NOT EXISTS batch_lines (
   school_name VARCHAR(100) NOT NULL,
   stage VARCHAR(12) NOT NULL,
   grade INT NOT NULL,
-  class VARCHAR(32) NOT NULL,
+  class VARCHAR(64) NOT NULL,
   name VARCHAR(64) NOT NULL,
   id_type VARCHAR(24) NOT NULL,
   id_enc VARCHAR(255) NOT NULL,

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs every fault script and the multi-instance script one after the other
+# (each starts and removes its own private MariaDB) and prints one line per
+# script. Exits non-zero when any failed. About 20 minutes in all.
+#
+# Usage: scripts/faults/run-all.sh [NAME ...]   (names as in scripts/faults, e.g. db-outage)
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+all=(db-outage kill-during-import kill-during-batch interrupted-bank-upload clock-jump backup-restore ../multi/three-instances)
+[ $# -gt 0 ] && all=("$@")
+out=$(mktemp -d /tmp/studentaid-run-all.XXXXXX)
+fails=0
+for n in "${all[@]}"; do
+  s=$(date +%s)
+  scripts/faults/"$n".sh >"$out/$(basename "$n").log" 2>&1
+  rc=$?
+  res=$(grep -E '^RESULT:' "$out/$(basename "$n").log" | tail -1)
+  printf '%-26s rc=%d %4ss  %s\n' "$(basename "$n")" "$rc" "$(($(date +%s) - s))" "${res:-RESULT: FAIL (no summary)}"
+  [ "$rc" -eq 0 ] || fails=$((fails + 1))
+done
+echo "logs: $out"
+[ "$fails" -eq 0 ] && echo "ALL PASS" || { echo "$fails FAILED"; exit 1; }
