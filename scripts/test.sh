@@ -101,3 +101,5 @@ fuzz FuzzParse 500x ./service/roster/
 fuzz FuzzParseCells 200x ./service/roster/
 fuzz FuzzReadBankResults 500x ./service/ledger/
 fuzz FuzzParseResultAmount 5000x ./service/ledger/
+fuzz FuzzReadDepartmentList 500x ./service/
+fuzz FuzzLogin 300x ./api/
