@@ -103,3 +103,8 @@ fuzz FuzzReadBankResults 500x ./service/ledger/
 fuzz FuzzParseResultAmount 5000x ./service/ledger/
 fuzz FuzzReadDepartmentList 500x ./service/
 fuzz FuzzLogin 300x ./api/
+
+# The benchmarks in quick mode, so they never rot: it fails on errors, not
+# on missed targets (those are for the full run, scripts/bench.sh).
+log "benchmarks (quick)"
+scripts/bench.sh --quick

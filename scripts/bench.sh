@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Benchmarks of studentaid's heavy work, each against a reference measured in
+# the same run, each task in its own process (peak RSS is the task's own).
+#
+# usage: scripts/bench.sh [--quick] [--only GROUPS] [--profile DIR] [--keep] [--strict]
+#
+#   --quick          CI smoke, run by scripts/test.sh: a 10k-row roster, 20k students
+#                    over 20 schools, a 20k-line batch; no HTTP load test. Well under a
+#                    minute; needs no root.
+#   (no --quick)     full: a 100k-row roster (MariaDB and SQLite), 1,000,000 students
+#                    over 200 schools, a 1,000,000-line batch with its ledger, and the API
+#                    load test (the built binary on loopback, 50 connections, 10 s per
+#                    endpoint, 100k students). Takes 15–25 minutes on 2 cores.
+#   --only GROUPS    comma-separated subset of roster,calc,batch,anomaly,api
+#   --profile DIR    write pprof CPU profiles (timed part) and allocation profiles
+#                    of every task to DIR (go tool pprof -top DIR/roster-import.cpu.pprof)
+#   --keep           keep the bench databases and the work directory
+#   --strict         exit 3 when a target is missed (errors always exit 1)
+#
+# Tasks and targets (references are measured in the same run):
+#   roster import, POST /rosters   ≤ 1.5 × (excelize Rows() read + INSERT batches of 1,000
+#                                  rows × 25 columns in one transaction), peak RSS ≤ 300 MB
+#   roster re-import, unchanged    ≤ 1.0 × the same reference
+#   entitlement calculation        ≤ 60 s (1,000,000 students, 200 schools, one county)
+#   batch generation + ledger      ≤ 1.3 × a bare excelize StreamWriter of as many lines,
+#                                  peak RSS ≤ 300 MB; then the ledger download is timed
+#   anomaly scan                   ≤ 60 s over the entitlements (service.ScanAnomalies)
+#   GET /students, /students/{id}  ≥ 2,000 req/s, p99 ≤ 50 ms, 50 connections (full only)
+#
+# MySQL/MariaDB: $MYSQL_TEST_DSN (a server DSN such as "root@tcp(127.0.0.1:3306)/"),
+# else a server answering on 127.0.0.1:3306. Every task creates its own database
+# named bench_<task>_<pid> and the run drops them at the end. Without MySQL,
+# --quick runs the SQLite rows only and says so; full mode needs MySQL. Large
+# ledgers are stored in chunks, so the server's max_allowed_packet does not matter.
+# Load tool: wrk when installed (full mode as root installs it with apt-get),
+# else a built-in Go load generator with the same connections and duration.
+#
+# Prints one markdown table on stdout (progress on stderr). Exit status 1 when a
+# task fails; missed targets are FAIL rows (exit 3 with --strict).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+quick="" only="" profile="" keep="" strict=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) quick=1 ;;
+    --only) only="$2"; shift ;;
+    --only=*) only="${1#--only=}" ;;
+    --profile) profile="$2"; shift ;;
+    --profile=*) profile="${1#--profile=}" ;;
+    --keep) keep=1 ;;
+    --strict) strict=1 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) echo "bench.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+log() { printf '== %s\n' "$*" >&2; }
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/studentaid-bench.XXXXXX")
+cleanup() { [ -n "$keep" ] || rm -rf "$work"; }
+trap cleanup EXIT
+
+mysql_dsn="${MYSQL_TEST_DSN:-}"
+if [ -z "$mysql_dsn" ] && port_open 3306; then
+  mysql_dsn="root@tcp(127.0.0.1:3306)/"
+fi
+if [ -z "$mysql_dsn" ] && [ -z "$quick" ]; then
+  echo "bench.sh: full mode needs MySQL/MariaDB: set MYSQL_TEST_DSN or start one on 127.0.0.1:3306" >&2
+  exit 1
+fi
+
+log "building"
+go build -o "$work/bench" ./scripts/bench
+args=(-work "$work/run" -mysql "$mysql_dsn")
+if [ -z "$quick" ]; then
+  go build -o "$work/studentaid" .
+  args+=(-bin "$work/studentaid")
+  wrk=$(command -v wrk || true)
+  if [ -z "$wrk" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    log "installing wrk with apt-get"
+    export DEBIAN_FRONTEND=noninteractive
+    if apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null; then
+      wrk=$(command -v wrk || true)
+    fi
+  fi
+  if [ -n "$wrk" ]; then
+    args+=(-wrk "$wrk")
+  else
+    log "wrk not available: the built-in Go load generator drives the API test"
+  fi
+else
+  args+=(-quick)
+fi
+[ -n "$only" ] && args+=(-only "$only")
+[ -n "$profile" ] && args+=(-profile "$(realpath -m "$profile")")
+[ -n "$keep" ] && args+=(-keep)
+[ -n "$strict" ] && args+=(-strict)
+"$work/bench" "${args[@]}"
