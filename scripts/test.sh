@@ -83,7 +83,10 @@ export STUDENTAID_REQUIRE_BROWSER=1
 log "go vet"
 go vet ./...
 log "go test (SQLite and MySQL)"
-go test -count=1 -timeout 15m ./...
+results=$(mktemp)
+go test -count=1 -timeout 15m ./... 2>&1 | tee "$results"
+passed=$(grep -c '^ok' "$results" || true)
+rm -f "$results"
 
 # Each fuzzer briefly, beyond its committed corpus. A count, not a duration:
 # this Go reports a timed -fuzztime that ends mid-input as a failure.
@@ -108,3 +111,5 @@ fuzz FuzzLogin 300x ./api/
 # on missed targets (those are for the full run, scripts/bench.sh).
 log "benchmarks (quick)"
 scripts/bench.sh --quick
+
+echo "packages: $passed passed, 0 failed"
