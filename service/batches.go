@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -200,17 +201,26 @@ func (s *Service) generateBatch(ctx context.Context, a model.Actor, p model.Prog
 		if err := s.fault("batch:lines_written"); err != nil {
 			return err
 		}
-		ents := tx.Exec("UPDATE entitlements SET status = ?, updated_at = ? WHERE status = ? AND id IN (SELECT open_entitlement_id FROM batch_lines WHERE batch_id = ?)",
-			model.EntBatched, b.CreatedAt, model.EntApproved, b.ID)
-		if ents.Error != nil {
-			return ents.Error
+		// Marked in chunks of ids read back from the lines: an UPDATE … IN
+		// (subquery) is not turned into a join by every engine.
+		var entIDs, adjIDs []int64
+		if err := tx.Model(&model.BatchLine{}).Where("batch_id = ? AND open_entitlement_id IS NOT NULL", b.ID).
+			Order("open_entitlement_id").Pluck("open_entitlement_id", &entIDs).Error; err != nil {
+			return err
 		}
-		adjs := tx.Exec("UPDATE adjustments SET status = ?, updated_at = ? WHERE status = ? AND id IN (SELECT open_adjustment_id FROM batch_lines WHERE batch_id = ?)",
-			model.AdjBatched, b.CreatedAt, model.AdjApproved, b.ID)
-		if adjs.Error != nil {
-			return adjs.Error
+		if err := tx.Model(&model.BatchLine{}).Where("batch_id = ? AND open_adjustment_id IS NOT NULL", b.ID).
+			Order("open_adjustment_id").Pluck("open_adjustment_id", &adjIDs).Error; err != nil {
+			return err
 		}
-		if ents.RowsAffected+adjs.RowsAffected != int64(total.N) {
+		marked, err := markBatched(tx, "entitlements", model.EntApproved, model.EntBatched, entIDs, b.CreatedAt)
+		if err != nil {
+			return err
+		}
+		markedAdj, err := markBatched(tx, "adjustments", model.AdjApproved, model.AdjBatched, adjIDs, b.CreatedAt)
+		if err != nil {
+			return err
+		}
+		if marked+markedAdj != int64(total.N) {
 			return conflict("资助记录在生成批次时被修改，请重试")
 		}
 		if err := s.storeLedger(tx, &b); err != nil {
@@ -224,6 +234,21 @@ func (s *Service) generateBatch(ctx context.Context, a model.Actor, p model.Prog
 		return nil, nil, err
 	}
 	return made, held, nil
+}
+
+// markBatched moves rows of table from one status to the next by id, a
+// thousand at a time, and counts what moved.
+func markBatched(tx *gorm.DB, table, from, to string, ids []int64, at time.Time) (int64, error) {
+	var n int64
+	for start := 0; start < len(ids); start += 1000 {
+		res := tx.Table(table).Where("id IN ? AND status = ?", ids[start:min(start+1000, len(ids))], from).
+			Updates(map[string]any{"status": to, "updated_at": at})
+		if res.Error != nil {
+			return n, res.Error
+		}
+		n += res.RowsAffected
+	}
+	return n, nil
 }
 
 // fault lets tests and fault scripts make a step fail on purpose.

@@ -201,16 +201,22 @@ func (s *Service) calculateSchool(ctx context.Context, a model.Actor, c calculat
 			Order("e.student_id").Scan(&cands).Error; err != nil {
 			return err
 		}
-		var existing []existingEnt
+		// This list's entitlements, and those of its students anywhere else:
+		// two indexed queries (an OR of the two would scan every entitlement).
+		var onList, elsewhere []existingEnt
 		if err := tx.Table("entitlements ent").Select("ent.*, sc.name AS school_name").
 			Joins("JOIN schools sc ON sc.id = ent.school_id").
-			Where("ent.program = ? AND ent.term = ?", c.program.Code, string(c.term)).
-			Where("ent.list_id = ? OR ent.student_id IN (?)", list.ID,
-				tx.Session(&gorm.Session{NewDB: true}).Table("enrolments").Select("student_id").
-					Where("school_id = ? AND school_year = ?", sc.ID, year)).
-			Scan(&existing).Error; err != nil {
+			Where("ent.list_id = ?", list.ID).Scan(&onList).Error; err != nil {
 			return err
 		}
+		if err := tx.Table("enrolments e").Select("ent.*, sc.name AS school_name").
+			Joins("JOIN entitlements ent ON ent.student_id = e.student_id AND ent.program = ? AND ent.term = ?", c.program.Code, string(c.term)).
+			Joins("JOIN schools sc ON sc.id = ent.school_id").
+			Where("e.school_id = ? AND e.school_year = ? AND ent.list_id <> ?", sc.ID, year, list.ID).
+			Scan(&elsewhere).Error; err != nil {
+			return err
+		}
+		existing := append(onList, elsewhere...)
 		var adjs []model.Adjustment
 		if err := tx.Where("entitlement_id IN (?)", tx.Session(&gorm.Session{NewDB: true}).Model(&model.Entitlement{}).
 			Select("id").Where("list_id = ? AND status = ?", list.ID, model.EntPaid)).Order("id").Find(&adjs).Error; err != nil {
