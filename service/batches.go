@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -160,11 +161,15 @@ func (s *Service) generateBatch(ctx context.Context, a model.Actor, p model.Prog
 			N   int
 			Fen model.Fen
 		}
-		if err := tx.Raw("SELECT COUNT(*) AS n, COALESCE(SUM(q.amount_fen), 0) AS fen FROM ("+source+") q", args).Scan(&total).Error; err != nil {
-			return err
-		}
-		if total.N == 0 {
-			return nil
+		// A dry run counts what would go in; a real run counts what went in,
+		// from the inserted lines' index rather than the queue's joins again.
+		if dryRun {
+			if err := tx.Raw("SELECT COUNT(*) AS n, COALESCE(SUM(q.amount_fen), 0) AS fen FROM ("+source+") q", args).Scan(&total).Error; err != nil {
+				return err
+			}
+			if total.N == 0 {
+				return nil
+			}
 		}
 		var seq int
 		if err := tx.Model(&model.Batch{}).Select("COALESCE(MAX(seq), 0)").
@@ -174,8 +179,8 @@ func (s *Service) generateBatch(ctx context.Context, a model.Actor, p model.Prog
 		b := model.Batch{Number: fmt.Sprintf("%s-%s-%s-%03d", region, strings.ToUpper(p.Code), term, seq+1), RegionCode: region,
 			Program: p.Code, Term: string(term), Seq: seq + 1, Status: model.BatchGenerated, LineCount: total.N,
 			TotalFen: total.Fen, JobRunID: runID, CreatedBy: actorName(a), CreatedAt: s.now()}
-		made = &BatchMade{Number: b.Number, RegionCode: region, Program: p.Code, Term: string(term), Lines: total.N, TotalFen: total.Fen}
 		if dryRun {
+			made = &BatchMade{Number: b.Number, RegionCode: region, Program: p.Code, Term: string(term), Lines: total.N, TotalFen: total.Fen}
 			return nil
 		}
 		if err := tx.Create(&b).Error; err != nil {
@@ -195,9 +200,19 @@ func (s *Service) generateBatch(ctx context.Context, a model.Actor, p model.Prog
 		if ins.Error != nil {
 			return ins.Error
 		}
-		if ins.RowsAffected != int64(total.N) {
-			return conflict("资助记录在生成批次时被修改，请重试")
+		if ins.RowsAffected == 0 {
+			return errNothingToBatch
 		}
+		if err := tx.Model(&model.BatchLine{}).Select("COUNT(*) AS n, COALESCE(SUM(amount_fen), 0) AS fen").
+			Where("batch_id = ?", b.ID).Scan(&total).Error; err != nil {
+			return err
+		}
+		b.LineCount, b.TotalFen = total.N, total.Fen
+		if err := tx.Model(&model.Batch{}).Where("id = ?", b.ID).
+			Updates(map[string]any{"line_count": total.N, "total_fen": total.Fen}).Error; err != nil {
+			return err
+		}
+		made = &BatchMade{Number: b.Number, RegionCode: region, Program: p.Code, Term: string(term), Lines: total.N, TotalFen: total.Fen}
 		if err := s.fault("batch:lines_written"); err != nil {
 			return err
 		}
@@ -230,11 +245,17 @@ func (s *Service) generateBatch(ctx context.Context, a model.Actor, p model.Prog
 		return s.audit(tx, a, "generate", "batch", strconv.FormatInt(b.ID, 10), nil, map[string]any{
 			"number": b.Number, "lines": b.LineCount, "total_fen": b.TotalFen, "ledger_sha256": b.LedgerSHA256})
 	})
+	if errors.Is(err, errNothingToBatch) {
+		return nil, held, nil
+	}
 	if err != nil {
 		return nil, nil, err
 	}
 	return made, held, nil
 }
+
+// errNothingToBatch rolls back a batch row that found no payable line.
+var errNothingToBatch = errors.New("nothing to batch")
 
 // markBatched moves rows of table from one status to the next by id, a
 // thousand at a time, and counts what moved.
