@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -75,6 +76,9 @@ func open(ctx context.Context, configPath string) (*app, error) {
 		return nil, err
 	}
 	log := newLogger(cfg.Log)
+	if limit, _ := cfg.MemoryLimitBytes(); limit > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(limit)
+	}
 	// The data directory holds temporary files on every engine, not only SQLite's file.
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, err

@@ -25,18 +25,22 @@ import (
 var Defaults []byte
 
 type Config struct {
-	Listen    string    `yaml:"listen"`
-	DataDir   string    `yaml:"data_dir"`
-	Log       Log       `yaml:"log"`
-	Database  Database  `yaml:"database"`
-	Security  Security  `yaml:"security"`
-	Auth      Auth      `yaml:"auth"`
-	HTTP      HTTP      `yaml:"http"`
-	Notice    Notice    `yaml:"notice"`
-	Roster    Roster    `yaml:"roster"`
-	Jobs      Jobs      `yaml:"jobs"`
-	Bank      Bank      `yaml:"bank"`
-	Anomalies Anomalies `yaml:"anomalies"`
+	Listen string `yaml:"listen"`
+	// MemoryLimit is the Go runtime's soft memory limit ("256MiB"; "" or "0"
+	// for none): the collector works harder near it instead of letting a
+	// large roster import double the heap.
+	MemoryLimit string    `yaml:"memory_limit"`
+	DataDir     string    `yaml:"data_dir"`
+	Log         Log       `yaml:"log"`
+	Database    Database  `yaml:"database"`
+	Security    Security  `yaml:"security"`
+	Auth        Auth      `yaml:"auth"`
+	HTTP        HTTP      `yaml:"http"`
+	Notice      Notice    `yaml:"notice"`
+	Roster      Roster    `yaml:"roster"`
+	Jobs        Jobs      `yaml:"jobs"`
+	Bank        Bank      `yaml:"bank"`
+	Anomalies   Anomalies `yaml:"anomalies"`
 }
 
 // Anomalies are the anomaly scan's thresholds (POLICY.md "Anomalies").
@@ -142,6 +146,7 @@ type binding struct {
 func (c *Config) bindings() []binding {
 	return []binding{
 		{"STUDENTAID_LISTEN", setString(&c.Listen)},
+		{"STUDENTAID_MEMORY_LIMIT", setString(&c.MemoryLimit)},
 		{"STUDENTAID_DATA_DIR", setString(&c.DataDir)},
 		{"STUDENTAID_LOG_FORMAT", setString(&c.Log.Format)},
 		{"STUDENTAID_LOG_LEVEL", setString(&c.Log.Level)},
@@ -292,6 +297,9 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("notice dates must be YYYY-MM-DD, not %q", d))
 		}
 	}
+	if _, err := c.MemoryLimitBytes(); err != nil {
+		errs = append(errs, err)
+	}
 	switch c.Log.Format {
 	case "text", "json":
 	default:
@@ -314,4 +322,24 @@ func (c *Config) KeyFile() string {
 		return c.Security.DataKeyFile
 	}
 	return filepath.Join(c.DataDir, "studentaid.key")
+}
+
+// MemoryLimitBytes parses memory_limit: a number of bytes with an optional
+// KiB, MiB or GiB suffix; 0 means no limit.
+func (c *Config) MemoryLimitBytes() (int64, error) {
+	v := strings.TrimSpace(c.MemoryLimit)
+	if v == "" {
+		return 0, nil
+	}
+	mult := int64(1)
+	for suffix, m := range map[string]int64{"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30} {
+		if strings.HasSuffix(v, suffix) {
+			v, mult = strings.TrimSpace(strings.TrimSuffix(v, suffix)), m
+		}
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("memory_limit must be bytes or a number with KiB, MiB or GiB, not %q", c.MemoryLimit)
+	}
+	return n * mult, nil
 }

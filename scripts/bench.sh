@@ -16,6 +16,7 @@
 #                    of every task to DIR (go tool pprof -top DIR/roster-import.cpu.pprof)
 #   --keep           keep the bench databases and the work directory
 #   --strict         exit 3 when a target is missed (errors always exit 1)
+#   BENCH_TMPDIR     where the scratch directory goes (default /var/tmp)
 #
 # Tasks and targets (references are measured in the same run):
 #   roster import, POST /rosters   ≤ 1.5 × (excelize Rows() read + INSERT batches of 1,000
@@ -57,9 +58,15 @@ while [ $# -gt 0 ]; do
 done
 
 log() { printf '== %s\n' "$*" >&2; }
+
+# The tasks run the service in their own process: give them the soft memory
+# limit `serve` sets by default (configs/config.yaml memory_limit).
+export GOMEMLIMIT="${GOMEMLIMIT:-256MiB}"
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/studentaid-bench.XXXXXX")
+# Scratch space (roster file, SQLite files, binaries): under /var/tmp, away
+# from cleanups of /tmp/studentaid-* that other scripts' runs may do.
+work=$(mktemp -d "${BENCH_TMPDIR:-/var/tmp}/sa-bench.XXXXXX")
 cleanup() { [ -n "$keep" ] || rm -rf "$work"; }
 trap cleanup EXIT
 

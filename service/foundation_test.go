@@ -126,6 +126,7 @@ func TestConfigEnvironmentOverrides(t *testing.T) {
 		"STUDENTAID_ADMIN_PASSWORD":      "first-admin-pw",
 		"STUDENTAID_DATA_KEY":            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
 		"STUDENTAID_NOTICE_WORKING_DAYS": "0",
+		"STUDENTAID_MEMORY_LIMIT":        "300MiB",
 	}
 	c, err := configs.Load("", func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	if err != nil {
@@ -135,6 +136,9 @@ func TestConfigEnvironmentOverrides(t *testing.T) {
 		c.Database.DSN != env["STUDENTAID_DATABASE_DSN"] || c.Auth.AdminPassword != "first-admin-pw" ||
 		c.Security.DataKey != env["STUDENTAID_DATA_KEY"] || c.Notice.WorkingDays != 0 {
 		t.Fatalf("overrides not applied: %+v", c)
+	}
+	if n, err := c.MemoryLimitBytes(); err != nil || n != 300<<20 {
+		t.Fatalf("memory_limit: %d %v", n, err)
 	}
 	_, err = configs.Load("", func(k string) (string, bool) {
 		if k == "STUDENTAID_DATABASE_DRIVER" {

@@ -52,7 +52,8 @@ type Config struct {
 	APISeconds  int `json:"api_seconds"`
 	APIConns    int `json:"api_conns"`
 
-	APIInProcess bool `json:"api_in_process"` // serve the API test from the task process (to profile it)
+	APIInProcess bool   `json:"api_in_process"` // serve the API test from the task process (to profile it)
+	DSNParams    string `json:"dsn_params"`     // extra MySQL DSN parameters (what-if runs)
 }
 
 // Fixed facts of the bench data: one county (南县) holding every school.
@@ -75,6 +76,10 @@ func term() model.Term { return model.TermOf(time.Now()) }
 
 func schoolYear() string { return term().SchoolYear() }
 
+// dsnParams are extra DSN parameters for every bench connection of a run
+// (-dsn-params), to measure a driver setting without changing the service.
+var dsnParams string
+
 // mysqlDSN names a database on the configured server, with the settings the
 // service itself uses.
 func mysqlDSN(server, db string) (string, error) {
@@ -88,7 +93,20 @@ func mysqlDSN(server, db string) (string, error) {
 		mc.Params = map[string]string{}
 	}
 	mc.Params["charset"] = "utf8mb4"
-	return mc.FormatDSN(), nil
+	dsn := mc.FormatDSN()
+	if dsnParams != "" {
+		// What-if settings (-dsn-params), e.g. interpolateParams=true: parsed
+		// again so the driver's own options are set, not passed to the server.
+		sep := "?"
+		if strings.Contains(dsn, "?") {
+			sep = "&"
+		}
+		if _, err := mysqldriver.ParseDSN(dsn + sep + dsnParams); err != nil {
+			return "", fmt.Errorf("-dsn-params: %w", err)
+		}
+		dsn += sep + dsnParams
+	}
+	return dsn, nil
 }
 
 // adminSQL opens the server without a database, for CREATE/DROP DATABASE.
@@ -212,8 +230,8 @@ func openEnvWith(ctx context.Context, cfg *Config, t Target, log *slog.Logger) (
 	if err := service.Migrate(ctx, db); err != nil {
 		return nil, err
 	}
-	if cfg.Profile != "" && sqlProf == nil {
-		if sqlProf, err = profileSQL(db); err != nil {
+	if cfg.Profile != "" {
+		if sqlProf, err = profileSQL(db, sqlProf); err != nil {
 			return nil, err
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -117,6 +118,7 @@ func runTask(name, cfgPath, outPath string) int {
 		pname += "-" + cfg.Driver
 	}
 	t := &timer{name: pname, profile: cfg.Profile}
+	dsnParams = cfg.DSNParams
 	if err := tk.run(ctx, &cfg, t, &r); err != nil {
 		r.Err = err.Error()
 	}
@@ -135,6 +137,7 @@ func runTask(name, cfgPath, outPath string) int {
 	}
 	r.RSSMB = vmHWM("self")
 	out, _ := json.MarshalIndent(r, "", "  ")
+	_ = os.MkdirAll(filepath.Dir(outPath), 0o755)
 	if err := os.WriteFile(outPath, out, 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -176,6 +179,7 @@ func orchestrate(args []string) int {
 	apiStudents := fs.Int("api-students", 0, "override the API test's number of students")
 	apiSeconds := fs.Int("api-seconds", 0, "override the API test's duration per endpoint")
 	limit := fs.Duration("limit", 0, "stop the calculation and the anomaly scan after this long (default 10m; 5m for every task in -quick)")
+	dsnExtra := fs.String("dsn-params", "", "extra MySQL DSN parameters for every connection, service and server binary included (what-if runs), e.g. interpolateParams=true")
 	apiInProcess := fs.Bool("api-inprocess", false, "serve the API test from the task process instead of the binary (for -profile)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -195,6 +199,8 @@ func orchestrate(args []string) int {
 		cfg.APIStudents = *apiStudents
 	}
 	cfg.APIInProcess = *apiInProcess
+	cfg.DSNParams = *dsnExtra
+	dsnParams = cfg.DSNParams
 	if *apiSeconds > 0 {
 		cfg.APISeconds = *apiSeconds
 	}

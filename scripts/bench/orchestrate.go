@@ -132,17 +132,23 @@ func (o *orchestrator) run(name, driver, db string) *Result {
 	b, _ := json.Marshal(cfg)
 	r := &Result{Task: name}
 	o.results[k] = r
+	// The work directory is made again if something removed it meanwhile (a
+	// cleanup of temporary directories by another session has happened).
+	_ = os.MkdirAll(o.cfg.Work, 0o755)
 	if err := os.WriteFile(cfgPath, b, 0o600); err != nil {
 		r.Err = err.Error()
 		o.errors++
 		return r
 	}
 	_ = os.Remove(outPath)
-	self, err := os.Executable()
-	if err != nil {
-		r.Err = err.Error()
-		o.errors++
-		return r
+	// /proc/self/exe runs this very binary even if its file was removed.
+	self := "/proc/self/exe"
+	if _, err := os.Stat(self); err != nil {
+		if self, err = os.Executable(); err != nil {
+			r.Err = err.Error()
+			o.errors++
+			return r
+		}
 	}
 	o.logf("%s (%s) ...", name, driver)
 	loadBefore := loadAvg()

@@ -42,8 +42,12 @@ var (
 	sqlProf *sqlProfile
 )
 
-func profileSQL(db *gorm.DB) (*sqlProfile, error) {
-	p := &sqlProfile{stats: map[string]*sqlStat{}}
+// profileSQL adds the timing callbacks to db, recording into p (a new
+// profile when p is nil).
+func profileSQL(db *gorm.DB, p *sqlProfile) (*sqlProfile, error) {
+	if p == nil {
+		p = &sqlProfile{stats: map[string]*sqlStat{}}
+	}
 	before := func(tx *gorm.DB) { tx.InstanceSet(startKey, time.Now()) }
 	after := func(tx *gorm.DB) {
 		v, ok := tx.InstanceGet(startKey)
