@@ -58,11 +58,12 @@ while [ $# -gt 0 ]; do
 done
 
 log() { printf '== %s\n' "$*" >&2; }
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # The tasks run the service in their own process: give them the soft memory
-# limit `serve` sets by default (configs/config.yaml memory_limit).
+# limit `serve` sets by default (configs/config.yaml memory_limit). The
+# reference processes get it too.
 export GOMEMLIMIT="${GOMEMLIMIT:-256MiB}"
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # Scratch space (roster file, SQLite files, binaries): under /var/tmp, away
 # from cleanups of /tmp/studentaid-* that other scripts' runs may do.
