@@ -5,15 +5,19 @@
 # usage: scripts/bench.sh [--quick] [--only GROUPS] [--profile DIR] [--keep] [--strict]
 #
 #   --quick          CI smoke, run by scripts/test.sh: a 10k-row roster, 20k students
-#                    over 20 schools, a 20k-line batch; no HTTP load test. Well under a
-#                    minute; needs no root.
+#                    over 20 schools, a 20k-line batch; no HTTP load test. About 20 s
+#                    with a warm build cache; needs no root.
 #   (no --quick)     full: a 100k-row roster (MariaDB and SQLite), 1,000,000 students
 #                    over 200 schools, a 1,000,000-line batch with its ledger, and the API
 #                    load test (the built binary on loopback, 50 connections, 10 s per
-#                    endpoint, 100k students). Takes 15–25 minutes on 2 cores.
+#                    endpoint, 100k students). About 30 minutes on 2 cores: loading 1M
+#                    students takes 3–5, the batch 10; the calculation and the anomaly scan
+#                    are stopped (and reported as failed) after 10 minutes.
 #   --only GROUPS    comma-separated subset of roster,calc,batch,anomaly,api
-#   --profile DIR    write pprof CPU profiles (timed part) and allocation profiles
-#                    of every task to DIR (go tool pprof -top DIR/roster-import.cpu.pprof)
+#   --profile DIR    write, per task, a pprof CPU profile of the timed part, an
+#                    allocation profile and the service's SQL statements by total time
+#                    to DIR (go tool pprof -top DIR/roster-import-mysql.cpu.pprof;
+#                    DIR/calc-mysql.sql.txt)
 #   --keep           keep the bench databases and the work directory
 #   --strict         exit 3 when a target is missed (errors always exit 1)
 #   BENCH_TMPDIR     where the scratch directory goes (default /var/tmp)
@@ -106,4 +110,13 @@ fi
 [ -n "$profile" ] && args+=(-profile "$(realpath -m "$profile")")
 [ -n "$keep" ] && args+=(-keep)
 [ -n "$strict" ] && args+=(-strict)
-"$work/bench" "${args[@]}"
+# The bench runs in the background so that a TERM or INT (Ctrl-C, `timeout`)
+# reaches it: it stops its task, prints what it has and drops its databases
+# before this script removes the work directory.
+"$work/bench" "${args[@]}" &
+bench_pid=$!
+trap 'kill -TERM "$bench_pid" 2>/dev/null || true' TERM INT
+set +e
+wait "$bench_pid"; status=$?
+while kill -0 "$bench_pid" 2>/dev/null; do wait "$bench_pid"; status=$?; done
+exit "$status"

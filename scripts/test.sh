@@ -40,9 +40,12 @@ start_private_mariadb() {
   while port_open "$port"; do port=$((port + 1)); done
   private_dir=$(mktemp -d /tmp/studentaid-mariadb.XXXXXX)
   log "starting a private MariaDB on 127.0.0.1:$port ($private_dir)"
+  # Its own tmpdir: at start MariaDB deletes #sql* files in its tmpdir, which
+  # in /tmp would include another server's temporary tables.
+  mkdir -p "$private_dir/tmp"
   mariadb-install-db --no-defaults --datadir="$private_dir/data" --user="$(id -un)" \
     --auth-root-authentication-method=normal >"$private_dir/install.log" 2>&1
-  "$mariadbd" --no-defaults --datadir="$private_dir/data" --port="$port" --bind-address=127.0.0.1 \
+  "$mariadbd" --no-defaults --datadir="$private_dir/data" --tmpdir="$private_dir/tmp" --port="$port" --bind-address=127.0.0.1 \
     --socket="$private_dir/mysqld.sock" --user="$(id -un)" --skip-log-bin \
     --innodb-buffer-pool-size=256M --max-connections=500 >"$private_dir/server.log" 2>&1 &
   private_pid=$!

@@ -209,12 +209,23 @@ func (s *Service) calculateSchool(ctx context.Context, a model.Actor, c calculat
 			Where("ent.list_id = ?", list.ID).Scan(&onList).Error; err != nil {
 			return err
 		}
-		if err := tx.Table("enrolments e").Select("ent.*, sc.name AS school_name").
-			Joins("JOIN entitlements ent ON ent.student_id = e.student_id AND ent.program = ? AND ent.term = ?", c.program.Code, string(c.term)).
-			Joins("JOIN schools sc ON sc.id = ent.school_id").
-			Where("e.school_id = ? AND e.school_year = ? AND ent.list_id <> ?", sc.ID, year, list.ID).
-			Scan(&elsewhere).Error; err != nil {
-			return err
+		// By the candidates' ids in chunks, so the unique key (student,
+		// program, term) drives it whatever the table's statistics say: a
+		// join from enrolments let MariaDB read every entitlement of the
+		// term for each school.
+		for start := 0; start < len(cands); start += rosterChunk {
+			ids := make([]int64, 0, rosterChunk)
+			for _, cd := range cands[start:min(start+rosterChunk, len(cands))] {
+				ids = append(ids, cd.StudentID)
+			}
+			var part []existingEnt
+			if err := tx.Table("entitlements ent").Select("ent.*, sc.name AS school_name").
+				Joins("JOIN schools sc ON sc.id = ent.school_id").
+				Where("ent.student_id IN ? AND ent.program = ? AND ent.term = ? AND ent.list_id <> ?", ids, c.program.Code, string(c.term), list.ID).
+				Scan(&part).Error; err != nil {
+				return err
+			}
+			elsewhere = append(elsewhere, part...)
 		}
 		existing := append(onList, elsewhere...)
 		var adjs []model.Adjustment

@@ -34,6 +34,9 @@ func OpenDB(c configs.Database, sqlitePath string, log *slog.Logger) (*gorm.DB, 
 		// character a name can hold (生僻字 outside the BMP).
 		mc.ParseTime = true
 		mc.Loc = time.UTC
+		// Arguments are escaped by the driver (safe with utf8mb4): one round
+		// trip a statement instead of prepare, execute and close.
+		mc.InterpolateParams = true
 		if mc.Params == nil {
 			mc.Params = map[string]string{}
 		}

@@ -173,7 +173,7 @@ func loadAudit(ctx context.Context, e *Env, n int) error {
 	}
 	defer h.Close()
 	b := newBulk(h, "audit_entries", []string{"id", "at", "actor_name", "role", "action", "entity", "entity_id",
-		"before_json", "after_json", "request_id", "client_ip", "prev_hash", "hash"}, 1000)
+		"before_json", "after_json", "request_id", "client_ip", "prev_hash", "hash"}, rowsPerInsert(e))
 	at := time.Now().UTC().Add(-time.Duration(n) * time.Minute).Truncate(time.Microsecond)
 	entities := []string{"student", "roster", "aid_list", "batch", "session", "entitlement"}
 	hash := strings.Repeat("0", 64)

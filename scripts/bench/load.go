@@ -131,6 +131,17 @@ func (b *bulk) Flush() error {
 	return nil
 }
 
+// rowsPerInsert is the loaders' multi-row INSERT size: 1,000 rows, but 100
+// on SQLite, whose Go driver (glebarez/go-sqlite, conn.bind) matches every
+// placeholder against the argument list, a cost quadratic in the number of
+// placeholders of one statement.
+func rowsPerInsert(e *Env) int {
+	if e.Target.Driver == "sqlite" {
+		return 100
+	}
+	return 1000
+}
+
 // loadConn pins one connection for a load; on MySQL it skips the checks a
 // bulk load of known-good rows does not need.
 func loadConn(ctx context.Context, e *Env) (*txHolder, error) {
@@ -275,13 +286,14 @@ func loadCohort(ctx context.Context, e *Env, c cohort) error {
 			}
 		}
 	}()
-	st := newBulk(h, "students", studentCols, chunk)
-	en := newBulk(h, "enrolments", enrolmentCols, chunk)
-	di := newBulk(h, "difficulty_records", difficultyCols, chunk)
+	per := rowsPerInsert(e)
+	st := newBulk(h, "students", studentCols, per)
+	en := newBulk(h, "enrolments", enrolmentCols, per)
+	di := newBulk(h, "difficulty_records", difficultyCols, per)
 	var ch *bulk
 	if c.Changes > 0 {
 		ch = newBulk(h, "student_changes", []string{"student_id", "at", "actor_name", "source", "school_year", "field",
-			"old_value", "new_value"}, chunk)
+			"old_value", "new_value"}, per)
 	}
 	all := []*bulk{st, en, di}
 	if ch != nil {
@@ -419,7 +431,7 @@ func insertApproved(ctx context.Context, e *Env, c cohort, every int) (int, erro
 	defer h.Close()
 	b := newBulk(h, "entitlements", []string{"student_id", "program", "term", "school_id", "list_id", "stage", "grade",
 		"level", "rule", "standard_id", "annual_fen", "amount_fen", "status", "submitted_at", "approved_at", "approved_by",
-		"created_at", "updated_at"}, 1000)
+		"created_at", "updated_at"}, rowsPerInsert(e))
 	for i := 0; i < c.Students; i++ {
 		if c.suspended(i) || (every > 1 && i%every != 0) || skip[int64(i+1)] {
 			continue
@@ -432,7 +444,7 @@ func insertApproved(ctx context.Context, e *Env, c cohort, every int) (int, erro
 			"寄宿生·"+model.LevelLabel(lvl), s.ID, s.AnnualFen, s.AnnualFen/2, model.EntApproved, now, now, countyUser, now, now); err != nil {
 			return 0, err
 		}
-		if b.Rows > 0 && b.n == 0 && (b.Rows/1000)%20 == 0 {
+		if b.Rows > 0 && b.n == 0 && b.Rows%20000 == 0 {
 			if err := h.commit(); err != nil {
 				return 0, err
 			}

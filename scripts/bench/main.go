@@ -2,8 +2,15 @@
 // in the same run, each task in its own process so that peak RSS is the
 // task's own. scripts/bench.sh builds and runs it; see the usage there.
 //
-//	bench [-quick] [-work DIR] [-mysql DSN] [-bin studentaid] [-profile DIR] [-only a,b] [-keep]
+//	bench [-quick] [-work DIR] [-mysql DSN] [-bin studentaid] [-wrk PATH] [-profile DIR]
+//	      [-only roster,calc,batch,anomaly,api] [-keep] [-strict] [-limit 10m]
+//	      [-roster-rows N] [-students N] [-api-students N] [-api-seconds N]
+//	      [-api-inprocess] [-dsn-params interpolateParams=true]
 //	bench task NAME CONFIG.json RESULT.json    (run by bench itself)
+//
+// With -profile every task writes NAME.cpu.pprof (the timed part),
+// NAME.allocs.pprof and NAME.sql.txt (the service's statements by total
+// time, from a gorm callback) to the directory.
 package main
 
 import (
@@ -19,6 +26,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -119,6 +127,34 @@ func runTask(name, cfgPath, outPath string) int {
 	}
 	t := &timer{name: pname, profile: cfg.Profile}
 	dsnParams = cfg.DSNParams
+	// Profiles are written when the task ends, or at once when the
+	// orchestrator stops it at its time limit (a stopped task is the one
+	// whose profile matters most).
+	var once sync.Once
+	writeProfiles := func() {
+		once.Do(func() {
+			if cfg.Profile == "" {
+				return
+			}
+			pprof.StopCPUProfile()
+			if f, err := os.Create(fmt.Sprintf("%s/%s.allocs.pprof", cfg.Profile, pname)); err == nil {
+				_ = pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+			if sqlProf != nil {
+				_ = sqlProf.write(fmt.Sprintf("%s/%s.sql.txt", cfg.Profile, pname))
+			}
+		})
+	}
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-ctx.Done():
+			writeProfiles()
+		case <-done:
+		}
+	}()
 	if err := tk.run(ctx, &cfg, t, &r); err != nil {
 		r.Err = err.Error()
 	}
@@ -126,15 +162,7 @@ func runTask(name, cfgPath, outPath string) int {
 		t.Stop()
 	}
 	r.Seconds = t.elapsed.Seconds()
-	if cfg.Profile != "" {
-		if f, err := os.Create(fmt.Sprintf("%s/%s.allocs.pprof", cfg.Profile, pname)); err == nil {
-			_ = pprof.Lookup("allocs").WriteTo(f, 0)
-			f.Close()
-		}
-		if sqlProf != nil {
-			_ = sqlProf.write(fmt.Sprintf("%s/%s.sql.txt", cfg.Profile, pname))
-		}
-	}
+	writeProfiles()
 	r.RSSMB = vmHWM("self")
 	out, _ := json.MarshalIndent(r, "", "  ")
 	_ = os.MkdirAll(filepath.Dir(outPath), 0o755)
@@ -233,7 +261,8 @@ func orchestrate(args []string) int {
 			groups[g] = true
 		}
 	}
-	o := &orchestrator{cfg: cfg, groups: groups, results: map[string]*Result{}, started: time.Now(), keep: *keep, limit: *limit}
+	o := &orchestrator{cfg: cfg, groups: groups, results: map[string]*Result{}, started: time.Now(), keep: *keep, limit: *limit,
+		rev: revision()}
 	if cfg.ServerDSN != "" {
 		if err := pingServer(cfg.ServerDSN); err != nil {
 			if !*quick {

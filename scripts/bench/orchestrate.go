@@ -28,6 +28,16 @@ type orchestrator struct {
 	missed  int
 	order   []string      // tasks in the order they ran
 	limit   time.Duration // -limit: time allowed to the calculation and the scan
+	rev     string        // the source measured, taken at the start
+}
+
+// revision names the checked-out source, as it is when the run starts.
+func revision() string {
+	out, err := exec.Command("git", "describe", "--always", "--dirty").Output()
+	if err != nil {
+		return "unknown revision"
+	}
+	return "git " + strings.TrimSpace(string(out))
 }
 
 // loadAvg is the machine's 1-minute load average: other work on the same
@@ -437,7 +447,11 @@ func (o *orchestrator) print(w io.Writer) {
 	info(fmt.Sprintf("ledger download, GET /batches/{id}/ledger.xlsx (%s)", e), res("ledger", d))
 	if r := res("anomaly", d); r != nil {
 		if r.Skip != "" {
-			add(line{task: "anomaly scan", target: "≤60 s", verdict: r.Skip})
+			v := r.Skip
+			if !strings.HasPrefix(v, "not yet available") {
+				v = "skipped: " + v
+			}
+			add(line{task: "anomaly scan", target: "≤60 s", verdict: v})
 		} else {
 			judged(fmt.Sprintf("anomaly scan (%s)", e), r, 0, "", 0, 0, "≤60 s")
 			if r.Err == "" && !r.TimedOut && r.Seconds > 60 {
@@ -493,12 +507,8 @@ func (o *orchestrator) print(w io.Writer) {
 	if o.cfg.Quick {
 		mode = "quick"
 	}
-	rev := "unknown revision"
-	if out, err := exec.Command("git", "describe", "--always", "--dirty").Output(); err == nil {
-		rev = "git " + strings.TrimSpace(string(out))
-	}
 	fmt.Fprintf(w, "\nstudentaid benchmarks (%s mode, %s, %s, %d CPUs) — wall %s\n", mode, time.Now().Format("2006-01-02 15:04"),
-		rev, numCPU(), time.Since(o.started).Round(time.Second))
+		o.rev, numCPU(), time.Since(o.started).Round(time.Second))
 	for _, n := range o.notes {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}

@@ -162,7 +162,10 @@ db_init() {
 # db_start: start (or restart) mariadbd on $DB_DIR/data, $DB_PORT.
 db_start() {
   local mariadbd; mariadbd=$(command -v mariadbd || echo /usr/sbin/mariadbd)
-  "$mariadbd" --no-defaults --datadir="$DB_DIR/data" --port="$DB_PORT" --bind-address=127.0.0.1 \
+  # Its own tmpdir: at start MariaDB deletes #sql* files in its tmpdir, which
+  # in /tmp would include the system server's temporary tables.
+  mkdir -p "$DB_DIR/tmp"
+  "$mariadbd" --no-defaults --datadir="$DB_DIR/data" --tmpdir="$DB_DIR/tmp" --port="$DB_PORT" --bind-address=127.0.0.1 \
     --socket="$DB_DIR/mysqld.sock" --pid-file="$DB_DIR/mysqld.pid" --user="$(id -un)" --skip-log-bin \
     --innodb-buffer-pool-size=512M --innodb-log-file-size=256M --max-connections=500 \
     --max-allowed-packet=64M ${MARIADB_ARGS:-} >>"$DB_DIR/server.log" 2>&1 &
