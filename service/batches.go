@@ -134,26 +134,35 @@ func (s *Service) generateBatch(ctx context.Context, a model.Actor, p model.Prog
 				Joins("JOIN schools sc ON sc.id = ent.school_id").
 				Where("ent.program = ? AND ent.term = ? AND ent.status = ? AND sc.region_code = ?", p.Code, string(term), model.EntApproved, region)
 		}
-		var stuck []struct {
-			EntitlementID int64
-			StudentID     int64
-			NoAccount     bool
-			NoGuardian    bool
-		}
-		if err := queue().Select(`ent.id AS entitlement_id, ent.student_id, s.account_enc = '' AS no_account,
-			(s.holder = '监护人' AND s.guardian = '') AS no_guardian`).
-			Where("NOT (" + payableEntitlement + ")").Order("ent.id").Scan(&stuck).Error; err != nil {
-			return err
-		}
-		for _, st := range stuck {
-			reason := "上次发放失败的银行账户尚未更正"
-			switch {
-			case st.NoAccount:
-				reason = "缺少银行账户，请在学生档案中补录后再发放"
-			case st.NoGuardian:
-				reason = "持卡人为监护人但未登记监护人姓名"
+		// held lists approved aid that cannot be paid now, with the reason.
+		// After the lines are in, what is still approved is exactly that, so
+		// only a dry run needs the payable test over the whole queue.
+		findHeld := func(dry bool) error {
+			var stuck []struct {
+				EntitlementID int64
+				StudentID     int64
+				NoAccount     bool
+				NoGuardian    bool
 			}
-			held = append(held, Held{st.EntitlementID, st.StudentID, reason})
+			q := queue().Select(`ent.id AS entitlement_id, ent.student_id, s.account_enc = '' AS no_account,
+				(s.holder = '监护人' AND s.guardian = '') AS no_guardian`)
+			if dry {
+				q = q.Where("NOT (" + payableEntitlement + ")")
+			}
+			if err := q.Order("ent.id").Scan(&stuck).Error; err != nil {
+				return err
+			}
+			for _, st := range stuck {
+				reason := "上次发放失败的银行账户尚未更正"
+				switch {
+				case st.NoAccount:
+					reason = "缺少银行账户，请在学生档案中补录后再发放"
+				case st.NoGuardian:
+					reason = "持卡人为监护人但未登记监护人姓名"
+				}
+				held = append(held, Held{st.EntitlementID, st.StudentID, reason})
+			}
+			return nil
 		}
 		source := fmt.Sprintf(lineSource, payableEntitlement, payableAdjustment)
 		args := map[string]any{"year": term.SchoolYear(), "program": p.Code, "term": string(term), "region": region}
@@ -167,8 +176,8 @@ func (s *Service) generateBatch(ctx context.Context, a model.Actor, p model.Prog
 			if err := tx.Raw("SELECT COUNT(*) AS n, COALESCE(SUM(q.amount_fen), 0) AS fen FROM ("+source+") q", args).Scan(&total).Error; err != nil {
 				return err
 			}
-			if total.N == 0 {
-				return nil
+			if err := findHeld(true); err != nil || total.N == 0 {
+				return err
 			}
 		}
 		var seq int
@@ -201,6 +210,9 @@ func (s *Service) generateBatch(ctx context.Context, a model.Actor, p model.Prog
 			return ins.Error
 		}
 		if ins.RowsAffected == 0 {
+			if err := findHeld(false); err != nil {
+				return err
+			}
 			return errNothingToBatch
 		}
 		if err := tx.Model(&model.BatchLine{}).Select("COUNT(*) AS n, COALESCE(SUM(amount_fen), 0) AS fen").
@@ -237,6 +249,9 @@ func (s *Service) generateBatch(ctx context.Context, a model.Actor, p model.Prog
 		}
 		if marked+markedAdj != int64(total.N) {
 			return conflict("资助记录在生成批次时被修改，请重试")
+		}
+		if err := findHeld(false); err != nil {
+			return err
 		}
 		if err := s.storeLedger(tx, &b); err != nil {
 			return err
