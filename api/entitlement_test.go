@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -93,10 +94,45 @@ func TestEntitlementWorkflowWithNotice(t *testing.T) {
 			primaryRow("丙未认定", validID("430921", "20160301", 16), "三年级", "是", ""),
 			dayPupil("丁走读", validID("430921", "20160301", 18), "一般困难", "农村低保"),
 		})
+		// GET /students?program= lists the students with that aid; its total
+		// is cached, and the calculation on this instance refreshes it.
+		students := func(query string) (names []string) {
+			var l struct {
+				Items []struct{ Name string }
+				Total int
+			}
+			rr := h.do("GET", "/api/v1/students?page_size=50&"+query, h.as(school), nil)
+			want(t, rr, http.StatusOK)
+			mustJSON(t, rr, &l)
+			for _, it := range l.Items {
+				names = append(names, it.Name)
+			}
+			if l.Total != len(names) {
+				t.Fatalf("%s: total %d for %d rows", query, l.Total, len(names))
+			}
+			return names
+		}
+		if got := students("program=boarding&school_year=2025-2026"); len(got) != 0 {
+			t.Fatalf("aid before any calculation: %v", got)
+		}
 		r := h.calculate(school, "boarding", "2025-2026-1", 0)
 		if r.Created != 2 || r.Count != 2 || r.TotalFen != 2*62500 || len(r.Ineligible) != 2 {
 			t.Fatalf("calculate: %+v", r)
 		}
+		// Grade 3 before grade 4: the class list order.
+		if got := students("program=boarding&school_year=2025-2026"); !slices.Equal(got, []string{"乙困难", "甲特困"}) {
+			t.Fatalf("program=boarding: %v", got)
+		}
+		if got := students("program=boarding&school_year=2024-2025"); len(got) != 0 {
+			t.Fatalf("program=boarding in another year: %v", got)
+		}
+		if got := students("program=vocational_grant"); len(got) != 0 {
+			t.Fatalf("program=vocational_grant: %v", got)
+		}
+		if got := students(""); len(got) != 4 {
+			t.Fatalf("all students: %v", got)
+		}
+		want(t, h.do("GET", "/api/v1/students?program=free_lunch", h.as(school), nil), http.StatusBadRequest)
 		if !strings.Contains(r.reasonOf("丙未认定"), "未认定") || !strings.Contains(r.reasonOf("丁走读"), "非寄宿生") {
 			t.Fatalf("reasons: %+v", r.Ineligible)
 		}

@@ -134,6 +134,50 @@ func TestAdminOnlyEndpoints(t *testing.T) {
 	})
 }
 
+// TestRevocationAndTheSessionCache: a token verified a moment ago is trusted
+// for auth.session_cache without asking the database. Logging out and
+// revoking take effect at once on the instance that does it; another
+// instance stops accepting the token when its cached check runs out.
+func TestRevocationAndTheSessionCache(t *testing.T) {
+	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
+		if env.Opt.SessionCache <= 0 {
+			t.Fatal("the default configuration should cache sessions")
+		}
+		h := newHarness(t, env)
+		other := h.instance(servicetest.SecondInstance(t, env))
+
+		tok := h.as("auditor_yiyang")
+		want(t, h.do("GET", "/api/v1/me", tok, nil), http.StatusOK)
+		want(t, other.do("GET", "/api/v1/me", tok, nil), http.StatusOK)
+		var users struct {
+			Items []struct {
+				ID       int64
+				Username string
+			}
+		}
+		rr := h.do("GET", "/api/v1/users?page_size=50", h.as("admin"), nil)
+		want(t, rr, http.StatusOK)
+		mustJSON(t, rr, &users)
+		var id int64
+		for _, u := range users.Items {
+			if u.Username == "auditor_yiyang" {
+				id = u.ID
+			}
+		}
+		want(t, h.do("PATCH", fmt.Sprintf("/api/v1/users/%d", id), h.as("admin"), map[string]any{"disabled": true}), http.StatusOK)
+		want(t, h.do("GET", "/api/v1/me", tok, nil), http.StatusUnauthorized)
+		want(t, other.do("GET", "/api/v1/me", tok, nil), http.StatusOK) // its check is still fresh
+		env.Clock.Advance(env.Opt.SessionCache)
+		want(t, other.do("GET", "/api/v1/me", tok, nil), http.StatusUnauthorized)
+
+		// Logging out is immediate on the instance that logs out.
+		tok = h.as("county_nanxian")
+		want(t, h.do("GET", "/api/v1/me", tok, nil), http.StatusOK)
+		want(t, h.do("POST", "/api/v1/auth/logout", tok, nil), http.StatusOK)
+		want(t, h.do("GET", "/api/v1/me", tok, nil), http.StatusUnauthorized)
+	})
+}
+
 func TestSchoolScope(t *testing.T) {
 	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
 		h := newHarness(t, env)

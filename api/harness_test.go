@@ -53,6 +53,14 @@ func newHarness(t *testing.T, env *servicetest.Env) *harness {
 	return &harness{t: t, env: env, engine: e, sched: sched, tokens: map[string]string{}}
 }
 
+// instance is the API of another instance (svc) over the same database,
+// sharing this harness's logins.
+func (h *harness) instance(svc *service.Service) *harness {
+	e := api.New(svc, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry(),
+		api.Options{MaxBodyBytes: 64 << 10, MaxUploadBytes: 8 << 20, Jobs: h.sched})
+	return &harness{t: h.t, env: h.env, engine: e, sched: h.sched, tokens: h.tokens}
+}
+
 // scheduler is another scheduler (another instance) over svc, on the test clock.
 func (h *harness) scheduler(svc *service.Service, instance string) *jobs.Scheduler {
 	h.t.Helper()

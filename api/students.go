@@ -133,7 +133,7 @@ func (s *Server) listStudents(c *gin.Context) {
 	if !ok {
 		return
 	}
-	f := service.StudentFilter{SchoolYear: c.Query("school_year"), Q: c.Query("q"), Page: p}
+	f := service.StudentFilter{SchoolYear: c.Query("school_year"), Q: c.Query("q"), Program: c.Query("program"), Page: p}
 	if v := c.Query("school_id"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {

@@ -71,6 +71,7 @@ type Database struct {
 	MaxOpenConns    int           `yaml:"max_open_conns"`
 	MaxIdleConns    int           `yaml:"max_idle_conns"`
 	ConnMaxLifetime time.Duration `yaml:"conn_max_lifetime"`
+	CountCache      time.Duration `yaml:"count_cache"`
 }
 
 type Security struct {
@@ -85,6 +86,7 @@ type Auth struct {
 	MaxFailures       int           `yaml:"max_failures"`
 	LockDuration      time.Duration `yaml:"lock_duration"`
 	FailureDelay      time.Duration `yaml:"failure_delay"`
+	SessionCache      time.Duration `yaml:"session_cache"`
 }
 
 type HTTP struct {
@@ -155,6 +157,7 @@ func (c *Config) bindings() []binding {
 		{"STUDENTAID_DATABASE_DSN_FILE", setString(&c.Database.DSNFile)},
 		{"STUDENTAID_DATABASE_REPLICAS", setList(&c.Database.Replicas)},
 		{"STUDENTAID_DATABASE_MAX_OPEN_CONNS", setInt(&c.Database.MaxOpenConns)},
+		{"STUDENTAID_DATABASE_COUNT_CACHE", setDuration(&c.Database.CountCache)},
 		{"STUDENTAID_DATABASE_MAX_IDLE_CONNS", setInt(&c.Database.MaxIdleConns)},
 		{"STUDENTAID_DATABASE_CONN_MAX_LIFETIME", setDuration(&c.Database.ConnMaxLifetime)},
 		{"STUDENTAID_DATA_KEY", setString(&c.Security.DataKey)},
@@ -165,6 +168,7 @@ func (c *Config) bindings() []binding {
 		{"STUDENTAID_AUTH_MAX_FAILURES", setInt(&c.Auth.MaxFailures)},
 		{"STUDENTAID_AUTH_LOCK_DURATION", setDuration(&c.Auth.LockDuration)},
 		{"STUDENTAID_AUTH_FAILURE_DELAY", setDuration(&c.Auth.FailureDelay)},
+		{"STUDENTAID_AUTH_SESSION_CACHE", setDuration(&c.Auth.SessionCache)},
 		{"STUDENTAID_HTTP_MAX_BODY_BYTES", setInt64(&c.HTTP.MaxBodyBytes)},
 		{"STUDENTAID_NOTICE_WORKING_DAYS", setInt(&c.Notice.WorkingDays)},
 		{"STUDENTAID_ROSTER_MAX_BYTES", setInt64(&c.Roster.MaxBytes)},
@@ -274,6 +278,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Auth.TokenTTL < time.Minute {
 		errs = append(errs, errors.New("auth.token_ttl must be at least 1m"))
+	}
+	if c.Database.CountCache < 0 || c.Database.CountCache > time.Minute {
+		errs = append(errs, errors.New("database.count_cache must be between 0s and 1m"))
+	}
+	if c.Auth.SessionCache < 0 || c.Auth.SessionCache > time.Minute {
+		errs = append(errs, errors.New("auth.session_cache must be between 0s and 1m: longer would let a revoked token work too long"))
 	}
 	if c.Auth.MaxFailures < 1 {
 		errs = append(errs, errors.New("auth.max_failures must be at least 1"))

@@ -160,23 +160,32 @@ func (s *Service) Authenticate(ctx context.Context, token string, client model.A
 	if token == "" {
 		return model.Actor{}, newErr(CodeUnauth, "no_token", "请先登录")
 	}
-	var u model.User
-	err := s.db.WithContext(ctx).
+	hash, now := tokenHash(token), s.now()
+	if c, ok := s.sessions.get(hash, now, s.opt.SessionCache); ok && now.Before(c.expiresAt) {
+		return actorOf(c.user, client), nil
+	}
+	var row struct {
+		model.User
+		SessionExpiresAt time.Time
+	}
+	err := s.db.WithContext(ctx).Model(&model.User{}).Select("users.*, sessions.expires_at AS session_expires_at").
 		Joins("JOIN sessions ON sessions.user_id = users.id").
 		Where("sessions.token_hash = ? AND sessions.revoked_at IS NULL AND sessions.expires_at > ? AND users.disabled = ?",
-			tokenHash(token), s.now(), false).
-		First(&u).Error
+			hash, now, false).
+		Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return model.Actor{}, newErr(CodeUnauth, "invalid_token", "登录已过期或已退出，请重新登录")
 	}
 	if err != nil {
 		return model.Actor{}, err
 	}
-	return actorOf(u, client), nil
+	s.sessions.put(hash, cachedSession{user: row.User, expiresAt: row.SessionExpiresAt}, now)
+	return actorOf(row.User, client), nil
 }
 
 // Logout revokes the token; a second logout with it is a no-op.
 func (s *Service) Logout(ctx context.Context, a model.Actor, token string) error {
+	defer s.sessions.forget()
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		res := tx.Model(&model.Session{}).Where("token_hash = ? AND revoked_at IS NULL", tokenHash(token)).
 			Update("revoked_at", s.now())

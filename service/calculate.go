@@ -184,6 +184,7 @@ type existingEnt struct {
 
 func (s *Service) calculateSchool(ctx context.Context, a model.Actor, c calculation, sc model.School) (CalcResult, error) {
 	var res CalcResult
+	defer s.counts.forget() // GET /students?program= totals, once committed
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		res = CalcResult{}
 		list, err := s.lockList(tx, sc.ID, c.program.Code, string(c.term))

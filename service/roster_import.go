@@ -230,6 +230,7 @@ func (s *Service) runImport(ctx context.Context, a model.Actor, ri model.RosterI
 			return err
 		})
 	} else {
+		defer s.counts.forget() // the lists' totals, once committed
 		err = s.bulkTx(ctx, func(tx *gorm.DB) error {
 			if counts, err = s.applyRoster(ctx, tx, a, ri, res.Rows, true); err != nil {
 				return err

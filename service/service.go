@@ -13,6 +13,7 @@ import (
 	"gorm.io/plugin/dbresolver"
 
 	"studentaid/configs"
+	"studentaid/model"
 )
 
 // Options are the settings services use, built once from configs in main and
@@ -25,6 +26,12 @@ type Options struct {
 	LockDuration time.Duration
 	FailureDelay time.Duration
 	BcryptCost   int
+	// SessionCache is how long a verified token is trusted without asking
+	// the database again (0: every request asks).
+	SessionCache time.Duration
+	// CountCache is how long a list's total is reused for the same filter
+	// (0: counted on every request).
+	CountCache time.Duration
 
 	NoticeWorkingDays int
 	Holidays          map[string]bool
@@ -57,6 +64,8 @@ func OptionsFrom(c *configs.Config) Options {
 		MaxFailures:       c.Auth.MaxFailures,
 		LockDuration:      c.Auth.LockDuration,
 		FailureDelay:      c.Auth.FailureDelay,
+		SessionCache:      c.Auth.SessionCache,
+		CountCache:        c.Database.CountCache,
 		NoticeWorkingDays: c.Notice.WorkingDays,
 		Holidays:          dateSet(c.Notice.Holidays),
 		ExtraWorkdays:     dateSet(c.Notice.ExtraWorkdays),
@@ -90,6 +99,17 @@ type Service struct {
 	bgCtx    context.Context
 	bgCancel context.CancelFunc
 	bg       sync.WaitGroup
+
+	sessions ttlCache[cachedSession]
+	// counts holds list totals; roster imports and file edits forget them.
+	counts ttlCache[int64]
+}
+
+// cachedSession is a verified token's user and its session's expiry, so a
+// cached token never outlives its session.
+type cachedSession struct {
+	user      model.User
+	expiresAt time.Time
 }
 
 func New(db *gorm.DB, keys *Keyring, log *slog.Logger, opt Options) *Service {

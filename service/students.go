@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -15,7 +17,10 @@ type StudentFilter struct {
 	SchoolID   int64
 	SchoolYear string
 	Q          string // a name (prefix) or a full ID number (exact)
-	Page       Page
+	// Program keeps the enrolments with aid under that program (an
+	// entitlement at the same school in one of the year's terms).
+	Program string
+	Page    Page
 }
 
 // StudentRow is one student's enrolment as lists show it: masked, no bank.
@@ -35,24 +40,38 @@ type StudentRow struct {
 	Level      string
 }
 
+// studentListOrder is the order of idx_enrolments_list: a page is read from
+// the index and stops at its LIMIT. Within a class that is the order the
+// school's roster listed its students in.
+const studentListOrder = "e.school_id, e.school_year DESC, e.grade, e.class, e.student_id"
+
 // ListStudents lists enrolments in the actor's scope, one row per student,
-// school and year.
+// school and year. The enrolments of a page are chosen from enrolments alone
+// (joined to students only to filter by name or ID number) and only that
+// page's rows are joined to their names, schools and difficulty records.
 func (s *Service) ListStudents(ctx context.Context, a model.Actor, f StudentFilter) (List[StudentRow], error) {
 	if a.Is(model.RoleFinance) {
 		return List[StudentRow]{}, errRoleForbidden
 	}
-	q := s.reader(ctx).Table("enrolments e").
-		Joins("JOIN students s ON s.id = e.student_id").
-		Joins("JOIN schools sc ON sc.id = e.school_id").
-		Joins("LEFT JOIN difficulty_records d ON d.student_id = e.student_id AND d.school_year = e.school_year")
-	q = inScopeSchools(q, a, "e.school_id")
+	db := s.reader(ctx)
+	q := inScopeSchools(db.Table("enrolments e"), a, "e.school_id")
 	if f.SchoolID != 0 {
 		q = q.Where("e.school_id = ?", f.SchoolID)
 	}
 	if f.SchoolYear != "" {
 		q = q.Where("e.school_year = ?", f.SchoolYear)
 	}
-	if qs := strings.TrimSpace(f.Q); qs != "" {
+	if f.Program != "" {
+		if _, ok := model.ProgramByCode(f.Program); !ok {
+			return List[StudentRow]{}, invalid("未知资助项目 %q", truncateRunes(f.Program, 32))
+		}
+		// SUBSTR(term, 1, 9) is the term's school year on both engines.
+		q = q.Where(`EXISTS (SELECT 1 FROM entitlements ent WHERE ent.student_id = e.student_id AND ent.program = ?
+			AND ent.school_id = e.school_id AND SUBSTR(ent.term, 1, 9) = e.school_year)`, f.Program)
+	}
+	qs := strings.TrimSpace(f.Q)
+	if qs != "" {
+		q = q.Joins("JOIN students s ON s.id = e.student_id")
 		if id, err := model.ParseIDNumber(model.IDTypeResident, qs, s.opt.Now()); err == nil {
 			q = q.Where("s.id_hash = ?", s.idLookup(id))
 		} else {
@@ -60,12 +79,25 @@ func (s *Service) ListStudents(ctx context.Context, a model.Actor, f StudentFilt
 		}
 	}
 	out := List[StudentRow]{Page: f.Page.Normalize()}
-	if err := q.Count(&out.Total).Error; err != nil {
+	// Totals of unsearched lists are reused briefly (Options.CountCache):
+	// paging through a county would otherwise count it on every page.
+	key, now := fmt.Sprintf("students|%s|%s|%d|%d|%s|%s", a.ScopeKind(), a.RegionCode, a.SchoolID, f.SchoolID, f.SchoolYear, f.Program), s.now()
+	if n, ok := s.counts.get(key, now, s.opt.CountCache); ok && qs == "" {
+		out.Total = n
+	} else if err := q.Count(&out.Total).Error; err != nil {
 		return out, err
+	} else if qs == "" {
+		s.counts.put(key, out.Total, now)
 	}
-	err := out.Page.apply(q.Select(`e.student_id, s.name, s.id_masked, s.sex, e.school_id, sc.name AS school_name,
+	page := out.Page.apply(q.Select("e.id").Order(studentListOrder))
+	err := db.Table("(?) p", page).
+		Joins("JOIN enrolments e ON e.id = p.id").
+		Joins("JOIN students st ON st.id = e.student_id").
+		Joins("JOIN schools sc ON sc.id = e.school_id").
+		Joins("LEFT JOIN difficulty_records d ON d.student_id = e.student_id AND d.school_year = e.school_year").
+		Select(`e.student_id, st.name, st.id_masked, st.sex, e.school_id, sc.name AS school_name,
 		e.school_year, e.stage, e.grade, e.class, e.boarding, e.status, d.level`).
-		Order("e.school_year DESC, sc.code, e.grade, e.class, s.name, e.id")).Scan(&out.Items).Error
+		Order(studentListOrder).Scan(&out.Items).Error
 	return out, err
 }
 
@@ -86,11 +118,12 @@ type StudentFile struct {
 	Payments     []Payment
 }
 
-// EnrolmentView is an enrolment with its school's name.
+// EnrolmentView is an enrolment with its school's name, code and region.
 type EnrolmentView struct {
 	model.Enrolment
-	SchoolName string
-	SchoolCode string
+	SchoolName   string
+	SchoolCode   string
+	SchoolRegion string
 }
 
 // visibleStudent loads a student the actor may see: one with an enrolment
@@ -106,26 +139,32 @@ func (s *Service) visibleStudent(tx *gorm.DB, a model.Actor, id int64) (model.St
 }
 
 // GetStudentFile returns the whole file: identity, enrolments and difficulty
-// records by year, entitlements and payments, and the change history.
+// records by year, entitlements and payments, and the change history. The
+// enrolments come first: they decide whether the actor may see the file at
+// all, without a query of their own.
 func (s *Service) GetStudentFile(ctx context.Context, a model.Actor, id int64) (StudentFile, error) {
 	db := s.db.WithContext(ctx)
-	st, ok, err := s.visibleStudent(db, a, id)
-	if err != nil || !ok {
-		if err == nil {
-			err = notFound("学生")
-		}
-		return StudentFile{}, err
-	}
-	f := StudentFile{Student: st, Account: st.AccountMasked}
-	if a.Is(model.RoleFinance, model.RoleAuditor) && st.AccountEnc != "" {
-		if f.Account, err = s.keys.Open(st.AccountEnc); err != nil {
-			return f, err
-		}
-	}
-	if err := db.Table("enrolments e").Select("e.*, sc.name AS school_name, sc.code AS school_code").
+	var f StudentFile
+	if err := db.Table("enrolments e").
+		Select("e.*, sc.name AS school_name, sc.code AS school_code, sc.region_code AS school_region").
 		Joins("JOIN schools sc ON sc.id = e.school_id").Where("e.student_id = ?", id).
 		Order("e.school_year DESC, e.id").Scan(&f.Enrolments).Error; err != nil {
 		return f, err
+	}
+	if !slices.ContainsFunc(f.Enrolments, func(e EnrolmentView) bool {
+		return seesSchool(a, model.School{ID: e.SchoolID, RegionCode: e.SchoolRegion})
+	}) {
+		return StudentFile{}, notFound("学生")
+	}
+	if err := db.First(&f.Student, id).Error; err != nil {
+		return StudentFile{}, translate(err, "学生")
+	}
+	f.Account = f.Student.AccountMasked
+	if a.Is(model.RoleFinance, model.RoleAuditor) && f.Student.AccountEnc != "" {
+		var err error
+		if f.Account, err = s.keys.Open(f.Student.AccountEnc); err != nil {
+			return f, err
+		}
 	}
 	if err := db.Where("student_id = ?", id).Order("school_year DESC").Find(&f.Difficulty).Error; err != nil {
 		return f, err
@@ -133,6 +172,7 @@ func (s *Service) GetStudentFile(ctx context.Context, a model.Actor, id int64) (
 	if err := db.Where("student_id = ?", id).Order("id DESC").Limit(500).Find(&f.Changes).Error; err != nil {
 		return f, err
 	}
+	var err error
 	if f.Entitlements, err = s.studentEntitlements(db, id); err != nil {
 		return f, err
 	}

@@ -125,6 +125,9 @@ func (s *Service) UpdateUser(ctx context.Context, a model.Actor, id int64, in Us
 		return model.User{}, errRoleForbidden
 	}
 	var u model.User
+	// Once the change is committed, this instance stops trusting the tokens
+	// it verified before (sessions revoked below); others within SessionCache.
+	defer s.sessions.forget()
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.First(&u, id).Error; err != nil {
 			return translate(err, "用户")

@@ -78,7 +78,8 @@ func (o *orchestrator) db(driver, kind string) string {
 func (o *orchestrator) dropDatabases() {
 	if o.keep || o.cfg.ServerDSN == "" {
 		if o.keep && len(o.dbs) > 0 {
-			fmt.Fprintf(os.Stderr, "bench: kept databases %s and %s\n", strings.Join(o.dbs, ", "), o.cfg.Work)
+			// The data key too: `serve` refuses a kept database without it.
+			fmt.Fprintf(os.Stderr, "bench: kept databases %s and %s (STUDENTAID_DATA_KEY=%s)\n", strings.Join(o.dbs, ", "), o.cfg.Work, o.cfg.Key)
 		}
 		return
 	}
