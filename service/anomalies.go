@@ -2,6 +2,7 @@ package service
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -96,6 +97,9 @@ type ScanResult struct {
 	Resolved int            `json:"resolved"` // held before, no longer
 	ByRule   map[string]int `json:"by_rule"`  // findings that hold now, per rule
 	Millis   int64          `json:"ms"`
+	// StepMillis is the time each rule's queries took, for whoever has to
+	// find out why a scan got slow.
+	StepMillis map[string]int64 `json:"step_ms"`
 }
 
 // anomalyScanners may start a scan. The scan always covers the whole
@@ -142,6 +146,7 @@ func (s *Service) ScanAnomalies(ctx context.Context, a model.Actor, opt ScanOpti
 	if err := sc.run(); err != nil {
 		return res, err
 	}
+	res.StepMillis = sc.took
 	apply := func(tx *gorm.DB) error {
 		if !opt.DryRun {
 			if err := tx.Exec("UPDATE anomaly_scan_head SET scans = scans + 1, last_scan_at = ? WHERE id = 1", res.At).Error; err != nil {
@@ -383,6 +388,7 @@ type anomalyScan struct {
 	now     time.Time
 	schools map[int64]scanSchool
 	found   []finding
+	took    map[string]int64 // milliseconds per rule
 }
 
 type scanSchool struct {
@@ -410,13 +416,22 @@ func (sc *anomalyScan) run() error {
 	for _, x := range schools {
 		sc.schools[x.ID] = x
 	}
-	for _, rule := range []func() error{
-		sc.duplicateAid, sc.sharedAccounts, sc.holderMismatch, sc.ageGrade, sc.doubleEnrolment,
-		sc.aidAfterExit, sc.amountMismatch, sc.repeatedFailures, sc.staleApproved, sc.staleBatches,
+	sc.took = map[string]int64{}
+	for _, rule := range []struct {
+		code string
+		run  func() error
+	}{
+		{model.RuleDuplicateAid, sc.duplicateAid}, {model.RuleSharedAccount, sc.sharedAccounts},
+		{model.RuleHolderMismatch, sc.holderMismatch}, {model.RuleAgeGrade, sc.ageGrade},
+		{model.RuleDoubleEnrolment, sc.doubleEnrolment}, {model.RuleAidAfterExit, sc.aidAfterExit},
+		{model.RuleAmountMismatch, sc.amountMismatch}, {model.RuleRepeatedFailure, sc.repeatedFailures},
+		{model.RuleStaleApproved, sc.staleApproved}, {model.RuleStaleBatch, sc.staleBatches},
 	} {
-		if err := rule(); err != nil {
-			return err
+		start := time.Now()
+		if err := rule.run(); err != nil {
+			return fmt.Errorf("%s: %w", rule.code, err)
 		}
+		sc.took[rule.code] = time.Since(start).Milliseconds()
 	}
 	return nil
 }
@@ -515,11 +530,15 @@ func programName(code string) string {
 }
 
 // ---------------------------------------------------------------------------
-// Rule 1: one ID number with the same program twice in one term. The unique
-// key of entitlements forbids it and a line can hold an entitlement only once
-// while pending or paid, but a restored dump, a hand edit or a future bug
-// would not announce itself: the scan looks anyway, at the entitlements and
-// at what was actually paid.
+// Rule 1: one ID number with the same program twice in one term. The
+// database refuses the common forms itself: uk_entitlements_once allows one
+// entitlement per student, program and term, and uk_batch_lines_open one
+// pending or paid line per entitlement (its open_entitlement_id). A second
+// payment can therefore only hide in a line that escaped that key: pending
+// or paid, not a top-up (补发 pays an adjustment, not the entitlement again),
+// and without an open_entitlement_id — a hand edit or a restored dump. The
+// scan reads those lines through the key's own index (normally none, or the
+// failed lines) and counts the payments of their entitlements.
 
 func (sc *anomalyScan) duplicateAid() error {
 	type dup struct {
@@ -529,61 +548,40 @@ func (sc *anomalyScan) duplicateAid() error {
 		N         int
 		SchoolID  int64
 	}
-	var ents, lines []dup
-	if err := sc.db.Table("entitlements").Select("student_id, program, term, COUNT(*) AS n, MIN(school_id) AS school_id").
-		Group("student_id, program, term").Having("COUNT(*) > 1").Scan(&ents).Error; err != nil {
+	var suspects []int64
+	if err := sc.db.Table("batch_lines").Distinct("entitlement_id").
+		Where("open_entitlement_id IS NULL AND status <> ? AND adjustment_id IS NULL", model.LineFailed).
+		Pluck("entitlement_id", &suspects).Error; err != nil {
 		return err
 	}
-	if err := sc.db.Table("batch_lines bl").
-		Select("ent.student_id, ent.program, ent.term, COUNT(*) AS n, MIN(bl.school_id) AS school_id").
-		Joins("JOIN entitlements ent ON ent.id = bl.entitlement_id").
-		// A top-up (补发) line pays an adjustment of the same entitlement:
-		// it is not a second payment of the entitlement itself.
-		Where("bl.status <> ? AND bl.adjustment_id IS NULL", model.LineFailed).
-		Group("ent.student_id, ent.program, ent.term").Having("COUNT(*) > 1").Scan(&lines).Error; err != nil {
-		return err
-	}
-	type key struct {
-		student       int64
-		program, term string
-	}
-	type both struct {
-		ents, lines int
-		school      int64
-	}
-	all := map[key]*both{}
-	var ids []int64
-	for _, d := range ents {
-		all[key{d.StudentID, d.Program, d.Term}] = &both{ents: d.N, school: d.SchoolID}
-		ids = append(ids, d.StudentID)
-	}
-	for _, d := range lines {
-		k := key{d.StudentID, d.Program, d.Term}
-		if all[k] == nil {
-			all[k] = &both{school: d.SchoolID}
+	var lines []dup
+	for _, chunk := range chunkIDs(sortedUniqueIDs(suspects), rosterChunk) {
+		var got []dup
+		if err := sc.db.Table("batch_lines bl").
+			Select("ent.student_id, ent.program, ent.term, COUNT(*) AS n, MIN(bl.school_id) AS school_id").
+			Joins("JOIN entitlements ent ON ent.id = bl.entitlement_id").
+			Where("bl.entitlement_id IN ? AND bl.status <> ? AND bl.adjustment_id IS NULL", chunk, model.LineFailed).
+			Group("ent.student_id, ent.program, ent.term").Having("COUNT(*) > 1").Scan(&got).Error; err != nil {
+			return err
 		}
-		all[k].lines = d.N
-		ids = append(ids, d.StudentID)
+		lines = append(lines, got...)
+	}
+	ids := make([]int64, len(lines))
+	for i, d := range lines {
+		ids[i] = d.StudentID
 	}
 	students, err := sc.students(ids)
 	if err != nil {
 		return err
 	}
-	for k, b := range all {
-		st, sch := students[k.student], sc.school(b.school)
-		var what []string
-		if b.ents > 1 {
-			what = append(what, fmt.Sprintf("%d 条资助记录", b.ents))
-		}
-		if b.lines > 1 {
-			what = append(what, fmt.Sprintf("%d 笔发放（待发或已发）", b.lines))
-		}
-		d := studentDetail(st, sch)
-		d["program"], d["term"], d["entitlements"], d["payment_lines"] = k.program, k.term, b.ents, b.lines
-		sc.add(finding{rule: model.RuleDuplicateAid, key: fingerprint(model.RuleDuplicateAid, k.student, k.program, k.term),
-			region: sch.RegionCode, schoolYear: model.Term(k.term).SchoolYear(), term: k.term, schoolID: sch.ID, studentID: k.student,
-			summary: fmt.Sprintf("%s 在 %s 学期的%s有 %s", personOf(st), k.term, programName(k.program), strings.Join(what, "、")),
-			details: d})
+	for _, d := range lines {
+		st, sch := students[d.StudentID], sc.school(d.SchoolID)
+		det := studentDetail(st, sch)
+		det["program"], det["term"], det["payment_lines"] = d.Program, d.Term, d.N
+		sc.add(finding{rule: model.RuleDuplicateAid, key: fingerprint(model.RuleDuplicateAid, d.StudentID, d.Program, d.Term),
+			region: sch.RegionCode, schoolYear: model.Term(d.Term).SchoolYear(), term: d.Term, schoolID: sch.ID, studentID: d.StudentID,
+			summary: fmt.Sprintf("%s 在 %s 学期的%s有 %d 笔发放（待发或已发）", personOf(st), d.Term, programName(d.Program), d.N),
+			details: det})
 	}
 	return nil
 }
@@ -599,9 +597,12 @@ func (sc *anomalyScan) sharedAccounts() error {
 	// paid to it. Most lines go to the account their student's file still
 	// has, so they add no use the files do not show: the candidates are the
 	// accounts on more than one file, and the accounts of the few lines paid
-	// to an account their student's file no longer has. Two cheap scans (an
-	// index group and a primary-key join); a UNION of every use grouped with
-	// COUNT(DISTINCT …) is several times slower on both engines.
+	// to an account their student's file no longer has. A line is made from
+	// the file's account, so only a student whose account changed since (a
+	// 银行卡号 entry in the file's history) can have such a line: those
+	// students' lines are compared, not every line. A UNION of every use
+	// grouped with COUNT(DISTINCT …) is several times slower on both engines,
+	// and comparing every line with its student a million key lookups.
 	seen := map[string]bool{}
 	var hashes []string
 	collect := func(q *gorm.DB) error {
@@ -621,12 +622,20 @@ func (sc *anomalyScan) sharedAccounts() error {
 		Group("account_hash").Having("COUNT(*) > 1")); err != nil {
 		return err
 	}
-	// No DISTINCT here: SQLite would read the lines in account-index order
-	// to avoid a sort, a random read per line; the rows are few.
-	if err := collect(sc.db.Table("batch_lines bl").Select("bl.account_hash").
-		Joins("JOIN students s ON s.id = bl.student_id").
-		Where("bl.account_hash <> s.account_hash AND bl.status <> ? AND bl.account_hash <> ''", model.LineFailed)); err != nil {
+	var changed []int64
+	if err := sc.db.Table("student_changes").Distinct("student_id").Where("field = ?", "银行卡号").
+		Pluck("student_id", &changed).Error; err != nil {
 		return err
+	}
+	for _, chunk := range chunkIDs(sortedUniqueIDs(changed), rosterChunk) {
+		// No DISTINCT here: SQLite would read the lines in account-index order
+		// to avoid a sort, a random read per line; the rows are few.
+		if err := collect(sc.db.Table("batch_lines bl").Select("bl.account_hash").
+			Joins("JOIN students s ON s.id = bl.student_id").
+			Where("bl.student_id IN ? AND bl.account_hash <> s.account_hash AND bl.status <> ? AND bl.account_hash <> ''",
+				chunk, model.LineFailed)); err != nil {
+			return err
+		}
 	}
 	if len(hashes) == 0 {
 		return nil
@@ -973,34 +982,43 @@ func (sc *anomalyScan) doubleEnrolment() error {
 // Rule 6: entitlements in a term after the student's status became 毕业, 辍学,
 // 转出 or 死亡: the school's record for the term's school year says the student
 // left, or an earlier year's record says the student died; and the
-// entitlement was not revoked.
+// entitlement was not revoked. The query starts from the enrolments that
+// record a leaving, a few among many, and looks up only their students'
+// entitlements.
 
 var exitStatuses = []string{"毕业", "辍学", "转出", "死亡"}
 
+// exitRow is an entitlement with an enrolment that records a leaving.
+type exitRow struct {
+	EntitlementID int64
+	StudentID     int64
+	SchoolID      int64
+	Program       string
+	Term          string
+	Status        string
+	AmountFen     model.Fen
+	ExitStatus    string
+	ExitYear      string
+	ExitSchoolID  int64
+}
+
 func (sc *anomalyScan) aidAfterExit() error {
-	var rows []struct {
-		EntitlementID int64
-		StudentID     int64
-		SchoolID      int64
-		Program       string
-		Term          string
-		Status        string
-		AmountFen     model.Fen
-		ExitStatus    string
-		ExitYear      string
-		ExitSchoolID  int64
-	}
+	var rows []exitRow
 	if err := sc.db.Raw(`SELECT ent.id AS entitlement_id, ent.student_id, ent.school_id, ent.program, ent.term, ent.status,
 			ent.amount_fen, e.status AS exit_status, e.school_year AS exit_year, e.school_id AS exit_school_id
-		FROM entitlements ent
-		JOIN enrolments e ON e.student_id = ent.student_id
-		WHERE ent.status <> ? AND (
-			(e.school_id = ent.school_id AND e.school_year = SUBSTR(ent.term, 1, 9) AND e.status IN ?)
-			OR (e.status = ? AND e.school_year < SUBSTR(ent.term, 1, 9)))
-		ORDER BY ent.id, e.school_year`,
-		model.EntRevoked, exitStatuses, "死亡").Scan(&rows).Error; err != nil {
+		FROM enrolments e
+		JOIN entitlements ent ON ent.student_id = e.student_id
+		WHERE e.status IN ? AND ent.status <> ? AND (
+			(e.school_id = ent.school_id AND e.school_year = SUBSTR(ent.term, 1, 9))
+			OR (e.status = ? AND e.school_year < SUBSTR(ent.term, 1, 9)))`,
+		exitStatuses, model.EntRevoked, "死亡").Scan(&rows).Error; err != nil {
 		return err
 	}
+	// Sorted here: an ORDER BY ent.id would tempt the planner to walk every
+	// entitlement in key order instead of starting from the few leavers.
+	slices.SortFunc(rows, func(x, y exitRow) int {
+		return cmp.Or(cmp.Compare(x.EntitlementID, y.EntitlementID), strings.Compare(x.ExitYear, y.ExitYear))
+	})
 	ids := make([]int64, len(rows))
 	for i, r := range rows {
 		ids[i] = r.StudentID
@@ -1170,7 +1188,10 @@ func (sc *anomalyScan) repeatedFailures() error {
 	if err := sc.db.Table("batch_lines bl").Select(`bl.student_id, bl.account_hash, MAX(bl.account_masked) AS account_masked,
 			COUNT(*) AS n, MAX(bl.school_id) AS school_id, MAX(b.term) AS term, MAX(bl.fail_reason) AS last_reason`).
 		Joins("JOIN batches b ON b.id = bl.batch_id").
-		Where("bl.status = ?", model.LineFailed).
+		// A failed line gives up its open_entitlement_id: the NULL range of
+		// that unique key holds the failed lines and the top-ups, a few
+		// among all the lines.
+		Where("bl.open_entitlement_id IS NULL AND bl.status = ?", model.LineFailed).
 		Group("bl.student_id, bl.account_hash").Having("COUNT(*) >= ?", sc.th.FailedPayments).Scan(&rows).Error; err != nil {
 		return err
 	}

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"gorm.io/gorm"
 
@@ -112,20 +114,43 @@ func (s *Service) CalculateEntitlements(ctx context.Context, a model.Actor, req 
 		return total, err
 	}
 	calc := calculation{program: p, term: term, standards: standardSet(all), contiguous: func(c string) bool { return contiguous[c] }}
-	for _, sc := range schools {
-		var res CalcResult
-		// Two schools calculating the same transferred student at once: the
-		// loser of the unique key retries and then sees the other's entitlement.
-		for attempt := 0; ; attempt++ {
-			res, err = s.calculateSchool(ctx, a, calc, sc)
-			if err == nil || !errors.Is(err, gorm.ErrDuplicatedKey) || attempt == 2 {
-				break
+	// Schools are calculated by a few workers, each school in its own
+	// transaction: while one waits on the database inserting a list, another
+	// judges the next. Results are added in school order, so the answer is
+	// the same however the work interleaved.
+	results := make([]CalcResult, len(schools))
+	errs := make([]error, len(schools))
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(calcWorkers, len(schools)) {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < len(schools) && wctx.Err() == nil; i = int(next.Add(1)) - 1 {
+				// Two schools calculating the same transferred student at once:
+				// the loser of the unique key retries and then sees the other's
+				// entitlement.
+				for attempt := 0; ; attempt++ {
+					results[i], errs[i] = s.calculateSchool(wctx, a, calc, schools[i])
+					if errs[i] == nil || !errors.Is(errs[i], gorm.ErrDuplicatedKey) || attempt == 2 {
+						break
+					}
+				}
+				if errs[i] != nil {
+					stop()
+				}
 			}
+		})
+	}
+	wg.Wait()
+	for i := range schools {
+		if errs[i] != nil {
+			return total, translate(errs[i], "资助名单")
 		}
-		if err != nil {
-			return total, translate(err, "资助名单")
-		}
-		total.add(res)
+		total.add(results[i])
+	}
+	if err := ctx.Err(); err != nil {
+		return total, err
 	}
 	if !a.Is(model.RoleCountyOfficer) {
 		for i := range total.Ineligible {
@@ -139,6 +164,11 @@ func (s *Service) CalculateEntitlements(ctx context.Context, a model.Actor, req 
 }
 
 const alreadyElsewhere = "已在其他学校享受"
+
+// calcWorkers is how many schools are calculated at once: two keep both
+// the service and the database busy on the 2-core servers counties run;
+// more only queue on the database's locks.
+const calcWorkers = 2
 
 type calculation struct {
 	program    model.Program
@@ -185,7 +215,7 @@ type existingEnt struct {
 func (s *Service) calculateSchool(ctx context.Context, a model.Actor, c calculation, sc model.School) (CalcResult, error) {
 	var res CalcResult
 	defer s.counts.forget() // GET /students?program= totals, once committed
-	err := s.tx(ctx, func(tx *gorm.DB) error {
+	err := s.bulkTx(ctx, func(tx *gorm.DB) error {
 		res = CalcResult{}
 		list, err := s.lockList(tx, sc.ID, c.program.Code, string(c.term))
 		if err != nil {

@@ -30,14 +30,11 @@ var dialectWords = map[string]map[string]string{
 		"{{pk}}":       "BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY",
 		"{{datetime}}": "DATETIME(6)",
 		"{{opts}}":     "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
-		// DROP INDEX name{{on enrolments}}: MySQL names the table, SQLite must not.
-		"{{on enrolments}}": " ON enrolments",
 	},
 	"sqlite": {
-		"{{pk}}":            "INTEGER PRIMARY KEY AUTOINCREMENT",
-		"{{datetime}}":      "DATETIME",
-		"{{opts}}":          "",
-		"{{on enrolments}}": "",
+		"{{pk}}":       "INTEGER PRIMARY KEY AUTOINCREMENT",
+		"{{datetime}}": "DATETIME",
+		"{{opts}}":     "",
 	},
 }
 
@@ -157,16 +154,13 @@ func Migrate(ctx context.Context, db *gorm.DB) error {
 }
 
 // alreadyDone recognises the errors a re-run of an idempotent step gives:
-// an index or row that the interrupted run already created, an index it
-// already dropped (MySQL has no DROP INDEX IF EXISTS).
+// an index or row that the interrupted run already created.
 func alreadyDone(err error) bool {
 	msg := strings.ToLower(err.Error())
 	return strings.Contains(msg, "already exists") ||
 		strings.Contains(msg, "duplicate key name") ||
 		strings.Contains(msg, "duplicate entry") ||
 		strings.Contains(msg, "unique constraint failed") ||
-		strings.Contains(msg, "check that column/key exists") ||
-		strings.Contains(msg, "no such index") ||
 		errors.Is(err, gorm.ErrDuplicatedKey)
 }
 

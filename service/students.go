@@ -1,6 +1,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -97,7 +98,13 @@ func (s *Service) ListStudents(ctx context.Context, a model.Actor, f StudentFilt
 		Joins("LEFT JOIN difficulty_records d ON d.student_id = e.student_id AND d.school_year = e.school_year").
 		Select(`e.student_id, st.name, st.id_masked, st.sex, e.school_id, sc.name AS school_name,
 		e.school_year, e.stage, e.grade, e.class, e.boarding, e.status, d.level`).
-		Order(studentListOrder).Scan(&out.Items).Error
+		Scan(&out.Items).Error
+	// The page's rows in studentListOrder, sorted here: an ORDER BY on the
+	// joined page would cost the database a temporary table per request.
+	slices.SortFunc(out.Items, func(x, y StudentRow) int {
+		return cmp.Or(cmp.Compare(x.SchoolID, y.SchoolID), -strings.Compare(x.SchoolYear, y.SchoolYear),
+			cmp.Compare(x.Grade, y.Grade), strings.Compare(x.Class, y.Class), cmp.Compare(x.StudentID, y.StudentID))
+	})
 	return out, err
 }
 
