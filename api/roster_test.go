@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -427,4 +428,64 @@ func TestRosterTooLargeIsRefused(t *testing.T) {
 			t.Fatal("an oversized roster wrote students")
 		}
 	}, func(o *service.Options) { o.RosterMaxBytes = 8 << 10 })
+}
+
+// TestRowsWrittenWhileReadingStandOnlyIfFinal: an import writes rows while
+// the workbook is still being read (500 at a time). A duplicate ID number
+// found later, a bad row in all_or_nothing, or two rows of one student in
+// the same 500 must leave exactly what a write after reading would.
+func TestRowsWrittenWhileReadingStandOnlyIfFinal(t *testing.T) {
+	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
+		h := newHarness(t, env)
+		const n = 1200
+		ids := make([]string, n)
+		rows := make([][]any, n)
+		for i := range rows {
+			ids[i] = validID("430921", fmt.Sprintf("2015030%d", 1+i/1000), i%1000)
+			rows[i] = primaryRow(string([]rune("赵钱孙李周吴郑王冯陈")[i%10])+string([]rune("一二三四五六七八九十")[i/10%10])+"同学", ids[i], "四年级", "是", "困难")
+		}
+		rows[0][0], rows[1099][0] = "甲重复", "乙重复"
+		year := map[string]string{"school_year": "2025-2026"}
+		validRows := map[string]string{"school_year": "2025-2026", "mode": "valid_rows"}
+		type outcome struct{ code, created, updated, unchanged, rejected int }
+		upload := func(rows [][]any, fields map[string]string) outcome {
+			rep, code, _ := h.uploadRoster("school_nanzhou", rosterFile(t, rosterHeaders, rows), fields)
+			return outcome{code, rep.Created, rep.Updated, rep.Unchanged, rep.Rejected}
+		}
+		with := func(i int, id string) [][]any {
+			out := slices.Clone(rows)
+			out[i] = slices.Clone(rows[i])
+			out[i][1] = id
+			return out
+		}
+
+		// A bad row after two chunks were written: nothing is imported.
+		if got := upload(with(1150, "430921201503019999"), year); got.code != http.StatusUnprocessableEntity || countRows(t, env, "students") != 0 {
+			t.Fatalf("all_or_nothing with a bad row: %+v", got)
+		}
+		// Row 1101 repeats row 2's student after row 2 was written: both fail.
+		if got := upload(with(1099, ids[0]), validRows); got != (outcome{http.StatusOK, n - 2, 0, 0, 2}) {
+			t.Fatalf("duplicate after the first chunk: %+v", got)
+		}
+		for table, want := range map[string]int64{"students": n - 2, "enrolments": n - 2, "difficulty_records": n - 2} {
+			if got := countRows(t, env, table); got != want {
+				t.Fatalf("%s: %d rows, want %d", table, got, want)
+			}
+		}
+		var dupStudents int64
+		if err := env.DB.Table("students").Where("name IN ?", []string{"甲重复", "乙重复"}).Count(&dupStudents).Error; err != nil || dupStudents != 0 {
+			t.Fatalf("the duplicated rows' students were written: %d %v", dupStudents, err)
+		}
+		// The whole file again, with two rows of one new student in one chunk.
+		dupInChunk := with(2, ids[1099])
+		if got := upload(dupInChunk, validRows); got != (outcome{http.StatusOK, 1, 0, n - 3, 2}) {
+			t.Fatalf("duplicate inside a chunk: %+v", got)
+		}
+		if got := upload(rows, year); got != (outcome{http.StatusOK, 1, 0, n - 1, 0}) {
+			t.Fatalf("the clean file: %+v", got)
+		}
+		if got := countRows(t, env, "students"); got != n {
+			t.Fatalf("students: %d, want %d", got, n)
+		}
+	})
 }

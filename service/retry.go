@@ -17,10 +17,7 @@ import (
 // take gap locks on the same indexes and deadlock in normal use; the unique
 // keys, not the isolation level, are what keep anyone from being paid twice.
 func (s *Service) bulkTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	var opts []*sql.TxOptions
-	if s.db.Dialector.Name() == "mysql" {
-		opts = append(opts, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
-	}
+	opts := bulkTxOptions(s.db)
 	var err error
 	for attempt := 0; attempt < 4; attempt++ {
 		if err = s.db.WithContext(ctx).Transaction(fn, opts...); err == nil || !retryable(err) {
@@ -33,6 +30,14 @@ func (s *Service) bulkTx(ctx context.Context, fn func(tx *gorm.DB) error) error 
 		}
 	}
 	return err
+}
+
+// bulkTxOptions is READ COMMITTED on MySQL, the engine's default elsewhere.
+func bulkTxOptions(db *gorm.DB) []*sql.TxOptions {
+	if db.Dialector.Name() == "mysql" {
+		return []*sql.TxOptions{{Isolation: sql.LevelReadCommitted}}
+	}
+	return nil
 }
 
 // retryable recognises InnoDB's deadlock (1213), lock wait timeout (1205)

@@ -15,6 +15,12 @@ import (
 
 type importCounts struct{ created, updated, unchanged int }
 
+func (c *importCounts) add(o importCounts) {
+	c.created += o.created
+	c.updated += o.updated
+	c.unchanged += o.unchanged
+}
+
 // rosterChunk bounds the IN lists and the rows held per round trip.
 const rosterChunk = 500
 
@@ -47,10 +53,8 @@ func (s *Service) applyRoster(ctx context.Context, tx *gorm.DB, a model.Actor, r
 		if err != nil {
 			return counts, err
 		}
-		counts.created += c.created
-		counts.updated += c.updated
-		counts.unchanged += c.unchanged
-		if write && s.db.Dialector.Name() != "sqlite" {
+		counts.add(c)
+		if write {
 			s.setProgress(ctx, ri.ID, 50+50*(start+len(chunk))/len(rows))
 		}
 	}

@@ -34,6 +34,10 @@ const (
 	ImportFailed     = "failed"     // an internal error: nothing imported
 )
 
+// errEarlyUnusable: the rows written while reading cannot stand (a later
+// duplicate ID number failed some of them); the import writes afresh.
+var errEarlyUnusable = errors.New("roster rows written early do not match the final rows")
+
 // maxReportedErrors caps the errors carried in JSON; the error workbook has all.
 const maxReportedErrors = 1000
 
@@ -193,7 +197,19 @@ func (s *Service) importInBackground(ctx context.Context, a model.Actor, ri mode
 func (s *Service) runImport(ctx context.Context, a model.Actor, ri model.RosterImport, file io.ReaderAt, size int64, opt roster.Options) (RosterReport, error) {
 	stop := s.heartbeat(ctx, ri.ID)
 	defer stop()
+	var early *earlyApply
+	if !ri.DryRun {
+		if early = s.startEarlyApply(ctx, a, ri, &opt); early != nil {
+			defer early.rollback()
+		}
+	}
 	res, err := roster.Parse(file, size, opt)
+	if early != nil {
+		early.parsed()
+		if err != nil || (len(res.Failed) > 0 && ri.Mode == ModeAllOrNothing) {
+			early.rollback() // nothing of the file is imported
+		}
+	}
 	var fe *roster.FileError
 	if errors.As(err, &fe) {
 		s.finishImport(ctx, &ri, ImportRejected, fe.Message)
@@ -231,10 +247,13 @@ func (s *Service) runImport(ctx context.Context, a model.Actor, ri model.RosterI
 		})
 	} else {
 		defer s.counts.forget() // the lists' totals, once committed
-		err = s.bulkTx(ctx, func(tx *gorm.DB) error {
-			if counts, err = s.applyRoster(ctx, tx, a, ri, res.Rows, true); err != nil {
+		// The rest of the import, after the rows already written (none in
+		// the classic path).
+		write := func(tx *gorm.DB, done importCounts, rest []roster.Row) error {
+			if counts, err = s.applyRoster(ctx, tx, a, ri, rest, true); err != nil {
 				return err
 			}
+			counts.add(done)
 			ri.CreatedCount, ri.UpdatedCount, ri.UnchangedCount = counts.created, counts.updated, counts.unchanged
 			ri.Status, ri.Progress = status, 100
 			now := s.now()
@@ -247,7 +266,18 @@ func (s *Service) runImport(ctx context.Context, a model.Actor, ri model.RosterI
 				"school_year": ri.SchoolYear, "school_id": ri.SchoolID, "file": ri.Filename, "sha256": ri.FileSHA256,
 				"rows": ri.TotalRows, "created": ri.CreatedCount, "updated": ri.UpdatedCount,
 				"unchanged": ri.UnchangedCount, "rejected": ri.RejectedCount})
-		})
+		}
+		err = errEarlyUnusable
+		if early != nil && early.usable(res.Rows) {
+			err = early.finish(func(tx *gorm.DB) error { return write(tx, early.counts, res.Rows[len(early.lines):]) })
+		}
+		if errors.Is(err, errEarlyUnusable) || retryable(err) {
+			// From the final rows, with the retries of a bulk write.
+			if early != nil {
+				early.rollback()
+			}
+			err = s.bulkTx(ctx, func(tx *gorm.DB) error { return write(tx, importCounts{}, res.Rows) })
+		}
 	}
 	if errors.Is(err, gorm.ErrDuplicatedKey) {
 		// Another upload created the same students a moment before this one.
@@ -334,10 +364,13 @@ func (s *Service) FailStaleImports(ctx context.Context) (int64, error) {
 	return res.RowsAffected, res.Error
 }
 
-// setProgress is visible to other instances. Inside the import transaction
-// SQLite's single connection is taken, so there progress moves only between
-// phases.
+// setProgress records how far an import got, for every instance to see.
+// Not on SQLite: its one connection is inside the import's transaction
+// (opened while the file is still being read) until the end.
 func (s *Service) setProgress(ctx context.Context, id int64, pct int) {
+	if s.db.Dialector.Name() == "sqlite" {
+		return
+	}
 	s.db.WithContext(ctx).Model(&model.RosterImport{}).Where("id = ?", id).Update("progress", pct)
 }
 

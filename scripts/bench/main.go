@@ -209,6 +209,7 @@ func orchestrate(args []string) int {
 	limit := fs.Duration("limit", 0, "stop the calculation and the anomaly scan after this long (default 10m; 5m for every task in -quick)")
 	dsnExtra := fs.String("dsn-params", "", "extra MySQL DSN parameters for every connection, service and server binary included (what-if runs), e.g. interpolateParams=true")
 	apiInProcess := fs.Bool("api-inprocess", false, "serve the API test from the task process instead of the binary (for -profile)")
+	tune := fs.Bool("tune-server", false, "raise the server's InnoDB buffer pool to 2 GB and redo log to 1 GB for the run (docs/deploy.md), restored at the end")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -271,6 +272,18 @@ func orchestrate(args []string) int {
 			}
 			o.notes = append(o.notes, fmt.Sprintf("MySQL %s does not answer (%v): SQLite only", cfg.ServerDSN, err))
 			o.cfg.ServerDSN = ""
+		} else {
+			if *tune {
+				restore, err := tuneServer(cfg.ServerDSN)
+				if err != nil {
+					fmt.Fprintf(os.Stderr, "bench: -tune-server: %v\n", err)
+					return 1
+				}
+				defer restore()
+			}
+			if s, err := serverSettings(cfg.ServerDSN); err == nil {
+				o.notes = append(o.notes, s)
+			}
 		}
 	} else {
 		if !*quick {

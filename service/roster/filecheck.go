@@ -161,6 +161,7 @@ func openExcel(r io.ReaderAt, size int64, opt Options) (*excelize.File, *FileErr
 	f, err := excelize.OpenReader(io.NewSectionReader(r, 0, size), excelize.Options{
 		UnzipSizeLimit:    opt.MaxUnzipSize,
 		UnzipXMLSizeLimit: min(opt.MaxUnzipSize, 16<<20),
+		RawCellValue:      true,
 	})
 	if err != nil {
 		if f != nil {

@@ -37,6 +37,13 @@ type Options struct {
 	DefaultSchool *School
 	// LookupSchool finds a school in the uploader's scope by its code.
 	LookupSchool func(code string) (School, bool)
+
+	// OnRows, when set, receives the rows that passed so far, in file order,
+	// every StreamRows of them, while the file is still being read, so the
+	// caller can start writing them. They are not final: a later row with
+	// the same ID number fails both (Result.Rows is the final word).
+	OnRows     func([]Row)
+	StreamRows int
 }
 
 // Defaults.
@@ -297,6 +304,7 @@ type parser struct {
 	// rows that pass are kept with their cells packed until then.
 	pending [][]pendingRow // in chunks: regrowing one slice of big rows costs more than validating them
 	kept    int
+	stream  []Row // passed rows not yet handed to Options.OnRows
 	seen    map[string]int   // ID key → first line
 	dups    map[string][]int // ID key → every line, for keys seen twice
 }
@@ -386,6 +394,13 @@ func (p *parser) addRow(line int, cells []string) {
 	last := &p.pending[len(p.pending)-1]
 	*last = append(*last, pendingRow{row: row, cells: packCells(cells)})
 	p.kept++
+	if p.opt.OnRows != nil && p.opt.StreamRows > 0 {
+		p.stream = append(p.stream, row)
+		if len(p.stream) == p.opt.StreamRows {
+			p.opt.OnRows(p.stream)
+			p.stream = nil
+		}
+	}
 }
 
 // finish turns every row of a duplicated ID number into a failure naming the
