@@ -304,7 +304,7 @@ type parser struct {
 	// rows that pass are kept with their cells packed until then.
 	pending [][]pendingRow // in chunks: regrowing one slice of big rows costs more than validating them
 	kept    int
-	stream  []Row // passed rows not yet handed to Options.OnRows
+	stream  []Row            // passed rows not yet handed to Options.OnRows
 	seen    map[string]int   // ID key → first line
 	dups    map[string][]int // ID key → every line, for keys seen twice
 }
