@@ -12,6 +12,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"studentaid/service"
 	"studentaid/service/servicetest"
 )
 
@@ -447,6 +448,36 @@ func TestCountyTierOverrideForVocationalGrant(t *testing.T) {
 		// The earlier term is untouched by recalculation after the county's row.
 		if got := amounts("2024-2025-2"); got["特困生"] != 165000 {
 			t.Fatalf("earlier term changed: %v", got)
+		}
+	})
+}
+
+// TestCalculationPanicIsAnError: schools are calculated on worker
+// goroutines; a panic in one is an internal error for the request, the
+// process lives on and nothing of that school's list is written.
+func TestCalculationPanicIsAnError(t *testing.T) {
+	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
+		h := newHarness(t, env)
+		h.importRows("school_nanzhou", [][]any{primaryRow("甲特困", validID("430921", "20150301", 12), "四年级", "是", "特别困难")})
+		failing := h.instance(servicetest.SecondInstance(t, env, func(o *service.Options) {
+			o.Fault = func(point string) error {
+				if point == "calc:planned" {
+					panic("a bug in the calculation")
+				}
+				return nil
+			}
+		}))
+		rr := failing.do("POST", "/api/v1/entitlements/calculate", failing.as("county_nanxian"),
+			map[string]any{"program": "boarding", "term": "2025-2026-1"})
+		want(t, rr, http.StatusInternalServerError)
+		if strings.Contains(rr.Body.String(), "panic") || strings.Contains(rr.Body.String(), "goroutine") {
+			t.Fatalf("the answer shows the panic: %s", rr.Body)
+		}
+		if n := countRows(t, env, "entitlements"); n != 0 {
+			t.Fatalf("%d entitlements written by a calculation that panicked", n)
+		}
+		if r := h.calculate("county_nanxian", "boarding", "2025-2026-1", 0); r.Created != 1 {
+			t.Fatalf("calculation after the panic: %+v", r)
 		}
 	})
 }

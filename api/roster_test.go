@@ -489,3 +489,31 @@ func TestRowsWrittenWhileReadingStandOnlyIfFinal(t *testing.T) {
 		}
 	})
 }
+
+// TestEarlyWriteFailureFallsBack: when writing rows during the read fails,
+// even by a panic, the import writes them afresh from the final result.
+func TestEarlyWriteFailureFallsBack(t *testing.T) {
+	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
+		h := newHarness(t, env)
+		failing := h.instance(servicetest.SecondInstance(t, env, func(o *service.Options) {
+			o.Fault = func(point string) error {
+				if point == "roster:early_chunk" {
+					panic("a bug in the early write")
+				}
+				return nil
+			}
+		}))
+		rows := make([][]any, 600)
+		for i := range rows {
+			rows[i] = primaryRow("王"+string([]rune("一二三四五六七八九十")[i%10])+"同学", validID("430921", "20150301", i), "四年级", "是", "困难")
+		}
+		rr := failing.upload("/api/v1/rosters", failing.as("school_nanzhou"), "file", "花名册.xlsx", rosterFile(t, rosterHeaders, rows),
+			map[string]string{"school_year": "2025-2026"})
+		want(t, rr, http.StatusOK)
+		var rep rosterReport
+		mustJSON(t, rr, &rep)
+		if rep.Created != len(rows) || countRows(t, env, "students") != int64(len(rows)) {
+			t.Fatalf("after a failed early write: %+v, %d students", rep, countRows(t, env, "students"))
+		}
+	})
+}

@@ -131,7 +131,10 @@ func (s *Service) CalculateEntitlements(ctx context.Context, a model.Actor, req 
 				// the loser of the unique key retries and then sees the other's
 				// entitlement.
 				for attempt := 0; ; attempt++ {
-					results[i], errs[i] = s.calculateSchool(wctx, a, calc, schools[i])
+					errs[i] = safely(func() (err error) {
+						results[i], err = s.calculateSchool(wctx, a, calc, schools[i])
+						return err
+					})
 					if errs[i] == nil || !errors.Is(errs[i], gorm.ErrDuplicatedKey) || attempt == 2 {
 						break
 					}
@@ -265,6 +268,9 @@ func (s *Service) calculateSchool(ctx context.Context, a model.Actor, c calculat
 			return err
 		}
 		plan := planList(c, sc, list, cands, existing, adjs)
+		if err := s.fault("calc:planned"); err != nil {
+			return err
+		}
 		res = plan.result
 		return s.applyPlan(tx, a, c, list, plan)
 	})

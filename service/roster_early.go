@@ -44,7 +44,13 @@ func (s *Service) startEarlyApply(ctx context.Context, a model.Actor, ri model.R
 			if e.err != nil {
 				continue // drain: the parser must not block
 			}
-			c, err := s.applyChunk(tx, a, ri, source, chunk, true)
+			var c importCounts
+			err := safely(func() (err error) {
+				if c, err = s.applyChunk(tx, a, ri, source, chunk, true); err != nil {
+					return err
+				}
+				return s.fault("roster:early_chunk")
+			})
 			if err != nil {
 				e.err = err
 				continue

@@ -187,7 +187,7 @@ func (s *Service) importInBackground(ctx context.Context, a model.Actor, ri mode
 		defer s.bg.Done()
 		defer os.Remove(tmp.Name())
 		defer tmp.Close()
-		if _, err := s.runImport(s.bgCtx, a, ri, tmp, up.Size, opt); err != nil {
+		if err := safely(func() error { _, err := s.runImport(s.bgCtx, a, ri, tmp, up.Size, opt); return err }); err != nil {
 			s.log.Warn("background roster import ended with an error", "import", ri.ID, "err", err)
 		}
 	}()

@@ -5,7 +5,9 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -136,6 +138,18 @@ func New(db *gorm.DB, keys *Keyring, log *slog.Logger, opt Options) *Service {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Service{db: db, keys: keys, log: log, opt: opt, bgCtx: ctx, bgCancel: cancel}
+}
+
+// safely runs fn, turning a panic into an error: work done on a goroutine
+// of the service's own is out of reach of the HTTP layer's recovery, and a
+// panic there would end the process.
+func safely(fn func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return fn()
 }
 
 // Close stops background work and waits for it; an import cut short rolls
