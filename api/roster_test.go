@@ -202,6 +202,26 @@ func TestRosterImportLifecycle(t *testing.T) {
 		if l2.Total != 3 {
 			t.Fatalf("county sees %d", l2.Total)
 		}
+		// Filtered by school: the school's own officer and its county see its
+		// students with the school's name; another school's officer, another
+		// county and an unknown school see none.
+		nanzhou := h.schoolID("2143092101")
+		for user, n := range map[string]int{"school_nanzhou": 3, "county_nanxian": 3, "school_maocaojie": 0, "county_anhua": 0} {
+			var l struct {
+				Total int
+				Items []struct {
+					SchoolName string `json:"school_name"`
+				}
+			}
+			mustJSON(t, h.do("GET", fmt.Sprintf("/api/v1/students?school_id=%d", nanzhou), h.as(user), nil), &l)
+			if l.Total != n || len(l.Items) != n || (n > 0 && l.Items[0].SchoolName == "") {
+				t.Fatalf("%s lists %d students of school %d (%+v), want %d", user, l.Total, nanzhou, l.Items, n)
+			}
+		}
+		mustJSON(t, h.do("GET", "/api/v1/students?school_id=999999", h.as("county_nanxian"), nil), &l2)
+		if l2.Total != 0 {
+			t.Fatalf("an unknown school lists %d students", l2.Total)
+		}
 
 		// A correction through PATCH is recorded in the history and the audit log.
 		rr = h.do("PATCH", fmt.Sprintf("/api/v1/students/%d", list.Items[0].ID), tok,

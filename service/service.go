@@ -103,8 +103,10 @@ type Service struct {
 	bg       sync.WaitGroup
 
 	sessions ttlCache[cachedSession]
-	// counts holds list totals; roster imports and file edits forget them.
+	// counts holds list totals; roster imports and calculations forget them.
 	counts ttlCache[int64]
+	// schools by id, for naming the schools of list rows.
+	schools ttlCache[model.School]
 }
 
 // cachedSession is a verified token's user and its session's expiry, so a

@@ -49,56 +49,47 @@ const studentListOrder = "e.school_id, e.school_year DESC, e.grade, e.class, e.s
 // ListStudents lists enrolments in the actor's scope, one row per student,
 // school and year. The enrolments of a page are chosen from enrolments alone
 // (joined to students only to filter by name or ID number) and only that
-// page's rows are joined to their names, schools and difficulty records.
+// page's rows are joined to their students and difficulty records; school
+// names come from schoolsByID.
 func (s *Service) ListStudents(ctx context.Context, a model.Actor, f StudentFilter) (List[StudentRow], error) {
+	out := List[StudentRow]{Page: f.Page.Normalize()}
 	if a.Is(model.RoleFinance) {
-		return List[StudentRow]{}, errRoleForbidden
+		return out, errRoleForbidden
 	}
 	db := s.reader(ctx)
-	q := inScopeSchools(db.Table("enrolments e"), a, "e.school_id")
-	if f.SchoolID != 0 {
-		q = q.Where("e.school_id = ?", f.SchoolID)
+	q, visible, err := s.studentQuery(db, a, f)
+	if err != nil || !visible {
+		return out, err
 	}
-	if f.SchoolYear != "" {
-		q = q.Where("e.school_year = ?", f.SchoolYear)
-	}
-	if f.Program != "" {
-		if _, ok := model.ProgramByCode(f.Program); !ok {
-			return List[StudentRow]{}, invalid("未知资助项目 %q", truncateRunes(f.Program, 32))
-		}
-		// SUBSTR(term, 1, 9) is the term's school year on both engines.
-		q = q.Where(`EXISTS (SELECT 1 FROM entitlements ent WHERE ent.student_id = e.student_id AND ent.program = ?
-			AND ent.school_id = e.school_id AND SUBSTR(ent.term, 1, 9) = e.school_year)`, f.Program)
-	}
-	qs := strings.TrimSpace(f.Q)
-	if qs != "" {
-		q = q.Joins("JOIN students s ON s.id = e.student_id")
-		if id, err := model.ParseIDNumber(model.IDTypeResident, qs, s.opt.Now()); err == nil {
-			q = q.Where("s.id_hash = ?", s.idLookup(id))
-		} else {
-			q = q.Where("s.name LIKE ?", likePrefix(qs))
-		}
-	}
-	out := List[StudentRow]{Page: f.Page.Normalize()}
 	// Totals of unsearched lists are reused briefly (Options.CountCache):
 	// paging through a county would otherwise count it on every page.
+	searched := strings.TrimSpace(f.Q) != ""
 	key, now := fmt.Sprintf("students|%s|%s|%d|%d|%s|%s", a.ScopeKind(), a.RegionCode, a.SchoolID, f.SchoolID, f.SchoolYear, f.Program), s.now()
-	if n, ok := s.counts.get(key, now, s.opt.CountCache); ok && qs == "" {
+	if n, ok := s.counts.get(key, now, s.opt.CountCache); ok && !searched {
 		out.Total = n
 	} else if err := q.Count(&out.Total).Error; err != nil {
 		return out, err
-	} else if qs == "" {
+	} else if !searched {
 		s.counts.put(key, out.Total, now)
 	}
 	page := out.Page.apply(q.Select("e.id").Order(studentListOrder))
-	err := db.Table("(?) p", page).
+	if err := db.Table("(?) p", page).
 		Joins("JOIN enrolments e ON e.id = p.id").
 		Joins("JOIN students st ON st.id = e.student_id").
-		Joins("JOIN schools sc ON sc.id = e.school_id").
 		Joins("LEFT JOIN difficulty_records d ON d.student_id = e.student_id AND d.school_year = e.school_year").
-		Select(`e.student_id, st.name, st.id_masked, st.sex, e.school_id, sc.name AS school_name,
-		e.school_year, e.stage, e.grade, e.class, e.boarding, e.status, d.level`).
-		Scan(&out.Items).Error
+		Select(`e.student_id, st.name, st.id_masked, st.sex, e.school_id, e.school_year, e.stage, e.grade, e.class,
+		e.boarding, e.status, d.level`).
+		Scan(&out.Items).Error; err != nil {
+		return out, err
+	}
+	ids := make([]int64, len(out.Items))
+	for i, it := range out.Items {
+		ids[i] = it.SchoolID
+	}
+	schools, err := s.schoolsByID(db, ids)
+	for i := range out.Items {
+		out.Items[i].SchoolName = schools[out.Items[i].SchoolID].Name
+	}
 	// The page's rows in studentListOrder, sorted here: an ORDER BY on the
 	// joined page would cost the database a temporary table per request.
 	slices.SortFunc(out.Items, func(x, y StudentRow) int {
@@ -106,6 +97,45 @@ func (s *Service) ListStudents(ctx context.Context, a model.Actor, f StudentFilt
 			cmp.Compare(x.Grade, y.Grade), strings.Compare(x.Class, y.Class), cmp.Compare(x.StudentID, y.StudentID))
 	})
 	return out, err
+}
+
+// studentQuery is GET /students's filter over enrolments e. With a school
+// given, whether the actor sees it is decided here (visible false: an empty
+// list), so the query needs no scope subquery.
+func (s *Service) studentQuery(db *gorm.DB, a model.Actor, f StudentFilter) (*gorm.DB, bool, error) {
+	q := db.Table("enrolments e")
+	if f.SchoolID != 0 {
+		schools, err := s.schoolsByID(db, []int64{f.SchoolID})
+		if err != nil {
+			return nil, false, err
+		}
+		if sc, ok := schools[f.SchoolID]; !ok || !seesSchool(a, sc) {
+			return nil, false, nil
+		}
+		q = q.Where("e.school_id = ?", f.SchoolID)
+	} else {
+		q = inScopeSchools(q, a, "e.school_id")
+	}
+	if f.SchoolYear != "" {
+		q = q.Where("e.school_year = ?", f.SchoolYear)
+	}
+	if f.Program != "" {
+		if _, ok := model.ProgramByCode(f.Program); !ok {
+			return nil, false, invalid("未知资助项目 %q", truncateRunes(f.Program, 32))
+		}
+		// SUBSTR(term, 1, 9) is the term's school year on both engines.
+		q = q.Where(`EXISTS (SELECT 1 FROM entitlements ent WHERE ent.student_id = e.student_id AND ent.program = ?
+			AND ent.school_id = e.school_id AND SUBSTR(ent.term, 1, 9) = e.school_year)`, f.Program)
+	}
+	if qs := strings.TrimSpace(f.Q); qs != "" {
+		q = q.Joins("JOIN students s ON s.id = e.student_id")
+		if id, err := model.ParseIDNumber(model.IDTypeResident, qs, s.opt.Now()); err == nil {
+			q = q.Where("s.id_hash = ?", s.idLookup(id))
+		} else {
+			q = q.Where("s.name LIKE ?", likePrefix(qs))
+		}
+	}
+	return q, true, nil
 }
 
 // likePrefix escapes LIKE wildcards in user input.
