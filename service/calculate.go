@@ -117,22 +117,22 @@ func (s *Service) CalculateEntitlements(ctx context.Context, a model.Actor, req 
 	// Schools are calculated by a few workers, each school in its own
 	// transaction: while one waits on the database inserting a list, another
 	// judges the next. Results are added in school order, so the answer is
-	// the same however the work interleaved.
+	// the same however the work interleaved. After a failure no new school
+	// is started; those under way finish, as earlier schools had.
 	results := make([]CalcResult, len(schools))
 	errs := make([]error, len(schools))
-	wctx, stop := context.WithCancel(ctx)
-	defer stop()
 	var next atomic.Int64
+	var failed atomic.Bool
 	var wg sync.WaitGroup
 	for range min(calcWorkers, len(schools)) {
 		wg.Go(func() {
-			for i := int(next.Add(1)) - 1; i < len(schools) && wctx.Err() == nil; i = int(next.Add(1)) - 1 {
+			for i := int(next.Add(1)) - 1; i < len(schools) && !failed.Load() && ctx.Err() == nil; i = int(next.Add(1)) - 1 {
 				// Two schools calculating the same transferred student at once:
 				// the loser of the unique key retries and then sees the other's
 				// entitlement.
 				for attempt := 0; ; attempt++ {
 					errs[i] = safely(func() (err error) {
-						results[i], err = s.calculateSchool(wctx, a, calc, schools[i])
+						results[i], err = s.calculateSchool(ctx, a, calc, schools[i])
 						return err
 					})
 					if errs[i] == nil || !errors.Is(errs[i], gorm.ErrDuplicatedKey) || attempt == 2 {
@@ -140,7 +140,7 @@ func (s *Service) CalculateEntitlements(ctx context.Context, a model.Actor, req 
 					}
 				}
 				if errs[i] != nil {
-					stop()
+					failed.Store(true)
 				}
 			}
 		})
