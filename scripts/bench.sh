@@ -10,9 +10,11 @@
 #   (no --quick)     full: a 100k-row roster (MariaDB and SQLite), 1,000,000 students
 #                    over 200 schools, a 1,000,000-line batch with its ledger, and the API
 #                    load test (the built binary on loopback, 50 connections, 10 s per
-#                    endpoint, 100k students). About 30 minutes on 2 cores: loading 1M
-#                    students takes 3–5, the batch 10; the calculation and the anomaly scan
-#                    are stopped (and reported as failed) after 10 minutes.
+#                    endpoint, 100k students). About 9 minutes on 2 cores with
+#                    --tune-server; about 25 on Debian's default MariaDB settings, where
+#                    loading 1M students takes 3.5, the calculation 6 and the batch 8.5.
+#                    The calculation and the anomaly scan are stopped (and reported as
+#                    failed) after 10 minutes.
 #   --only GROUPS    comma-separated subset of roster,calc,batch,anomaly,api
 #   --profile DIR    write, per task, a pprof CPU profile of the timed part, an
 #                    allocation profile and the service's SQL statements by total time
