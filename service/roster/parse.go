@@ -202,32 +202,78 @@ func Parse(r io.ReaderAt, size int64, opt Options) (*Result, error) {
 		}
 		return nil, fe
 	}
+	if fe := p.checkColumns(); fe != nil {
+		return nil, fe
+	}
 	// Excel keeps 15 significant digits of a number, so an ID or account
 	// number in a number cell has lost its last digits even when what is
-	// left still looks like one.
+	// left still looks like one. Which cells are numbers, and whether the
+	// header has merged cells, comes from a byte scan of the sheet on
+	// another core while excelize decodes it.
 	watch := map[int]bool{}
 	for _, col := range []string{ColIDNumber, ColBankAccount} {
 		if i, ok := p.index[col]; ok {
 			watch[i+1] = true
 		}
 	}
-	scan, err := scanSheet(sheetPart(zr, sheet), watch)
-	if err != nil {
-		return nil, unreadable(sheet)
-	}
-	if len(scan.merges) > 0 {
-		return nil, fileErr(422, "merged_header", "表头有合并单元格（%s）：请取消合并，使第1行每列一个列名，从第2行起填写数据",
-			strings.Join(scan.merges, "、"))
-	}
-	p.numeric = scan.numeric
-	if fe := p.checkColumns(); fe != nil {
+	scanned := make(chan *FileError, 1)
+	go func() {
+		scan, err := scanSheet(sheetPart(zr, sheet), watch)
+		switch {
+		case err != nil:
+			scanned <- unreadable(sheet)
+		case len(scan.merges) > 0:
+			scanned <- fileErr(422, "merged_header", "表头有合并单元格（%s）：请取消合并，使第1行每列一个列名，从第2行起填写数据",
+				strings.Join(scan.merges, "、"))
+		default:
+			p.numeric = scan.numeric
+			scanned <- nil
+		}
+	}()
+	if fe := p.readRows(sheet, next, &line, scanned); fe != nil {
 		return nil, fe
 	}
+	p.finish()
+	return p.res, nil
+}
 
+// readRows decodes the data rows while a second goroutine validates them,
+// once the sheet scan has answered, so checking rows overlaps decoding
+// the next ones. A problem the scan found wins over any in the rows.
+func (p *parser) readRows(sheet string, next func() ([]string, bool, error), line *int, scanned <-chan *FileError) *FileError {
+	type raw struct {
+		line  int
+		cells []string
+	}
+	rows := make(chan raw, 4096)
+	var scanErr *FileError
+	validated := make(chan struct{})
+	go func() {
+		defer close(validated)
+		if scanErr = <-scanned; scanErr != nil {
+			for range rows { // drain: the reader must not block
+			}
+			return
+		}
+		for r := range rows {
+			p.addRow(r.line, r.cells)
+		}
+	}()
+	fe := p.decodeRows(sheet, next, line, func(l int, cells []string) { rows <- raw{l, cells} })
+	close(rows)
+	<-validated
+	if scanErr != nil {
+		return scanErr
+	}
+	return fe
+}
+
+// decodeRows hands over every data row with content, counting them.
+func (p *parser) decodeRows(sheet string, next func() ([]string, bool, error), line *int, emit func(int, []string)) *FileError {
 	for {
 		cells, ok, err := next()
 		if err != nil {
-			return nil, unreadable(sheet)
+			return unreadable(sheet)
 		}
 		if !ok {
 			break
@@ -236,16 +282,15 @@ func Parse(r io.ReaderAt, size int64, opt Options) (*Result, error) {
 			continue
 		}
 		p.res.Total++
-		if p.res.Total > opt.MaxRows {
-			return nil, fileErr(413, "too_many_rows", "数据超过 %d 行：请按学校或年级拆分成多个文件上传", opt.MaxRows)
+		if p.res.Total > p.opt.MaxRows {
+			return fileErr(413, "too_many_rows", "数据超过 %d 行：请按学校或年级拆分成多个文件上传", p.opt.MaxRows)
 		}
-		p.addRow(line, cells)
+		emit(*line, cells)
 	}
 	if p.res.Total == 0 {
-		return nil, fileErr(422, "empty_sheet", "工作表“%s”只有表头，没有学生数据", sheet)
+		return fileErr(422, "empty_sheet", "工作表“%s”只有表头，没有学生数据", sheet)
 	}
-	p.finish()
-	return p.res, nil
+	return nil
 }
 
 func unreadable(sheet string) *FileError {
