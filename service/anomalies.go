@@ -457,6 +457,15 @@ func (sc *anomalyScan) students(ids []int64) (map[int64]scanStudent, error) {
 	return out, nil
 }
 
+// studentsOf loads the students the rows name; id(i) is row i's student.
+func studentsOf[T any](sc *anomalyScan, rows []T, id func(i int) int64) (map[int64]scanStudent, error) {
+	ids := make([]int64, len(rows))
+	for i := range rows {
+		ids[i] = id(i)
+	}
+	return sc.students(ids)
+}
+
 // latestSchools is each student's school in their latest school year, for
 // findings that are about a person rather than an enrolment.
 func (sc *anomalyScan) latestSchools(ids []int64) (map[int64]int64, error) {
@@ -566,11 +575,7 @@ func (sc *anomalyScan) duplicateAid() error {
 		}
 		lines = append(lines, got...)
 	}
-	ids := make([]int64, len(lines))
-	for i, d := range lines {
-		ids[i] = d.StudentID
-	}
-	students, err := sc.students(ids)
+	students, err := studentsOf(sc, lines, func(i int) int64 { return lines[i].StudentID })
 	if err != nil {
 		return err
 	}
@@ -870,11 +875,7 @@ func (sc *anomalyScan) ageGrade() error {
 		args...).Scan(&rows).Error; err != nil {
 		return err
 	}
-	ids := make([]int64, len(rows))
-	for i, r := range rows {
-		ids[i] = r.StudentID
-	}
-	students, err := sc.students(ids)
+	students, err := studentsOf(sc, rows, func(i int) int64 { return rows[i].StudentID })
 	if err != nil {
 		return err
 	}
@@ -1019,11 +1020,7 @@ func (sc *anomalyScan) aidAfterExit() error {
 	slices.SortFunc(rows, func(x, y exitRow) int {
 		return cmp.Or(cmp.Compare(x.EntitlementID, y.EntitlementID), strings.Compare(x.ExitYear, y.ExitYear))
 	})
-	ids := make([]int64, len(rows))
-	for i, r := range rows {
-		ids[i] = r.StudentID
-	}
-	students, err := sc.students(ids)
+	students, err := studentsOf(sc, rows, func(i int) int64 { return rows[i].StudentID })
 	if err != nil {
 		return err
 	}
@@ -1195,11 +1192,7 @@ func (sc *anomalyScan) repeatedFailures() error {
 		Group("bl.student_id, bl.account_hash").Having("COUNT(*) >= ?", sc.th.FailedPayments).Scan(&rows).Error; err != nil {
 		return err
 	}
-	ids := make([]int64, len(rows))
-	for i, r := range rows {
-		ids[i] = r.StudentID
-	}
-	students, err := sc.students(ids)
+	students, err := studentsOf(sc, rows, func(i int) int64 { return rows[i].StudentID })
 	if err != nil {
 		return err
 	}
