@@ -35,19 +35,11 @@ func mustAtoi(s string) int {
 }
 
 func taskAPILoad(ctx context.Context, cfg *Config, t *timer, r *Result) error {
-	tg := cfg.target()
-	if err := tg.create(cfg); err != nil {
-		return err
-	}
-	e, err := openEnv(ctx, cfg, tg)
+	e, schools, err := freshEnv(ctx, cfg, cfg.APISchools)
 	if err != nil {
 		return err
 	}
 	defer e.Close()
-	schools, err := setupCounty(ctx, e, cfg.APISchools)
-	if err != nil {
-		return err
-	}
 	c := apiCohort(cfg, schools)
 	t.Start()
 	err = loadCohort(ctx, e, c)

@@ -241,27 +241,43 @@ func rosterFields() map[string]string {
 	return map[string]string{"school_year": schoolYear(), "mode": "all_or_nothing"}
 }
 
-func taskRosterImport(ctx context.Context, cfg *Config, t *timer, r *Result) error {
+// freshEnv makes the task's database and a county of n schools in it.
+func freshEnv(ctx context.Context, cfg *Config, n int) (*Env, []School, error) {
 	tg := cfg.target()
 	if err := tg.create(cfg); err != nil {
-		return err
+		return nil, nil, err
 	}
 	e, err := openEnv(ctx, cfg, tg)
+	if err != nil {
+		return nil, nil, err
+	}
+	schools, err := setupCounty(ctx, e, n)
+	if err != nil {
+		e.Close()
+		return nil, nil, err
+	}
+	return e, schools, nil
+}
+
+// timedUpload posts the bench roster as the school officer, timing the request.
+func timedUpload(e *Env, cfg *Config, t *timer) (importReport, error) {
+	srv, cl := serveLoopback(e.Engine)
+	defer srv.Close()
+	if err := cl.login(schoolUser, benchPassword); err != nil {
+		return importReport{}, err
+	}
+	t.Start()
+	defer t.Stop()
+	return upload(cl, cfg.RosterFile, rosterFields())
+}
+
+func taskRosterImport(ctx context.Context, cfg *Config, t *timer, r *Result) error {
+	e, _, err := freshEnv(ctx, cfg, 1)
 	if err != nil {
 		return err
 	}
 	defer e.Close()
-	if _, err := setupCounty(ctx, e, 1); err != nil {
-		return err
-	}
-	srv, cl := serveLoopback(e.Engine)
-	defer srv.Close()
-	if err := cl.login(schoolUser, benchPassword); err != nil {
-		return err
-	}
-	t.Start()
-	rep, err := upload(cl, cfg.RosterFile, rosterFields())
-	t.Stop()
+	rep, err := timedUpload(e, cfg, t)
 	if err != nil {
 		return err
 	}
@@ -279,14 +295,7 @@ func taskRosterReimport(ctx context.Context, cfg *Config, t *timer, r *Result) e
 		return err
 	}
 	defer e.Close()
-	srv, cl := serveLoopback(e.Engine)
-	defer srv.Close()
-	if err := cl.login(schoolUser, benchPassword); err != nil {
-		return err
-	}
-	t.Start()
-	rep, err := upload(cl, cfg.RosterFile, rosterFields())
-	t.Stop()
+	rep, err := timedUpload(e, cfg, t)
 	if err != nil {
 		return err
 	}
@@ -309,19 +318,11 @@ func calcCohort(cfg *Config, schools []School) cohort {
 }
 
 func taskCalcLoad(ctx context.Context, cfg *Config, t *timer, r *Result) error {
-	tg := cfg.target()
-	if err := tg.create(cfg); err != nil {
-		return err
-	}
-	e, err := openEnv(ctx, cfg, tg)
+	e, schools, err := freshEnv(ctx, cfg, cfg.CalcSchools)
 	if err != nil {
 		return err
 	}
 	defer e.Close()
-	schools, err := setupCounty(ctx, e, cfg.CalcSchools)
-	if err != nil {
-		return err
-	}
 	c := calcCohort(cfg, schools)
 	t.Start()
 	err = loadCohort(ctx, e, c)
