@@ -179,7 +179,7 @@ func (s *Service) Authenticate(ctx context.Context, token string, client model.A
 	if err != nil {
 		return model.Actor{}, err
 	}
-	s.sessions.put(hash, cachedSession{user: row.User, expiresAt: row.SessionExpiresAt}, now)
+	s.sessions.put(hash, cachedSession{user: row.User, expiresAt: row.SessionExpiresAt}, now, s.opt.SessionCache)
 	return actorOf(row.User, client), nil
 }
 

@@ -6,8 +6,8 @@ import (
 )
 
 // ttlCache remembers answers this instance got from the database a moment
-// ago: verified sessions (Options.SessionCache) and list totals
-// (Options.CountCache). Whoever changes what an entry says calls forget, so
+// ago: verified sessions (Options.SessionCache), list totals and the
+// schools lists name (Options.CountCache). Whoever changes what an entry says calls forget, so
 // this instance sees its own changes at once; other instances see them when
 // their entries run out.
 type ttlCache[V any] struct {
@@ -35,7 +35,11 @@ func (c *ttlCache[V]) get(key string, now time.Time, ttl time.Duration) (V, bool
 	return e.v, true
 }
 
-func (c *ttlCache[V]) put(key string, v V, now time.Time) {
+// put keeps v for ttl; with caching off (ttl 0) it keeps nothing.
+func (c *ttlCache[V]) put(key string, v V, now time.Time, ttl time.Duration) {
+	if ttl <= 0 {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil || len(c.m) >= maxCacheEntries {

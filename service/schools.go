@@ -138,7 +138,7 @@ func (s *Service) schoolsByID(db *gorm.DB, ids []int64) (map[int64]model.School,
 	}
 	for _, sc := range found {
 		out[sc.ID] = sc
-		s.schools.put(strconv.FormatInt(sc.ID, 10), sc, now)
+		s.schools.put(strconv.FormatInt(sc.ID, 10), sc, now, s.opt.CountCache)
 	}
 	return out, nil
 }

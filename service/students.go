@@ -70,7 +70,7 @@ func (s *Service) ListStudents(ctx context.Context, a model.Actor, f StudentFilt
 	} else if err := q.Count(&out.Total).Error; err != nil {
 		return out, err
 	} else if !searched {
-		s.counts.put(key, out.Total, now)
+		s.counts.put(key, out.Total, now, s.opt.CountCache)
 	}
 	page := out.Page.apply(q.Select("e.id").Order(studentListOrder))
 	if err := db.Table("(?) p", page).
