@@ -106,7 +106,7 @@ func open(ctx context.Context, configPath string) (*app, error) {
 		return nil, err
 	}
 	svc := service.New(db, keys, log, service.OptionsFrom(cfg))
-	if err := svc.SeedStandards(ctx); err != nil {
+	if err := svc.Standards.SeedStandards(ctx); err != nil {
 		return nil, fmt.Errorf("seed standards: %w", err)
 	}
 	return &app{cfg: cfg, log: log, db: db, svc: svc}, nil
@@ -139,7 +139,7 @@ func serve(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if pw, err := a.svc.EnsureAdmin(ctx, a.cfg.Auth.AdminPassword); err != nil {
+	if pw, err := a.svc.Users.EnsureAdmin(ctx, a.cfg.Auth.AdminPassword); err != nil {
 		return err
 	} else if pw != "" {
 		fmt.Fprintf(out, "\n首次启动：已创建管理员账号 admin，一次性密码：%s\n（请登录后立即修改；此密码不会再次显示）\n\n", pw)
@@ -155,12 +155,12 @@ func serve(args []string, out io.Writer) error {
 		}
 	}
 	defer a.svc.Close()
-	if n, err := a.svc.FailStaleImports(ctx); err != nil {
+	if n, err := a.svc.Jobs.FailStaleImports(ctx); err != nil {
 		return err
 	} else if n > 0 {
 		a.log.Warn("roster imports cut short by a restart marked failed", "count", n)
 	}
-	sched, err := jobs.New(a.svc, a.log, jobs.Definitions(a.svc, a.cfg.Jobs.Schedules), jobs.Options{})
+	sched, err := jobs.New(a.svc.Jobs, a.log, jobs.Definitions(a.svc.Batches, a.svc.Anomalies, a.cfg.Jobs.Schedules), jobs.Options{})
 	if err != nil {
 		return err
 	}
@@ -240,7 +240,7 @@ func userCreate(args []string, out io.Writer) error {
 	if *school != 0 {
 		in.SchoolID = school
 	}
-	u, err := a.svc.CreateUser(context.Background(), model.SystemActor("cli"), in)
+	u, err := a.svc.Users.CreateUser(context.Background(), model.SystemActor("cli"), in)
 	if err != nil {
 		return err
 	}
@@ -261,7 +261,7 @@ func jobRun(name string, args []string, out io.Writer) error {
 		return err
 	}
 	defer a.svc.Close()
-	sched, err := jobs.New(a.svc, a.log, jobs.Definitions(a.svc, a.cfg.Jobs.Schedules), jobs.Options{})
+	sched, err := jobs.New(a.svc.Jobs, a.log, jobs.Definitions(a.svc.Batches, a.svc.Anomalies, a.cfg.Jobs.Schedules), jobs.Options{})
 	if err != nil {
 		return err
 	}

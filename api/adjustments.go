@@ -39,7 +39,7 @@ func (s *Server) listAdjustments(c *gin.Context) {
 	if !ok {
 		return
 	}
-	l, err := s.svc.ListAdjustments(c.Request.Context(), actor(c), service.AdjustmentFilter{Program: c.Query("program"),
+	l, err := s.entitlements.ListAdjustments(c.Request.Context(), actor(c), service.AdjustmentFilter{Program: c.Query("program"),
 		Term: c.Query("term"), Status: c.Query("status"), Page: p})
 	respond(c, http.StatusOK, listOf(l, adjustmentOf), err)
 }

@@ -30,7 +30,7 @@ func (s *Server) createUser(c *gin.Context) {
 	if !bindJSON(c, &req) {
 		return
 	}
-	u, err := s.svc.CreateUser(c.Request.Context(), actor(c), req.input())
+	u, err := s.users.CreateUser(c.Request.Context(), actor(c), req.input())
 	respond(c, http.StatusCreated, s.userOf(u), err)
 }
 
@@ -40,7 +40,7 @@ func (s *Server) updateUser(c *gin.Context) {
 	if !ok || !bindJSON(c, &req) {
 		return
 	}
-	u, err := s.svc.UpdateUser(c.Request.Context(), actor(c), id, req.input())
+	u, err := s.users.UpdateUser(c.Request.Context(), actor(c), id, req.input())
 	respond(c, http.StatusOK, s.userOf(u), err)
 }
 
@@ -49,7 +49,7 @@ func (s *Server) listUsers(c *gin.Context) {
 	if !ok {
 		return
 	}
-	l, err := s.svc.ListUsers(c.Request.Context(), actor(c), p)
+	l, err := s.users.ListUsers(c.Request.Context(), actor(c), p)
 	respond(c, http.StatusOK, listOf(l, s.userOf), err)
 }
 
@@ -69,13 +69,13 @@ func (s *Server) createRegion(c *gin.Context) {
 	if !bindJSON(c, &req) {
 		return
 	}
-	r, err := s.svc.CreateRegion(c.Request.Context(), actor(c), model.Region{
+	r, err := s.schools.CreateRegion(c.Request.Context(), actor(c), model.Region{
 		Code: req.Code, Name: req.Name, ParentCode: req.ParentCode, ContiguousHardshipArea: req.ContiguousHardshipArea})
 	respond(c, http.StatusCreated, regionOf(r), err)
 }
 
 func (s *Server) listRegions(c *gin.Context) {
-	rs, err := s.svc.ListRegions(c.Request.Context())
+	rs, err := s.schools.ListRegions(c.Request.Context())
 	out := make([]regionBody, 0, len(rs))
 	for _, r := range rs {
 		out = append(out, regionOf(r))
@@ -101,7 +101,7 @@ func (s *Server) createSchool(c *gin.Context) {
 	if !bindJSON(c, &req) {
 		return
 	}
-	sc, err := s.svc.CreateSchool(c.Request.Context(), actor(c), model.School{
+	sc, err := s.schools.CreateSchool(c.Request.Context(), actor(c), model.School{
 		Code: req.Code, Name: req.Name, RegionCode: req.RegionCode, Type: model.SchoolType(req.Type)})
 	respond(c, http.StatusCreated, schoolOf(sc), err)
 }
@@ -111,7 +111,7 @@ func (s *Server) listSchools(c *gin.Context) {
 	if !ok {
 		return
 	}
-	l, err := s.svc.ListSchools(c.Request.Context(), actor(c), service.SchoolFilter{RegionCode: c.Query("region_code"), Page: p})
+	l, err := s.schools.ListSchools(c.Request.Context(), actor(c), service.SchoolFilter{RegionCode: c.Query("region_code"), Page: p})
 	respond(c, http.StatusOK, listOf(l, schoolOf), err)
 }
 
@@ -120,6 +120,6 @@ func (s *Server) getSchool(c *gin.Context) {
 	if !ok {
 		return
 	}
-	sc, err := s.svc.GetSchool(c.Request.Context(), actor(c), id)
+	sc, err := s.schools.GetSchool(c.Request.Context(), actor(c), id)
 	respond(c, http.StatusOK, schoolOf(sc), err)
 }

@@ -57,12 +57,12 @@ func (s *Server) listAnomalies(c *gin.Context) {
 	if !ok {
 		return
 	}
-	l, err := s.svc.ListAnomalies(c.Request.Context(), actor(c), anomalyFilter(c, p))
+	l, err := s.anomalies.ListAnomalies(c.Request.Context(), actor(c), anomalyFilter(c, p))
 	if err != nil {
 		writeError(c, err)
 		return
 	}
-	last, err := s.svc.LastAnomalyScan(c.Request.Context())
+	last, err := s.anomalies.LastAnomalyScan(c.Request.Context())
 	respond(c, http.StatusOK, anomalyListBody{listOf(l, anomalyOf), last}, err)
 }
 
@@ -71,7 +71,7 @@ func (s *Server) getAnomaly(c *gin.Context) {
 	if !ok {
 		return
 	}
-	r, err := s.svc.GetAnomaly(c.Request.Context(), actor(c), id)
+	r, err := s.anomalies.GetAnomaly(c.Request.Context(), actor(c), id)
 	respond(c, http.StatusOK, anomalyOf(r), err)
 }
 
@@ -86,17 +86,17 @@ func (s *Server) patchAnomaly(c *gin.Context) {
 	if !ok || !bindJSON(c, &b) {
 		return
 	}
-	r, err := s.svc.UpdateAnomaly(c.Request.Context(), actor(c), id, service.AnomalyUpdate{Status: b.Status, Note: b.Note})
+	r, err := s.anomalies.UpdateAnomaly(c.Request.Context(), actor(c), id, service.AnomalyUpdate{Status: b.Status, Note: b.Note})
 	respond(c, http.StatusOK, anomalyOf(r), err)
 }
 
 func (s *Server) scanAnomalies(c *gin.Context) {
-	r, err := s.svc.ScanAnomalies(c.Request.Context(), actor(c), service.ScanOptions{DryRun: c.Query("dry_run") == "true", OnDemand: true})
+	r, err := s.anomalies.ScanAnomalies(c.Request.Context(), actor(c), service.ScanOptions{DryRun: c.Query("dry_run") == "true", OnDemand: true})
 	respond(c, http.StatusOK, r, err)
 }
 
 func (s *Server) exportAnomalies(c *gin.Context) {
-	b, err := s.svc.AnomalyWorkbook(c.Request.Context(), actor(c), anomalyFilter(c, service.Page{}))
+	b, err := s.anomalies.AnomalyWorkbook(c.Request.Context(), actor(c), anomalyFilter(c, service.Page{}))
 	if err != nil {
 		writeError(c, err)
 		return
@@ -150,7 +150,7 @@ func (s *Server) matching(c *gin.Context) {
 		return
 	}
 	defer f.Close()
-	r, err := s.svc.MatchDepartmentList(c.Request.Context(), actor(c), service.MatchUpload{Kind: c.PostForm("kind"),
+	r, err := s.matcher.MatchDepartmentList(c.Request.Context(), actor(c), service.MatchUpload{Kind: c.PostForm("kind"),
 		SchoolYear: c.PostForm("school_year"), Filename: fh.Filename, File: f, Size: fh.Size})
 	respond(c, http.StatusOK, matchBody{r.Kind, r.KindLabel, r.SchoolYear, r.Rows, r.Matched, r.Unmatched, r.Invalid,
 		matchStudentsOf(r.OnList), matchStudentsOf(r.NotOnList), r.NotOnListNote, r.FindingsOpened, r.FindingsResolved}, err)

@@ -354,11 +354,11 @@ func TestAnomalyExplainReopenResolveAndScope(t *testing.T) {
 			t.Fatalf("安化 sees 南县's findings: %+v", s)
 		}
 		// One user's scan at a time: another waits for it.
-		if ok, err := env.Svc.AcquireLease(context.Background(), "anomaly_scan_on_demand", "someone/else", time.Minute); err != nil || !ok {
+		if ok, err := env.Svc.Jobs.AcquireLease(context.Background(), "anomaly_scan_on_demand", "someone/else", time.Minute); err != nil || !ok {
 			t.Fatal("lease", err)
 		}
 		want(t, h.do("POST", "/api/v1/anomalies/scan", h.as("auditor_yiyang"), nil), http.StatusConflict)
-		if err := env.Svc.ReleaseLease(context.Background(), "anomaly_scan_on_demand", "someone/else"); err != nil {
+		if err := env.Svc.Jobs.ReleaseLease(context.Background(), "anomaly_scan_on_demand", "someone/else"); err != nil {
 			t.Fatal(err)
 		}
 		// The nightly job runs the same scan as the system.

@@ -54,7 +54,7 @@ func (s *Server) listAudit(c *gin.Context) {
 	if c.Query("to") != "" && len(c.Query("to")) == len("2006-01-02") {
 		to = to.AddDate(0, 0, 1) // a day given as "to" includes that whole day
 	}
-	l, err := s.svc.ListAudit(c.Request.Context(), actor(c), service.AuditFilter{
+	l, err := s.audit.ListAudit(c.Request.Context(), actor(c), service.AuditFilter{
 		Entity: c.Query("entity"), EntityID: c.Query("entity_id"), Actor: c.Query("actor"), From: from, To: to, Page: p})
 	respond(c, http.StatusOK, listOf(l, auditOf), err)
 }
@@ -67,7 +67,7 @@ type verifyBody struct {
 }
 
 func (s *Server) verifyAudit(c *gin.Context) {
-	r, err := s.svc.VerifyAudit(c.Request.Context(), actor(c))
+	r, err := s.audit.VerifyAudit(c.Request.Context(), actor(c))
 	body := verifyBody{Entries: r.Entries, OK: r.OK, Problem: r.Problem}
 	if !r.OK {
 		body.BrokenAt = &r.BrokenAt

@@ -44,7 +44,7 @@ func (s *Server) userOf(u model.User) userBody {
 	return userBody{
 		ID: u.ID, Username: u.Username, Role: string(u.Role), RoleLabel: u.Role.Label(),
 		Scope:    scopeBody{Kind: kind, RegionCode: u.RegionCode, SchoolID: u.SchoolID},
-		Disabled: u.Disabled, Locked: s.svc.Locked(u),
+		Disabled: u.Disabled, Locked: s.auth.Locked(u),
 		CreatedAt: u.CreatedAt,
 	}
 }
@@ -60,16 +60,16 @@ func (s *Server) login(c *gin.Context) {
 	if !bindJSON(c, &req) {
 		return
 	}
-	res, err := s.svc.Login(c.Request.Context(), clientOf(c), req.Username, req.Password)
+	res, err := s.auth.Login(c.Request.Context(), clientOf(c), req.Username, req.Password)
 	respond(c, http.StatusOK, loginResponse{res.Token, res.ExpiresAt, s.userOf(res.User)}, err)
 }
 
 func (s *Server) logout(c *gin.Context) {
-	err := s.svc.Logout(c.Request.Context(), actor(c), bearer(c))
+	err := s.auth.Logout(c.Request.Context(), actor(c), bearer(c))
 	respond(c, http.StatusOK, gin.H{"ok": true}, err)
 }
 
 func (s *Server) me(c *gin.Context) {
-	u, err := s.svc.Me(c.Request.Context(), actor(c))
+	u, err := s.auth.Me(c.Request.Context(), actor(c))
 	respond(c, http.StatusOK, s.userOf(u), err)
 }

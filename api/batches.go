@@ -38,7 +38,7 @@ func (s *Server) listBatches(c *gin.Context) {
 	if !ok {
 		return
 	}
-	l, err := s.svc.ListBatches(c.Request.Context(), actor(c), service.BatchFilter{RegionCode: c.Query("region_code"),
+	l, err := s.batches.ListBatches(c.Request.Context(), actor(c), service.BatchFilter{RegionCode: c.Query("region_code"),
 		Program: c.Query("program"), Term: c.Query("term"), Status: c.Query("status"), Page: p})
 	respond(c, http.StatusOK, listOf(l, batchOf), err)
 }
@@ -56,7 +56,7 @@ func (s *Server) getBatch(c *gin.Context) {
 	if !ok {
 		return
 	}
-	d, err := s.svc.GetBatch(c.Request.Context(), actor(c), id)
+	d, err := s.batches.GetBatch(c.Request.Context(), actor(c), id)
 	schools := make([]batchSchoolBody, 0, len(d.Schools))
 	for _, x := range d.Schools {
 		schools = append(schools, batchSchoolBody{x.SchoolID, x.SchoolCode, x.SchoolName, x.LineCount, x.TotalFen})
@@ -100,7 +100,7 @@ func (s *Server) listBatchLines(c *gin.Context) {
 	if !ok {
 		return
 	}
-	l, err := s.svc.ListBatchLines(c.Request.Context(), actor(c), id, c.Query("status"), p)
+	l, err := s.batches.ListBatchLines(c.Request.Context(), actor(c), id, c.Query("status"), p)
 	respond(c, http.StatusOK, listOf(l, lineOf), err)
 }
 
@@ -111,7 +111,7 @@ func (s *Server) ledger(c *gin.Context) {
 	if !ok {
 		return
 	}
-	b, err := s.svc.LedgerInfo(c.Request.Context(), actor(c), id)
+	b, err := s.batches.LedgerInfo(c.Request.Context(), actor(c), id)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -126,7 +126,7 @@ func (s *Server) ledger(c *gin.Context) {
 	c.Header("Content-Type", xlsxType)
 	c.Header("Content-Length", strconv.FormatInt(b.LedgerSize, 10))
 	c.Status(http.StatusOK)
-	if err := s.svc.CopyLedger(c.Request.Context(), id, c.Writer); err != nil {
+	if err := s.batches.CopyLedger(c.Request.Context(), id, c.Writer); err != nil {
 		// Headers are gone; a cut connection is all the client can be told.
 		s.log.ErrorContext(c.Request.Context(), "streaming ledger", "batch", id, "err", err)
 	}
@@ -137,7 +137,7 @@ func (s *Server) bankFile(c *gin.Context) {
 	if !ok {
 		return
 	}
-	f, err := s.svc.BankFileOf(c.Request.Context(), actor(c), id)
+	f, err := s.batches.BankFileOf(c.Request.Context(), actor(c), id)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -151,7 +151,7 @@ func (s *Server) approveBatch(c *gin.Context) {
 	if !ok {
 		return
 	}
-	b, err := s.svc.ApproveBatch(c.Request.Context(), actor(c), id)
+	b, err := s.batches.ApproveBatch(c.Request.Context(), actor(c), id)
 	respond(c, http.StatusOK, batchOf(b), err)
 }
 
@@ -165,7 +165,7 @@ func (s *Server) batchResults(c *gin.Context) {
 		return
 	}
 	defer f.Close()
-	out, err := s.svc.ApplyBankResults(c.Request.Context(), actor(c), id, fh.Filename, f, fh.Size)
+	out, err := s.batches.ApplyBankResults(c.Request.Context(), actor(c), id, fh.Filename, f, fh.Size)
 	respond(c, http.StatusOK, gin.H{"batch_status": out.BatchStatus, "paid": out.Paid, "failed": out.Failed,
 		"unchanged": out.Unchanged, "pending": out.Pending}, err)
 }
@@ -232,13 +232,13 @@ func (s *Server) listRuns(c *gin.Context) {
 	if !ok {
 		return
 	}
-	l, err := s.svc.ListRuns(c.Request.Context(), actor(c), c.Query("name"), p)
+	l, err := s.jobs.ListRuns(c.Request.Context(), actor(c), c.Query("name"), p)
 	respond(c, http.StatusOK, listOf(l, runOf), err)
 }
 
 func (s *Server) summaryReport(c *gin.Context) {
 	term, region := c.Query("term"), c.Query("region_code")
-	b, err := s.svc.SummaryReport(c.Request.Context(), actor(c), term, region)
+	b, err := s.reports.SummaryReport(c.Request.Context(), actor(c), term, region)
 	if err != nil {
 		writeError(c, err)
 		return

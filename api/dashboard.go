@@ -132,7 +132,7 @@ func dashboardOf(d service.Dashboard) dashboardBody {
 }
 
 func (s *Server) dashboard(c *gin.Context) {
-	d, err := s.svc.Dashboard(c.Request.Context(), actor(c), c.Query("term"))
+	d, err := s.reports.Dashboard(c.Request.Context(), actor(c), c.Query("term"))
 	respond(c, http.StatusOK, dashboardOf(d), err)
 }
 
@@ -154,7 +154,7 @@ func (s *Server) dashboardChart(c *gin.Context) {
 		}
 		width = min(max(n, minChartWidth), maxChartWidth)
 	}
-	d, err := s.svc.Dashboard(c.Request.Context(), actor(c), c.Query("term"))
+	d, err := s.reports.Dashboard(c.Request.Context(), actor(c), c.Query("term"))
 	if err != nil {
 		writeError(c, err)
 		return

@@ -58,7 +58,7 @@ func (s *Server) listStandards(c *gin.Context) {
 	if !ok {
 		return
 	}
-	sts, err := s.svc.ListStandards(c.Request.Context(), service.StandardFilter{Program: c.Query("program"), RegionCode: c.Query("region_code"), On: on})
+	sts, err := s.standards.ListStandards(c.Request.Context(), service.StandardFilter{Program: c.Query("program"), RegionCode: c.Query("region_code"), On: on})
 	out := make([]standardBody, 0, len(sts))
 	for _, st := range sts {
 		out = append(out, standardOf(st))
@@ -76,7 +76,7 @@ func (s *Server) createStandard(c *gin.Context) {
 		fail(c, http.StatusBadRequest, "invalid_date", "effective_from 须为 YYYY-MM-DD 格式的日期")
 		return
 	}
-	st, err := s.svc.CreateStandard(c.Request.Context(), actor(c), model.Standard{Program: b.Program, Stage: b.Stage,
+	st, err := s.standards.CreateStandard(c.Request.Context(), actor(c), model.Standard{Program: b.Program, Stage: b.Stage,
 		Level: b.Level, RegionCode: b.RegionCode, AnnualFen: b.AnnualFen, EffectiveFrom: from, Source: b.Source})
 	respond(c, http.StatusCreated, standardOf(st), err)
 }
@@ -114,7 +114,7 @@ func (s *Server) calculate(c *gin.Context) {
 	if !bindJSON(c, &b) {
 		return
 	}
-	r, err := s.svc.CalculateEntitlements(c.Request.Context(), actor(c), service.CalcRequest{Program: b.Program, Term: b.Term, SchoolID: b.SchoolID})
+	r, err := s.entitlements.CalculateEntitlements(c.Request.Context(), actor(c), service.CalcRequest{Program: b.Program, Term: b.Term, SchoolID: b.SchoolID})
 	out := calcBody{r.Adjustments, r.Created, r.Updated, r.Unchanged, r.Removed, make([]ineligibleBody, 0, len(r.Ineligible)), r.Count, r.TotalFen}
 	for _, i := range r.Ineligible {
 		out.Ineligible = append(out.Ineligible, ineligibleBody{i.StudentID, i.Name, i.SchoolID, i.Reason})
@@ -140,7 +140,7 @@ func (s *Server) submit(c *gin.Context) {
 	if !bindJSON(c, &b) {
 		return
 	}
-	out, err := transitionOf(s.svc.SubmitList(c.Request.Context(), actor(c), b.ref()))
+	out, err := transitionOf(s.entitlements.SubmitList(c.Request.Context(), actor(c), b.ref()))
 	respond(c, http.StatusOK, out, err)
 }
 
@@ -155,7 +155,7 @@ func (s *Server) approve(c *gin.Context) {
 	if !bindJSON(c, &b) {
 		return
 	}
-	out, err := transitionOf(s.svc.ApproveEntitlements(c.Request.Context(), actor(c), service.ApproveRequest{IDs: b.IDs, ListRef: b.ref()}))
+	out, err := transitionOf(s.entitlements.ApproveEntitlements(c.Request.Context(), actor(c), service.ApproveRequest{IDs: b.IDs, ListRef: b.ref()}))
 	respond(c, http.StatusOK, out, err)
 }
 
@@ -211,7 +211,7 @@ func (s *Server) listEntitlements(c *gin.Context) {
 	if f.SchoolID, ok = queryID(c, "school_id"); !ok {
 		return
 	}
-	l, err := s.svc.ListEntitlements(c.Request.Context(), actor(c), f)
+	l, err := s.entitlements.ListEntitlements(c.Request.Context(), actor(c), f)
 	respond(c, http.StatusOK, listOf(l, entitlementOf), err)
 }
 
@@ -235,7 +235,7 @@ func (s *Server) notice(c *gin.Context) {
 	if ref.SchoolID, ok = queryID(c, "school_id"); !ok {
 		return
 	}
-	n, err := s.svc.Notice(c.Request.Context(), actor(c), ref)
+	n, err := s.entitlements.Notice(c.Request.Context(), actor(c), ref)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -255,7 +255,7 @@ func (s *Server) createObjection(c *gin.Context) {
 	if !bindJSON(c, &b) {
 		return
 	}
-	o, err := s.svc.RecordObjection(c.Request.Context(), actor(c), service.ObjectionInput{ListRef: b.ref(), StudentID: b.StudentID, Content: b.Content})
+	o, err := s.entitlements.RecordObjection(c.Request.Context(), actor(c), service.ObjectionInput{ListRef: b.ref(), StudentID: b.StudentID, Content: b.Content})
 	respond(c, http.StatusCreated, gin.H{"id": o.ID, "student_id": o.StudentID, "content": o.Content, "recorded_by": o.RecordedBy, "created_at": o.CreatedAt}, err)
 }
 
@@ -277,12 +277,12 @@ func (s *Server) setQuota(c *gin.Context) {
 	if !bindJSON(c, &b) {
 		return
 	}
-	l, err := s.svc.SetQuota(c.Request.Context(), actor(c), service.QuotaInput{ListRef: b.ref(), MaxCount: b.MaxCount, BudgetFen: b.BudgetFen})
+	l, err := s.entitlements.SetQuota(c.Request.Context(), actor(c), service.QuotaInput{ListRef: b.ref(), MaxCount: b.MaxCount, BudgetFen: b.BudgetFen})
 	respond(c, http.StatusOK, quotaOf(l), err)
 }
 
 func (s *Server) listQuotas(c *gin.Context) {
-	ls, err := s.svc.ListQuotas(c.Request.Context(), actor(c), c.Query("program"), c.Query("term"))
+	ls, err := s.entitlements.ListQuotas(c.Request.Context(), actor(c), c.Query("program"), c.Query("term"))
 	out := make([]quotaBody, 0, len(ls))
 	for _, l := range ls {
 		out = append(out, quotaOf(l))

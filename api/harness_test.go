@@ -38,14 +38,14 @@ func init() { gin.SetMode(gin.TestMode) }
 func newHarness(t *testing.T, env *servicetest.Env) *harness {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := env.Svc.EnsureAdmin(ctx, adminPassword); err != nil {
+	if _, err := env.Svc.Users.EnsureAdmin(ctx, adminPassword); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := env.Svc.LoadDemo(ctx); err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	sched, err := jobs.New(env.Svc, log, jobs.Definitions(env.Svc, nil), jobs.Options{Now: env.Clock.Now, Instance: "test"})
+	sched, err := jobs.New(env.Svc.Jobs, log, jobs.Definitions(env.Svc.Batches, env.Svc.Anomalies, nil), jobs.Options{Now: env.Clock.Now, Instance: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func (h *harness) instance(svc *service.Service) *harness {
 // scheduler is another scheduler (another instance) over svc, on the test clock.
 func (h *harness) scheduler(svc *service.Service, instance string) *jobs.Scheduler {
 	h.t.Helper()
-	s, err := jobs.New(svc, slog.New(slog.NewTextHandler(io.Discard, nil)), jobs.Definitions(svc, nil),
+	s, err := jobs.New(svc.Jobs, slog.New(slog.NewTextHandler(io.Discard, nil)), jobs.Definitions(svc.Batches, svc.Anomalies, nil),
 		jobs.Options{Now: h.env.Clock.Now, Instance: instance})
 	if err != nil {
 		h.t.Fatal(err)

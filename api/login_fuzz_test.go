@@ -26,7 +26,7 @@ import (
 func FuzzLogin(f *testing.F) {
 	env := servicetest.NewEnv(f, "sqlite")
 	ctx := context.Background()
-	if _, err := env.Svc.EnsureAdmin(ctx, adminPassword); err != nil {
+	if _, err := env.Svc.Users.EnsureAdmin(ctx, adminPassword); err != nil {
 		f.Fatal(err)
 	}
 	if _, err := env.Svc.LoadDemo(ctx); err != nil {

@@ -45,13 +45,13 @@ func (m *httpMetrics) observe(c *gin.Context) {
 
 // figuresCollector exports the database's totals at scrape time.
 type figuresCollector struct {
-	svc                                      *service.Service
+	svc                                      *service.Reports
 	log                                      *slog.Logger
 	entN, entFen, batchN, batchFen, imports  *prometheus.Desc
 	importRows, runs, runSeconds, leaseHolds *prometheus.Desc
 }
 
-func newFiguresCollector(svc *service.Service, log *slog.Logger) *figuresCollector {
+func newFiguresCollector(svc *service.Reports, log *slog.Logger) *figuresCollector {
 	d := func(name, help string, labels ...string) *prometheus.Desc {
 		return prometheus.NewDesc("studentaid_"+name, help, labels, nil)
 	}

@@ -107,7 +107,7 @@ func bearer(c *gin.Context) string {
 
 // authenticate puts the acting user on the context or answers 401.
 func (s *Server) authenticate(c *gin.Context) {
-	a, err := s.svc.Authenticate(c.Request.Context(), bearer(c), clientOf(c))
+	a, err := s.auth.Authenticate(c.Request.Context(), bearer(c), clientOf(c))
 	if err != nil {
 		writeError(c, err)
 		return

@@ -417,7 +417,7 @@ func TestImportCutShortIsMarkedFailed(t *testing.T) {
 			'0', 'all_or_nothing', ?, 'processing', '{}', ?, ?)`, uploader, false, old, old).Error; err != nil {
 			t.Fatal(err)
 		}
-		n, err := env.Svc.FailStaleImports(context.Background())
+		n, err := env.Svc.Jobs.FailStaleImports(context.Background())
 		if err != nil || n != 1 {
 			t.Fatalf("marked %d (%v)", n, err)
 		}

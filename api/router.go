@@ -22,11 +22,24 @@ type Options struct {
 	Jobs           *jobs.Scheduler // nil on an instance that runs no jobs
 }
 
+// Server holds the service domains its handlers call, not the whole
+// service, so each handler file shows what it depends on.
 type Server struct {
-	svc     *service.Service
-	log     *slog.Logger
-	opt     Options
-	metrics *httpMetrics
+	auth         *service.Auth
+	users        *service.Users
+	schools      *service.Schools
+	students     *service.Students
+	standards    *service.Standards
+	entitlements *service.Entitlements
+	batches      *service.Batches
+	anomalies    *service.Anomalies
+	matcher      *service.Matching
+	jobs         *service.Jobs
+	audit        *service.Audit
+	reports      *service.Reports
+	log          *slog.Logger
+	opt          Options
+	metrics      *httpMetrics
 }
 
 // route is one endpoint with what the OpenAPI document says of it.
@@ -46,8 +59,13 @@ func New(svc *service.Service, log *slog.Logger, reg *prometheus.Registry, opt O
 	if opt.MaxUploadBytes == 0 {
 		opt.MaxUploadBytes = 60 << 20
 	}
-	s := &Server{svc: svc, log: log, opt: opt, metrics: newHTTPMetrics(reg)}
-	reg.MustRegister(newFiguresCollector(svc, log))
+	s := &Server{
+		auth: svc.Auth, users: svc.Users, schools: svc.Schools, students: svc.Students,
+		standards: svc.Standards, entitlements: svc.Entitlements, batches: svc.Batches,
+		anomalies: svc.Anomalies, matcher: svc.Matching, jobs: svc.Jobs, audit: svc.Audit, reports: svc.Reports,
+		log: log, opt: opt, metrics: newHTTPMetrics(reg),
+	}
+	reg.MustRegister(newFiguresCollector(svc.Reports, log))
 	e := gin.New()
 	_ = e.SetTrustedProxies(nil)
 	e.HandleMethodNotAllowed = true
@@ -108,11 +126,11 @@ func (s *Server) routes() []route {
 		{method: "GET", path: "/entitlements", summary: "资助名单", handler: s.listEntitlements},
 		{method: "POST", path: "/entitlements/submit", summary: "学校提交名单", handler: s.submit},
 		{method: "POST", path: "/entitlements/approve", summary: "县级审核通过", handler: s.approve},
-		{method: "POST", path: "/entitlements/return", summary: "县级退回", handler: reasoned(s.svc.ReturnEntitlements)},
-		{method: "POST", path: "/entitlements/revoke", summary: "撤销已审核未发放的资助", handler: reasoned(s.svc.RevokeEntitlements)},
-		{method: "POST", path: "/entitlements/recover", summary: "登记已发放资助的扣回", handler: reasoned(s.svc.RecoverEntitlements)},
+		{method: "POST", path: "/entitlements/return", summary: "县级退回", handler: reasoned(s.entitlements.ReturnEntitlements)},
+		{method: "POST", path: "/entitlements/revoke", summary: "撤销已审核未发放的资助", handler: reasoned(s.entitlements.RevokeEntitlements)},
+		{method: "POST", path: "/entitlements/recover", summary: "登记已发放资助的扣回", handler: reasoned(s.entitlements.RecoverEntitlements)},
 		{method: "GET", path: "/adjustments", summary: "补发与扣回", handler: s.listAdjustments},
-		{method: "POST", path: "/adjustments/approve", summary: "审核补发与扣回", handler: reasoned(s.svc.ApproveAdjustments)},
+		{method: "POST", path: "/adjustments/approve", summary: "审核补发与扣回", handler: reasoned(s.entitlements.ApproveAdjustments)},
 		{method: "GET", path: "/notices", summary: "下载公示表（开始公示期）", handler: s.notice},
 		{method: "POST", path: "/notices/objections", summary: "登记公示异议", handler: s.createObjection},
 		{method: "GET", path: "/quotas", summary: "学校名单、指标与公示期", handler: s.listQuotas},
@@ -142,7 +160,7 @@ func (s *Server) routes() []route {
 }
 
 func (s *Server) ready(c *gin.Context) {
-	if err := s.svc.Ping(c.Request.Context()); err != nil {
+	if err := s.reports.Ping(c.Request.Context()); err != nil {
 		s.log.WarnContext(c.Request.Context(), "not ready", "err", err)
 		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable"})
 		return

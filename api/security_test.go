@@ -463,7 +463,7 @@ func loggedHarness(t *testing.T, env *servicetest.Env) (*harness, *capture) {
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	svc := service.New(env.DB, env.Keys, log, env.Opt)
 	t.Cleanup(svc.Close)
-	sched, err := jobs.New(svc, log, jobs.Definitions(svc, nil), jobs.Options{Now: env.Clock.Now, Instance: "logged"})
+	sched, err := jobs.New(svc.Jobs, log, jobs.Definitions(svc.Batches, svc.Anomalies, nil), jobs.Options{Now: env.Clock.Now, Instance: "logged"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -68,7 +68,7 @@ func (s *Server) uploadRoster(c *gin.Context) {
 		}
 		up.SchoolID = id
 	}
-	rep, err := s.svc.ImportRoster(c.Request.Context(), actor(c), up)
+	rep, err := s.students.ImportRoster(c.Request.Context(), actor(c), up)
 	var se *service.Error
 	if errors.As(err, &se) {
 		if r, ok := se.Details.(service.RosterReport); ok {
@@ -89,7 +89,7 @@ func (s *Server) getRoster(c *gin.Context) {
 	if !ok {
 		return
 	}
-	rep, err := s.svc.GetRosterImport(c.Request.Context(), actor(c), id)
+	rep, err := s.students.GetRosterImport(c.Request.Context(), actor(c), id)
 	respond(c, http.StatusOK, rosterReportOf(rep), err)
 }
 
@@ -98,7 +98,7 @@ func (s *Server) rosterErrors(c *gin.Context) {
 	if !ok {
 		return
 	}
-	b, err := s.svc.RosterErrorWorkbook(c.Request.Context(), actor(c), id)
+	b, err := s.students.RosterErrorWorkbook(c.Request.Context(), actor(c), id)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -142,7 +142,7 @@ func (s *Server) listStudents(c *gin.Context) {
 		}
 		f.SchoolID = id
 	}
-	l, err := s.svc.ListStudents(c.Request.Context(), actor(c), f)
+	l, err := s.students.ListStudents(c.Request.Context(), actor(c), f)
 	respond(c, http.StatusOK, listOf(l, studentRowOf), err)
 }
 
@@ -251,7 +251,7 @@ func (s *Server) getStudent(c *gin.Context) {
 	if !ok {
 		return
 	}
-	f, err := s.svc.GetStudentFile(c.Request.Context(), actor(c), id)
+	f, err := s.students.GetStudentFile(c.Request.Context(), actor(c), id)
 	respond(c, http.StatusOK, studentFileOf(f), err)
 }
 
@@ -274,7 +274,7 @@ func (s *Server) patchStudent(c *gin.Context) {
 	if !ok || !bindJSON(c, &b) {
 		return
 	}
-	f, err := s.svc.PatchStudent(c.Request.Context(), actor(c), id, service.StudentPatch{
+	f, err := s.students.PatchStudent(c.Request.Context(), actor(c), id, service.StudentPatch{
 		Guardian: b.Guardian, BankName: b.BankName, BankAccount: b.BankAccount, Holder: b.Holder, Phone: b.Phone,
 		SchoolYear: b.SchoolYear, Boarding: b.Boarding, Status: b.Status, Class: b.Class, Remark: b.Remark})
 	respond(c, http.StatusOK, studentFileOf(f), err)

@@ -20,7 +20,7 @@ var DefaultSchedules = map[string]string{
 
 // Definitions are the service's jobs with schedules from config (a key set to
 // "" disables a schedule; the job still runs by hand).
-func Definitions(svc *service.Service, schedules map[string]string) []Job {
+func Definitions(batches *service.Batches, anomalies *service.Anomalies, schedules map[string]string) []Job {
 	var out []Job
 	for _, p := range model.Programs {
 		p := p
@@ -31,7 +31,7 @@ func Definitions(svc *service.Service, schedules map[string]string) []Job {
 		}
 		out = append(out, Job{Name: name, Title: "生成发放批次：" + p.Name, Schedule: sched,
 			Run: func(ctx context.Context, a model.Actor, dryRun bool, runID int64) (any, error) {
-				return svc.GenerateBatches(ctx, a, p.Code, dryRun, &runID)
+				return batches.GenerateBatches(ctx, a, p.Code, dryRun, &runID)
 			}})
 	}
 	sched, ok := schedules["anomaly_scan"]
@@ -41,7 +41,7 @@ func Definitions(svc *service.Service, schedules map[string]string) []Job {
 	out = append(out, Job{Name: "anomaly_scan", Title: "异常情况扫描（审计规则）", Schedule: sched,
 		Run: func(ctx context.Context, a model.Actor, dryRun bool, _ int64) (any, error) {
 			// The scan is global whoever starts it; the audit log names who asked.
-			return svc.ScanAnomalies(ctx, model.SystemActor("job:anomaly_scan:"+actorLabel(a)), service.ScanOptions{DryRun: dryRun})
+			return anomalies.ScanAnomalies(ctx, model.SystemActor("job:anomaly_scan:"+actorLabel(a)), service.ScanOptions{DryRun: dryRun})
 		}})
 	return out
 }

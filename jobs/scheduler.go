@@ -32,7 +32,7 @@ type Job struct {
 
 // Scheduler owns the cron and the runs it starts.
 type Scheduler struct {
-	svc      *service.Service
+	store    *service.Jobs // leases and runs
 	log      *slog.Logger
 	instance string
 	now      func() time.Time
@@ -55,7 +55,7 @@ type Options struct {
 }
 
 // New builds a scheduler for the jobs; it does nothing until Start.
-func New(svc *service.Service, log *slog.Logger, defs []Job, opt Options) (*Scheduler, error) {
+func New(store *service.Jobs, log *slog.Logger, defs []Job, opt Options) (*Scheduler, error) {
 	if opt.Instance == "" {
 		host, _ := os.Hostname()
 		opt.Instance = fmt.Sprintf("%s-%d", host, os.Getpid())
@@ -66,7 +66,7 @@ func New(svc *service.Service, log *slog.Logger, defs []Job, opt Options) (*Sche
 	if opt.LeaseTTL == 0 {
 		opt.LeaseTTL = 2 * time.Minute
 	}
-	s := &Scheduler{svc: svc, log: log, instance: opt.Instance, now: opt.Now, leaseTTL: opt.LeaseTTL, jobs: map[string]Job{},
+	s := &Scheduler{store: store, log: log, instance: opt.Instance, now: opt.Now, leaseTTL: opt.LeaseTTL, jobs: map[string]Job{},
 		parser: cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow)}
 	s.ctx, s.stop = context.WithCancel(context.Background())
 	for _, j := range defs {
@@ -101,7 +101,7 @@ func (s *Scheduler) Start() {
 	// Imports cut short by a crash or a database outage elsewhere are found
 	// by their silent heartbeat, by whichever instance looks first.
 	_, _ = s.cron.AddFunc("* * * * *", func() {
-		if _, err := s.svc.FailStaleImports(s.ctx); err != nil {
+		if _, err := s.store.FailStaleImports(s.ctx); err != nil {
 			s.log.Warn("marking stale roster imports", "err", err)
 		}
 	})
@@ -120,7 +120,7 @@ func (s *Scheduler) CatchUp(ctx context.Context) {
 		if !ok {
 			continue
 		}
-		last, err := s.svc.LastSucceededSchedule(ctx, j.Name)
+		last, err := s.store.LastSucceededSchedule(ctx, j.Name)
 		if err != nil {
 			s.log.Error("catch-up: reading runs", "job", j.Name, "err", err)
 			continue
@@ -178,31 +178,31 @@ func (s *Scheduler) RunNow(ctx context.Context, a model.Actor, name string, dryR
 // run takes the lease, records the run and does the work. Another instance
 // holding the lease makes this a recorded skip.
 func (s *Scheduler) run(ctx context.Context, j Job, a model.Actor, trigger string, scheduledFor *time.Time, dryRun bool) model.JobRun {
-	if _, err := s.svc.MarkAbandonedRuns(ctx, j.Name); err != nil {
+	if _, err := s.store.MarkAbandonedRuns(ctx, j.Name); err != nil {
 		s.log.Error("marking abandoned runs", "job", j.Name, "err", err)
 	}
 	holder := s.instance + "/" + randomToken()
 	rec := model.JobRun{Job: j.Name, Instance: holder, TriggerKind: trigger, ScheduledFor: scheduledFor, DryRun: dryRun}
 	if !dryRun {
-		got, err := s.svc.AcquireLease(ctx, j.Name, holder, s.leaseTTL)
+		got, err := s.store.AcquireLease(ctx, j.Name, holder, s.leaseTTL)
 		if err != nil || !got {
 			rec.Status = service.RunSkipped
-			r, _ := s.svc.StartRun(ctx, rec)
+			r, _ := s.store.StartRun(ctx, rec)
 			msg := "另一实例正在运行该任务"
 			if err != nil {
 				msg = "无法获取任务租约"
 			}
-			r, _ = s.svc.FinishRun(ctx, r.ID, service.RunSkipped, map[string]any{},
+			r, _ = s.store.FinishRun(ctx, r.ID, service.RunSkipped, map[string]any{},
 				&service.Error{Code: service.CodeConflict, Reason: "lease_held", Message: msg})
 			return r
 		}
 		defer func() {
-			if err := s.svc.ReleaseLease(context.WithoutCancel(ctx), j.Name, holder); err != nil {
+			if err := s.store.ReleaseLease(context.WithoutCancel(ctx), j.Name, holder); err != nil {
 				s.log.Error("releasing lease", "job", j.Name, "err", err)
 			}
 		}()
 	}
-	r, err := s.svc.StartRun(ctx, rec)
+	r, err := s.store.StartRun(ctx, rec)
 	if err != nil {
 		s.log.Error("recording job run", "job", j.Name, "err", err)
 		return rec
@@ -219,7 +219,7 @@ func (s *Scheduler) run(ctx context.Context, j Job, a model.Actor, trigger strin
 		status = service.RunFailed
 		s.log.Error("job failed", "job", j.Name, "run", r.ID, "err", runErr)
 	}
-	fin, err := s.svc.FinishRun(ctx, r.ID, status, made, runErr)
+	fin, err := s.store.FinishRun(ctx, r.ID, status, made, runErr)
 	if err != nil {
 		s.log.Error("recording job end", "job", j.Name, "err", err)
 	}
@@ -237,7 +237,7 @@ func (s *Scheduler) renew(ctx context.Context, cancel context.CancelFunc, job, h
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			ok, err := s.svc.RenewLease(ctx, job, holder, s.leaseTTL)
+			ok, err := s.store.RenewLease(ctx, job, holder, s.leaseTTL)
 			if err == nil && !ok {
 				s.log.Error("lease lost, stopping the run", "job", job)
 				cancel()
@@ -274,12 +274,12 @@ func (s *Scheduler) Jobs(ctx context.Context, a model.Actor) ([]Info, error) {
 				info.NextRun = &next
 			}
 		}
-		last, err := s.svc.LastRun(ctx, j.Name)
+		last, err := s.store.LastRun(ctx, j.Name)
 		if err != nil {
 			return nil, err
 		}
 		info.LastRun = last
-		lease, err := s.svc.LeaseOf(ctx, j.Name)
+		lease, err := s.store.LeaseOf(ctx, j.Name)
 		if err != nil {
 			return nil, err
 		}

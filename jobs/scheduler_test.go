@@ -25,7 +25,7 @@ func counting(n *atomic.Int32, schedule string) jobs.Job {
 
 func newScheduler(t *testing.T, env *servicetest.Env, instance string, defs ...jobs.Job) *jobs.Scheduler {
 	t.Helper()
-	s, err := jobs.New(env.Svc, slog.New(slog.NewTextHandler(io.Discard, nil)), defs, jobs.Options{Now: env.Clock.Now, Instance: instance, LeaseTTL: time.Minute})
+	s, err := jobs.New(env.Svc.Jobs, slog.New(slog.NewTextHandler(io.Discard, nil)), defs, jobs.Options{Now: env.Clock.Now, Instance: instance, LeaseTTL: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func TestCatchUpRunsTheMissedRunOnce(t *testing.T) {
 		if n.Load() != 1 {
 			t.Fatalf("missed run ran %d times, want 1", n.Load())
 		}
-		last, err := env.Svc.LastSucceededSchedule(context.Background(), "count")
+		last, err := env.Svc.Jobs.LastSucceededSchedule(context.Background(), "count")
 		if err != nil || last == nil || !last.Equal(time.Date(2025, 10, 9, 19, 0, 0, 0, time.UTC)) {
 			t.Fatalf("recorded schedule %v %v", last, err)
 		}
@@ -68,11 +68,11 @@ func TestLeaseKeepsASecondInstanceOutUntilItExpires(t *testing.T) {
 		var n atomic.Int32
 		ctx := context.Background()
 		// An instance took the lease and died in the middle of its run.
-		ok, err := env.Svc.AcquireLease(ctx, "count", "dead/1", time.Minute)
+		ok, err := env.Svc.Jobs.AcquireLease(ctx, "count", "dead/1", time.Minute)
 		if err != nil || !ok {
 			t.Fatal("first lease", err)
 		}
-		if _, err := env.Svc.StartRun(ctx, model.JobRun{Job: "count", Instance: "dead/1", TriggerKind: "manual"}); err != nil {
+		if _, err := env.Svc.Jobs.StartRun(ctx, model.JobRun{Job: "count", Instance: "dead/1", TriggerKind: "manual"}); err != nil {
 			t.Fatal(err)
 		}
 		s := newScheduler(t, env, "b", counting(&n, ""))
@@ -85,7 +85,7 @@ func TestLeaseKeepsASecondInstanceOutUntilItExpires(t *testing.T) {
 		if err != nil || r.Status != service.RunSucceeded || n.Load() != 1 {
 			t.Fatalf("after expiry: %+v %v", r, err)
 		}
-		runs, _ := env.Svc.ListRuns(ctx, model.SystemActor("t"), "count", service.Page{})
+		runs, _ := env.Svc.Jobs.ListRuns(ctx, model.SystemActor("t"), "count", service.Page{})
 		var abandoned int
 		for _, r := range runs.Items {
 			if r.Instance == "dead/1" && r.Status == service.RunFailed {
@@ -114,7 +114,7 @@ func TestRunNowIsForAdminAndFinance(t *testing.T) {
 	if _, err := s.RunNow(context.Background(), model.SystemActor("t"), "nope", false); err == nil {
 		t.Error("an unknown job ran")
 	}
-	if _, err := jobs.New(env.Svc, slog.Default(), []jobs.Job{{Name: "x", Schedule: "not a spec"}}, jobs.Options{}); err == nil {
+	if _, err := jobs.New(env.Svc.Jobs, slog.Default(), []jobs.Job{{Name: "x", Schedule: "not a spec"}}, jobs.Options{}); err == nil {
 		t.Error("a bad schedule was accepted")
 	}
 }

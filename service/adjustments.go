@@ -30,7 +30,7 @@ type AdjustmentFilter struct {
 }
 
 // ListAdjustments lists top-ups and recoveries in scope.
-func (s *Service) ListAdjustments(ctx context.Context, a model.Actor, f AdjustmentFilter) (List[AdjustmentRow], error) {
+func (s *Entitlements) ListAdjustments(ctx context.Context, a model.Actor, f AdjustmentFilter) (List[AdjustmentRow], error) {
 	out := List[AdjustmentRow]{Page: f.Page.Normalize()}
 	q := s.reader(ctx).Table("adjustments adj").
 		Joins("JOIN entitlements ent ON ent.id = adj.entitlement_id").
@@ -53,7 +53,7 @@ func (s *Service) ListAdjustments(ctx context.Context, a model.Actor, f Adjustme
 // ApproveAdjustments approves draft adjustments: a top-up joins the queue of
 // the next batch; a recovery is recorded for recovery, never paid out.
 // The reason is not used: approval needs none.
-func (s *Service) ApproveAdjustments(ctx context.Context, a model.Actor, ids []int64, _ string) (Transition, error) {
+func (s *Entitlements) ApproveAdjustments(ctx context.Context, a model.Actor, ids []int64, _ string) (Transition, error) {
 	var out Transition
 	if !a.Is(model.RoleCountyOfficer) {
 		return out, errRoleForbidden
@@ -96,7 +96,7 @@ func (s *Service) ApproveAdjustments(ctx context.Context, a model.Actor, ids []i
 // RecoverEntitlements records that paid aid must be recovered after a late
 // finding (扣回): the paid entitlement is never edited; a negative adjustment
 // for everything paid on it is recorded for recovery.
-func (s *Service) RecoverEntitlements(ctx context.Context, a model.Actor, ids []int64, reason string) (Transition, error) {
+func (s *Entitlements) RecoverEntitlements(ctx context.Context, a model.Actor, ids []int64, reason string) (Transition, error) {
 	var out Transition
 	if !a.Is(model.RoleCountyOfficer) {
 		return out, errRoleForbidden

@@ -73,7 +73,7 @@ func (t AnomalyThresholds) withDefaults() AnomalyThresholds {
 // anomalyThresholds are the configured thresholds. Options does not carry
 // them yet (configs/ wires anomalies.* into Options.Anomaly); until then the
 // policy defaults apply.
-func (s *Service) anomalyThresholds() AnomalyThresholds {
+func (s *Anomalies) anomalyThresholds() AnomalyThresholds {
 	return s.opt.Anomaly.withDefaults()
 }
 
@@ -117,7 +117,7 @@ var anomalyReaders = []model.Role{model.RoleAuditor, model.RoleCountyOfficer}
 // ScanAnomalies runs every rule, stores new findings, refreshes those found
 // again and resolves those no longer found, in one transaction with its
 // audit entry. Scans are serialised by the scan head row.
-func (s *Service) ScanAnomalies(ctx context.Context, a model.Actor, opt ScanOptions) (ScanResult, error) {
+func (s *Anomalies) ScanAnomalies(ctx context.Context, a model.Actor, opt ScanOptions) (ScanResult, error) {
 	res := ScanResult{DryRun: opt.DryRun, ByRule: map[string]int{}}
 	if !a.Is(anomalyScanners...) {
 		return res, errRoleForbidden
@@ -128,14 +128,14 @@ func (s *Service) ScanAnomalies(ctx context.Context, a model.Actor, opt ScanOpti
 	}
 	if opt.OnDemand {
 		holder := actorName(a) + "/" + a.RequestID
-		ok, err := s.AcquireLease(ctx, onDemandScanLease, holder, 30*time.Minute)
+		ok, err := s.jobs.AcquireLease(ctx, onDemandScanLease, holder, 30*time.Minute)
 		if err != nil {
 			return res, err
 		}
 		if !ok {
 			return res, conflict("另一次异常扫描正在进行，请稍后再查看结果")
 		}
-		defer func() { _ = s.ReleaseLease(context.WithoutCancel(ctx), onDemandScanLease, holder) }()
+		defer func() { _ = s.jobs.ReleaseLease(context.WithoutCancel(ctx), onDemandScanLease, holder) }()
 	}
 	started := time.Now()
 	res.At = s.now()
@@ -274,7 +274,7 @@ type findingDiff struct {
 }
 
 // diffFindings compares the findings with the stored ones of the same rules.
-func (s *Service) diffFindings(tx *gorm.DB, found []finding, now time.Time) (findingDiff, error) {
+func (s *Anomalies) diffFindings(tx *gorm.DB, found []finding, now time.Time) (findingDiff, error) {
 	var d findingDiff
 	rules := map[string]bool{}
 	for _, r := range scanRules() {
@@ -1294,7 +1294,7 @@ type AnomalyRow struct {
 
 // anomalyQuery validates the filter (every value is checked against what it
 // can be, so nothing a caller sends reaches SQL as a pattern) and scopes it.
-func (s *Service) anomalyQuery(ctx context.Context, a model.Actor, f AnomalyFilter) (*gorm.DB, error) {
+func (s *Anomalies) anomalyQuery(ctx context.Context, a model.Actor, f AnomalyFilter) (*gorm.DB, error) {
 	if !a.Is(anomalyReaders...) {
 		return nil, errRoleForbidden
 	}
@@ -1341,7 +1341,7 @@ func (s *Service) anomalyQuery(ctx context.Context, a model.Actor, f AnomalyFilt
 const anomalyOrder = "CASE an.status WHEN 'open' THEN 0 WHEN 'explained' THEN 1 ELSE 2 END, an.id DESC"
 
 // ListAnomalies lists findings in the actor's area, open ones first.
-func (s *Service) ListAnomalies(ctx context.Context, a model.Actor, f AnomalyFilter) (List[AnomalyRow], error) {
+func (s *Anomalies) ListAnomalies(ctx context.Context, a model.Actor, f AnomalyFilter) (List[AnomalyRow], error) {
 	out := List[AnomalyRow]{Page: f.Page.Normalize()}
 	q, err := s.anomalyQuery(ctx, a, f)
 	if err != nil {
@@ -1355,14 +1355,14 @@ func (s *Service) ListAnomalies(ctx context.Context, a model.Actor, f AnomalyFil
 }
 
 // LastAnomalyScan is when the last scan ran (nil before the first).
-func (s *Service) LastAnomalyScan(ctx context.Context) (*time.Time, error) {
+func (s *Anomalies) LastAnomalyScan(ctx context.Context) (*time.Time, error) {
 	var head struct{ LastScanAt *time.Time }
 	err := s.db.WithContext(ctx).Raw("SELECT last_scan_at FROM anomaly_scan_head WHERE id = 1").Scan(&head).Error
 	return head.LastScanAt, err
 }
 
 // GetAnomaly returns one finding the actor may read (404 otherwise).
-func (s *Service) GetAnomaly(ctx context.Context, a model.Actor, id int64) (AnomalyRow, error) {
+func (s *Anomalies) GetAnomaly(ctx context.Context, a model.Actor, id int64) (AnomalyRow, error) {
 	var row AnomalyRow
 	if !a.Is(anomalyReaders...) {
 		return row, errRoleForbidden
@@ -1388,7 +1388,7 @@ type AnomalyUpdate struct {
 // UpdateAnomaly records the county's explanation of a finding or an
 // auditor's reopening of it, audited in the same transaction. The note is
 // free text: digit runs that could be ID or account numbers are masked.
-func (s *Service) UpdateAnomaly(ctx context.Context, a model.Actor, id int64, u AnomalyUpdate) (AnomalyRow, error) {
+func (s *Anomalies) UpdateAnomaly(ctx context.Context, a model.Actor, id int64, u AnomalyUpdate) (AnomalyRow, error) {
 	if !a.Is(anomalyReaders...) {
 		return AnomalyRow{}, errRoleForbidden
 	}
@@ -1451,7 +1451,7 @@ var anomalyExportHeaders = []string{"编号", "规则", "政策条目", "严重�
 
 // AnomalyWorkbook exports the filtered findings as .xlsx; every cell is a
 // text cell (a name typed as "=…" stays text). The download is audited.
-func (s *Service) AnomalyWorkbook(ctx context.Context, a model.Actor, f AnomalyFilter) ([]byte, error) {
+func (s *Anomalies) AnomalyWorkbook(ctx context.Context, a model.Actor, f AnomalyFilter) ([]byte, error) {
 	q, err := s.anomalyQuery(ctx, a, f)
 	if err != nil {
 		return nil, err

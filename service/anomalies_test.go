@@ -276,7 +276,7 @@ func TestScanAnomaliesFindsWhatWasPlanted(t *testing.T) {
 		ctx := context.Background()
 		plan := seedScanData(t, env, 3000)
 		admin := model.SystemActor("test")
-		res, err := env.Svc.ScanAnomalies(ctx, admin, service.ScanOptions{})
+		res, err := env.Svc.Anomalies.ScanAnomalies(ctx, admin, service.ScanOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -294,13 +294,13 @@ func TestScanAnomaliesFindsWhatWasPlanted(t *testing.T) {
 			t.Fatalf("first scan: %+v", res)
 		}
 		// Scanning again finds the same rows: nothing new, nothing resolved.
-		again, err := env.Svc.ScanAnomalies(ctx, admin, service.ScanOptions{})
+		again, err := env.Svc.Anomalies.ScanAnomalies(ctx, admin, service.ScanOptions{})
 		if err != nil || again.Opened != 0 || again.Resolved != 0 || again.Found != res.Found {
 			t.Fatalf("second scan: %+v %v", again, err)
 		}
 		// A county sees its own county's findings only.
 		county := model.Actor{Role: model.RoleCountyOfficer, RegionCode: "430923", Username: "c"}
-		mine, err := env.Svc.ScanAnomalies(ctx, county, service.ScanOptions{DryRun: true})
+		mine, err := env.Svc.Anomalies.ScanAnomalies(ctx, county, service.ScanOptions{DryRun: true})
 		if err != nil || mine.Found == 0 || mine.Found >= res.Found {
 			t.Fatalf("county's scan: %+v %v", mine, err)
 		}
@@ -308,7 +308,7 @@ func TestScanAnomaliesFindsWhatWasPlanted(t *testing.T) {
 		if err := env.DB.Exec("UPDATE enrolments SET status = '在读' WHERE status = '辍学'").Error; err != nil {
 			t.Fatal(err)
 		}
-		fixed, err := env.Svc.ScanAnomalies(ctx, admin, service.ScanOptions{})
+		fixed, err := env.Svc.Anomalies.ScanAnomalies(ctx, admin, service.ScanOptions{})
 		if err != nil || fixed.Resolved != plan[model.RuleAidAfterExit] || fixed.ByRule[model.RuleAidAfterExit] != 0 {
 			t.Fatalf("after the repair: %+v %v", fixed, err)
 		}
@@ -358,7 +358,7 @@ func BenchmarkScanAnomalies(b *testing.B) {
 		b.Logf("%s: seeded %d entitlements in %s", d, n, time.Since(start).Round(time.Millisecond))
 		b.Run(d, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				res, err := env.Svc.ScanAnomalies(context.Background(), model.SystemActor("bench"), service.ScanOptions{})
+				res, err := env.Svc.Anomalies.ScanAnomalies(context.Background(), model.SystemActor("bench"), service.ScanOptions{})
 				if err != nil {
 					b.Fatal(err)
 				}

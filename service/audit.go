@@ -17,7 +17,7 @@ import (
 // audit appends one entry to the hash-chained log inside the caller's
 // transaction, so the entry exists exactly when the write does (hard rule 3).
 // before/after must already be masked views; digitRuns is a last safety net.
-func (s *Service) audit(tx *gorm.DB, a model.Actor, action, entity, entityID string, before, after any) error {
+func (s *core) audit(tx *gorm.DB, a model.Actor, action, entity, entityID string, before, after any) error {
 	// Taking the head row's lock first serialises appends on MySQL and SQLite
 	// alike, so the chain can never fork under concurrent writers.
 	if err := tx.Exec("UPDATE audit_head SET seq = seq + 1 WHERE id = 1").Error; err != nil {
@@ -109,7 +109,7 @@ type AuditFilter struct {
 }
 
 // ListAudit is for auditors and admins only.
-func (s *Service) ListAudit(ctx context.Context, a model.Actor, f AuditFilter) (List[model.AuditEntry], error) {
+func (s *Audit) ListAudit(ctx context.Context, a model.Actor, f AuditFilter) (List[model.AuditEntry], error) {
 	if !a.Is(model.RoleAuditor, model.RoleAdmin) {
 		return List[model.AuditEntry]{}, errRoleForbidden
 	}
@@ -148,7 +148,7 @@ type AuditCheck struct {
 // VerifyAudit walks the whole chain in id order, recomputing every hash: an
 // edited row, a deleted row (a gap in the sequence) or a cut tail (the head
 // no longer matches) all break it.
-func (s *Service) VerifyAudit(ctx context.Context, a model.Actor) (AuditCheck, error) {
+func (s *Audit) VerifyAudit(ctx context.Context, a model.Actor) (AuditCheck, error) {
 	if !a.Is(model.RoleAuditor, model.RoleAdmin) {
 		return AuditCheck{}, errRoleForbidden
 	}

@@ -34,7 +34,7 @@ func errBadCredentials() *Error {
 
 // Login checks a password, slowing repeated failures and locking the account
 // for a while after MaxFailures in a row. Every outcome is audited.
-func (s *Service) Login(ctx context.Context, client model.Actor, username, password string) (LoginResult, error) {
+func (s *Auth) Login(ctx context.Context, client model.Actor, username, password string) (LoginResult, error) {
 	var u model.User
 	err := s.db.WithContext(ctx).Where("username = ?", username).First(&u).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -78,7 +78,7 @@ func (s *Service) Login(ctx context.Context, client model.Actor, username, passw
 }
 
 // Locked reports whether a user's account is locked now (service clock).
-func (s *Service) Locked(u model.User) bool {
+func (s *Auth) Locked(u model.User) bool {
 	return u.LockedUntil != nil && s.now().Before(*u.LockedUntil)
 }
 
@@ -89,7 +89,7 @@ func lockedErr(until time.Time) *Error {
 
 // loginFailed counts the failure in the database (so every instance sees it),
 // locks the account at the limit, and delays the answer from the fifth try on.
-func (s *Service) loginFailed(ctx context.Context, client model.Actor, u model.User) error {
+func (s *Auth) loginFailed(ctx context.Context, client model.Actor, u model.User) error {
 	now := s.now()
 	failures := u.FailedLogins + 1
 	var until *time.Time
@@ -122,7 +122,7 @@ func (s *Service) loginFailed(ctx context.Context, client model.Actor, u model.U
 
 // auditAlone records an event that has no write of its own (a refused login,
 // a download); a failure to record it is logged, not shown to the user.
-func (s *Service) auditAlone(ctx context.Context, a model.Actor, action, entity, id string, before, after any) {
+func (s *core) auditAlone(ctx context.Context, a model.Actor, action, entity, id string, before, after any) {
 	err := s.tx(ctx, func(tx *gorm.DB) error { return s.audit(tx, a, action, entity, id, before, after) })
 	if err != nil {
 		s.log.ErrorContext(ctx, "audit write failed", "action", action, "err", err)
@@ -156,7 +156,7 @@ func actorOf(u model.User, client model.Actor) model.Actor {
 
 // Authenticate turns a bearer token into the acting user; client carries the
 // request id and address to be kept on the actor.
-func (s *Service) Authenticate(ctx context.Context, token string, client model.Actor) (model.Actor, error) {
+func (s *Auth) Authenticate(ctx context.Context, token string, client model.Actor) (model.Actor, error) {
 	if token == "" {
 		return model.Actor{}, newErr(CodeUnauth, "no_token", "请先登录")
 	}
@@ -184,7 +184,7 @@ func (s *Service) Authenticate(ctx context.Context, token string, client model.A
 }
 
 // Logout revokes the token; a second logout with it is a no-op.
-func (s *Service) Logout(ctx context.Context, a model.Actor, token string) error {
+func (s *Auth) Logout(ctx context.Context, a model.Actor, token string) error {
 	defer s.sessions.forget()
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		res := tx.Model(&model.Session{}).Where("token_hash = ? AND revoked_at IS NULL", tokenHash(token)).
@@ -197,7 +197,7 @@ func (s *Service) Logout(ctx context.Context, a model.Actor, token string) error
 }
 
 // Me returns the acting user's record.
-func (s *Service) Me(ctx context.Context, a model.Actor) (model.User, error) {
+func (s *Auth) Me(ctx context.Context, a model.Actor) (model.User, error) {
 	var u model.User
 	err := s.db.WithContext(ctx).First(&u, a.UserID).Error
 	return u, translate(err, "用户")

@@ -29,7 +29,7 @@ type BatchFilter struct {
 }
 
 // ListBatches lists batches in the actor's area, without their ledgers.
-func (s *Service) ListBatches(ctx context.Context, a model.Actor, f BatchFilter) (List[model.Batch], error) {
+func (s *Batches) ListBatches(ctx context.Context, a model.Actor, f BatchFilter) (List[model.Batch], error) {
 	out := List[model.Batch]{Page: f.Page.Normalize()}
 	if !a.Is(batchReaders...) {
 		return out, errRoleForbidden
@@ -70,7 +70,7 @@ type BatchSchoolTotal struct {
 }
 
 // batch loads a batch the actor may see (404 otherwise).
-func (s *Service) batch(tx *gorm.DB, a model.Actor, id int64) (model.Batch, error) {
+func (s *Batches) batch(tx *gorm.DB, a model.Actor, id int64) (model.Batch, error) {
 	var b model.Batch
 	if !a.Is(batchReaders...) {
 		return b, errRoleForbidden
@@ -85,7 +85,7 @@ func (s *Service) batch(tx *gorm.DB, a model.Actor, id int64) (model.Batch, erro
 }
 
 // GetBatch returns a batch with its school totals.
-func (s *Service) GetBatch(ctx context.Context, a model.Actor, id int64) (BatchDetail, error) {
+func (s *Batches) GetBatch(ctx context.Context, a model.Actor, id int64) (BatchDetail, error) {
 	db := s.db.WithContext(ctx)
 	b, err := s.batch(db, a, id)
 	if err != nil {
@@ -118,7 +118,7 @@ type LineView struct {
 }
 
 // ListBatchLines lists a batch's lines.
-func (s *Service) ListBatchLines(ctx context.Context, a model.Actor, id int64, status string, p Page) (List[LineView], error) {
+func (s *Batches) ListBatchLines(ctx context.Context, a model.Actor, id int64, status string, p Page) (List[LineView], error) {
 	out := List[LineView]{Page: p.Normalize()}
 	db := s.reader(ctx)
 	if _, err := s.batch(db, a, id); err != nil {
@@ -155,7 +155,7 @@ func (s *Service) ListBatchLines(ctx context.Context, a model.Actor, id int64, s
 
 // LedgerInfo checks the actor may download a batch's ledger and records the
 // download (hard rule 3); CopyLedger then streams the stored bytes.
-func (s *Service) LedgerInfo(ctx context.Context, a model.Actor, id int64) (model.Batch, error) {
+func (s *Batches) LedgerInfo(ctx context.Context, a model.Actor, id int64) (model.Batch, error) {
 	b, err := s.batch(s.db.WithContext(ctx), a, id)
 	if err != nil {
 		return b, err
@@ -166,7 +166,7 @@ func (s *Service) LedgerInfo(ctx context.Context, a model.Actor, id int64) (mode
 
 // CopyLedger writes the stored ledger chunk by chunk: the same bytes on
 // every download (hard rule 2), never the whole file in memory.
-func (s *Service) CopyLedger(ctx context.Context, id int64, w io.Writer) error {
+func (s *Batches) CopyLedger(ctx context.Context, id int64, w io.Writer) error {
 	db := s.reader(ctx)
 	if s.opt.ReadReplicas {
 		// A replica that has not caught up with a new batch would send a
@@ -197,7 +197,7 @@ func (s *Service) CopyLedger(ctx context.Context, id int64, w io.Writer) error {
 
 // RebuildLedger writes the ledger again from the frozen lines; it must give
 // the stored bytes, which tests and auditors can check.
-func (s *Service) RebuildLedger(ctx context.Context, a model.Actor, id int64) ([]byte, error) {
+func (s *Batches) RebuildLedger(ctx context.Context, a model.Actor, id int64) ([]byte, error) {
 	db := s.db.WithContext(ctx)
 	b, err := s.batch(db, a, id)
 	if err != nil {
@@ -219,7 +219,7 @@ type BankFile struct {
 
 // BankFileOf writes the bank payment file with full account and ID numbers;
 // finance only, and every download is audited.
-func (s *Service) BankFileOf(ctx context.Context, a model.Actor, id int64) (BankFile, error) {
+func (s *Batches) BankFileOf(ctx context.Context, a model.Actor, id int64) (BankFile, error) {
 	var out BankFile
 	if !a.Is(model.RoleFinance) {
 		return out, errRoleForbidden
@@ -269,7 +269,7 @@ func (s *Service) BankFileOf(ctx context.Context, a model.Actor, id int64) (Bank
 }
 
 // ApproveBatch is finance's go-ahead to pay a generated batch.
-func (s *Service) ApproveBatch(ctx context.Context, a model.Actor, id int64) (model.Batch, error) {
+func (s *Batches) ApproveBatch(ctx context.Context, a model.Actor, id int64) (model.Batch, error) {
 	var b model.Batch
 	if !a.Is(model.RoleFinance) {
 		return b, errRoleForbidden
@@ -328,7 +328,7 @@ type ResultOutcome struct {
 // failed. Every row must match a line of this batch by account and amount (or
 // by 序号), or nothing is applied; a replayed file changes nothing. A failed
 // line frees its entitlement for the next batch, with the bank's reason.
-func (s *Service) ApplyBankResults(ctx context.Context, a model.Actor, id int64, filename string, file io.ReaderAt, size int64) (ResultOutcome, error) {
+func (s *Batches) ApplyBankResults(ctx context.Context, a model.Actor, id int64, filename string, file io.ReaderAt, size int64) (ResultOutcome, error) {
 	var out ResultOutcome
 	if !a.Is(model.RoleFinance) {
 		return out, errRoleForbidden
@@ -457,7 +457,7 @@ type lineUpdate struct {
 }
 
 // matchResults pairs each result row with exactly one line of the batch.
-func (s *Service) matchResults(lines []model.BatchLine, results []ledger.Result) ([]lineUpdate, []ResultProblem) {
+func (s *Batches) matchResults(lines []model.BatchLine, results []ledger.Result) ([]lineUpdate, []ResultProblem) {
 	bySeq := make(map[int]int, len(lines))
 	byKey := map[string][]int{}
 	for i, l := range lines {

@@ -47,7 +47,7 @@ type GenerateResult struct {
 // approved entitlements that are in no open batch, each in one transaction
 // with its ledger: a failure leaves no half batch. Running it again with
 // nothing new makes nothing.
-func (s *Service) GenerateBatches(ctx context.Context, a model.Actor, program string, dryRun bool, runID *int64) (GenerateResult, error) {
+func (s *Batches) GenerateBatches(ctx context.Context, a model.Actor, program string, dryRun bool, runID *int64) (GenerateResult, error) {
 	res := GenerateResult{DryRun: dryRun, Batches: []BatchMade{}, Held: []Held{}}
 	p, ok := model.ProgramByCode(program)
 	if !ok {
@@ -123,7 +123,7 @@ const lineSource = `SELECT ent.id AS entitlement_id, ent.id AS open_entitlement_
 // inserted by one INSERT … SELECT in ledger order, and the ledger is streamed
 // from them into a temporary file and stored in chunks, so memory stays flat
 // however many lines there are.
-func (s *Service) generateBatch(ctx context.Context, a model.Actor, p model.Program, region string, term model.Term, dryRun bool, runID *int64) (*BatchMade, []Held, error) {
+func (s *Batches) generateBatch(ctx context.Context, a model.Actor, p model.Program, region string, term model.Term, dryRun bool, runID *int64) (*BatchMade, []Held, error) {
 	var made *BatchMade
 	var held []Held
 	err := s.bulkTx(ctx, func(tx *gorm.DB) error {
@@ -288,7 +288,7 @@ func markBatched(tx *gorm.DB, table, from, to string, ids []int64, at time.Time)
 }
 
 // fault lets tests and fault scripts make a step fail on purpose.
-func (s *Service) fault(point string) error {
+func (s *core) fault(point string) error {
 	if s.opt.Fault == nil {
 		return nil
 	}
@@ -299,7 +299,7 @@ func (s *Service) fault(point string) error {
 // lines, then saves it in chunks with its SHA-256 (hard rule 2). The file is
 // needed because MySQL cannot take writes on a connection that is still
 // streaming the lines.
-func (s *Service) storeLedger(tx *gorm.DB, b *model.Batch) error {
+func (s *Batches) storeLedger(tx *gorm.DB, b *model.Batch) error {
 	tmp, err := os.CreateTemp(s.opt.TempDir, "ledger-*.xlsx")
 	if err != nil {
 		return err
@@ -341,7 +341,7 @@ func (s *Service) storeLedger(tx *gorm.DB, b *model.Batch) error {
 // them twice: once for the column widths and school totals (plain columns
 // only), once streaming, when ID and account numbers are opened, one line
 // at a time. The same lines always give the same bytes.
-func (s *Service) writeLedger(db *gorm.DB, b model.Batch, w io.Writer) (string, error) {
+func (s *Batches) writeLedger(db *gorm.DB, b model.Batch, w io.Writer) (string, error) {
 	p, _ := model.ProgramByCode(b.Program)
 	var region model.Region
 	if err := db.First(&region, "code = ?", b.RegionCode).Error; err != nil {
@@ -363,7 +363,7 @@ func (s *Service) writeLedger(db *gorm.DB, b model.Batch, w io.Writer) (string, 
 
 // eachLine reads a batch's lines in order as the ledger and bank files show
 // them, opening the sealed ID and account numbers one line at a time.
-func (s *Service) eachLine(db *gorm.DB, batchID int64, unpaidOnly bool, yield func(*ledger.Line) error) error {
+func (s *Batches) eachLine(db *gorm.DB, batchID int64, unpaidOnly bool, yield func(*ledger.Line) error) error {
 	q := db.Model(&model.BatchLine{}).Select(`seq, school_name, stage, grade, class, name, id_type, id_enc,
 		student_no, level, annual_fen, amount_fen, bank_name, account_enc, holder, holder_name, remark`).Where("batch_id = ?", batchID)
 	if unpaidOnly {
@@ -398,7 +398,7 @@ func (s *Service) eachLine(db *gorm.DB, batchID int64, unpaidOnly bool, yield fu
 
 // ledgerWidths sizes 明细's columns from the widest stored values, without
 // opening any sealed number: ID and account columns get a fixed width.
-func (s *Service) ledgerWidths(db *gorm.DB, b model.Batch, doc ledger.Batch) (ledger.Widths, error) {
+func (s *Batches) ledgerWidths(db *gorm.DB, b model.Batch, doc ledger.Batch) (ledger.Widths, error) {
 	length := "CHAR_LENGTH"
 	if db.Dialector.Name() == "sqlite" {
 		length = "LENGTH" // SQLite counts characters, MySQL's LENGTH counts bytes

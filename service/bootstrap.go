@@ -11,7 +11,7 @@ import (
 
 // EnsureAdmin creates the first admin when the database has no users. It
 // returns the password only when it generated one, so main can print it once.
-func (s *Service) EnsureAdmin(ctx context.Context, password string) (generated string, err error) {
+func (s *Users) EnsureAdmin(ctx context.Context, password string) (generated string, err error) {
 	n, err := s.CountUsers(ctx)
 	if err != nil || n > 0 {
 		return "", err
@@ -64,7 +64,7 @@ func (s *Service) LoadDemo(ctx context.Context) ([]DemoUser, error) {
 		{Code: "430981", Name: "沅江市", ParentCode: str("430900")},
 	}
 	for _, r := range regions {
-		if _, err := s.CreateRegion(ctx, sys, r); err != nil && !isConflict(err) {
+		if _, err := s.Schools.CreateRegion(ctx, sys, r); err != nil && !isConflict(err) {
 			return nil, err
 		}
 	}
@@ -77,12 +77,12 @@ func (s *Service) LoadDemo(ctx context.Context) ([]DemoUser, error) {
 	}
 	ids := map[string]int64{}
 	for _, sc := range schools {
-		created, err := s.CreateSchool(ctx, sys, sc)
+		created, err := s.Schools.CreateSchool(ctx, sys, sc)
 		if err != nil && !isConflict(err) {
 			return nil, err
 		}
 		if err != nil {
-			if err := s.db.WithContext(ctx).Where("code = ?", sc.Code).First(&created).Error; err != nil {
+			if err := s.core.db.WithContext(ctx).Where("code = ?", sc.Code).First(&created).Error; err != nil {
 				return nil, err
 			}
 		}
@@ -115,7 +115,7 @@ func (s *Service) LoadDemo(ctx context.Context) ([]DemoUser, error) {
 			id := ids[u.school]
 			in.SchoolID = &id
 		}
-		if _, err := s.CreateUser(ctx, sys, in); err != nil && !isConflict(err) {
+		if _, err := s.Users.CreateUser(ctx, sys, in); err != nil && !isConflict(err) {
 			return nil, err
 		}
 		out = append(out, DemoUser{u.name, u.role, u.scope})

@@ -68,7 +68,7 @@ func listRequest(program, term string) (model.Program, model.Term, error) {
 
 // writableSchools are the schools a list action may touch: the one named (403
 // outside scope) or every school in scope.
-func (s *Service) writableSchools(ctx context.Context, a model.Actor, schoolID int64) ([]model.School, error) {
+func (s *Entitlements) writableSchools(ctx context.Context, a model.Actor, schoolID int64) ([]model.School, error) {
 	db := s.db.WithContext(ctx)
 	if schoolID == 0 && a.ScopeKind() == "school" {
 		schoolID = a.SchoolID
@@ -92,7 +92,7 @@ func (s *Service) writableSchools(ctx context.Context, a model.Actor, schoolID i
 // draft and returned entitlements only; submitted, approved and paid ones are
 // never touched (a changed file only raises a warning on them). Each school's
 // list is calculated in one transaction, serialised by its list row.
-func (s *Service) CalculateEntitlements(ctx context.Context, a model.Actor, req CalcRequest) (CalcResult, error) {
+func (s *Entitlements) CalculateEntitlements(ctx context.Context, a model.Actor, req CalcRequest) (CalcResult, error) {
 	var total CalcResult
 	if !a.Is(model.RoleSchoolOfficer, model.RoleCountyOfficer) {
 		return total, errRoleForbidden
@@ -180,7 +180,7 @@ type calculation struct {
 	contiguous func(string) bool
 }
 
-func (s *Service) contiguousAreas(ctx context.Context) (map[string]bool, error) {
+func (s *Entitlements) contiguousAreas(ctx context.Context) (map[string]bool, error) {
 	var codes []string
 	err := s.db.WithContext(ctx).Model(&model.Region{}).Where("contiguous_hardship_area = ?", true).Pluck("code", &codes).Error
 	m := make(map[string]bool, len(codes))
@@ -192,7 +192,7 @@ func (s *Service) contiguousAreas(ctx context.Context) (map[string]bool, error) 
 
 // lockList makes sure the school's list row exists and takes its row lock,
 // which serialises calculations and transitions of the same list.
-func (s *Service) lockList(tx *gorm.DB, schoolID int64, program, term string) (model.AidList, error) {
+func (s *Entitlements) lockList(tx *gorm.DB, schoolID int64, program, term string) (model.AidList, error) {
 	var l model.AidList
 	err := tx.Where("school_id = ? AND program = ? AND term = ?", schoolID, program, term).First(&l).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -215,7 +215,7 @@ type existingEnt struct {
 	SchoolName string
 }
 
-func (s *Service) calculateSchool(ctx context.Context, a model.Actor, c calculation, sc model.School) (CalcResult, error) {
+func (s *Entitlements) calculateSchool(ctx context.Context, a model.Actor, c calculation, sc model.School) (CalcResult, error) {
 	var res CalcResult
 	defer s.counts.forget() // GET /students?program= totals, once committed
 	err := s.bulkTx(ctx, func(tx *gorm.DB) error {
@@ -473,7 +473,7 @@ func categoryCount(cats string) int {
 	return strings.Count(cats, "、") + 1
 }
 
-func (s *Service) applyPlan(tx *gorm.DB, a model.Actor, c calculation, list model.AidList, plan listPlan) error {
+func (s *Entitlements) applyPlan(tx *gorm.DB, a model.Actor, c calculation, list model.AidList, plan listPlan) error {
 	now := s.now()
 	for _, e := range plan.create {
 		e.CreatedAt, e.UpdatedAt = now, now

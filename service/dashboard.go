@@ -113,7 +113,7 @@ const maxDashboardLists = 200
 
 // Dashboard builds the home page's figures for a term (empty: the term in
 // progress by the service clock).
-func (s *Service) Dashboard(ctx context.Context, a model.Actor, term string) (Dashboard, error) {
+func (s *Reports) Dashboard(ctx context.Context, a model.Actor, term string) (Dashboard, error) {
 	now := s.now()
 	d := Dashboard{Term: model.TermOf(now), Now: now}
 	if term != "" {
@@ -144,7 +144,7 @@ func (s *Service) Dashboard(ctx context.Context, a model.Actor, term string) (Da
 // openLists are the lists with entitlements still moving through the
 // school → county workflow, in any term: a list returned last term still
 // needs its school.
-func (s *Service) openLists(db *gorm.DB, a model.Actor, now time.Time) ([]ListStatus, error) {
+func (s *Reports) openLists(db *gorm.DB, a model.Actor, now time.Time) ([]ListStatus, error) {
 	var tallies []struct {
 		ListID int64
 		Status string
@@ -215,7 +215,7 @@ func (s *Service) openLists(db *gorm.DB, a model.Actor, now time.Time) ([]ListSt
 
 // noticeState asks the approval rule itself whether the list could be
 // approved now, so the home page never disagrees with the approve button.
-func (s *Service) noticeState(l model.AidList, now time.Time) string {
+func (s *Reports) noticeState(l model.AidList, now time.Time) string {
 	var se *Error
 	if err := s.noticeComplete(l, now); errors.As(err, &se) {
 		return se.Reason
@@ -296,7 +296,7 @@ func termAmounts(db *gorm.DB, a model.Actor, term model.Term) *gorm.DB {
 
 // programBars has one bar per program, in the programs' order, including
 // programs with nothing yet so the chart's shape stays the same all term.
-func (s *Service) programBars(db *gorm.DB, a model.Actor, term model.Term) ([]AmountBar, error) {
+func (s *Reports) programBars(db *gorm.DB, a model.Actor, term model.Term) ([]AmountBar, error) {
 	var rows []phaseTally
 	if err := termAmounts(db, a, term).
 		Select("ent.program AS bar_key, ent.status, COUNT(*) AS n, COALESCE(SUM(ent.amount_fen), 0) AS fen").
@@ -321,7 +321,7 @@ func (s *Service) programBars(db *gorm.DB, a model.Actor, term model.Term) ([]Am
 
 // schoolBars has one bar per school with aid this term, largest first; past
 // maxChartSchools the smallest are summed into one bar.
-func (s *Service) schoolBars(db *gorm.DB, a model.Actor, term model.Term) ([]AmountBar, error) {
+func (s *Reports) schoolBars(db *gorm.DB, a model.Actor, term model.Term) ([]AmountBar, error) {
 	var rows []phaseTally
 	if err := termAmounts(db, a, term).Joins("JOIN schools sc ON sc.id = ent.school_id").
 		Select("ent.school_id AS bar_key, sc.name AS label, ent.status, COUNT(*) AS n, COALESCE(SUM(ent.amount_fen), 0) AS fen").
@@ -361,7 +361,7 @@ type BatchSplit struct {
 // batchSplits reads the lines of the term's batches and of every batch still
 // open for finance. Lines are scoped by their school rather than the batch by
 // its county, so a school officer sees how their own pupils' payments went.
-func (s *Service) batchSplits(db *gorm.DB, a model.Actor, term model.Term) (inTerm, open []BatchSplit, err error) {
+func (s *Reports) batchSplits(db *gorm.DB, a model.Actor, term model.Term) (inTerm, open []BatchSplit, err error) {
 	var rows []struct {
 		ID         int64
 		Number     string
@@ -431,7 +431,7 @@ const maxFailedPayments = 50
 // not been paid since: someone must correct the account before the next
 // batch. A top-up (补发) line's aid is its adjustment, not the entitlement,
 // which stays paid.
-func (s *Service) failedPayments(db *gorm.DB, a model.Actor) ([]FailedPayment, Tally, error) {
+func (s *Reports) failedPayments(db *gorm.DB, a model.Actor) ([]FailedPayment, Tally, error) {
 	var total Tally
 	unresolved := func() *gorm.DB {
 		return inScopeSchools(db.Table("batch_lines bl").

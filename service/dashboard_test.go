@@ -94,11 +94,11 @@ func (f *dashFixture) topUp(b model.Batch, e model.Entitlement, adjStatus, lineS
 func actorOf(t *testing.T, svc *service.Service, user string) model.Actor {
 	t.Helper()
 	ctx := context.Background()
-	res, err := svc.Login(ctx, model.Actor{}, user, service.DemoPassword)
+	res, err := svc.Auth.Login(ctx, model.Actor{}, user, service.DemoPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := svc.Authenticate(ctx, res.Token, model.Actor{})
+	a, err := svc.Auth.Authenticate(ctx, res.Token, model.Actor{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func TestDashboardScopesEveryFigure(t *testing.T) {
 
 		dash := func(user string) service.Dashboard {
 			t.Helper()
-			d, err := env.Svc.Dashboard(ctx, actorOf(t, env.Svc, user), "")
+			d, err := env.Svc.Reports.Dashboard(ctx, actorOf(t, env.Svc, user), "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -240,10 +240,10 @@ func TestDashboardScopesEveryFigure(t *testing.T) {
 		if l := dash("county_nanxian").Lists; l[1].Notice != "notice_period" {
 			t.Fatalf("notice state %+v", l[1])
 		}
-		if _, err := env.Svc.Dashboard(ctx, actorOf(t, env.Svc, "county_nanxian"), "2025-2026-3"); err == nil {
+		if _, err := env.Svc.Reports.Dashboard(ctx, actorOf(t, env.Svc, "county_nanxian"), "2025-2026-3"); err == nil {
 			t.Fatal("accepted a bad term")
 		}
-		if d, err := env.Svc.Dashboard(ctx, actorOf(t, env.Svc, "county_nanxian"), "2024-2025-2"); err != nil || len(d.BySchool) != 0 || len(d.Batches) != 0 || len(d.OpenBatches) != 1 {
+		if d, err := env.Svc.Reports.Dashboard(ctx, actorOf(t, env.Svc, "county_nanxian"), "2024-2025-2"); err != nil || len(d.BySchool) != 0 || len(d.Batches) != 0 || len(d.OpenBatches) != 1 {
 			t.Fatalf("another term: %+v %v", d, err)
 		}
 	})
@@ -258,14 +258,14 @@ func TestDashboardFoldsSmallSchools(t *testing.T) {
 		f := &dashFixture{t: t, db: env.DB}
 		env.DB.Raw("SELECT MIN(id) FROM standards").Scan(&f.standard)
 		for i := 1; i <= 20; i++ {
-			sc, err := env.Svc.CreateSchool(ctx, model.SystemActor("test"), model.School{Code: fmt.Sprintf("21430921%02d", 50+i),
+			sc, err := env.Svc.Schools.CreateSchool(ctx, model.SystemActor("test"), model.School{Code: fmt.Sprintf("21430921%02d", 50+i),
 				Name: fmt.Sprintf("测试学校%02d", i), RegionCode: "430921", Type: model.SchoolPrimary})
 			if err != nil {
 				t.Fatal(err)
 			}
 			f.ent(f.list(sc.ID, "boarding", nil), model.EntDraft, model.Fen(i*1000))
 		}
-		d, err := env.Svc.Dashboard(ctx, actorOf(t, env.Svc, "county_nanxian"), "")
+		d, err := env.Svc.Reports.Dashboard(ctx, actorOf(t, env.Svc, "county_nanxian"), "")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -31,7 +31,7 @@ type EntitlementRow struct {
 
 // ListEntitlements lists entitlements in scope with the objections raised
 // against each during its notice.
-func (s *Service) ListEntitlements(ctx context.Context, a model.Actor, f EntitlementFilter) (List[EntitlementRow], error) {
+func (s *Entitlements) ListEntitlements(ctx context.Context, a model.Actor, f EntitlementFilter) (List[EntitlementRow], error) {
 	q := s.reader(ctx).Table("entitlements ent").
 		Joins("JOIN students s ON s.id = ent.student_id").
 		Joins("JOIN schools sc ON sc.id = ent.school_id").
@@ -77,7 +77,7 @@ type Payment struct {
 }
 
 // studentPayments are a file's batch lines, newest first.
-func (s *Service) studentPayments(tx *gorm.DB, studentID int64) ([]Payment, error) {
+func (s *core) studentPayments(tx *gorm.DB, studentID int64) ([]Payment, error) {
 	var out []Payment
 	err := tx.Table("batch_lines bl").Select(`bl.entitlement_id, bl.batch_id, b.number AS batch_number, b.program, b.term,
 		bl.amount_fen, bl.account_masked, bl.status, bl.fail_reason, bl.result_at`).
@@ -87,7 +87,7 @@ func (s *Service) studentPayments(tx *gorm.DB, studentID int64) ([]Payment, erro
 }
 
 // studentEntitlements are a file's entitlements, newest term first.
-func (s *Service) studentEntitlements(tx *gorm.DB, studentID int64) ([]EntitlementRow, error) {
+func (s *core) studentEntitlements(tx *gorm.DB, studentID int64) ([]EntitlementRow, error) {
 	var out []EntitlementRow
 	err := tx.Table("entitlements ent").Select("ent.*, sc.name AS school_name").
 		Joins("JOIN schools sc ON sc.id = ent.school_id").

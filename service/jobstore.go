@@ -22,7 +22,7 @@ const (
 // AcquireLease takes the job's lease for holder until ttl from now, when it
 // is free or expired. The conditional UPDATE is atomic on every engine, so of
 // two instances racing exactly one gets it.
-func (s *Service) AcquireLease(ctx context.Context, job, holder string, ttl time.Duration) (bool, error) {
+func (s *Jobs) AcquireLease(ctx context.Context, job, holder string, ttl time.Duration) (bool, error) {
 	db := s.db.WithContext(ctx)
 	now := s.now()
 	if err := db.Create(&model.JobLease{Job: job, Holder: "", ExpiresAt: now.Add(-time.Second)}).Error; err != nil &&
@@ -36,27 +36,27 @@ func (s *Service) AcquireLease(ctx context.Context, job, holder string, ttl time
 
 // RenewLease extends a held lease; false means it was lost (expired and
 // taken), and the run must stop writing.
-func (s *Service) RenewLease(ctx context.Context, job, holder string, ttl time.Duration) (bool, error) {
+func (s *Jobs) RenewLease(ctx context.Context, job, holder string, ttl time.Duration) (bool, error) {
 	res := s.db.WithContext(ctx).Model(&model.JobLease{}).Where("job = ? AND holder = ?", job, holder).
 		Update("expires_at", s.now().Add(ttl))
 	return res.RowsAffected == 1, res.Error
 }
 
 // ReleaseLease frees the lease so the next run need not wait for expiry.
-func (s *Service) ReleaseLease(ctx context.Context, job, holder string) error {
+func (s *Jobs) ReleaseLease(ctx context.Context, job, holder string) error {
 	return s.db.WithContext(ctx).Model(&model.JobLease{}).Where("job = ? AND holder = ?", job, holder).
 		Updates(map[string]any{"holder": "", "expires_at": s.now()}).Error
 }
 
 // LeaseOf reports who holds a job's lease (for /jobs and the metrics).
-func (s *Service) LeaseOf(ctx context.Context, job string) (model.JobLease, error) {
+func (s *Jobs) LeaseOf(ctx context.Context, job string) (model.JobLease, error) {
 	var l model.JobLease
 	err := s.db.WithContext(ctx).Where("job = ?", job).Limit(1).Find(&l).Error
 	return l, err
 }
 
 // StartRun records a run as running.
-func (s *Service) StartRun(ctx context.Context, r model.JobRun) (model.JobRun, error) {
+func (s *Jobs) StartRun(ctx context.Context, r model.JobRun) (model.JobRun, error) {
 	r.ID, r.StartedAt, r.Made = 0, s.now(), "{}"
 	if r.Status == "" {
 		r.Status = RunRunning
@@ -76,7 +76,7 @@ func (s *Service) StartRun(ctx context.Context, r model.JobRun) (model.JobRun, e
 }
 
 // FinishRun records how a run ended and what it made.
-func (s *Service) FinishRun(ctx context.Context, id int64, status string, made any, runErr error) (model.JobRun, error) {
+func (s *Jobs) FinishRun(ctx context.Context, id int64, status string, made any, runErr error) (model.JobRun, error) {
 	b, _ := json.Marshal(made)
 	fields := map[string]any{"status": status, "made": string(b), "finished_at": s.now()}
 	if runErr != nil {
@@ -92,7 +92,7 @@ func (s *Service) FinishRun(ctx context.Context, id int64, status string, made a
 
 // MarkAbandonedRuns ends runs left "running" by an instance that died: their
 // lease has expired or passed to another run.
-func (s *Service) MarkAbandonedRuns(ctx context.Context, job string) (int64, error) {
+func (s *Jobs) MarkAbandonedRuns(ctx context.Context, job string) (int64, error) {
 	db := s.db.WithContext(ctx)
 	now := s.now()
 	var lease model.JobLease
@@ -110,7 +110,7 @@ func (s *Service) MarkAbandonedRuns(ctx context.Context, job string) (int64, err
 
 // LastSucceededSchedule is the latest schedule time a run succeeded for, so
 // a start can tell whether the last due run was missed.
-func (s *Service) LastSucceededSchedule(ctx context.Context, job string) (*time.Time, error) {
+func (s *Jobs) LastSucceededSchedule(ctx context.Context, job string) (*time.Time, error) {
 	var r model.JobRun
 	// A run recorded under a clock that was ahead must not hide due times
 	// that are now in the past: only schedules up to now count.
@@ -121,7 +121,7 @@ func (s *Service) LastSucceededSchedule(ctx context.Context, job string) (*time.
 }
 
 // LastRun is the job's latest run, if any.
-func (s *Service) LastRun(ctx context.Context, job string) (*model.JobRun, error) {
+func (s *Jobs) LastRun(ctx context.Context, job string) (*model.JobRun, error) {
 	var r model.JobRun
 	res := s.db.WithContext(ctx).Where("job = ?", job).Order("id DESC").Limit(1).Find(&r)
 	if res.Error != nil || res.RowsAffected == 0 {
@@ -131,7 +131,7 @@ func (s *Service) LastRun(ctx context.Context, job string) (*model.JobRun, error
 }
 
 // ListRuns is for admins, finance and auditors.
-func (s *Service) ListRuns(ctx context.Context, a model.Actor, job string, p Page) (List[model.JobRun], error) {
+func (s *Jobs) ListRuns(ctx context.Context, a model.Actor, job string, p Page) (List[model.JobRun], error) {
 	out := List[model.JobRun]{Page: p.Normalize()}
 	if !a.Is(model.RoleAdmin, model.RoleFinance, model.RoleAuditor) {
 		return out, errRoleForbidden

@@ -121,7 +121,7 @@ const maxMatchErrors = 1000
 
 // MatchDepartmentList compares a department's list with the files of the
 // county officer's schools for a school year.
-func (s *Service) MatchDepartmentList(ctx context.Context, a model.Actor, up MatchUpload) (MatchResult, error) {
+func (s *Matching) MatchDepartmentList(ctx context.Context, a model.Actor, up MatchUpload) (MatchResult, error) {
 	res := MatchResult{Kind: up.Kind, SchoolYear: up.SchoolYear, OnList: []MatchStudent{}, NotOnList: []MatchStudent{}, Invalid: []MatchRowError{}}
 	if !a.Is(model.RoleCountyOfficer) {
 		return res, errRoleForbidden
@@ -254,7 +254,7 @@ type matchedStudent struct {
 // matchStudents finds the students of the actor's schools enrolled in the
 // year, either those with the given ID hashes or those whose difficulty
 // categories mention one of cats. One query per chunk of hashes.
-func (s *Service) matchStudents(db *gorm.DB, a model.Actor, year string, hashes []string, cats []string) ([]matchedStudent, error) {
+func (s *Matching) matchStudents(db *gorm.DB, a model.Actor, year string, hashes []string, cats []string) ([]matchedStudent, error) {
 	type row struct {
 		StudentID  int64
 		IDHash     string
@@ -320,7 +320,7 @@ func (s *Service) matchStudents(db *gorm.DB, a model.Actor, year string, hashes 
 
 // pendingAid adds each student's entitlements at schools in scope that may
 // still be paid out.
-func (s *Service) pendingAid(db *gorm.DB, a model.Actor, sts []matchedStudent) error {
+func (s *Matching) pendingAid(db *gorm.DB, a model.Actor, sts []matchedStudent) error {
 	idx := map[int64]int{}
 	ids := make([]int64, len(sts))
 	for i, st := range sts {
@@ -348,7 +348,7 @@ func (s *Service) pendingAid(db *gorm.DB, a model.Actor, sts []matchedStudent) e
 // with aid pending. A death is not undone by a later list that leaves the
 // student out; the finding resolves when the pending aid is revoked (at the
 // next matching or scan).
-func (s *Service) storeDeathFindings(tx *gorm.DB, res MatchResult) (opened, resolved int, err error) {
+func (s *Matching) storeDeathFindings(tx *gorm.DB, res MatchResult) (opened, resolved int, err error) {
 	var found []finding
 	for _, st := range res.OnList {
 		if len(st.Pending) == 0 {
@@ -422,7 +422,7 @@ const listSaveAs = "请在 Excel 或 WPS 中打开后“另存为” Excel 工�
 // reads the ID column. Number cells get the "format as text" advice: Excel
 // keeps 15 significant digits, so an 18-digit number stored as a number has
 // already lost its last digits.
-func (s *Service) readDepartmentList(file io.ReaderAt, size int64) (departmentList, error) {
+func (s *Matching) readDepartmentList(file io.ReaderAt, size int64) (departmentList, error) {
 	var out departmentList
 	maxBytes := s.opt.RosterMaxBytes
 	if maxBytes <= 0 {

@@ -52,7 +52,7 @@ func FuzzReadDepartmentList(f *testing.F) {
 	f.Add([]byte("PK\x03\x04"))
 	f.Add([]byte{})
 	now := time.Date(2025, 9, 15, 2, 0, 0, 0, time.UTC)
-	s := &Service{opt: Options{Now: func() time.Time { return now }, RosterMaxBytes: 1 << 20, RosterMaxRows: 2000}}
+	s := &Matching{&core{opt: Options{Now: func() time.Time { return now }, RosterMaxBytes: 1 << 20, RosterMaxRows: 2000}}}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		list, err := s.readDepartmentList(bytes.NewReader(b), int64(len(b)))
 		if err != nil {

@@ -37,7 +37,7 @@ type LeaseHolder struct {
 }
 
 // Figures reads the totals with a handful of grouped queries.
-func (s *Service) Figures(ctx context.Context) (Figures, error) {
+func (s *Reports) Figures(ctx context.Context) (Figures, error) {
 	var f Figures
 	db := s.reader(ctx)
 	if err := db.Table("entitlements").Select("status, COUNT(*) AS n, COALESCE(SUM(amount_fen), 0) AS fen").

@@ -20,7 +20,7 @@ type NoticeSheet struct {
 }
 
 // readableSchool loads a school the actor may see (404 otherwise).
-func (s *Service) readableSchool(tx *gorm.DB, a model.Actor, id int64) (model.School, error) {
+func (s *Entitlements) readableSchool(tx *gorm.DB, a model.Actor, id int64) (model.School, error) {
 	var sc model.School
 	if err := tx.First(&sc, id).Error; err != nil {
 		return sc, translate(err, "学校")
@@ -34,7 +34,7 @@ func (s *Service) readableSchool(tx *gorm.DB, a model.Actor, id int64) (model.Sc
 // Notice produces the public notice of a school's submitted list. The first
 // download after a submission starts the notice period (POLICY.md: at least
 // 5 working days, weekends and holidays not counted); approval waits for it.
-func (s *Service) Notice(ctx context.Context, a model.Actor, ref ListRef) (NoticeSheet, error) {
+func (s *Entitlements) Notice(ctx context.Context, a model.Actor, ref ListRef) (NoticeSheet, error) {
 	var out NoticeSheet
 	if !a.Is(model.RoleSchoolOfficer, model.RoleCountyOfficer, model.RoleAuditor, model.RoleAdmin) {
 		return out, errRoleForbidden
@@ -119,7 +119,7 @@ type ObjectionInput struct {
 
 // RecordObjection keeps who raised what against a student on a list under
 // notice; the county sees it on its approval list.
-func (s *Service) RecordObjection(ctx context.Context, a model.Actor, in ObjectionInput) (model.Objection, error) {
+func (s *Entitlements) RecordObjection(ctx context.Context, a model.Actor, in ObjectionInput) (model.Objection, error) {
 	var o model.Objection
 	if !a.Is(model.RoleSchoolOfficer, model.RoleCountyOfficer) {
 		return o, errRoleForbidden
@@ -153,7 +153,7 @@ type QuotaInput struct {
 }
 
 // SetQuota is for county officers within their county.
-func (s *Service) SetQuota(ctx context.Context, a model.Actor, in QuotaInput) (model.AidList, error) {
+func (s *Entitlements) SetQuota(ctx context.Context, a model.Actor, in QuotaInput) (model.AidList, error) {
 	var list model.AidList
 	if !a.Is(model.RoleCountyOfficer) {
 		return list, errRoleForbidden
@@ -184,7 +184,7 @@ func (s *Service) SetQuota(ctx context.Context, a model.Actor, in QuotaInput) (m
 }
 
 // ListQuotas lists the schools' lists (with quota and notice) in scope.
-func (s *Service) ListQuotas(ctx context.Context, a model.Actor, program, term string) ([]model.AidList, error) {
+func (s *Entitlements) ListQuotas(ctx context.Context, a model.Actor, program, term string) ([]model.AidList, error) {
 	var out []model.AidList
 	q := inScopeSchools(s.db.WithContext(ctx).Model(&model.AidList{}), a, "school_id")
 	if program != "" {

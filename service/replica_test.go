@@ -45,15 +45,15 @@ func TestReadReplicaRoute(t *testing.T) {
 	if _, err := svc.LoadDemo(ctx); err != nil {
 		t.Fatal(err)
 	}
-	l, err := svc.ListAudit(ctx, model.SystemActor("t"), service.AuditFilter{})
+	l, err := svc.Audit.ListAudit(ctx, model.SystemActor("t"), service.AuditFilter{})
 	if err != nil || l.Total != 0 {
 		t.Fatalf("the audit list did not go to the replica: %d entries, %v", l.Total, err)
 	}
-	schools, err := svc.ListSchools(ctx, model.SystemActor("t"), service.SchoolFilter{})
+	schools, err := svc.Schools.ListSchools(ctx, model.SystemActor("t"), service.SchoolFilter{})
 	if err != nil || schools.Total != 5 {
 		t.Fatalf("a primary read: %d schools, %v", schools.Total, err)
 	}
-	if check, err := svc.VerifyAudit(ctx, model.SystemActor("t")); err != nil || !check.OK || check.Entries == 0 {
+	if check, err := svc.Audit.VerifyAudit(ctx, model.SystemActor("t")); err != nil || !check.OK || check.Entries == 0 {
 		t.Fatalf("verify reads the primary: %+v %v", check, err)
 	}
 }

@@ -10,7 +10,7 @@ import (
 
 // SummaryReport totals a term's entitlements by county, school, program and
 // status, in the actor's area.
-func (s *Service) SummaryReport(ctx context.Context, a model.Actor, term, region string) ([]byte, error) {
+func (s *Reports) SummaryReport(ctx context.Context, a model.Actor, term, region string) ([]byte, error) {
 	if !a.Is(model.RoleAuditor, model.RoleCountyOfficer, model.RoleFinance, model.RoleAdmin) {
 		return nil, errRoleForbidden
 	}

@@ -16,7 +16,7 @@ import (
 // deadlock victim. Under REPEATABLE READ, concurrent batch jobs and imports
 // take gap locks on the same indexes and deadlock in normal use; the unique
 // keys, not the isolation level, are what keep anyone from being paid twice.
-func (s *Service) bulkTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+func (s *core) bulkTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	opts := bulkTxOptions(s.db)
 	var err error
 	for attempt := 0; attempt < 4; attempt++ {

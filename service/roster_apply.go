@@ -36,7 +36,7 @@ func track(cs *[]change, field, year, old, new string) {
 	}
 }
 
-func (s *Service) idLookup(id model.IDNumber) string {
+func (s *core) idLookup(id model.IDNumber) string {
 	return s.keys.Lookup("id", string(id.Type)+":"+id.Value)
 }
 
@@ -44,7 +44,7 @@ func (s *Service) idLookup(id model.IDNumber) string {
 // is set, creates or updates students, enrolments and difficulty records with
 // the history of every changed field. Set-based per chunk: three selects, then
 // batched inserts; only changed rows are updated one by one.
-func (s *Service) applyRoster(ctx context.Context, tx *gorm.DB, a model.Actor, ri model.RosterImport, rows []roster.Row, write bool) (importCounts, error) {
+func (s *Students) applyRoster(ctx context.Context, tx *gorm.DB, a model.Actor, ri model.RosterImport, rows []roster.Row, write bool) (importCounts, error) {
 	var counts importCounts
 	source := "roster:" + strconv.FormatInt(ri.ID, 10)
 	for start := 0; start < len(rows); start += rosterChunk {
@@ -63,7 +63,7 @@ func (s *Service) applyRoster(ctx context.Context, tx *gorm.DB, a model.Actor, r
 
 type enrolKey struct{ student, school int64 }
 
-func (s *Service) applyChunk(tx *gorm.DB, a model.Actor, ri model.RosterImport, source string, rows []roster.Row, write bool) (importCounts, error) {
+func (s *Students) applyChunk(tx *gorm.DB, a model.Actor, ri model.RosterImport, source string, rows []roster.Row, write bool) (importCounts, error) {
 	var counts importCounts
 	year := ri.SchoolYear
 	now := s.now()
@@ -189,7 +189,7 @@ func insertAll[T any](tx *gorm.DB, rows []T) error {
 	return tx.CreateInBatches(rows, rosterChunk).Error
 }
 
-func (s *Service) newStudent(r roster.Row, idHash string, now time.Time) *model.Student {
+func (s *Students) newStudent(r roster.Row, idHash string, now time.Time) *model.Student {
 	st := &model.Student{IDType: string(r.IDNumber.Type), IDHash: idHash, IDEnc: s.keys.Seal(r.IDNumber.Value),
 		IDMasked: r.IDNumber.Masked(), Name: r.Name, Sex: r.Sex, Household: r.Household, HomeRegion: r.HomeRegion,
 		Guardian: r.Guardian, BankName: r.BankName, Holder: r.Holder, CreatedAt: now, UpdatedAt: now}
@@ -201,14 +201,14 @@ func (s *Service) newStudent(r roster.Row, idHash string, now time.Time) *model.
 	return st
 }
 
-func (s *Service) setAccount(st *model.Student, acct string) {
+func (s *Students) setAccount(st *model.Student, acct string) {
 	st.AccountEnc, st.AccountHash, st.AccountMasked = "", "", ""
 	if acct != "" {
 		st.AccountEnc, st.AccountHash, st.AccountMasked = s.keys.Seal(acct), s.keys.Lookup("bank", acct), model.MaskBankAccount(acct)
 	}
 }
 
-func (s *Service) setPhone(st *model.Student, phone string) {
+func (s *Students) setPhone(st *model.Student, phone string) {
 	st.PhoneEnc, st.PhoneHash, st.PhoneMasked = "", "", ""
 	if phone != "" {
 		st.PhoneEnc, st.PhoneHash, st.PhoneMasked = s.keys.Seal(phone), s.keys.Lookup("phone", phone), model.MaskPhone(phone)
@@ -218,7 +218,7 @@ func (s *Service) setPhone(st *model.Student, phone string) {
 // mergeStudent applies a row to an existing file. Optional contact and bank
 // fields left empty keep what the file has: another school's roster may not
 // carry them, and an empty cell must not erase a bank account.
-func (s *Service) mergeStudent(st *model.Student, r roster.Row, cs *[]change) bool {
+func (s *Students) mergeStudent(st *model.Student, r roster.Row, cs *[]change) bool {
 	n := len(*cs)
 	set := func(field string, dst *string, v string, optional bool) {
 		if optional && v == "" {
@@ -279,7 +279,7 @@ func mergeEnrolment(old, want *model.Enrolment, year string, cs *[]change) bool 
 // applyDifficulty keeps one difficulty record per student and year. A row
 // without level or categories removes the record this school identified
 // (the history keeps it); a record another school made is left alone.
-func (s *Service) applyDifficulty(tx *gorm.DB, a model.Actor, r roster.Row, studentID int64, year string,
+func (s *Students) applyDifficulty(tx *gorm.DB, a model.Actor, r roster.Row, studentID int64, year string,
 	old *model.DifficultyRecord, created *[]*model.DifficultyRecord, cs *[]change, write bool, now time.Time) error {
 	cats := strings.Join(r.Categories, "、")
 	var userID *int64

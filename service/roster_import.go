@@ -92,7 +92,7 @@ func reportOf(ri model.RosterImport) RosterReport {
 }
 
 // uploadTarget resolves which schools an upload may write to.
-func (s *Service) uploadTarget(ctx context.Context, a model.Actor, schoolID int64) (*roster.School, map[string]roster.School, error) {
+func (s *Students) uploadTarget(ctx context.Context, a model.Actor, schoolID int64) (*roster.School, map[string]roster.School, error) {
 	if !a.Is(model.RoleSchoolOfficer, model.RoleCountyOfficer) {
 		return nil, nil, errRoleForbidden
 	}
@@ -131,7 +131,7 @@ func rosterSchool(sc model.School) roster.School {
 // ImportRoster validates an uploaded roster and, unless it is a dry run or has
 // bad rows in all_or_nothing mode, writes it in one transaction: a failure at
 // any point leaves the files as they were (hard rule 5).
-func (s *Service) ImportRoster(ctx context.Context, a model.Actor, up RosterUpload) (RosterReport, error) {
+func (s *Students) ImportRoster(ctx context.Context, a model.Actor, up RosterUpload) (RosterReport, error) {
 	if up.Mode == "" {
 		up.Mode = ModeAllOrNothing
 	}
@@ -172,7 +172,7 @@ func (s *Service) ImportRoster(ctx context.Context, a model.Actor, up RosterUplo
 // importInBackground copies the upload to a temporary file (the request's
 // copy goes away with the request) and imports it on the service's own
 // context, answering at once with the processing report (202).
-func (s *Service) importInBackground(ctx context.Context, a model.Actor, ri model.RosterImport, up RosterUpload, opt roster.Options) (RosterReport, error) {
+func (s *Students) importInBackground(ctx context.Context, a model.Actor, ri model.RosterImport, up RosterUpload, opt roster.Options) (RosterReport, error) {
 	tmp, err := os.CreateTemp(s.opt.TempDir, "roster-*.xlsx")
 	if err != nil {
 		return RosterReport{}, err
@@ -194,7 +194,7 @@ func (s *Service) importInBackground(ctx context.Context, a model.Actor, ri mode
 	return reportOf(ri), nil
 }
 
-func (s *Service) runImport(ctx context.Context, a model.Actor, ri model.RosterImport, file io.ReaderAt, size int64, opt roster.Options) (RosterReport, error) {
+func (s *Students) runImport(ctx context.Context, a model.Actor, ri model.RosterImport, file io.ReaderAt, size int64, opt roster.Options) (RosterReport, error) {
 	stop := s.heartbeat(ctx, ri.ID)
 	defer stop()
 	var early *earlyApply
@@ -304,7 +304,7 @@ func importMessage(ri model.RosterImport) string {
 }
 
 // finishImport records how an import ended that wrote no students.
-func (s *Service) finishImport(ctx context.Context, ri *model.RosterImport, status, message string) {
+func (s *Students) finishImport(ctx context.Context, ri *model.RosterImport, status, message string) {
 	now := s.now()
 	ri.Status, ri.FinishedAt, ri.Progress = status, &now, 100
 	if message == "" {
@@ -327,7 +327,7 @@ const (
 // restarted instance can tell a dead import from one running elsewhere.
 // SQLite has one instance and its connection is busy inside the import's
 // transaction, so there the heartbeat is not needed and not written.
-func (s *Service) heartbeat(ctx context.Context, id int64) (stop func()) {
+func (s *Students) heartbeat(ctx context.Context, id int64) (stop func()) {
 	beat := func() {
 		s.db.WithContext(ctx).Model(&model.RosterImport{}).Where("id = ?", id).Update("heartbeat_at", s.now())
 	}
@@ -353,7 +353,7 @@ func (s *Service) heartbeat(ctx context.Context, id int64) (stop func()) {
 
 // FailStaleImports records imports cut short by a crash as failed: their
 // transaction rolled back, so nothing of them was imported. Run at start.
-func (s *Service) FailStaleImports(ctx context.Context) (int64, error) {
+func (s *Jobs) FailStaleImports(ctx context.Context) (int64, error) {
 	q := s.db.WithContext(ctx).Model(&model.RosterImport{}).Where("status = ?", ImportProcessing)
 	if s.db.Dialector.Name() != "sqlite" {
 		q = q.Where("heartbeat_at IS NULL OR heartbeat_at < ?", s.now().Add(-importStale))
@@ -367,7 +367,7 @@ func (s *Service) FailStaleImports(ctx context.Context) (int64, error) {
 // setProgress records how far an import got, for every instance to see.
 // Not on SQLite: its one connection is inside the import's transaction
 // (opened while the file is still being read) until the end.
-func (s *Service) setProgress(ctx context.Context, id int64, pct int) {
+func (s *Students) setProgress(ctx context.Context, id int64, pct int) {
 	if s.db.Dialector.Name() == "sqlite" {
 		return
 	}
@@ -420,14 +420,14 @@ func userMessage(err error) string {
 }
 
 // GetRosterImport returns an import's report to whoever may see its school.
-func (s *Service) GetRosterImport(ctx context.Context, a model.Actor, id int64) (RosterReport, error) {
+func (s *Students) GetRosterImport(ctx context.Context, a model.Actor, id int64) (RosterReport, error) {
 	ri, err := s.rosterImport(ctx, a, id)
 	return reportOf(ri), err
 }
 
 // RosterErrorWorkbook returns the failed rows of an import as .xlsx; the
 // download is audited since the rows hold personal data.
-func (s *Service) RosterErrorWorkbook(ctx context.Context, a model.Actor, id int64) ([]byte, error) {
+func (s *Students) RosterErrorWorkbook(ctx context.Context, a model.Actor, id int64) ([]byte, error) {
 	ri, err := s.rosterImport(ctx, a, id)
 	if err != nil {
 		return nil, err
@@ -439,7 +439,7 @@ func (s *Service) RosterErrorWorkbook(ctx context.Context, a model.Actor, id int
 	return ri.ErrorsXLSX, nil
 }
 
-func (s *Service) rosterImport(ctx context.Context, a model.Actor, id int64) (model.RosterImport, error) {
+func (s *Students) rosterImport(ctx context.Context, a model.Actor, id int64) (model.RosterImport, error) {
 	var ri model.RosterImport
 	if err := s.db.WithContext(ctx).First(&ri, id).Error; err != nil {
 		return ri, translate(err, "导入记录")

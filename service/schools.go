@@ -18,7 +18,7 @@ var (
 )
 
 // CreateRegion is for admins; codes follow GB/T 2260.
-func (s *Service) CreateRegion(ctx context.Context, a model.Actor, r model.Region) (model.Region, error) {
+func (s *Schools) CreateRegion(ctx context.Context, a model.Actor, r model.Region) (model.Region, error) {
 	if !a.Is(model.RoleAdmin) {
 		return r, errRoleForbidden
 	}
@@ -43,13 +43,13 @@ func (s *Service) CreateRegion(ctx context.Context, a model.Actor, r model.Regio
 }
 
 // ListRegions is open to every user: division codes are public.
-func (s *Service) ListRegions(ctx context.Context) ([]model.Region, error) {
+func (s *Schools) ListRegions(ctx context.Context) ([]model.Region, error) {
 	var out []model.Region
 	return out, s.db.WithContext(ctx).Order("code").Find(&out).Error
 }
 
 // CreateSchool is for admins, and for county officers within their county.
-func (s *Service) CreateSchool(ctx context.Context, a model.Actor, sc model.School) (model.School, error) {
+func (s *Schools) CreateSchool(ctx context.Context, a model.Actor, sc model.School) (model.School, error) {
 	if !a.Is(model.RoleAdmin, model.RoleCountyOfficer) {
 		return sc, errRoleForbidden
 	}
@@ -84,7 +84,7 @@ type SchoolFilter struct {
 }
 
 // ListSchools lists the schools in the actor's scope.
-func (s *Service) ListSchools(ctx context.Context, a model.Actor, f SchoolFilter) (List[model.School], error) {
+func (s *Schools) ListSchools(ctx context.Context, a model.Actor, f SchoolFilter) (List[model.School], error) {
 	q := inScopeSchools(s.db.WithContext(ctx).Model(&model.School{}), a, "id")
 	if f.RegionCode != "" && !regionCodePattern.MatchString(f.RegionCode) {
 		return List[model.School]{}, invalid("region_code 须为 6 位区域代码")
@@ -100,7 +100,7 @@ func (s *Service) ListSchools(ctx context.Context, a model.Actor, f SchoolFilter
 }
 
 // GetSchool answers 404 for a school outside the actor's scope.
-func (s *Service) GetSchool(ctx context.Context, a model.Actor, id int64) (model.School, error) {
+func (s *Schools) GetSchool(ctx context.Context, a model.Actor, id int64) (model.School, error) {
 	var sc model.School
 	if err := s.db.WithContext(ctx).First(&sc, id).Error; err != nil {
 		return sc, translate(err, "学校")
@@ -115,7 +115,7 @@ func (s *Service) GetSchool(ctx context.Context, a model.Actor, id int64) (model
 // as list totals do (Options.CountCache): lists name the schools of their
 // rows without joining schools on every request. The service never renames
 // a school or moves it to another county.
-func (s *Service) schoolsByID(db *gorm.DB, ids []int64) (map[int64]model.School, error) {
+func (s *core) schoolsByID(db *gorm.DB, ids []int64) (map[int64]model.School, error) {
 	now := s.now()
 	out := make(map[int64]model.School, len(ids))
 	var missing []int64

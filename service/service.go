@@ -90,7 +90,10 @@ func dateSet(days []string) map[string]bool {
 	return m
 }
 
-type Service struct {
+// core is what every domain shares: the database, the keys, the clock and
+// options, background work and the caches. Each domain struct embeds the
+// same *core, so a cache one domain forgets is forgotten for all.
+type core struct {
 	db   *gorm.DB
 	keys *Keyring
 	log  *slog.Logger
@@ -107,6 +110,24 @@ type Service struct {
 	counts ttlCache[int64]
 	// schools by id, for naming the schools of list rows.
 	schools ttlCache[model.School]
+}
+
+// Service is every domain over one shared core; main builds it once and
+// hands each caller only the domains it uses.
+type Service struct {
+	core         *core
+	Auth         *Auth
+	Users        *Users
+	Schools      *Schools
+	Students     *Students
+	Standards    *Standards
+	Entitlements *Entitlements
+	Batches      *Batches
+	Anomalies    *Anomalies
+	Matching     *Matching
+	Jobs         *Jobs
+	Audit        *Audit
+	Reports      *Reports
 }
 
 // cachedSession is a verified token's user and its session's expiry, so a
@@ -139,7 +160,23 @@ func New(db *gorm.DB, keys *Keyring, log *slog.Logger, opt Options) *Service {
 		opt.LockDuration = 15 * time.Minute
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Service{db: db, keys: keys, log: log, opt: opt, bgCtx: ctx, bgCancel: cancel}
+	c := &core{db: db, keys: keys, log: log, opt: opt, bgCtx: ctx, bgCancel: cancel}
+	jobs := &Jobs{c}
+	return &Service{
+		core:         c,
+		Auth:         &Auth{c},
+		Users:        &Users{c},
+		Schools:      &Schools{c},
+		Students:     &Students{c},
+		Standards:    &Standards{c},
+		Entitlements: &Entitlements{c},
+		Batches:      &Batches{c},
+		Anomalies:    &Anomalies{core: c, jobs: jobs},
+		Matching:     &Matching{c},
+		Jobs:         jobs,
+		Audit:        &Audit{c},
+		Reports:      &Reports{c},
+	}
 }
 
 // safely runs fn, turning a panic into an error: work done on a goroutine
@@ -157,12 +194,12 @@ func safely(fn func() error) (err error) {
 // Close stops background work and waits for it; an import cut short rolls
 // back and is recorded as failed.
 func (s *Service) Close() {
-	s.bgCancel()
-	s.bg.Wait()
+	s.core.bgCancel()
+	s.core.bg.Wait()
 }
 
 // Wait blocks until background work has finished (tests, graceful stops).
-func (s *Service) Wait() { s.bg.Wait() }
+func (s *Service) Wait() { s.core.bg.Wait() }
 
 func sleepCtx(ctx context.Context, d time.Duration) {
 	t := time.NewTimer(d)
@@ -174,13 +211,13 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 }
 
 // now is the service clock in UTC at the precision both engines store.
-func (s *Service) now() time.Time {
+func (s *core) now() time.Time {
 	return s.opt.Now().UTC().Truncate(time.Microsecond)
 }
 
 // reader is for reads that may lag a little (reports, lists, ledger
 // downloads): they go to a read replica when one is configured.
-func (s *Service) reader(ctx context.Context) *gorm.DB {
+func (s *core) reader(ctx context.Context) *gorm.DB {
 	if s.opt.ReadReplicas {
 		return s.db.WithContext(ctx).Clauses(dbresolver.Use(replicaResolver))
 	}
@@ -188,12 +225,12 @@ func (s *Service) reader(ctx context.Context) *gorm.DB {
 }
 
 // tx runs fn in one transaction carrying the request's context.
-func (s *Service) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+func (s *core) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	return s.db.WithContext(ctx).Transaction(fn)
 }
 
 // Ping answers whether the database is reachable and the schema current.
-func (s *Service) Ping(ctx context.Context) error {
+func (s *core) Ping(ctx context.Context) error {
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return err

@@ -14,7 +14,7 @@ import (
 
 // SeedStandards loads the national standards of configs/standards.yaml;
 // rows already present (same program, stage, level, region and date) stay.
-func (s *Service) SeedStandards(ctx context.Context) error {
+func (s *Standards) SeedStandards(ctx context.Context) error {
 	seeds, err := configs.Standards()
 	if err != nil {
 		return err
@@ -44,7 +44,7 @@ func (s *Service) SeedStandards(ctx context.Context) error {
 	return nil
 }
 
-func (s *Service) validStandard(st model.Standard) error {
+func (s *Standards) validStandard(st model.Standard) error {
 	p, ok := model.ProgramByCode(st.Program)
 	switch {
 	case !ok:
@@ -67,7 +67,7 @@ func (s *Service) validStandard(st model.Standard) error {
 
 // CreateStandard adds a standard from a date. It never rewrites the past:
 // amounts already submitted, approved or paid keep the standard they used.
-func (s *Service) CreateStandard(ctx context.Context, a model.Actor, st model.Standard) (model.Standard, error) {
+func (s *Standards) CreateStandard(ctx context.Context, a model.Actor, st model.Standard) (model.Standard, error) {
 	switch {
 	case a.Is(model.RoleAdmin):
 	case a.Is(model.RoleCountyOfficer):
@@ -86,7 +86,7 @@ func (s *Service) CreateStandard(ctx context.Context, a model.Actor, st model.St
 	return s.addStandard(ctx, a, st)
 }
 
-func (s *Service) addStandard(ctx context.Context, a model.Actor, st model.Standard) (model.Standard, error) {
+func (s *Standards) addStandard(ctx context.Context, a model.Actor, st model.Standard) (model.Standard, error) {
 	st.ID, st.CreatedBy, st.CreatedAt = 0, actorName(a), s.now()
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Create(&st).Error; err != nil {
@@ -113,7 +113,7 @@ type StandardFilter struct {
 
 // ListStandards lists standards; with On, only those in force that day for
 // the region (the most specific row per program, stage and level).
-func (s *Service) ListStandards(ctx context.Context, f StandardFilter) ([]model.Standard, error) {
+func (s *Standards) ListStandards(ctx context.Context, f StandardFilter) ([]model.Standard, error) {
 	var all []model.Standard
 	q := s.db.WithContext(ctx).Order("program, stage, level, region_code, effective_from")
 	if f.Program != "" {

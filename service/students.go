@@ -51,7 +51,7 @@ const studentListOrder = "e.school_id, e.school_year DESC, e.grade, e.class, e.s
 // (joined to students only to filter by name or ID number) and only that
 // page's rows are joined to their students and difficulty records; school
 // names come from schoolsByID.
-func (s *Service) ListStudents(ctx context.Context, a model.Actor, f StudentFilter) (List[StudentRow], error) {
+func (s *Students) ListStudents(ctx context.Context, a model.Actor, f StudentFilter) (List[StudentRow], error) {
 	out := List[StudentRow]{Page: f.Page.Normalize()}
 	if a.Is(model.RoleFinance) {
 		return out, errRoleForbidden
@@ -102,7 +102,7 @@ func (s *Service) ListStudents(ctx context.Context, a model.Actor, f StudentFilt
 // studentQuery is GET /students's filter over enrolments e. With a school
 // given, whether the actor sees it is decided here (visible false: an empty
 // list), so the query needs no scope subquery.
-func (s *Service) studentQuery(db *gorm.DB, a model.Actor, f StudentFilter) (*gorm.DB, bool, error) {
+func (s *Students) studentQuery(db *gorm.DB, a model.Actor, f StudentFilter) (*gorm.DB, bool, error) {
 	q := db.Table("enrolments e")
 	if f.SchoolID != 0 {
 		schools, err := s.schoolsByID(db, []int64{f.SchoolID})
@@ -165,7 +165,7 @@ type EnrolmentView struct {
 
 // visibleStudent loads a student the actor may see: one with an enrolment
 // at a school in scope.
-func (s *Service) visibleStudent(tx *gorm.DB, a model.Actor, id int64) (model.Student, bool, error) {
+func (s *Students) visibleStudent(tx *gorm.DB, a model.Actor, id int64) (model.Student, bool, error) {
 	var st model.Student
 	if err := tx.First(&st, id).Error; err != nil {
 		return st, false, translate(err, "学生")
@@ -179,7 +179,7 @@ func (s *Service) visibleStudent(tx *gorm.DB, a model.Actor, id int64) (model.St
 // records by year, entitlements and payments, and the change history. The
 // enrolments come first: they decide whether the actor may see the file at
 // all, without a query of their own.
-func (s *Service) GetStudentFile(ctx context.Context, a model.Actor, id int64) (StudentFile, error) {
+func (s *Students) GetStudentFile(ctx context.Context, a model.Actor, id int64) (StudentFile, error) {
 	db := s.db.WithContext(ctx)
 	var f StudentFile
 	if err := db.Table("enrolments e").
@@ -235,7 +235,7 @@ type StudentPatch struct {
 var enrolmentStatuses = []string{"在读", "休学", "转出", "毕业", "辍学", "死亡"}
 
 // PatchStudent applies corrections with history and audit in one transaction.
-func (s *Service) PatchStudent(ctx context.Context, a model.Actor, id int64, p StudentPatch) (StudentFile, error) {
+func (s *Students) PatchStudent(ctx context.Context, a model.Actor, id int64, p StudentPatch) (StudentFile, error) {
 	if !a.Is(model.RoleSchoolOfficer, model.RoleCountyOfficer) {
 		return StudentFile{}, errRoleForbidden
 	}
@@ -280,7 +280,7 @@ func (s *Service) PatchStudent(ctx context.Context, a model.Actor, id int64, p S
 	return s.GetStudentFile(ctx, a, id)
 }
 
-func (s *Service) patchIdentity(st *model.Student, p StudentPatch, cs *[]change) error {
+func (s *Students) patchIdentity(st *model.Student, p StudentPatch, cs *[]change) error {
 	if p.BankAccount != nil {
 		acct := ""
 		if strings.TrimSpace(*p.BankAccount) != "" {
@@ -331,7 +331,7 @@ func (s *Service) patchIdentity(st *model.Student, p StudentPatch, cs *[]change)
 	return nil
 }
 
-func (s *Service) patchEnrolment(tx *gorm.DB, a model.Actor, studentID int64, p StudentPatch, cs *[]change) error {
+func (s *Students) patchEnrolment(tx *gorm.DB, a model.Actor, studentID int64, p StudentPatch, cs *[]change) error {
 	if p.Boarding == nil && p.Status == nil && p.Class == nil && p.Remark == nil {
 		return nil
 	}

@@ -39,7 +39,7 @@ func viewUser(u model.User) userView {
 	return userView{u.ID, u.Username, string(u.Role), u.RegionCode, u.SchoolID, u.Disabled}
 }
 
-func (s *Service) hashPassword(p string) (string, error) {
+func (s *Users) hashPassword(p string) (string, error) {
 	if utf8.RuneCountInString(p) < 10 {
 		return "", invalid("密码至少需要 10 个字符")
 	}
@@ -86,7 +86,7 @@ func scopeFor(tx *gorm.DB, u *model.User) error {
 }
 
 // CreateUser is for admins (also used by the command line with a system actor).
-func (s *Service) CreateUser(ctx context.Context, a model.Actor, in UserInput) (model.User, error) {
+func (s *Users) CreateUser(ctx context.Context, a model.Actor, in UserInput) (model.User, error) {
 	if !a.Is(model.RoleAdmin) {
 		return model.User{}, errRoleForbidden
 	}
@@ -120,7 +120,7 @@ func (s *Service) CreateUser(ctx context.Context, a model.Actor, in UserInput) (
 
 // UpdateUser changes a user's password, role, scope or status; Unlock clears
 // a login lock.
-func (s *Service) UpdateUser(ctx context.Context, a model.Actor, id int64, in UserInput) (model.User, error) {
+func (s *Users) UpdateUser(ctx context.Context, a model.Actor, id int64, in UserInput) (model.User, error) {
 	if !a.Is(model.RoleAdmin) {
 		return model.User{}, errRoleForbidden
 	}
@@ -182,7 +182,7 @@ func (s *Service) UpdateUser(ctx context.Context, a model.Actor, id int64, in Us
 }
 
 // ListUsers is for admins.
-func (s *Service) ListUsers(ctx context.Context, a model.Actor, p Page) (List[model.User], error) {
+func (s *Users) ListUsers(ctx context.Context, a model.Actor, p Page) (List[model.User], error) {
 	if !a.Is(model.RoleAdmin) {
 		return List[model.User]{}, errRoleForbidden
 	}
@@ -195,7 +195,7 @@ func (s *Service) ListUsers(ctx context.Context, a model.Actor, p Page) (List[mo
 }
 
 // CountUsers tells the first start whether it must create an admin.
-func (s *Service) CountUsers(ctx context.Context) (int64, error) {
+func (s *Users) CountUsers(ctx context.Context) (int64, error) {
 	var n int64
 	return n, s.db.WithContext(ctx).Model(&model.User{}).Count(&n).Error
 }

@@ -32,7 +32,7 @@ var statusLabel = map[string]string{
 }
 
 // SubmitList sends a school's draft and returned entitlements to the county.
-func (s *Service) SubmitList(ctx context.Context, a model.Actor, ref ListRef) (Transition, error) {
+func (s *Entitlements) SubmitList(ctx context.Context, a model.Actor, ref ListRef) (Transition, error) {
 	var out Transition
 	if !a.Is(model.RoleSchoolOfficer) {
 		return out, errRoleForbidden
@@ -100,7 +100,7 @@ type ApproveRequest struct {
 // ApproveEntitlements moves submitted entitlements to approved once the
 // school's public notice has run its full period (POLICY.md: ≥ 5 working
 // days) and within the school's quota.
-func (s *Service) ApproveEntitlements(ctx context.Context, a model.Actor, req ApproveRequest) (Transition, error) {
+func (s *Entitlements) ApproveEntitlements(ctx context.Context, a model.Actor, req ApproveRequest) (Transition, error) {
 	var out Transition
 	if !a.Is(model.RoleCountyOfficer) {
 		return out, errRoleForbidden
@@ -143,7 +143,7 @@ func groupByList(ents []model.Entitlement) map[int64][]model.Entitlement {
 
 // noticeComplete refuses approval before the notice of the latest submission
 // has run its course, saying when it will have.
-func (s *Service) noticeComplete(list model.AidList, now time.Time) error {
+func (s *core) noticeComplete(list model.AidList, now time.Time) error {
 	if list.NoticeStartedAt == nil || list.SubmittedAt == nil || list.NoticeStartedAt.Before(*list.SubmittedAt) {
 		return ruleErr("notice_not_started", "该校名单尚未公示（或重新提交后未重新公示）：请先下载公示表并张贴公示，公示期满 %d 个工作日后才能审核",
 			s.opt.NoticeWorkingDays)
@@ -156,7 +156,7 @@ func (s *Service) noticeComplete(list model.AidList, now time.Time) error {
 }
 
 // withinQuota refuses approvals that would take the school past its 指标.
-func (s *Service) withinQuota(tx *gorm.DB, list model.AidList, adding []model.Entitlement) error {
+func (s *Entitlements) withinQuota(tx *gorm.DB, list model.AidList, adding []model.Entitlement) error {
 	if list.MaxCount == nil && list.BudgetFen == nil {
 		return nil
 	}
@@ -183,7 +183,7 @@ func (s *Service) withinQuota(tx *gorm.DB, list model.AidList, adding []model.En
 // selectEntitlements loads the named entitlements in the actor's scope and
 // checks each is in the status the transition starts from: one that is not
 // makes the whole request a 409 that says where it stands.
-func (s *Service) selectEntitlements(tx *gorm.DB, a model.Actor, ids []int64, ref ListRef, from string) ([]model.Entitlement, error) {
+func (s *Entitlements) selectEntitlements(tx *gorm.DB, a model.Actor, ids []int64, ref ListRef, from string) ([]model.Entitlement, error) {
 	q := inScopeSchools(tx.Model(&model.Entitlement{}), a, "school_id")
 	switch {
 	case len(ids) > 0:
@@ -230,17 +230,17 @@ func uniqueIDs(ids []int64) map[int64]bool {
 }
 
 // ReturnEntitlements sends submitted entitlements back to the school with a reason.
-func (s *Service) ReturnEntitlements(ctx context.Context, a model.Actor, ids []int64, reason string) (Transition, error) {
+func (s *Entitlements) ReturnEntitlements(ctx context.Context, a model.Actor, ids []int64, reason string) (Transition, error) {
 	return s.reject(ctx, a, ids, reason, model.EntSubmitted, model.EntReturned, "return")
 }
 
 // RevokeEntitlements withdraws approved, unpaid entitlements after a late
 // finding (辍学, level removed …); the reason stays on the record.
-func (s *Service) RevokeEntitlements(ctx context.Context, a model.Actor, ids []int64, reason string) (Transition, error) {
+func (s *Entitlements) RevokeEntitlements(ctx context.Context, a model.Actor, ids []int64, reason string) (Transition, error) {
 	return s.reject(ctx, a, ids, reason, model.EntApproved, model.EntRevoked, "revoke")
 }
 
-func (s *Service) reject(ctx context.Context, a model.Actor, ids []int64, reason, from, to, action string) (Transition, error) {
+func (s *Entitlements) reject(ctx context.Context, a model.Actor, ids []int64, reason, from, to, action string) (Transition, error) {
 	var out Transition
 	if !a.Is(model.RoleCountyOfficer) {
 		return out, errRoleForbidden

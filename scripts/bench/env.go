@@ -302,10 +302,10 @@ func openEnvWith(ctx context.Context, cfg *Config, t Target, log *slog.Logger) (
 	opt.RosterAsyncBytes = 0
 	opt.TempDir = cfg.Work
 	svc := service.New(db, keys, log, opt)
-	if err := svc.SeedStandards(ctx); err != nil {
+	if err := svc.Standards.SeedStandards(ctx); err != nil {
 		return nil, err
 	}
-	sched, err := jobs.New(svc, log, jobs.Definitions(svc, map[string]string{}), jobs.Options{Instance: "bench"})
+	sched, err := jobs.New(svc.Jobs, log, jobs.Definitions(svc.Batches, svc.Anomalies, map[string]string{}), jobs.Options{Instance: "bench"})
 	if err != nil {
 		return nil, err
 	}
@@ -343,7 +343,7 @@ type School struct {
 // 2143092001, 2143092002, … (the first takes the roster uploads).
 func setupCounty(ctx context.Context, e *Env, n int) ([]School, error) {
 	sys := model.SystemActor("bench")
-	if _, err := e.Svc.EnsureAdmin(ctx, adminPassword); err != nil {
+	if _, err := e.Svc.Users.EnsureAdmin(ctx, adminPassword); err != nil {
 		return nil, err
 	}
 	str := func(s string) *string { return &s }
@@ -352,14 +352,14 @@ func setupCounty(ctx context.Context, e *Env, n int) ([]School, error) {
 		{Code: "430900", Name: "益阳市", ParentCode: str("430000")},
 		{Code: county, Name: countyName, ParentCode: str("430900")},
 	} {
-		if _, err := e.Svc.CreateRegion(ctx, sys, r); err != nil {
+		if _, err := e.Svc.Schools.CreateRegion(ctx, sys, r); err != nil {
 			return nil, fmt.Errorf("region %s: %w", r.Code, err)
 		}
 	}
 	schools := make([]School, 0, n)
 	for i := 1; i <= n; i++ {
 		code := fmt.Sprintf("2143092%03d", i)
-		sc, err := e.Svc.CreateSchool(ctx, sys, model.School{Code: code, Name: fmt.Sprintf("南县第%d九年制学校", i),
+		sc, err := e.Svc.Schools.CreateSchool(ctx, sys, model.School{Code: code, Name: fmt.Sprintf("南县第%d九年制学校", i),
 			RegionCode: county, Type: model.SchoolNineYear})
 		if err != nil {
 			return nil, fmt.Errorf("school %s: %w", code, err)
@@ -387,7 +387,7 @@ func setupCounty(ctx context.Context, e *Env, n int) ([]School, error) {
 			id := u.school
 			in.SchoolID = &id
 		}
-		if _, err := e.Svc.CreateUser(ctx, sys, in); err != nil {
+		if _, err := e.Svc.Users.CreateUser(ctx, sys, in); err != nil {
 			return nil, fmt.Errorf("user %s: %w", u.name, err)
 		}
 	}

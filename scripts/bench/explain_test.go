@@ -113,17 +113,17 @@ func loadFixture(t *testing.T, driver string, students int, full bool) *explainF
 	sys := model.SystemActor("bench-test")
 	str := func(s string) *string { return &s }
 	for _, r := range []model.Region{{Code: "430000", Name: "湖南省"}, {Code: "430900", Name: "益阳市", ParentCode: str("430000")}} {
-		if _, err := env.Svc.CreateRegion(ctx, sys, r); err != nil {
+		if _, err := env.Svc.Schools.CreateRegion(ctx, sys, r); err != nil {
 			t.Fatal(err)
 		}
 	}
 	f := &explainFixture{env: env, e: e, counties: fixtureCounties, studentQ: "王"}
 	for ci, c := range fixtureCounties {
-		if _, err := env.Svc.CreateRegion(ctx, sys, model.Region{Code: c, Name: "县" + c, ParentCode: str("430900")}); err != nil {
+		if _, err := env.Svc.Schools.CreateRegion(ctx, sys, model.Region{Code: c, Name: "县" + c, ParentCode: str("430900")}); err != nil {
 			t.Fatal(err)
 		}
 		for k := 1; k <= 4; k++ {
-			sc, err := env.Svc.CreateSchool(ctx, sys, model.School{Code: fmt.Sprintf("21%s%02d", c, k), Name: fmt.Sprintf("县%s第%d学校", c, k),
+			sc, err := env.Svc.Schools.CreateSchool(ctx, sys, model.School{Code: fmt.Sprintf("21%s%02d", c, k), Name: fmt.Sprintf("县%s第%d学校", c, k),
 				RegionCode: c, Type: model.SchoolNineYear})
 			if err != nil {
 				t.Fatal(err)
@@ -144,7 +144,7 @@ func loadFixture(t *testing.T, driver string, students int, full bool) *explainF
 		t.Fatal(err)
 	}
 	t.Logf("entitlements loaded in %s", time.Since(start))
-	if _, err := env.Svc.GenerateBatches(ctx, sys, programCode, false, nil); err != nil {
+	if _, err := env.Svc.Batches.GenerateBatches(ctx, sys, programCode, false, nil); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("batches generated in %s", time.Since(start))
@@ -291,52 +291,52 @@ func TestListQueriesUseIndexes(t *testing.T) {
 		})
 	}
 	check("GET /students county school_id", func() error {
-		_, err := svc.ListStudents(ctx, county, service.StudentFilter{SchoolID: inCounty, Page: page})
+		_, err := svc.Students.ListStudents(ctx, county, service.StudentFilter{SchoolID: inCounty, Page: page})
 		return err
 	})
 	check("GET /students county school_id school_year", func() error {
-		_, err := svc.ListStudents(ctx, county, service.StudentFilter{SchoolID: inCounty, SchoolYear: schoolYear(), Page: page})
+		_, err := svc.Students.ListStudents(ctx, county, service.StudentFilter{SchoolID: inCounty, SchoolYear: schoolYear(), Page: page})
 		return err
 	})
 	check("GET /students county", func() error {
-		_, err := svc.ListStudents(ctx, county, service.StudentFilter{Page: page})
+		_, err := svc.Students.ListStudents(ctx, county, service.StudentFilter{Page: page})
 		return err
 	})
 	check("GET /students school officer", func() error {
-		_, err := svc.ListStudents(ctx, school, service.StudentFilter{Page: page})
+		_, err := svc.Students.ListStudents(ctx, school, service.StudentFilter{Page: page})
 		return err
 	})
 	check("GET /students q=name", func() error {
-		_, err := svc.ListStudents(ctx, county, service.StudentFilter{Q: f.studentQ, Page: page})
+		_, err := svc.Students.ListStudents(ctx, county, service.StudentFilter{Q: f.studentQ, Page: page})
 		return err
 	})
 	check("GET /entitlements county program term", func() error {
-		_, err := svc.ListEntitlements(ctx, county, service.EntitlementFilter{Program: programCode, Term: tm, Page: page})
+		_, err := svc.Entitlements.ListEntitlements(ctx, county, service.EntitlementFilter{Program: programCode, Term: tm, Page: page})
 		return err
 	})
 	check("GET /entitlements county program term school status", func() error {
-		_, err := svc.ListEntitlements(ctx, county, service.EntitlementFilter{Program: programCode, Term: tm, SchoolID: inCounty,
+		_, err := svc.Entitlements.ListEntitlements(ctx, county, service.EntitlementFilter{Program: programCode, Term: tm, SchoolID: inCounty,
 			Status: model.EntBatched, Page: page})
 		return err
 	})
 	check("GET /batches finance", func() error {
-		_, err := svc.ListBatches(ctx, finance, service.BatchFilter{Program: programCode, Term: tm, Page: page})
+		_, err := svc.Batches.ListBatches(ctx, finance, service.BatchFilter{Program: programCode, Term: tm, Page: page})
 		return err
 	})
 	check("GET /batches auditor city", func() error {
-		_, err := svc.ListBatches(ctx, city, service.BatchFilter{Page: page})
+		_, err := svc.Batches.ListBatches(ctx, city, service.BatchFilter{Page: page})
 		return err
 	})
 	check("GET /batches/{id}/lines", func() error {
-		_, err := svc.ListBatchLines(ctx, city, f.batchID, "", page)
+		_, err := svc.Batches.ListBatchLines(ctx, city, f.batchID, "", page)
 		return err
 	})
 	check("GET /audit entity entity_id", func() error {
-		_, err := svc.ListAudit(ctx, city, service.AuditFilter{Entity: "student", EntityID: "42", Page: page})
+		_, err := svc.Audit.ListAudit(ctx, city, service.AuditFilter{Entity: "student", EntityID: "42", Page: page})
 		return err
 	})
 	check("GET /audit actor", func() error {
-		_, err := svc.ListAudit(ctx, city, service.AuditFilter{Actor: "user042", Page: page})
+		_, err := svc.Audit.ListAudit(ctx, city, service.AuditFilter{Actor: "user042", Page: page})
 		return err
 	})
 	check("GET /audit from to", func() error {
@@ -345,7 +345,7 @@ func TestListQueriesUseIndexes(t *testing.T) {
 		// as a string with nine fractional digits, which MariaDB will not range-scan.
 		day := time.Now().In(model.Shanghai()).AddDate(0, 0, -3).Format("2006-01-02")
 		from, _ := time.ParseInLocation("2006-01-02", day, model.Shanghai())
-		_, err := svc.ListAudit(ctx, city, service.AuditFilter{From: from, To: from.AddDate(0, 0, 1), Page: page})
+		_, err := svc.Audit.ListAudit(ctx, city, service.AuditFilter{From: from, To: from.AddDate(0, 0, 1), Page: page})
 		return err
 	})
 }
@@ -418,7 +418,7 @@ func TestStudentFileQueriesAreBounded(t *testing.T) {
 			count := func(id int64) (int, service.StudentFile) {
 				var file service.StudentFile
 				var err error
-				stmts := rec.during(func() { file, err = f.env.Svc.GetStudentFile(ctx, auditor, id) })
+				stmts := rec.during(func() { file, err = f.env.Svc.Students.GetStudentFile(ctx, auditor, id) })
 				if err != nil {
 					t.Fatal(err)
 				}

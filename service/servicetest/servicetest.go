@@ -160,7 +160,7 @@ func NewEnv(t testing.TB, driver string, tune ...func(*service.Options)) *Env {
 	}
 	svc := service.New(db, keys, slog.New(slog.NewTextHandler(io.Discard, nil)), opt)
 	t.Cleanup(svc.Close)
-	if err := svc.SeedStandards(context.Background()); err != nil {
+	if err := svc.Standards.SeedStandards(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	return &Env{Driver: driver, DB: db, Keys: keys, Clock: clock, Opt: opt, Svc: svc}

@@ -1,0 +1,49 @@
+package service
+
+// The domains of the service. Each is a thin view over the shared core;
+// methods live in the files of their domain (see README's Layout).
+
+// Auth signs users in and out and verifies their tokens (auth.go).
+type Auth struct{ *core }
+
+// Users manages accounts and their roles (users.go, bootstrap.go).
+type Users struct{ *core }
+
+// Schools manages regions and schools (schools.go).
+type Schools struct{ *core }
+
+// Students holds the student files and the roster import (students.go,
+// roster_*.go).
+type Students struct{ *core }
+
+// Standards holds the aid standards (standards.go).
+type Standards struct{ *core }
+
+// Entitlements calculates aid and carries it through review, adjustments
+// and notices (calculate.go, workflow.go, adjustments.go, notices.go,
+// entitlements.go).
+type Entitlements struct{ *core }
+
+// Batches generates payment batches, their ledgers and bank files and
+// applies the bank's results (batches.go, batch_finance.go).
+type Batches struct{ *core }
+
+// Anomalies scans for suspicious aid and lists what it found (anomalies.go).
+// An on-demand scan takes the scheduled scan's lease, so it holds Jobs.
+type Anomalies struct {
+	*core
+	jobs *Jobs
+}
+
+// Matching checks department lists against the students (matching.go).
+type Matching struct{ *core }
+
+// Jobs stores the scheduler's leases and runs (jobstore.go).
+type Jobs struct{ *core }
+
+// Audit reads and verifies the audit log (audit.go).
+type Audit struct{ *core }
+
+// Reports gathers figures: the start page's dashboard, summary reports and
+// the /metrics totals (dashboard.go, reports.go, metrics.go).
+type Reports struct{ *core }
