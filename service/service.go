@@ -8,14 +8,11 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
-	"sync"
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/plugin/dbresolver"
 
 	"studentaid/configs"
-	"studentaid/model"
 )
 
 // Options are the settings services use, built once from configs in main and
@@ -90,28 +87,6 @@ func dateSet(days []string) map[string]bool {
 	return m
 }
 
-// core is what every domain shares: the database, the keys, the clock and
-// options, background work and the caches. Each domain struct embeds the
-// same *core, so a cache one domain forgets is forgotten for all.
-type core struct {
-	db   *gorm.DB
-	keys *Keyring
-	log  *slog.Logger
-	opt  Options
-
-	// Background work (large roster imports) runs on bgCtx and is waited
-	// for by Close, so no goroutine outlives the service.
-	bgCtx    context.Context
-	bgCancel context.CancelFunc
-	bg       sync.WaitGroup
-
-	sessions ttlCache[cachedSession]
-	// counts holds list totals; roster imports and calculations forget them.
-	counts ttlCache[int64]
-	// schools by id, for naming the schools of list rows.
-	schools ttlCache[model.School]
-}
-
 // Service is every domain over one shared core; main builds it once and
 // hands each caller only the domains it uses.
 type Service struct {
@@ -128,13 +103,6 @@ type Service struct {
 	Jobs         *Jobs
 	Audit        *Audit
 	Reports      *Reports
-}
-
-// cachedSession is a verified token's user and its session's expiry, so a
-// cached token never outlives its session.
-type cachedSession struct {
-	user      model.User
-	expiresAt time.Time
 }
 
 func New(db *gorm.DB, keys *Keyring, log *slog.Logger, opt Options) *Service {
@@ -208,48 +176,6 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 	case <-ctx.Done():
 	case <-t.C:
 	}
-}
-
-// now is the service clock in UTC at the precision both engines store.
-func (s *core) now() time.Time {
-	return s.opt.Now().UTC().Truncate(time.Microsecond)
-}
-
-// reader is for reads that may lag a little (reports, lists, ledger
-// downloads): they go to a read replica when one is configured.
-func (s *core) reader(ctx context.Context) *gorm.DB {
-	if s.opt.ReadReplicas {
-		return s.db.WithContext(ctx).Clauses(dbresolver.Use(replicaResolver))
-	}
-	return s.db.WithContext(ctx)
-}
-
-// tx runs fn in one transaction carrying the request's context.
-func (s *core) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return s.db.WithContext(ctx).Transaction(fn)
-}
-
-// Ping answers whether the database is reachable and the schema current.
-func (s *core) Ping(ctx context.Context) error {
-	sqlDB, err := s.db.DB()
-	if err != nil {
-		return err
-	}
-	if err := sqlDB.PingContext(ctx); err != nil {
-		return err
-	}
-	want, err := LatestSchemaVersion(s.db.Dialector.Name())
-	if err != nil {
-		return err
-	}
-	have, err := SchemaVersion(ctx, s.db)
-	if err != nil {
-		return err
-	}
-	if have < want {
-		return newErr(CodeUnavailable, "schema_behind", "数据库结构版本 %d 落后于程序需要的 %d，请先运行 migrate", have, want)
-	}
-	return nil
 }
 
 // Page is a request for one page of a list.
