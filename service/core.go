@@ -14,7 +14,12 @@ import (
 
 // core is what every domain shares: the database, the keys, the clock and
 // options, background work and the caches. Each domain struct embeds the
-// same *core, so a cache one domain forgets is forgotten for all.
+// same *core, so a cache one domain forgets is forgotten for all. Helpers
+// more than one domain calls are methods of core; besides those below:
+// audit (audit.go), auditAlone (auth.go), fault (batches.go), bulkTx
+// (retry.go), idLookup (roster_apply.go), schoolsByID (schools.go),
+// studentPayments and studentEntitlements (entitlements.go), noticeComplete
+// (workflow.go).
 type core struct {
 	db   *gorm.DB
 	keys *Keyring

@@ -38,7 +38,9 @@ type Anomalies struct {
 // Matching checks department lists against the students (matching.go).
 type Matching struct{ *core }
 
-// Jobs stores the scheduler's leases and runs (jobstore.go).
+// Jobs stores the scheduler's leases and runs (jobstore.go) and fails
+// roster imports whose heartbeat stopped (FailStaleImports, roster_import.go),
+// so the scheduler depends on Jobs alone for its own work.
 type Jobs struct{ *core }
 
 // Audit reads and verifies the audit log (audit.go).
