@@ -28,7 +28,8 @@ type Entitlements struct{ *core }
 // applies the bank's results (batches.go, batch_finance.go).
 type Batches struct{ *core }
 
-// Anomalies scans for suspicious aid and lists what it found (anomalies.go).
+// Anomalies scans for suspicious aid and lists what it found (scan.go,
+// rules*.go, anomalies.go).
 // An on-demand scan takes the scheduled scan's lease, so it holds Jobs.
 type Anomalies struct {
 	*core
