@@ -2,102 +2,13 @@ package service
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"regexp"
 	"time"
 
 	"gorm.io/gorm"
 
 	"studentaid/model"
 )
-
-// audit appends one entry to the hash-chained log inside the caller's
-// transaction, so the entry exists exactly when the write does (hard rule 3).
-// before/after must already be masked views; digitRuns is a last safety net.
-func (s *core) audit(tx *gorm.DB, a model.Actor, action, entity, entityID string, before, after any) error {
-	// Taking the head row's lock first serialises appends on MySQL and SQLite
-	// alike, so the chain can never fork under concurrent writers.
-	if err := tx.Exec("UPDATE audit_head SET seq = seq + 1 WHERE id = 1").Error; err != nil {
-		return err
-	}
-	var head struct {
-		Seq      int64
-		LastHash string
-	}
-	if err := tx.Raw("SELECT seq, last_hash FROM audit_head WHERE id = 1").Scan(&head).Error; err != nil {
-		return err
-	}
-	e := model.AuditEntry{
-		ID:         head.Seq,
-		At:         s.now(),
-		ActorName:  a.Username,
-		Role:       string(a.Role),
-		Action:     action,
-		Entity:     entity,
-		EntityID:   entityID,
-		BeforeJSON: auditJSON(before),
-		AfterJSON:  auditJSON(after),
-		RequestID:  a.RequestID,
-		ClientIP:   a.ClientIP,
-		PrevHash:   head.LastHash,
-	}
-	if a.UserID != 0 {
-		id := a.UserID
-		e.ActorID = &id
-	}
-	if e.ActorName == "" {
-		e.ActorName = "system"
-		e.Role = "system"
-	}
-	e.Hash = entryHash(e)
-	if err := tx.Create(&e).Error; err != nil {
-		return err
-	}
-	return tx.Exec("UPDATE audit_head SET last_hash = ? WHERE id = 1", e.Hash).Error
-}
-
-// digitRuns matches anything that could be an ID or bank account number.
-var digitRuns = regexp.MustCompile(`\d{12,30}[Xx]?`)
-
-func auditJSON(v any) string {
-	if v == nil {
-		return "{}"
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprintf(`{"error":%q}`, err.Error())
-	}
-	return maskDigitRuns(string(b))
-}
-
-// maskDigitRuns masks every run of digits long enough to be an ID or bank
-// account number, keeping its first and last four.
-func maskDigitRuns(s string) string {
-	return digitRuns.ReplaceAllStringFunc(s, func(m string) string {
-		return m[:4] + "****" + m[len(m)-4:]
-	})
-}
-
-// entryHash covers every stored field and the previous hash; the time is
-// hashed at microsecond precision, the precision both engines keep.
-func entryHash(e model.AuditEntry) string {
-	var actor int64
-	if e.ActorID != nil {
-		actor = *e.ActorID
-	}
-	canon, _ := json.Marshal([]any{
-		e.ID, e.At.UTC().Format("2006-01-02T15:04:05.000000Z"), actor, e.ActorName, e.Role,
-		e.Action, e.Entity, e.EntityID, e.BeforeJSON, e.AfterJSON, e.RequestID, e.ClientIP,
-	})
-	h := sha256.New()
-	h.Write([]byte(e.PrevHash))
-	h.Write([]byte{'\n'})
-	h.Write(canon)
-	return hex.EncodeToString(h.Sum(nil))
-}
 
 // AuditFilter selects audit entries; zero values do not filter.
 type AuditFilter struct {

@@ -120,15 +120,6 @@ func (s *Auth) loginFailed(ctx context.Context, client model.Actor, u model.User
 	return errBadCredentials()
 }
 
-// auditAlone records an event that has no write of its own (a refused login,
-// a download); a failure to record it is logged, not shown to the user.
-func (s *core) auditAlone(ctx context.Context, a model.Actor, action, entity, id string, before, after any) {
-	err := s.tx(ctx, func(tx *gorm.DB) error { return s.audit(tx, a, action, entity, id, before, after) })
-	if err != nil {
-		s.log.ErrorContext(ctx, "audit write failed", "action", action, "err", err)
-	}
-}
-
 // typedHint keeps the first two characters of an unknown username.
 func typedHint(s string) string {
 	r := []rune(s)

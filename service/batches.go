@@ -287,14 +287,6 @@ func markBatched(tx *gorm.DB, table, from, to string, ids []int64, at time.Time)
 	return n, nil
 }
 
-// fault lets tests and fault scripts make a step fail on purpose.
-func (s *core) fault(point string) error {
-	if s.opt.Fault == nil {
-		return nil
-	}
-	return s.opt.Fault(point)
-}
-
 // storeLedger writes the batch's ledger to a temporary file from its stored
 // lines, then saves it in chunks with its SHA-256 (hard rule 2). The file is
 // needed because MySQL cannot take writes on a connection that is still

@@ -15,11 +15,9 @@ import (
 // core is what every domain shares: the database, the keys, the clock and
 // options, background work and the caches. Each domain struct embeds the
 // same *core, so a cache one domain forgets is forgotten for all. Helpers
-// more than one domain calls are methods of core; besides those below:
-// audit (audit.go), auditAlone (auth.go), fault (batches.go), bulkTx
-// (retry.go), idLookup (roster_apply.go), schoolsByID (schools.go),
-// studentPayments and studentEntitlements (entitlements.go), noticeComplete
-// (workflow.go).
+// more than one domain calls are methods of core, in the core*.go files
+// (writing the audit log in core_audit.go, shared reads in core_lookups.go)
+// and in retry.go (bulkTx, the large-write transaction).
 type core struct {
 	db   *gorm.DB
 	keys *Keyring
@@ -84,6 +82,28 @@ func (s *core) Ping(ctx context.Context) error {
 	}
 	if have < want {
 		return newErr(CodeUnavailable, "schema_behind", "数据库结构版本 %d 落后于程序需要的 %d，请先运行 migrate", have, want)
+	}
+	return nil
+}
+
+// fault lets tests and fault scripts make a step fail on purpose.
+func (s *core) fault(point string) error {
+	if s.opt.Fault == nil {
+		return nil
+	}
+	return s.opt.Fault(point)
+}
+
+// noticeComplete refuses approval before the notice of the latest submission
+// has run its course, saying when it will have.
+func (s *core) noticeComplete(list model.AidList, now time.Time) error {
+	if list.NoticeStartedAt == nil || list.SubmittedAt == nil || list.NoticeStartedAt.Before(*list.SubmittedAt) {
+		return ruleErr("notice_not_started", "该校名单尚未公示（或重新提交后未重新公示）：请先下载公示表并张贴公示，公示期满 %d 个工作日后才能审核",
+			s.opt.NoticeWorkingDays)
+	}
+	if now.Before(*list.NoticeEndsAt) {
+		return ruleErr("notice_period", "公示期未满：公示于 %s 结束，之后才能审核",
+			list.NoticeEndsAt.In(model.Shanghai()).Format("2006年01月02日 15:04"))
 	}
 	return nil
 }

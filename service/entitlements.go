@@ -4,8 +4,6 @@ import (
 	"context"
 	"time"
 
-	"gorm.io/gorm"
-
 	"studentaid/model"
 )
 
@@ -74,23 +72,4 @@ type Payment struct {
 	Status        string
 	FailReason    string
 	ResultAt      *time.Time
-}
-
-// studentPayments are a file's batch lines, newest first.
-func (s *core) studentPayments(tx *gorm.DB, studentID int64) ([]Payment, error) {
-	var out []Payment
-	err := tx.Table("batch_lines bl").Select(`bl.entitlement_id, bl.batch_id, b.number AS batch_number, b.program, b.term,
-		bl.amount_fen, bl.account_masked, bl.status, bl.fail_reason, bl.result_at`).
-		Joins("JOIN batches b ON b.id = bl.batch_id").Where("bl.student_id = ?", studentID).
-		Order("bl.id DESC").Scan(&out).Error
-	return out, err
-}
-
-// studentEntitlements are a file's entitlements, newest term first.
-func (s *core) studentEntitlements(tx *gorm.DB, studentID int64) ([]EntitlementRow, error) {
-	var out []EntitlementRow
-	err := tx.Table("entitlements ent").Select("ent.*, sc.name AS school_name").
-		Joins("JOIN schools sc ON sc.id = ent.school_id").
-		Where("ent.student_id = ?", studentID).Order("ent.term DESC, ent.program").Scan(&out).Error
-	return out, err
 }

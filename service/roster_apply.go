@@ -36,10 +36,6 @@ func track(cs *[]change, field, year, old, new string) {
 	}
 }
 
-func (s *core) idLookup(id model.IDNumber) string {
-	return s.keys.Lookup("id", string(id.Type)+":"+id.Value)
-}
-
 // applyRoster compares every row with the file it belongs to and, when write
 // is set, creates or updates students, enrolments and difficulty records with
 // the history of every changed field. Set-based per chunk: three selects, then

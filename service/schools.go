@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -109,36 +108,4 @@ func (s *Schools) GetSchool(ctx context.Context, a model.Actor, id int64) (model
 		return model.School{}, notFound("学校")
 	}
 	return sc, nil
-}
-
-// schoolsByID finds schools through a per-instance cache that lives as long
-// as list totals do (Options.CountCache): lists name the schools of their
-// rows without joining schools on every request. The service never renames
-// a school or moves it to another county.
-func (s *core) schoolsByID(db *gorm.DB, ids []int64) (map[int64]model.School, error) {
-	now := s.now()
-	out := make(map[int64]model.School, len(ids))
-	var missing []int64
-	for _, id := range ids {
-		if _, done := out[id]; done || slices.Contains(missing, id) {
-			continue
-		}
-		if sc, ok := s.schools.get(strconv.FormatInt(id, 10), now, s.opt.CountCache); ok {
-			out[id] = sc
-		} else {
-			missing = append(missing, id)
-		}
-	}
-	if len(missing) == 0 {
-		return out, nil
-	}
-	var found []model.School
-	if err := db.Where("id IN ?", missing).Find(&found).Error; err != nil {
-		return out, err
-	}
-	for _, sc := range found {
-		out[sc.ID] = sc
-		s.schools.put(strconv.FormatInt(sc.ID, 10), sc, now, s.opt.CountCache)
-	}
-	return out, nil
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"gorm.io/gorm"
 
@@ -139,20 +138,6 @@ func groupByList(ents []model.Entitlement) map[int64][]model.Entitlement {
 		m[e.ListID] = append(m[e.ListID], e)
 	}
 	return m
-}
-
-// noticeComplete refuses approval before the notice of the latest submission
-// has run its course, saying when it will have.
-func (s *core) noticeComplete(list model.AidList, now time.Time) error {
-	if list.NoticeStartedAt == nil || list.SubmittedAt == nil || list.NoticeStartedAt.Before(*list.SubmittedAt) {
-		return ruleErr("notice_not_started", "该校名单尚未公示（或重新提交后未重新公示）：请先下载公示表并张贴公示，公示期满 %d 个工作日后才能审核",
-			s.opt.NoticeWorkingDays)
-	}
-	if now.Before(*list.NoticeEndsAt) {
-		return ruleErr("notice_period", "公示期未满：公示于 %s 结束，之后才能审核",
-			list.NoticeEndsAt.In(model.Shanghai()).Format("2006年01月02日 15:04"))
-	}
-	return nil
 }
 
 // withinQuota refuses approvals that would take the school past its 指标.
