@@ -376,10 +376,10 @@ func (s *Students) setProgress(ctx context.Context, id int64, pct int) {
 
 func fileError(fe *roster.FileError, rep RosterReport) *Error {
 	code := CodeInvalid
-	switch fe.Status {
-	case 413:
+	switch fe.Kind {
+	case roster.TooLarge:
 		code = CodeTooLarge
-	case 422:
+	case roster.NotARoster:
 		code = CodeRule
 	}
 	return &Error{Code: code, Reason: fe.Code, Message: fe.Message, Details: rep}

@@ -20,27 +20,27 @@ func TestParseRefusesBadFiles(t *testing.T) {
 		name    string
 		data    []byte
 		opt     func(*roster.Options)
-		status  int
+		kind    roster.Kind
 		code    string
 		message string
 	}{
-		{"empty file", nil, nil, 400, "not_xlsx", "文件是空的"},
-		{".xls", ole, nil, 400, "not_xlsx", "旧版 .xls 文件或加密的工作簿"},
-		{"encrypted xlsx", append(ole[:8:8], []byte("...EncryptionInfo...EncryptedPackage")...), nil, 400, "not_xlsx", "不要设置密码"},
-		{"CSV renamed", []byte("姓名,身份证件号,年级\n张三,430903201503151230,四年级\n"), nil, 400, "not_xlsx", "CSV/文本文件"},
-		{"GBK CSV renamed", []byte("\xd0\xd5\xc3\xfb,\xc4\xea\xbc\xb6\r\n\xd5\xc5\xc8\xfd,1\r\n"), nil, 400, "not_xlsx", "CSV/文本文件"},
-		{"HTML table saved as .xls", []byte("<html><body><table><tr><td>姓名</td></tr></table></body></html>"), nil, 400, "not_xlsx", "网页"},
-		{"PNG renamed", append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 64)...), nil, 400, "not_xlsx", "图片"},
-		{"JPEG renamed", append([]byte{0xFF, 0xD8, 0xFF, 0xE0}, make([]byte, 64)...), nil, 400, "not_xlsx", "图片"},
-		{"PDF renamed", []byte("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"), nil, 400, "not_xlsx", "PDF"},
-		{"random bytes", []byte{0x00, 0x01, 0x02, 0x03, 0xFE, 0x00}, nil, 400, "not_xlsx", "不是 Excel 工作簿"},
-		{"Word document", zipOf(t, map[string]string{"word/document.xml": "<w/>", "[Content_Types].xml": "<Types/>"}), nil, 400, "not_xlsx", "Word 文档"},
-		{"plain zip", zipOf(t, map[string]string{"花名册.xlsx": "PK"}), nil, 400, "not_xlsx", "压缩包"},
-		{"truncated xlsx", good[:len(good)/2], nil, 400, "not_xlsx", "损坏"},
-		{"broken workbook", zipOf(t, map[string]string{"xl/workbook.xml": "<workbook><sheets><sheet", "[Content_Types].xml": "<"}), nil, 400, "not_xlsx", ""},
-		{"too large", good, func(o *roster.Options) { o.MaxBytes = 1000 }, 413, "file_too_large", "超过上限"},
-		{"zip bomb", zipBomb(t), nil, 400, "zip_bomb", "解压后过大"},
-		{"zip bomb by absolute size", good, func(o *roster.Options) { o.MaxUnzipSize = 2000 }, 400, "zip_bomb", "解压后过大"},
+		{"empty file", nil, nil, roster.Unreadable, "not_xlsx", "文件是空的"},
+		{".xls", ole, nil, roster.Unreadable, "not_xlsx", "旧版 .xls 文件或加密的工作簿"},
+		{"encrypted xlsx", append(ole[:8:8], []byte("...EncryptionInfo...EncryptedPackage")...), nil, roster.Unreadable, "not_xlsx", "不要设置密码"},
+		{"CSV renamed", []byte("姓名,身份证件号,年级\n张三,430903201503151230,四年级\n"), nil, roster.Unreadable, "not_xlsx", "CSV/文本文件"},
+		{"GBK CSV renamed", []byte("\xd0\xd5\xc3\xfb,\xc4\xea\xbc\xb6\r\n\xd5\xc5\xc8\xfd,1\r\n"), nil, roster.Unreadable, "not_xlsx", "CSV/文本文件"},
+		{"HTML table saved as .xls", []byte("<html><body><table><tr><td>姓名</td></tr></table></body></html>"), nil, roster.Unreadable, "not_xlsx", "网页"},
+		{"PNG renamed", append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 64)...), nil, roster.Unreadable, "not_xlsx", "图片"},
+		{"JPEG renamed", append([]byte{0xFF, 0xD8, 0xFF, 0xE0}, make([]byte, 64)...), nil, roster.Unreadable, "not_xlsx", "图片"},
+		{"PDF renamed", []byte("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"), nil, roster.Unreadable, "not_xlsx", "PDF"},
+		{"random bytes", []byte{0x00, 0x01, 0x02, 0x03, 0xFE, 0x00}, nil, roster.Unreadable, "not_xlsx", "不是 Excel 工作簿"},
+		{"Word document", zipOf(t, map[string]string{"word/document.xml": "<w/>", "[Content_Types].xml": "<Types/>"}), nil, roster.Unreadable, "not_xlsx", "Word 文档"},
+		{"plain zip", zipOf(t, map[string]string{"花名册.xlsx": "PK"}), nil, roster.Unreadable, "not_xlsx", "压缩包"},
+		{"truncated xlsx", good[:len(good)/2], nil, roster.Unreadable, "not_xlsx", "损坏"},
+		{"broken workbook", zipOf(t, map[string]string{"xl/workbook.xml": "<workbook><sheets><sheet", "[Content_Types].xml": "<"}), nil, roster.Unreadable, "not_xlsx", ""},
+		{"too large", good, func(o *roster.Options) { o.MaxBytes = 1000 }, roster.TooLarge, "file_too_large", "超过上限"},
+		{"zip bomb", zipBomb(t), nil, roster.Unreadable, "zip_bomb", "解压后过大"},
+		{"zip bomb by absolute size", good, func(o *roster.Options) { o.MaxUnzipSize = 2000 }, roster.Unreadable, "zip_bomb", "解压后过大"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -50,8 +50,8 @@ func TestParseRefusesBadFiles(t *testing.T) {
 			}
 			_, err := parse(t, tt.data, opt)
 			fe := fileError(t, err)
-			if fe.Status != tt.status || fe.Code != tt.code || !strings.Contains(fe.Message, tt.message) {
-				t.Fatalf("got %d %s %q; want %d %s containing %q", fe.Status, fe.Code, fe.Message, tt.status, tt.code, tt.message)
+			if fe.Kind != tt.kind || fe.Code != tt.code || !strings.Contains(fe.Message, tt.message) {
+				t.Fatalf("got %d %s %q; want %d %s containing %q", fe.Kind, fe.Code, fe.Message, tt.kind, tt.code, tt.message)
 			}
 		})
 	}
@@ -66,26 +66,26 @@ func TestParseRefusesBadSheets(t *testing.T) {
 		name    string
 		book    book
 		opt     func(*roster.Options)
-		status  int
+		kind    roster.Kind
 		code    string
 		message string
 	}{
-		{"empty sheet", book{}, nil, 422, "empty_sheet", "是空的"},
-		{"header only", book{headers: primaryHeaders}, nil, 422, "empty_sheet", "只有表头"},
-		{"no header", book{rawRows: [][]any{{"张三", "430903201503151230", "四年级"}}}, nil, 422, "no_header", "第1行没有找到表头"},
+		{"empty sheet", book{}, nil, roster.NotARoster, "empty_sheet", "是空的"},
+		{"header only", book{headers: primaryHeaders}, nil, roster.NotARoster, "empty_sheet", "只有表头"},
+		{"no header", book{rawRows: [][]any{{"张三", "430903201503151230", "四年级"}}}, nil, roster.NotARoster, "no_header", "第1行没有找到表头"},
 		{"title row above the header", book{prefix: [][]string{{"赫山区第一小学2025年秋季学生花名册"}}, headers: primaryHeaders, rows: []map[string]any{validRow()}},
-			nil, 422, "no_header", "表头在第2行"},
+			nil, roster.NotARoster, "no_header", "表头在第2行"},
 		{"blank first row", book{prefix: [][]string{{}}, headers: primaryHeaders, rows: []map[string]any{validRow()}},
-			nil, 422, "no_header", "表头在第2行"},
+			nil, roster.NotARoster, "no_header", "表头在第2行"},
 		{"merged header cells", book{headers: primaryHeaders, rows: []map[string]any{validRow()}, merges: [][2]string{{"Q1", "R1"}}},
-			nil, 422, "merged_header", "Q1:R1"},
+			nil, roster.NotARoster, "merged_header", "Q1:R1"},
 		{"two-row header", book{headers: primaryHeaders, rows: []map[string]any{validRow()}, merges: [][2]string{{"A1", "A2"}, {"C1", "C2"}, {"A5", "B5"}}},
-			nil, 422, "merged_header", "A1:A2、C1:C2"},
+			nil, roster.NotARoster, "merged_header", "A1:A2、C1:C2"},
 		{"missing columns", book{headers: []string{roster.ColName, roster.ColClass}, rawRows: [][]any{{"张三", "1班"}}},
-			nil, 422, "missing_column", "身份证件号、年级、是否寄宿"},
+			nil, roster.NotARoster, "missing_column", "身份证件号、年级、是否寄宿"},
 		{"duplicate column", book{headers: append(primaryHeaders[:len(primaryHeaders):len(primaryHeaders)], "姓名（必填）"), rows: []map[string]any{validRow()}},
-			nil, 422, "duplicate_column", "姓名"},
-		{"too many rows", book{headers: primaryHeaders, rows: many}, func(o *roster.Options) { o.MaxRows = 5 }, 413, "too_many_rows", "超过 5 行"},
+			nil, roster.NotARoster, "duplicate_column", "姓名"},
+		{"too many rows", book{headers: primaryHeaders, rows: many}, func(o *roster.Options) { o.MaxRows = 5 }, roster.TooLarge, "too_many_rows", "超过 5 行"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -95,8 +95,8 @@ func TestParseRefusesBadSheets(t *testing.T) {
 			}
 			_, err := parse(t, tt.book.build(t), opt)
 			fe := fileError(t, err)
-			if fe.Status != tt.status || fe.Code != tt.code || !strings.Contains(fe.Message, tt.message) {
-				t.Fatalf("got %d %s %q; want %d %s containing %q", fe.Status, fe.Code, fe.Message, tt.status, tt.code, tt.message)
+			if fe.Kind != tt.kind || fe.Code != tt.code || !strings.Contains(fe.Message, tt.message) {
+				t.Fatalf("got %d %s %q; want %d %s containing %q", fe.Kind, fe.Code, fe.Message, tt.kind, tt.code, tt.message)
 			}
 		})
 	}

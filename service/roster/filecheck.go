@@ -14,18 +14,33 @@ import (
 )
 
 // FileError is a problem with the file as a whole: nothing in it is read.
-// Status is the HTTP status the API answers with, Code a stable reason for
-// clients, Message what the uploader should do, in Chinese.
+// Kind says which sort of problem, for the service to choose its error code;
+// Code is a stable reason for clients, Message what the uploader should do,
+// in Chinese.
 type FileError struct {
-	Status  int
+	Kind    Kind
 	Code    string
 	Message string
 }
 
+// Kind sorts file problems by what the uploader has to do about them.
+type Kind int
+
+const (
+	// Unreadable: not an .xlsx workbook, damaged, or a zip bomb; save it
+	// again as .xlsx.
+	Unreadable Kind = iota
+	// TooLarge: over the size or row limit; split the file.
+	TooLarge
+	// NotARoster: a workbook, but its sheet or header is not a roster's;
+	// use the template.
+	NotARoster
+)
+
 func (e *FileError) Error() string { return e.Code + ": " + e.Message }
 
-func fileErr(status int, code, format string, args ...any) *FileError {
-	return &FileError{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
+func fileErr(kind Kind, code, format string, args ...any) *FileError {
+	return &FileError{Kind: kind, Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
 const saveAsXLSX = "请在 Excel 或 WPS 中打开后“另存为” Excel 工作簿（*.xlsx），再上传"
@@ -37,18 +52,18 @@ func sniff(head []byte) *FileError {
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")), bytes.HasPrefix(head, []byte("PK\x05\x06")):
 		return nil
 	case len(head) == 0:
-		return fileErr(400, "not_xlsx", "文件是空的")
+		return fileErr(Unreadable, "not_xlsx", "文件是空的")
 	case bytes.HasPrefix(head, []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}):
 		// An OLE2 container: Excel 97–2003 workbooks, and also every
 		// password-protected .xlsx, which Excel wraps in one.
-		return fileErr(400, "not_xlsx", "这是旧版 .xls 文件或加密的工作簿，请在 Excel 中另存为 .xlsx（不要设置密码）")
+		return fileErr(Unreadable, "not_xlsx", "这是旧版 .xls 文件或加密的工作簿，请在 Excel 中另存为 .xlsx（不要设置密码）")
 	case bytes.HasPrefix(head, []byte("\x89PNG")), bytes.HasPrefix(head, []byte{0xFF, 0xD8, 0xFF}),
 		bytes.HasPrefix(head, []byte("GIF8")), bytes.HasPrefix(head, []byte("BM")) && len(head) > 14 && head[6] == 0 && head[7] == 0:
-		return fileErr(400, "not_xlsx", "这是一张图片，不是 Excel 文件：请上传花名册的 .xlsx 工作簿，不要上传截图或照片")
+		return fileErr(Unreadable, "not_xlsx", "这是一张图片，不是 Excel 文件：请上传花名册的 .xlsx 工作簿，不要上传截图或照片")
 	case bytes.HasPrefix(head, []byte("%PDF")):
-		return fileErr(400, "not_xlsx", "这是 PDF 文件，不是 Excel 文件：请上传花名册的 .xlsx 工作簿")
+		return fileErr(Unreadable, "not_xlsx", "这是 PDF 文件，不是 Excel 文件：请上传花名册的 .xlsx 工作簿")
 	case bytes.HasPrefix(head, []byte("Rar!")), bytes.HasPrefix(head, []byte("7z\xBC\xAF")):
-		return fileErr(400, "not_xlsx", "这是压缩包，不是 Excel 文件：请解压后上传其中的 .xlsx 工作簿")
+		return fileErr(Unreadable, "not_xlsx", "这是压缩包，不是 Excel 文件：请解压后上传其中的 .xlsx 工作簿")
 	}
 	if looksLikeText(head) {
 		lower := bytes.ToLower(bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xEF\xBB\xBF")), " \t\r\n"))
@@ -56,11 +71,11 @@ func sniff(head []byte) *FileError {
 			bytes.HasPrefix(lower, []byte("<table")) || bytes.Contains(lower, []byte("urn:schemas-microsoft-com:office:excel")) {
 			// Many systems "export to Excel" by writing an HTML table or
 			// SpreadsheetML with an .xls name.
-			return fileErr(400, "not_xlsx", "这是网页（HTML/XML）格式的表格，只是扩展名为 .xls：%s", saveAsXLSX)
+			return fileErr(Unreadable, "not_xlsx", "这是网页（HTML/XML）格式的表格，只是扩展名为 .xls：%s", saveAsXLSX)
 		}
-		return fileErr(400, "not_xlsx", "这是 CSV/文本文件，不是 Excel 工作簿：%s", saveAsXLSX)
+		return fileErr(Unreadable, "not_xlsx", "这是 CSV/文本文件，不是 Excel 工作簿：%s", saveAsXLSX)
 	}
-	return fileErr(400, "not_xlsx", "文件不是 Excel 工作簿（.xlsx）：%s", saveAsXLSX)
+	return fileErr(Unreadable, "not_xlsx", "文件不是 Excel 工作簿（.xlsx）：%s", saveAsXLSX)
 }
 
 // looksLikeText accepts UTF-8 (with or without BOM), UTF-16 with BOM and
@@ -108,10 +123,10 @@ const largePart = 64 << 20
 func checkZip(r io.ReaderAt, size int64, opt Options) (*zip.Reader, *FileError) {
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
-		return nil, fileErr(400, "not_xlsx", "文件已损坏，不是有效的 .xlsx 工作簿：%s", saveAsXLSX)
+		return nil, fileErr(Unreadable, "not_xlsx", "文件已损坏，不是有效的 .xlsx 工作簿：%s", saveAsXLSX)
 	}
 	if len(zr.File) > maxParts {
-		return nil, fileErr(400, "zip_bomb", "文件包含的部件过多（%d 个），不是正常的花名册工作簿", len(zr.File))
+		return nil, fileErr(Unreadable, "zip_bomb", "文件包含的部件过多（%d 个），不是正常的花名册工作簿", len(zr.File))
 	}
 	var total uint64
 	ratioLimit := uint64(size) * uint64(opt.MaxUnzipRatio)
@@ -124,7 +139,7 @@ func checkZip(r io.ReaderAt, size int64, opt Options) (*zip.Reader, *FileError) 
 		// roster full of different names, and are harmless.
 		tooDense := total > ratioFloor && total > ratioLimit
 		if total > uint64(opt.MaxUnzipSize) || tooDense || big {
-			return nil, fileErr(400, "zip_bomb", "文件解压后过大（压缩比异常），已拒绝处理：请上传正常的花名册工作簿")
+			return nil, fileErr(Unreadable, "zip_bomb", "文件解压后过大（压缩比异常），已拒绝处理：请上传正常的花名册工作簿")
 		}
 		switch {
 		case strings.HasSuffix(name, "workbook.xml"), strings.HasSuffix(name, "workbook.bin"):
@@ -135,14 +150,14 @@ func checkZip(r io.ReaderAt, size int64, opt Options) (*zip.Reader, *FileError) 
 		for _, f := range zr.File {
 			switch name := strings.ToLower(f.Name); {
 			case strings.HasPrefix(name, "word/"):
-				return nil, fileErr(400, "not_xlsx", "这是 Word 文档，不是 Excel 工作簿：请上传花名册的 .xlsx 文件")
+				return nil, fileErr(Unreadable, "not_xlsx", "这是 Word 文档，不是 Excel 工作簿：请上传花名册的 .xlsx 文件")
 			case strings.HasPrefix(name, "ppt/"):
-				return nil, fileErr(400, "not_xlsx", "这是 PowerPoint 文件，不是 Excel 工作簿：请上传花名册的 .xlsx 文件")
+				return nil, fileErr(Unreadable, "not_xlsx", "这是 PowerPoint 文件，不是 Excel 工作簿：请上传花名册的 .xlsx 文件")
 			case name == "content.xml" || name == "mimetype":
-				return nil, fileErr(400, "not_xlsx", "这是 WPS/OpenOffice（ODS）格式：%s", saveAsXLSX)
+				return nil, fileErr(Unreadable, "not_xlsx", "这是 WPS/OpenOffice（ODS）格式：%s", saveAsXLSX)
 			}
 		}
-		return nil, fileErr(400, "not_xlsx", "这是压缩包，不是 Excel 工作簿：请解压后上传其中的 .xlsx 文件，或%s", strings.TrimPrefix(saveAsXLSX, "请"))
+		return nil, fileErr(Unreadable, "not_xlsx", "这是压缩包，不是 Excel 工作簿：请解压后上传其中的 .xlsx 文件，或%s", strings.TrimPrefix(saveAsXLSX, "请"))
 	}
 	return zr, nil
 }
@@ -167,7 +182,7 @@ func openExcel(r io.ReaderAt, size int64, opt Options) (*excelize.File, *FileErr
 		if f != nil {
 			_ = f.Close()
 		}
-		return nil, fileErr(400, "not_xlsx", "无法读取工作簿，文件可能已损坏：%s", saveAsXLSX)
+		return nil, fileErr(Unreadable, "not_xlsx", "无法读取工作簿，文件可能已损坏：%s", saveAsXLSX)
 	}
 	return f, nil
 }

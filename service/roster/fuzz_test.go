@@ -26,7 +26,7 @@ func FuzzParse(f *testing.F) {
 		watchdog.Stop()
 		if err != nil {
 			var fe *roster.FileError
-			if !errors.As(err, &fe) || fe.Message == "" || fe.Status < 400 {
+			if !errors.As(err, &fe) || fe.Message == "" || fe.Code == "" {
 				t.Fatalf("error %v (%T) is not a *FileError with a message", err, err)
 			}
 			return

@@ -143,7 +143,7 @@ func Parse(r io.ReaderAt, size int64, opt Options) (*Result, error) {
 		}
 	}
 	if size > opt.MaxBytes {
-		return nil, fileErr(413, "file_too_large", "文件大小 %s，超过上限 %s：请删除无关的工作表、图片后再上传，或按学校拆分成多个文件",
+		return nil, fileErr(TooLarge, "file_too_large", "文件大小 %s，超过上限 %s：请删除无关的工作表、图片后再上传，或按学校拆分成多个文件",
 			humanSize(size), humanSize(opt.MaxBytes))
 	}
 	head := make([]byte, 512)
@@ -166,7 +166,7 @@ func Parse(r io.ReaderAt, size int64, opt Options) (*Result, error) {
 
 	sheets := f.GetSheetList()
 	if len(sheets) == 0 {
-		return nil, fileErr(422, "empty_sheet", "工作簿里没有工作表")
+		return nil, fileErr(NotARoster, "empty_sheet", "工作簿里没有工作表")
 	}
 	sheet := sheets[0]
 	if slices.Contains(sheets, "花名册") {
@@ -174,7 +174,7 @@ func Parse(r io.ReaderAt, size int64, opt Options) (*Result, error) {
 	}
 	rows, err := f.Rows(sheet)
 	if err != nil {
-		return nil, fileErr(400, "not_xlsx", "无法读取工作表“%s”，文件可能已损坏：%s", sheet, saveAsXLSX)
+		return nil, fileErr(Unreadable, "not_xlsx", "无法读取工作表“%s”，文件可能已损坏：%s", sheet, saveAsXLSX)
 	}
 	defer rows.Close()
 
@@ -194,7 +194,7 @@ func Parse(r io.ReaderAt, size int64, opt Options) (*Result, error) {
 		return nil, unreadable(sheet)
 	}
 	if !ok {
-		return nil, fileErr(422, "empty_sheet", "工作表“%s”是空的：请在第1行填写表头，从第2行起每行填写一名学生", sheet)
+		return nil, fileErr(NotARoster, "empty_sheet", "工作表“%s”是空的：请在第1行填写表头，从第2行起每行填写一名学生", sheet)
 	}
 	if fe := p.readHeader(header); fe != nil {
 		if fe.Code == "no_header" {
@@ -223,7 +223,7 @@ func Parse(r io.ReaderAt, size int64, opt Options) (*Result, error) {
 		case err != nil:
 			scanned <- unreadable(sheet)
 		case len(scan.merges) > 0:
-			scanned <- fileErr(422, "merged_header", "表头有合并单元格（%s）：请取消合并，使第1行每列一个列名，从第2行起填写数据",
+			scanned <- fileErr(NotARoster, "merged_header", "表头有合并单元格（%s）：请取消合并，使第1行每列一个列名，从第2行起填写数据",
 				strings.Join(scan.merges, "、"))
 		default:
 			p.numeric = scan.numeric
@@ -283,18 +283,18 @@ func (p *parser) decodeRows(sheet string, next func() ([]string, bool, error), l
 		}
 		p.res.Total++
 		if p.res.Total > p.opt.MaxRows {
-			return fileErr(413, "too_many_rows", "数据超过 %d 行：请按学校或年级拆分成多个文件上传", p.opt.MaxRows)
+			return fileErr(TooLarge, "too_many_rows", "数据超过 %d 行：请按学校或年级拆分成多个文件上传", p.opt.MaxRows)
 		}
 		emit(*line, cells)
 	}
 	if p.res.Total == 0 {
-		return fileErr(422, "empty_sheet", "工作表“%s”只有表头，没有学生数据", sheet)
+		return fileErr(NotARoster, "empty_sheet", "工作表“%s”只有表头，没有学生数据", sheet)
 	}
 	return nil
 }
 
 func unreadable(sheet string) *FileError {
-	return fileErr(400, "not_xlsx", "读取工作表“%s”时出错，文件可能已损坏：%s", sheet, saveAsXLSX)
+	return fileErr(Unreadable, "not_xlsx", "读取工作表“%s”时出错，文件可能已损坏：%s", sheet, saveAsXLSX)
 }
 
 // lookForHeader looks a few rows further when row 1 has no column names: a
@@ -308,7 +308,7 @@ func lookForHeader(fe *FileError, next func() ([]string, bool, error)) *FileErro
 		}
 		for _, c := range cells {
 			if _, known := canonicalHeader(c); known {
-				return fileErr(422, "no_header", "表头在第%d行：请删除表头上方的标题等内容，使表头位于第1行", line)
+				return fileErr(NotARoster, "no_header", "表头在第%d行：请删除表头上方的标题等内容，使表头位于第1行", line)
 			}
 		}
 	}
@@ -375,10 +375,10 @@ func (p *parser) readHeader(cells []string) *FileError {
 		p.index[h] = i
 	}
 	if len(p.index) == 0 {
-		return fileErr(422, "no_header", "第1行没有找到表头（如“姓名”“身份证件号”“年级”）：请使用系统下载的花名册模板，表头必须在第1行")
+		return fileErr(NotARoster, "no_header", "第1行没有找到表头（如“姓名”“身份证件号”“年级”）：请使用系统下载的花名册模板，表头必须在第1行")
 	}
 	if len(dup) > 0 {
-		return fileErr(422, "duplicate_column", "表头中有重复的列：%s，请只保留一列", strings.Join(dup, "、"))
+		return fileErr(NotARoster, "duplicate_column", "表头中有重复的列：%s，请只保留一列", strings.Join(dup, "、"))
 	}
 	return nil
 }
@@ -410,7 +410,7 @@ func (p *parser) checkColumns() *FileError {
 		}
 	}
 	if len(missing) > 0 {
-		return fileErr(422, "missing_column", "缺少必填列：%s。请使用系统下载的花名册模板，列名须与模板一致", strings.Join(missing, "、"))
+		return fileErr(NotARoster, "missing_column", "缺少必填列：%s。请使用系统下载的花名册模板，列名须与模板一致", strings.Join(missing, "、"))
 	}
 	return nil
 }

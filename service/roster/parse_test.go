@@ -477,7 +477,7 @@ func TestParseMissingColumns(t *testing.T) {
 			data := book{headers: tt.headers, rawRows: [][]any{{"x"}}}.build(t)
 			_, err := parse(t, data, tt.opt)
 			fe := fileError(t, err)
-			if fe.Status != 422 || fe.Code != "missing_column" || !strings.HasPrefix(fe.Message, tt.want+"。") {
+			if fe.Kind != roster.NotARoster || fe.Code != "missing_column" || !strings.HasPrefix(fe.Message, tt.want+"。") {
 				t.Fatalf("got %+v, want %q", fe, tt.want)
 			}
 		})
