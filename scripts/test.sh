@@ -107,7 +107,7 @@ fuzz FuzzParse 500x ./service/roster/
 fuzz FuzzParseCells 200x ./service/roster/
 fuzz FuzzReadBankResults 500x ./service/ledger/
 fuzz FuzzParseResultAmount 5000x ./service/ledger/
-fuzz FuzzReadDepartmentList 500x ./service/
+fuzz FuzzReadDepartmentList 500x ./service/roster/
 fuzz FuzzLogin 300x ./api/
 
 # The benchmarks in quick mode, so they never rot: it fails on errors, not

@@ -1,20 +1,18 @@
 package service
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 
-	"github.com/xuri/excelize/v2"
 	"gorm.io/gorm"
 
 	"studentaid/model"
+	"studentaid/service/roster"
 )
 
 // Cross-department matching (比对): a county officer uploads a list another
@@ -134,14 +132,18 @@ func (s *Matching) MatchDepartmentList(ctx context.Context, a model.Actor, up Ma
 	if model.ParseSchoolYear(up.SchoolYear) != nil {
 		return res, invalid("school_year 格式应为 2025-2026")
 	}
-	list, err := s.readDepartmentList(up.File, up.Size)
+	list, err := roster.ReadDepartmentList(up.File, up.Size, roster.ListOptions{MaxBytes: s.opt.RosterMaxBytes,
+		MaxRows: s.opt.RosterMaxRows, Now: s.opt.Now()})
 	if err != nil {
-		return res, err
+		return res, departmentListError(err)
 	}
-	res.Rows, res.Invalid = list.rows, list.problems
-	hashes := make(map[string]string, len(list.ids)) // id hash → name on the list
-	for _, e := range list.ids {
-		hashes[s.idLookup(e.id)] = e.name
+	res.Rows = list.Rows
+	for _, p := range list.Problems {
+		res.Invalid = append(res.Invalid, MatchRowError(p))
+	}
+	hashes := make(map[string]string, len(list.People)) // id hash → name on the list
+	for _, e := range list.People {
+		hashes[s.idLookup(e.ID)] = e.Name
 	}
 	sum, err := fileSHA256(up.File, up.Size)
 	if err != nil {
@@ -395,159 +397,12 @@ func resolveMatchingDeath(tx *gorm.DB, now time.Time) (int64, error) {
 	return res.RowsAffected, res.Error
 }
 
-// ---------------------------------------------------------------------------
-// Reading the list. It is another department's export: one sheet, a header
-// row with 身份证件号 (and 姓名), one person a row.
-
-type listEntry struct {
-	id   model.IDNumber
-	name string
-}
-
-type departmentList struct {
-	rows     int
-	ids      []listEntry
-	problems []MatchRowError
-}
-
-var (
-	listIDHeaders   = []string{"身份证件号", "身份证号", "身份证号码", "公民身份号码", "证件号码", "身份证件号码"}
-	listNameHeaders = []string{"姓名"}
-)
-
-const listSaveAs = "请在 Excel 或 WPS 中打开后“另存为” Excel 工作簿（*.xlsx），再上传"
-
-// readDepartmentList checks the file (size, that it is a zip-packed .xlsx,
-// that it does not unpack to something huge) before excelize sees it, then
-// reads the ID column. Number cells get the "format as text" advice: Excel
-// keeps 15 significant digits, so an 18-digit number stored as a number has
-// already lost its last digits.
-func (s *Matching) readDepartmentList(file io.ReaderAt, size int64) (departmentList, error) {
-	var out departmentList
-	maxBytes := s.opt.RosterMaxBytes
-	if maxBytes <= 0 {
-		maxBytes = 50 << 20
+// departmentListError turns a problem with a department list's file into
+// the service's error.
+func departmentListError(err error) error {
+	var fe *roster.FileError
+	if errors.As(err, &fe) {
+		return &Error{Code: fileErrorCode(fe.Kind), Reason: fe.Code, Message: fe.Message}
 	}
-	fileErr := func(format string, args ...any) error {
-		return newErr(CodeInvalid, "not_xlsx", format, args...)
-	}
-	if size > maxBytes {
-		return out, newErr(CodeTooLarge, "file_too_large", "文件过大（上限 %d MB）：请删除无关的工作表后再上传，或分成几个文件", maxBytes>>20)
-	}
-	head := make([]byte, 8)
-	n, _ := file.ReadAt(head, 0)
-	head = head[:n]
-	switch {
-	case n == 0:
-		return out, fileErr("文件是空的")
-	case bytes.HasPrefix(head, []byte{0xD0, 0xCF, 0x11, 0xE0}):
-		return out, fileErr("这是旧版 .xls 文件或加密的工作簿：%s（不要设置密码）", listSaveAs)
-	case !bytes.HasPrefix(head, []byte("PK\x03\x04")):
-		return out, fileErr("文件不是 Excel 工作簿（.xlsx）：%s", listSaveAs)
-	}
-	zr, err := zip.NewReader(file, size)
-	if err != nil {
-		return out, fileErr("文件已损坏，不是有效的 .xlsx 工作簿：%s", listSaveAs)
-	}
-	var unpacked uint64
-	for _, f := range zr.File {
-		unpacked += f.UncompressedSize64
-	}
-	if len(zr.File) > 10000 || unpacked > 1<<30 || (unpacked > 64<<20 && unpacked > 100*uint64(size)) {
-		return out, fileErr("文件解压后过大（压缩比异常），已拒绝处理：请上传正常的名单工作簿")
-	}
-	f, err := excelize.OpenReader(io.NewSectionReader(file, 0, size), excelize.Options{UnzipSizeLimit: 1 << 30, UnzipXMLSizeLimit: 16 << 20})
-	if err != nil {
-		return out, fileErr("无法读取工作簿，文件可能已损坏：%s", listSaveAs)
-	}
-	defer f.Close()
-	sheets := f.GetSheetList()
-	if len(sheets) == 0 {
-		return out, fileErr("工作簿中没有工作表")
-	}
-	sheet := sheets[f.GetActiveSheetIndex()%len(sheets)]
-	rows, err := f.GetRows(sheet)
-	if err != nil {
-		return out, fileErr("无法读取工作表“%s”：%s", sheet, listSaveAs)
-	}
-	if len(rows) == 0 {
-		return out, ruleErr("no_header", "工作表“%s”是空的：第一行应为表头（姓名、身份证件号）", sheet)
-	}
-	idCol, nameCol := -1, -1
-	for i, h := range rows[0] {
-		h = strings.Map(func(r rune) rune {
-			if unicode.IsSpace(r) {
-				return -1
-			}
-			return r
-		}, h)
-		switch {
-		case idCol < 0 && slices.Contains(listIDHeaders, h):
-			idCol = i
-		case nameCol < 0 && slices.Contains(listNameHeaders, h):
-			nameCol = i
-		}
-	}
-	if idCol < 0 {
-		return out, ruleErr("no_id_column", "第一行表头中找不到“身份证件号”列（也可写作 身份证号、证件号码）")
-	}
-	maxRows := s.opt.RosterMaxRows
-	if maxRows <= 0 {
-		maxRows = 200000
-	}
-	if len(rows)-1 > maxRows {
-		return out, ruleErr("too_many_rows", "名单有 %d 行，超过上限 %d 行：请分成几个文件上传", len(rows)-1, maxRows)
-	}
-	idHeader := rows[0][idCol]
-	seen := map[string]bool{}
-	now := s.opt.Now()
-	for i, r := range rows[1:] {
-		line := i + 2
-		cell := func(c int) string {
-			if c < 0 || c >= len(r) {
-				return ""
-			}
-			return strings.TrimSpace(r[c])
-		}
-		raw := cell(idCol)
-		if raw == "" {
-			if strings.TrimSpace(strings.Join(r, "")) != "" {
-				out.rows++
-				out.problems = append(out.problems, MatchRowError{line, idHeader, "", "身份证件号为空"})
-			}
-			continue
-		}
-		out.rows++
-		axis, _ := excelize.CoordinatesToCellName(idCol+1, line)
-		if t, err := f.GetCellType(sheet, axis); err == nil && (t == excelize.CellTypeNumber || t == excelize.CellTypeUnset) {
-			out.problems = append(out.problems, MatchRowError{line, idHeader, maskListValue(raw),
-				"身份证件号存成了数字，Excel 只保留 15 位有效数字，后几位已丢失：请把该列设置为“文本”格式后重新填写"})
-			continue
-		}
-		id, err := model.ParseIDNumber(model.IDTypeResident, raw, now)
-		if err != nil {
-			out.problems = append(out.problems, MatchRowError{line, idHeader, maskListValue(raw), err.Error()})
-			continue
-		}
-		if seen[id.Value] {
-			continue
-		}
-		seen[id.Value] = true
-		out.ids = append(out.ids, listEntry{id: id, name: cell(nameCol)})
-	}
-	return out, nil
-}
-
-// maskListValue shows enough of an unreadable ID cell to find the row, and
-// never the whole number.
-func maskListValue(v string) string {
-	r := []rune(v)
-	n := len(r)
-	switch {
-	case n >= 14:
-		return string(r[:n-12]) + "********" + string(r[n-4:])
-	case n >= 6:
-		return string(r[:2]) + strings.Repeat("*", n-4) + string(r[n-2:])
-	}
-	return strings.Repeat("*", n)
+	return err
 }

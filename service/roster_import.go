@@ -375,14 +375,18 @@ func (s *Students) setProgress(ctx context.Context, id int64, pct int) {
 }
 
 func fileError(fe *roster.FileError, rep RosterReport) *Error {
-	code := CodeInvalid
-	switch fe.Kind {
+	return &Error{Code: fileErrorCode(fe.Kind), Reason: fe.Code, Message: fe.Message, Details: rep}
+}
+
+// fileErrorCode is the error code of a problem with an uploaded workbook.
+func fileErrorCode(k roster.Kind) Code {
+	switch k {
 	case roster.TooLarge:
-		code = CodeTooLarge
+		return CodeTooLarge
 	case roster.NotARoster:
-		code = CodeRule
+		return CodeRule
 	}
-	return &Error{Code: code, Reason: fe.Code, Message: fe.Message, Details: rep}
+	return CodeInvalid
 }
 
 func errorsJSON(errs []roster.RowError) string {

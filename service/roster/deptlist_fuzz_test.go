@@ -1,4 +1,4 @@
-package service
+package roster_test
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"studentaid/model"
+	"studentaid/service/roster"
 )
 
 // listWorkbook writes a department list as another department's export
@@ -37,10 +38,10 @@ func listWorkbook(tb testing.TB, headers []string, rows [][]any) []byte {
 }
 
 // FuzzReadDepartmentList feeds the reader of 比对 lists arbitrary bytes: it
-// must never panic, must refuse with a service error a person can read, and
+// must never panic, must refuse with a *FileError a person can read, and
 // must only ever return ID numbers that validate.
 //
-//	go test -run '^$' -fuzz '^FuzzReadDepartmentList$' -fuzztime 500x ./service/
+//	go test -run '^$' -fuzz '^FuzzReadDepartmentList$' -fuzztime 500x ./service/roster/
 func FuzzReadDepartmentList(f *testing.F) {
 	first := "43092120150301001"
 	id := first + string(model.IDCheckDigit(first))
@@ -52,28 +53,28 @@ func FuzzReadDepartmentList(f *testing.F) {
 	f.Add([]byte("PK\x03\x04"))
 	f.Add([]byte{})
 	now := time.Date(2025, 9, 15, 2, 0, 0, 0, time.UTC)
-	s := &Matching{&core{opt: Options{Now: func() time.Time { return now }, RosterMaxBytes: 1 << 20, RosterMaxRows: 2000}}}
+	opt := roster.ListOptions{MaxBytes: 1 << 20, MaxRows: 2000, Now: now}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		list, err := s.readDepartmentList(bytes.NewReader(b), int64(len(b)))
+		list, err := roster.ReadDepartmentList(bytes.NewReader(b), int64(len(b)), opt)
 		if err != nil {
-			var se *Error
-			if !errors.As(err, &se) || se.Message == "" || !utf8.ValidString(se.Message) {
-				t.Fatalf("not a readable service error: %v", err)
+			var fe *roster.FileError
+			if !errors.As(err, &fe) || fe.Message == "" || !utf8.ValidString(fe.Message) {
+				t.Fatalf("not a readable file error: %v", err)
 			}
 			return
 		}
-		for _, e := range list.ids {
-			if _, err := model.ParseIDNumber(model.IDTypeResident, e.id.Value, now); err != nil {
+		for _, e := range list.People {
+			if _, err := model.ParseIDNumber(model.IDTypeResident, e.ID.Value, now); err != nil {
 				t.Fatalf("returned an invalid ID: %v", err)
 			}
 		}
-		for _, p := range list.problems {
+		for _, p := range list.Problems {
 			if len(p.Value) >= 18 && model.IDCheckDigit(p.Value[:17]) == p.Value[17] {
 				t.Fatalf("a problem row shows a full ID number: %q", p.Value)
 			}
 		}
-		if list.rows < len(list.ids)+len(list.problems) {
-			t.Fatalf("counted %d rows for %d entries and %d problems", list.rows, len(list.ids), len(list.problems))
+		if list.Rows < len(list.People)+len(list.Problems) {
+			t.Fatalf("counted %d rows for %d entries and %d problems", list.Rows, len(list.People), len(list.Problems))
 		}
 	})
 }
