@@ -5,12 +5,13 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
-	"studentaid/model"
-	"studentaid/service/ledger"
 	"time"
 	"unicode/utf8"
 
 	"gorm.io/gorm"
+
+	"studentaid/model"
+	"studentaid/service/ledger"
 )
 
 // Reading, explaining and exporting the anomaly scan's findings; the scan

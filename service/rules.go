@@ -3,10 +3,11 @@ package service
 import (
 	"fmt"
 	"slices"
-	"studentaid/model"
 	"time"
 
 	"gorm.io/gorm"
+
+	"studentaid/model"
 )
 
 // What the anomaly rules share: the scan they run in, the schools and

@@ -5,9 +5,10 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"studentaid/model"
 
 	"gorm.io/gorm"
+
+	"studentaid/model"
 )
 
 // Anomaly rules about bank accounts: one account for many students (rule 2)
@@ -19,9 +20,35 @@ import (
 // did not fail (what was paid or is being paid).
 
 func (sc *anomalyScan) sharedAccounts() error {
-	// Candidates first. A use of an account is a student's file or a line
-	// paid to it. Most lines go to the account their student's file still
-	// has, so they add no use the files do not show: the candidates are the
+	hashes, err := sc.sharedAccountCandidates()
+	if err != nil || len(hashes) == 0 {
+		return err
+	}
+	uses, err := sc.accountUses(hashes)
+	if err != nil {
+		return err
+	}
+	students, err := sc.students(uses.ids)
+	if err != nil {
+		return err
+	}
+	schoolOf, err := sc.latestSchools(uses.ids)
+	if err != nil {
+		return err
+	}
+	for _, hash := range hashes {
+		if m := uses.members[hash]; len(m) >= 2 {
+			sc.sharedAccount(hash, uses.masked[hash], m, students, schoolOf)
+		}
+	}
+	return nil
+}
+
+// sharedAccountCandidates are the accounts that may have more than one
+// student, sorted.
+func (sc *anomalyScan) sharedAccountCandidates() ([]string, error) {
+	// A use of an account is a student's file or a line paid to it. Most
+	// lines go to the account their student's file still has, so they add no use the files do not show: the candidates are the
 	// accounts on more than one file, and the accounts of the few lines paid
 	// to an account their student's file no longer has. A line is made from
 	// the file's account, so only a student whose account changed since (a
@@ -46,12 +73,12 @@ func (sc *anomalyScan) sharedAccounts() error {
 	}
 	if err := collect(sc.db.Table("students").Select("account_hash").Where("account_hash <> ''").
 		Group("account_hash").Having("COUNT(*) > 1")); err != nil {
-		return err
+		return nil, err
 	}
 	var changed []int64
 	if err := sc.db.Table("student_changes").Distinct("student_id").Where("field = ?", "银行卡号").
 		Pluck("student_id", &changed).Error; err != nil {
-		return err
+		return nil, err
 	}
 	for _, chunk := range chunkIDs(sortedUniqueIDs(changed), rosterChunk) {
 		// No DISTINCT here: SQLite would read the lines in account-index order
@@ -60,19 +87,26 @@ func (sc *anomalyScan) sharedAccounts() error {
 			Joins("JOIN students s ON s.id = bl.student_id").
 			Where("bl.student_id IN ? AND bl.account_hash <> s.account_hash AND bl.status <> ? AND bl.account_hash <> ''",
 				chunk, model.LineFailed)); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	if len(hashes) == 0 {
-		return nil
-	}
 	sort.Strings(hashes)
+	return hashes, nil
+}
+
+// accountUses are the students each account was used for, with the holder
+// names it was used under.
+type accountUses struct {
+	members map[string]map[int64][]string // account → student → holder names
+	masked  map[string]string
+	ids     []int64
+}
+
+func (sc *anomalyScan) accountUses(hashes []string) (accountUses, error) {
 	// Every use of each candidate, with the filter inside each arm of the
 	// union so both use their account index; counted here.
 	holderOnFile := "CASE WHEN holder = ? THEN guardian ELSE name END"
-	members := map[string]map[int64][]string{} // account → student → holder names
-	masked := map[string]string{}
-	var ids []int64
+	u := accountUses{members: map[string]map[int64][]string{}, masked: map[string]string{}}
 	for start := 0; start < len(hashes); start += rosterChunk {
 		chunk := hashes[start:min(start+rosterChunk, len(hashes))]
 		var rows []struct {
@@ -85,87 +119,78 @@ func (sc *anomalyScan) sharedAccounts() error {
 			UNION
 			SELECT account_hash, student_id, holder_name, account_masked FROM batch_lines WHERE status <> ? AND account_hash IN ?`,
 			"监护人", chunk, model.LineFailed, chunk).Scan(&rows).Error; err != nil {
-			return err
+			return u, err
 		}
 		for _, r := range rows {
-			if members[r.AccountHash] == nil {
-				members[r.AccountHash] = map[int64][]string{}
+			if u.members[r.AccountHash] == nil {
+				u.members[r.AccountHash] = map[int64][]string{}
 			}
-			m := members[r.AccountHash]
+			m := u.members[r.AccountHash]
 			if !slices.Contains(m[r.StudentID], r.HolderName) {
 				m[r.StudentID] = append(m[r.StudentID], r.HolderName)
 			}
-			masked[r.AccountHash] = r.AccountMasked
-			ids = append(ids, r.StudentID)
+			u.masked[r.AccountHash] = r.AccountMasked
+			u.ids = append(u.ids, r.StudentID)
 		}
 	}
-	students, err := sc.students(ids)
-	if err != nil {
-		return err
+	return u, nil
+}
+
+// sharedAccount adds a finding when one account's students are too many,
+// or have different guardians or holder names.
+func (sc *anomalyScan) sharedAccount(hash, masked string, m map[int64][]string, students map[int64]scanStudent, schoolOf map[int64]int64) {
+	sids := make([]int64, 0, len(m))
+	for id := range m {
+		sids = append(sids, id)
 	}
-	schoolOf, err := sc.latestSchools(ids)
-	if err != nil {
-		return err
-	}
-	for _, hash := range hashes {
-		m := members[hash]
-		if len(m) < 2 {
-			continue
+	slices.Sort(sids)
+	var regions, guardians, holders []string
+	var list []map[string]any
+	schoolIDs := map[int64]bool{}
+	for _, id := range sids {
+		st, sch := students[id], sc.school(schoolOf[id])
+		regions = append(regions, sch.RegionCode)
+		schoolIDs[sch.ID] = true
+		if st.Guardian != "" && !slices.Contains(guardians, st.Guardian) {
+			guardians = append(guardians, st.Guardian)
 		}
-		sids := make([]int64, 0, len(m))
-		for id := range m {
-			sids = append(sids, id)
-		}
-		slices.Sort(sids)
-		var regions, guardians, holders []string
-		var list []map[string]any
-		schoolIDs := map[int64]bool{}
-		for _, id := range sids {
-			st, sch := students[id], sc.school(schoolOf[id])
-			regions = append(regions, sch.RegionCode)
-			schoolIDs[sch.ID] = true
-			if st.Guardian != "" && !slices.Contains(guardians, st.Guardian) {
-				guardians = append(guardians, st.Guardian)
-			}
-			names := slices.Clone(m[id])
-			slices.Sort(names)
-			for _, h := range names {
-				if !slices.Contains(holders, h) {
-					holders = append(holders, h)
-				}
-			}
-			d := studentDetail(st, sch)
-			d["guardian"], d["holder_names"] = st.Guardian, names
-			list = append(list, d)
-		}
-		var why []string
-		if len(sids) > sc.th.AccountMaxStudents {
-			why = append(why, fmt.Sprintf("为 %d 名学生领取资助（超过 %d 名）", len(sids), sc.th.AccountMaxStudents))
-		}
-		// Siblings under one guardian may share the guardian's card; students
-		// with different guardians, or one card under different holders'
-		// names, is what 代领 looks like.
-		if len(guardians) > 1 {
-			why = append(why, fmt.Sprintf("学生的监护人不同（%s）", strings.Join(guardians, "、")))
-		} else if len(holders) > 1 {
-			why = append(why, fmt.Sprintf("持卡人姓名不一致（%s）", strings.Join(holders, "、")))
-		}
-		if len(why) == 0 {
-			continue
-		}
-		var school int64
-		if len(schoolIDs) == 1 {
-			for id := range schoolIDs {
-				school = id
+		names := slices.Clone(m[id])
+		slices.Sort(names)
+		for _, h := range names {
+			if !slices.Contains(holders, h) {
+				holders = append(holders, h)
 			}
 		}
-		sc.add(finding{rule: model.RuleSharedAccount, key: fingerprint(model.RuleSharedAccount, hash, sids),
-			region: commonRegion(regions...), schoolID: school,
-			summary: fmt.Sprintf("银行账户 %s %s", masked[hash], strings.Join(why, "；")),
-			details: map[string]any{"account": masked[hash], "students": list, "student_count": len(sids),
-				"guardians": guardians, "holder_names": holders}})
+		d := studentDetail(st, sch)
+		d["guardian"], d["holder_names"] = st.Guardian, names
+		list = append(list, d)
 	}
-	return nil
+	var why []string
+	if len(sids) > sc.th.AccountMaxStudents {
+		why = append(why, fmt.Sprintf("为 %d 名学生领取资助（超过 %d 名）", len(sids), sc.th.AccountMaxStudents))
+	}
+	// Siblings under one guardian may share the guardian's card; students
+	// with different guardians, or one card under different holders'
+	// names, is what 代领 looks like.
+	if len(guardians) > 1 {
+		why = append(why, fmt.Sprintf("学生的监护人不同（%s）", strings.Join(guardians, "、")))
+	} else if len(holders) > 1 {
+		why = append(why, fmt.Sprintf("持卡人姓名不一致（%s）", strings.Join(holders, "、")))
+	}
+	if len(why) == 0 {
+		return
+	}
+	var school int64
+	if len(schoolIDs) == 1 {
+		for id := range schoolIDs {
+			school = id
+		}
+	}
+	sc.add(finding{rule: model.RuleSharedAccount, key: fingerprint(model.RuleSharedAccount, hash, sids),
+		region: commonRegion(regions...), schoolID: school,
+		summary: fmt.Sprintf("银行账户 %s %s", masked, strings.Join(why, "；")),
+		details: map[string]any{"account": masked, "students": list, "student_count": len(sids),
+			"guardians": guardians, "holder_names": holders}})
 }
 
 // Rule 3: an account holder who is neither the student nor the guardian: a

@@ -3,6 +3,7 @@ package service
 import (
 	"fmt"
 	"strings"
+
 	"studentaid/model"
 )
 

@@ -6,8 +6,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"studentaid/model"
 	"time"
+
+	"studentaid/model"
 )
 
 // Anomaly rules about a student's enrolment: age against grade (rule 4),

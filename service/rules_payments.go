@@ -2,8 +2,9 @@ package service
 
 import (
 	"fmt"
-	"studentaid/model"
 	"time"
+
+	"studentaid/model"
 )
 
 // Anomaly rules about getting the money out: repeated failed payments

@@ -6,10 +6,11 @@ import (
 	"encoding/hex"
 	"fmt"
 	"sort"
-	"studentaid/model"
 	"time"
 
 	"gorm.io/gorm"
+
+	"studentaid/model"
 )
 
 // The anomaly scan looks for what audits of student aid keep finding

@@ -3,10 +3,11 @@ package ledger
 import (
 	"bytes"
 	"strconv"
-	"studentaid/model"
 	"time"
 
 	"github.com/xuri/excelize/v2"
+
+	"studentaid/model"
 )
 
 // Anomaly is a finding as the anomaly export lists it.
