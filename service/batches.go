@@ -127,138 +127,14 @@ func (s *Batches) generateBatch(ctx context.Context, a model.Actor, p model.Prog
 	var made *BatchMade
 	var held []Held
 	err := s.bulkTx(ctx, func(tx *gorm.DB) error {
-		made, held = nil, nil
-		queue := func() *gorm.DB {
-			return tx.Table("entitlements ent").
-				Joins("JOIN students s ON s.id = ent.student_id").
-				Joins("JOIN schools sc ON sc.id = ent.school_id").
-				Where("ent.program = ? AND ent.term = ? AND ent.status = ? AND sc.region_code = ?", p.Code, string(term), model.EntApproved, region)
-		}
-		// held lists approved aid that cannot be paid now, with the reason.
-		// After the lines are in, what is still approved is exactly that, so
-		// only a dry run needs the payable test over the whole queue.
-		findHeld := func(dry bool) error {
-			var stuck []struct {
-				EntitlementID int64
-				StudentID     int64
-				NoAccount     bool
-				NoGuardian    bool
-			}
-			q := queue().Select(`ent.id AS entitlement_id, ent.student_id, s.account_enc = '' AS no_account,
-				(s.holder = '监护人' AND s.guardian = '') AS no_guardian`)
-			if dry {
-				q = q.Where("NOT (" + payableEntitlement + ")")
-			}
-			if err := q.Order("ent.id").Scan(&stuck).Error; err != nil {
-				return err
-			}
-			for _, st := range stuck {
-				reason := "上次发放失败的银行账户尚未更正"
-				switch {
-				case st.NoAccount:
-					reason = "缺少银行账户，请在学生档案中补录后再发放"
-				case st.NoGuardian:
-					reason = "持卡人为监护人但未登记监护人姓名"
-				}
-				held = append(held, Held{st.EntitlementID, st.StudentID, reason})
-			}
-			return nil
-		}
-		source := fmt.Sprintf(lineSource, payableEntitlement, payableAdjustment)
-		args := map[string]any{"year": term.SchoolYear(), "program": p.Code, "term": string(term), "region": region}
-		var total struct {
-			N   int
-			Fen model.Fen
-		}
-		// A dry run counts what would go in; a real run counts what went in,
-		// from the inserted lines' index rather than the queue's joins again.
+		q := batchQueue{tx: tx, program: p.Code, region: region, term: term}
+		var err error
 		if dryRun {
-			if err := tx.Raw("SELECT COUNT(*) AS n, COALESCE(SUM(q.amount_fen), 0) AS fen FROM ("+source+") q", args).Scan(&total).Error; err != nil {
-				return err
-			}
-			if err := findHeld(true); err != nil || total.N == 0 {
-				return err
-			}
+			made, held, err = q.preview()
+		} else {
+			made, held, err = s.writeBatch(q, a, runID)
 		}
-		var seq int
-		if err := tx.Model(&model.Batch{}).Select("COALESCE(MAX(seq), 0)").
-			Where("region_code = ? AND program = ? AND term = ?", region, p.Code, string(term)).Scan(&seq).Error; err != nil {
-			return err
-		}
-		b := model.Batch{Number: fmt.Sprintf("%s-%s-%s-%03d", region, strings.ToUpper(p.Code), term, seq+1), RegionCode: region,
-			Program: p.Code, Term: string(term), Seq: seq + 1, Status: model.BatchGenerated, LineCount: total.N,
-			TotalFen: total.Fen, JobRunID: runID, CreatedBy: actorName(a), CreatedAt: s.now()}
-		if dryRun {
-			made = &BatchMade{Number: b.Number, RegionCode: region, Program: p.Code, Term: string(term), Lines: total.N, TotalFen: total.Fen}
-			return nil
-		}
-		if err := tx.Create(&b).Error; err != nil {
-			return err
-		}
-		args["batch"], args["pending"] = b.ID, model.LinePending
-		ins := tx.Exec(`INSERT INTO batch_lines (batch_id, seq, entitlement_id, open_entitlement_id, adjustment_id,
-			open_adjustment_id, student_id, school_id, school_code, school_name, stage, grade, class, name, id_type, id_enc,
-			id_masked, student_no, level, annual_fen, amount_fen, bank_name, account_enc, account_hash, account_masked, holder,
-			holder_name, remark, status, fail_reason)
-			SELECT @batch, ROW_NUMBER() OVER (ORDER BY q.school_code, q.grade, q.class, q.name, q.kind, q.src),
-			q.entitlement_id, q.open_entitlement_id, q.adjustment_id, q.open_adjustment_id, q.student_id, q.school_id,
-			q.school_code, q.school_name, q.stage, q.grade, q.class, q.name, q.id_type, q.id_enc, q.id_masked, q.student_no,
-			q.level, q.annual_fen, q.amount_fen, q.bank_name, q.account_enc, q.account_hash, q.account_masked, q.holder,
-			q.holder_name, q.remark, @pending, ''
-			FROM (`+source+`) q`, args)
-		if ins.Error != nil {
-			return ins.Error
-		}
-		if ins.RowsAffected == 0 {
-			if err := findHeld(false); err != nil {
-				return err
-			}
-			return errNothingToBatch
-		}
-		if err := tx.Model(&model.BatchLine{}).Select("COUNT(*) AS n, COALESCE(SUM(amount_fen), 0) AS fen").
-			Where("batch_id = ?", b.ID).Scan(&total).Error; err != nil {
-			return err
-		}
-		b.LineCount, b.TotalFen = total.N, total.Fen
-		if err := tx.Model(&model.Batch{}).Where("id = ?", b.ID).
-			Updates(map[string]any{"line_count": total.N, "total_fen": total.Fen}).Error; err != nil {
-			return err
-		}
-		made = &BatchMade{Number: b.Number, RegionCode: region, Program: p.Code, Term: string(term), Lines: total.N, TotalFen: total.Fen}
-		if err := s.fault("batch:lines_written"); err != nil {
-			return err
-		}
-		// Marked in chunks of ids read back from the lines: an UPDATE … IN
-		// (subquery) is not turned into a join by every engine.
-		var entIDs, adjIDs []int64
-		if err := tx.Model(&model.BatchLine{}).Where("batch_id = ? AND open_entitlement_id IS NOT NULL", b.ID).
-			Order("open_entitlement_id").Pluck("open_entitlement_id", &entIDs).Error; err != nil {
-			return err
-		}
-		if err := tx.Model(&model.BatchLine{}).Where("batch_id = ? AND open_adjustment_id IS NOT NULL", b.ID).
-			Order("open_adjustment_id").Pluck("open_adjustment_id", &adjIDs).Error; err != nil {
-			return err
-		}
-		marked, err := markBatched(tx, "entitlements", model.EntApproved, model.EntBatched, entIDs, b.CreatedAt)
-		if err != nil {
-			return err
-		}
-		markedAdj, err := markBatched(tx, "adjustments", model.AdjApproved, model.AdjBatched, adjIDs, b.CreatedAt)
-		if err != nil {
-			return err
-		}
-		if marked+markedAdj != int64(total.N) {
-			return conflict("资助记录在生成批次时被修改，请重试")
-		}
-		if err := findHeld(false); err != nil {
-			return err
-		}
-		if err := s.storeLedger(tx, &b); err != nil {
-			return err
-		}
-		made.ID = b.ID
-		return s.audit(tx, a, "generate", "batch", strconv.FormatInt(b.ID, 10), nil, map[string]any{
-			"number": b.Number, "lines": b.LineCount, "total_fen": b.TotalFen, "ledger_sha256": b.LedgerSHA256})
+		return err
 	})
 	if errors.Is(err, errNothingToBatch) {
 		return nil, held, nil
@@ -267,6 +143,197 @@ func (s *Batches) generateBatch(ctx context.Context, a model.Actor, p model.Prog
 		return nil, nil, err
 	}
 	return made, held, nil
+}
+
+// batchQueue is the approved aid of one program, county and term, inside
+// the transaction that batches it.
+type batchQueue struct {
+	tx      *gorm.DB
+	program string
+	region  string
+	term    model.Term
+}
+
+// lineTotal counts lines and their amounts.
+type lineTotal struct {
+	N   int
+	Fen model.Fen
+}
+
+func (q batchQueue) approved() *gorm.DB {
+	return q.tx.Table("entitlements ent").
+		Joins("JOIN students s ON s.id = ent.student_id").
+		Joins("JOIN schools sc ON sc.id = ent.school_id").
+		Where("ent.program = ? AND ent.term = ? AND ent.status = ? AND sc.region_code = ?", q.program, string(q.term), model.EntApproved, q.region)
+}
+
+// source is the query of the lines the queue would become, and its args.
+func (q batchQueue) source() (string, map[string]any) {
+	return fmt.Sprintf(lineSource, payableEntitlement, payableAdjustment),
+		map[string]any{"year": q.term.SchoolYear(), "program": q.program, "term": string(q.term), "region": q.region}
+}
+
+// held lists approved aid that cannot be paid now, with the reason. After
+// the lines are in, what is still approved is exactly that, so only a dry
+// run needs the payable test over the whole queue.
+func (q batchQueue) held(dry bool) ([]Held, error) {
+	var stuck []struct {
+		EntitlementID int64
+		StudentID     int64
+		NoAccount     bool
+		NoGuardian    bool
+	}
+	sel := q.approved().Select(`ent.id AS entitlement_id, ent.student_id, s.account_enc = '' AS no_account,
+		(s.holder = '监护人' AND s.guardian = '') AS no_guardian`)
+	if dry {
+		sel = sel.Where("NOT (" + payableEntitlement + ")")
+	}
+	if err := sel.Order("ent.id").Scan(&stuck).Error; err != nil {
+		return nil, err
+	}
+	var held []Held
+	for _, st := range stuck {
+		reason := "上次发放失败的银行账户尚未更正"
+		switch {
+		case st.NoAccount:
+			reason = "缺少银行账户，请在学生档案中补录后再发放"
+		case st.NoGuardian:
+			reason = "持卡人为监护人但未登记监护人姓名"
+		}
+		held = append(held, Held{st.EntitlementID, st.StudentID, reason})
+	}
+	return held, nil
+}
+
+// nextNumber is the sequence and number the queue's next batch gets.
+func (q batchQueue) nextNumber() (int, string, error) {
+	var seq int
+	if err := q.tx.Model(&model.Batch{}).Select("COALESCE(MAX(seq), 0)").
+		Where("region_code = ? AND program = ? AND term = ?", q.region, q.program, string(q.term)).Scan(&seq).Error; err != nil {
+		return 0, "", err
+	}
+	return seq + 1, fmt.Sprintf("%s-%s-%s-%03d", q.region, strings.ToUpper(q.program), q.term, seq+1), nil
+}
+
+func (q batchQueue) made(number string, t lineTotal) *BatchMade {
+	return &BatchMade{Number: number, RegionCode: q.region, Program: q.program, Term: string(q.term), Lines: t.N, TotalFen: t.Fen}
+}
+
+// preview is a dry run: it counts what would go in and writes nothing.
+func (q batchQueue) preview() (*BatchMade, []Held, error) {
+	source, args := q.source()
+	var total lineTotal
+	if err := q.tx.Raw("SELECT COUNT(*) AS n, COALESCE(SUM(q.amount_fen), 0) AS fen FROM ("+source+") q", args).Scan(&total).Error; err != nil {
+		return nil, nil, err
+	}
+	held, err := q.held(true)
+	if err != nil || total.N == 0 {
+		return nil, held, err
+	}
+	_, number, err := q.nextNumber()
+	if err != nil {
+		return nil, nil, err
+	}
+	return q.made(number, total), held, nil
+}
+
+// writeBatch makes the batch row, its lines and its ledger, and marks what
+// it pays as batched. It counts what went in from the inserted lines' index
+// rather than the queue's joins again.
+func (s *Batches) writeBatch(q batchQueue, a model.Actor, runID *int64) (*BatchMade, []Held, error) {
+	tx := q.tx
+	seq, number, err := q.nextNumber()
+	if err != nil {
+		return nil, nil, err
+	}
+	b := model.Batch{Number: number, RegionCode: q.region, Program: q.program, Term: string(q.term), Seq: seq,
+		Status: model.BatchGenerated, JobRunID: runID, CreatedBy: actorName(a), CreatedAt: s.now()}
+	if err := tx.Create(&b).Error; err != nil {
+		return nil, nil, err
+	}
+	if n, err := q.insertLines(b.ID); err != nil || n == 0 {
+		if err != nil {
+			return nil, nil, err
+		}
+		held, err := q.held(false)
+		if err != nil {
+			return nil, nil, err
+		}
+		return nil, held, errNothingToBatch
+	}
+	var total lineTotal
+	if err := tx.Model(&model.BatchLine{}).Select("COUNT(*) AS n, COALESCE(SUM(amount_fen), 0) AS fen").
+		Where("batch_id = ?", b.ID).Scan(&total).Error; err != nil {
+		return nil, nil, err
+	}
+	b.LineCount, b.TotalFen = total.N, total.Fen
+	if err := tx.Model(&model.Batch{}).Where("id = ?", b.ID).
+		Updates(map[string]any{"line_count": total.N, "total_fen": total.Fen}).Error; err != nil {
+		return nil, nil, err
+	}
+	made := q.made(b.Number, total)
+	if err := s.fault("batch:lines_written"); err != nil {
+		return nil, nil, err
+	}
+	if err := markLinesBatched(tx, b, total.N); err != nil {
+		return nil, nil, err
+	}
+	held, err := q.held(false)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.storeLedger(tx, &b); err != nil {
+		return nil, nil, err
+	}
+	made.ID = b.ID
+	return made, held, s.audit(tx, a, "generate", "batch", strconv.FormatInt(b.ID, 10), nil, map[string]any{
+		"number": b.Number, "lines": b.LineCount, "total_fen": b.TotalFen, "ledger_sha256": b.LedgerSHA256})
+}
+
+// insertLines writes the queue's payable aid as the batch's lines, in
+// ledger order.
+func (q batchQueue) insertLines(batchID int64) (int64, error) {
+	source, args := q.source()
+	args["batch"], args["pending"] = batchID, model.LinePending
+	ins := q.tx.Exec(`INSERT INTO batch_lines (batch_id, seq, entitlement_id, open_entitlement_id, adjustment_id,
+		open_adjustment_id, student_id, school_id, school_code, school_name, stage, grade, class, name, id_type, id_enc,
+		id_masked, student_no, level, annual_fen, amount_fen, bank_name, account_enc, account_hash, account_masked, holder,
+		holder_name, remark, status, fail_reason)
+		SELECT @batch, ROW_NUMBER() OVER (ORDER BY q.school_code, q.grade, q.class, q.name, q.kind, q.src),
+		q.entitlement_id, q.open_entitlement_id, q.adjustment_id, q.open_adjustment_id, q.student_id, q.school_id,
+		q.school_code, q.school_name, q.stage, q.grade, q.class, q.name, q.id_type, q.id_enc, q.id_masked, q.student_no,
+		q.level, q.annual_fen, q.amount_fen, q.bank_name, q.account_enc, q.account_hash, q.account_masked, q.holder,
+		q.holder_name, q.remark, @pending, ''
+		FROM (`+source+`) q`, args)
+	return ins.RowsAffected, ins.Error
+}
+
+// markLinesBatched marks the entitlements and adjustments the batch's lines
+// pay as batched, in chunks of ids read back from the lines: an UPDATE … IN
+// (subquery) is not turned into a join by every engine. Anything changed
+// under the batch is a conflict.
+func markLinesBatched(tx *gorm.DB, b model.Batch, lines int) error {
+	var entIDs, adjIDs []int64
+	if err := tx.Model(&model.BatchLine{}).Where("batch_id = ? AND open_entitlement_id IS NOT NULL", b.ID).
+		Order("open_entitlement_id").Pluck("open_entitlement_id", &entIDs).Error; err != nil {
+		return err
+	}
+	if err := tx.Model(&model.BatchLine{}).Where("batch_id = ? AND open_adjustment_id IS NOT NULL", b.ID).
+		Order("open_adjustment_id").Pluck("open_adjustment_id", &adjIDs).Error; err != nil {
+		return err
+	}
+	marked, err := markBatched(tx, "entitlements", model.EntApproved, model.EntBatched, entIDs, b.CreatedAt)
+	if err != nil {
+		return err
+	}
+	markedAdj, err := markBatched(tx, "adjustments", model.AdjApproved, model.AdjBatched, adjIDs, b.CreatedAt)
+	if err != nil {
+		return err
+	}
+	if marked+markedAdj != int64(lines) {
+		return conflict("资助记录在生成批次时被修改，请重试")
+	}
+	return nil
 }
 
 // errNothingToBatch rolls back a batch row that found no payable line.
