@@ -343,58 +343,13 @@ func planList(c calculation, sc model.School, list model.AidList, cands []candid
 	for i := range existing {
 		byStudent[existing[i].StudentID] = &existing[i]
 	}
-	type eligibleOne struct {
-		cand candidate
-		v    verdict
-		std  model.Standard
-		ent  *existingEnt // this school's draft or returned entitlement, if any
-	}
-	var fixedCount int
-	var fixedFen model.Fen
+	var fixed listTotal
 	var eligible []eligibleOne
 	seen := map[int64]bool{}
 	for _, cd := range cands {
 		seen[cd.StudentID] = true
-		v := judge(c.program.Code, c.term, cd, c.contiguous)
-		ent := byStudent[cd.StudentID]
-		var std model.Standard
-		if v.eligible {
-			var err error
-			if std, err = c.standards.find(c.program.Code, cd.Stage, v.level, sc.RegionCode, c.term.Start()); err != nil {
-				v = no(err.Error())
-			}
-		}
-		switch {
-		case ent != nil && ent.SchoolID != sc.ID && ent.Status != model.EntRevoked:
-			plan.result.Ineligible = append(plan.result.Ineligible, Ineligible{cd.StudentID, cd.Name, sc.ID,
-				alreadyElsewhere + "（" + ent.SchoolName + "）"})
-		case ent != nil && ent.Status != model.EntDraft && ent.Status != model.EntReturned && ent.Status != model.EntRevoked:
-			// Fixed: submitted, approved, batched or paid. A change in the file
-			// shows as a warning for the county to act on (revoke or adjust).
-			fixedCount++
-			fixedFen += ent.AmountFen
-			plan.result.Unchanged++
-			warning := ""
-			switch {
-			case !v.eligible:
-				warning = "学生信息已变化，现不符合条件：" + v.reason
-			case ent.Status == model.EntPaid:
-				// Paid aid is never edited: a changed standard makes an adjustment.
-				plan.adjust(ent.Entitlement, std, adjByEnt[ent.ID])
-			case std.AnnualFen/2 != ent.AmountFen:
-				warning = fmt.Sprintf("标准已变化：现行标准本学期应为 %s 元", (std.AnnualFen / 2).Yuan())
-			}
-			if warning != ent.Warning {
-				plan.warnings[ent.ID] = warning
-			}
-		case !v.eligible:
-			plan.result.Ineligible = append(plan.result.Ineligible, Ineligible{cd.StudentID, cd.Name, sc.ID, v.reason})
-			if ent != nil && ent.Status != model.EntRevoked {
-				plan.remove = append(plan.remove, ent.ID)
-				plan.result.Removed++
-			}
-		default:
-			eligible = append(eligible, eligibleOne{cd, v, std, ent})
+		if e, ok := plan.consider(c, sc, cd, byStudent[cd.StudentID], adjByEnt, &fixed); ok {
+			eligible = append(eligible, e)
 		}
 	}
 	// Drafts of students no longer enrolled at this school go.
@@ -417,7 +372,75 @@ func planList(c calculation, sc model.School, list model.AidList, cands []candid
 		}
 		return ci.IDHash < cj.IDHash
 	})
-	count, fen := fixedCount, fixedFen
+	plan.admit(c, sc, list, eligible, fixed)
+	return plan
+}
+
+// eligibleOne is a candidate who qualifies, before the quota decides.
+type eligibleOne struct {
+	cand candidate
+	v    verdict
+	std  model.Standard
+	ent  *existingEnt // this school's draft or returned entitlement, if any
+}
+
+// listTotal counts a list's entitlements and their amounts.
+type listTotal struct {
+	count int
+	fen   model.Fen
+}
+
+// consider plans what happens to one candidate's entitlement, except for the
+// eligible whose draft the quota decides: those it returns. Entitlements
+// past draft count into fixed.
+func (plan *listPlan) consider(c calculation, sc model.School, cd candidate, ent *existingEnt, adjByEnt map[int64][]model.Adjustment, fixed *listTotal) (eligibleOne, bool) {
+	v := judge(c.program.Code, c.term, cd, c.contiguous)
+	var std model.Standard
+	if v.eligible {
+		var err error
+		if std, err = c.standards.find(c.program.Code, cd.Stage, v.level, sc.RegionCode, c.term.Start()); err != nil {
+			v = no(err.Error())
+		}
+	}
+	switch {
+	case ent != nil && ent.SchoolID != sc.ID && ent.Status != model.EntRevoked:
+		plan.result.Ineligible = append(plan.result.Ineligible, Ineligible{cd.StudentID, cd.Name, sc.ID,
+			alreadyElsewhere + "（" + ent.SchoolName + "）"})
+	case ent != nil && ent.Status != model.EntDraft && ent.Status != model.EntReturned && ent.Status != model.EntRevoked:
+		// Fixed: submitted, approved, batched or paid. A change in the file
+		// shows as a warning for the county to act on (revoke or adjust).
+		fixed.count++
+		fixed.fen += ent.AmountFen
+		plan.result.Unchanged++
+		warning := ""
+		switch {
+		case !v.eligible:
+			warning = "学生信息已变化，现不符合条件：" + v.reason
+		case ent.Status == model.EntPaid:
+			// Paid aid is never edited: a changed standard makes an adjustment.
+			plan.adjust(ent.Entitlement, std, adjByEnt[ent.ID])
+		case std.AnnualFen/2 != ent.AmountFen:
+			warning = fmt.Sprintf("标准已变化：现行标准本学期应为 %s 元", (std.AnnualFen / 2).Yuan())
+		}
+		if warning != ent.Warning {
+			plan.warnings[ent.ID] = warning
+		}
+	case !v.eligible:
+		plan.result.Ineligible = append(plan.result.Ineligible, Ineligible{cd.StudentID, cd.Name, sc.ID, v.reason})
+		if ent != nil && ent.Status != model.EntRevoked {
+			plan.remove = append(plan.remove, ent.ID)
+			plan.result.Removed++
+		}
+	default:
+		return eligibleOne{cd, v, std, ent}, true
+	}
+	return eligibleOne{}, false
+}
+
+// admit takes the ranked eligible onto the list while the school's 指标
+// (count and budget, after the fixed entitlements) allows.
+func (plan *listPlan) admit(c calculation, sc model.School, list model.AidList, eligible []eligibleOne, fixed listTotal) {
+	count, fen := fixed.count, fixed.fen
 	for _, e := range eligible {
 		amount := e.std.AnnualFen / 2
 		if list.MaxCount != nil && count+1 > *list.MaxCount {
@@ -463,7 +486,6 @@ func planList(c calculation, sc model.School, list model.AidList, cands []candid
 		}
 	}
 	plan.result.Count, plan.result.TotalFen = count, fen
-	return plan
 }
 
 func categoryCount(cats string) int {
