@@ -59,54 +59,83 @@ func (s *Students) applyRoster(ctx context.Context, tx *gorm.DB, a model.Actor, 
 
 type enrolKey struct{ student, school int64 }
 
+// applyChunk applies one chunk of rows: three selects, then batched
+// inserts; only changed rows are updated one by one.
 func (s *Students) applyChunk(tx *gorm.DB, a model.Actor, ri model.RosterImport, source string, rows []roster.Row, write bool) (importCounts, error) {
-	var counts importCounts
-	year := ri.SchoolYear
 	now := s.now()
 	hashes := make([]string, len(rows))
 	for i, r := range rows {
 		hashes[i] = s.idLookup(r.IDNumber)
 	}
+	files, err := loadChunkFiles(tx, hashes, ri.SchoolYear)
+	if err != nil {
+		return importCounts{}, err
+	}
+	work, err := s.applyStudentRows(tx, rows, hashes, files.byHash, now, write)
+	if err != nil {
+		return importCounts{}, err
+	}
+	return s.applyEnrolmentRows(tx, a, ri, source, work, files, now, write)
+}
+
+// chunkFiles are what the database holds of one chunk's students: their
+// files by ID hash, and this school year's enrolments and difficulty records.
+type chunkFiles struct {
+	byHash map[string]*model.Student
+	enrols map[enrolKey]*model.Enrolment
+	diffs  map[int64]*model.DifficultyRecord
+}
+
+func loadChunkFiles(tx *gorm.DB, hashes []string, year string) (chunkFiles, error) {
+	var f chunkFiles
 	var found []model.Student
 	if err := tx.Where("id_hash IN ?", hashes).Find(&found).Error; err != nil {
-		return counts, err
+		return f, err
 	}
-	byHash := make(map[string]*model.Student, len(found))
+	f.byHash = make(map[string]*model.Student, len(found))
 	ids := make([]int64, 0, len(found))
 	for i := range found {
-		byHash[found[i].IDHash] = &found[i]
+		f.byHash[found[i].IDHash] = &found[i]
 		ids = append(ids, found[i].ID)
 	}
-	enrols := map[enrolKey]*model.Enrolment{}
-	diffs := map[int64]*model.DifficultyRecord{}
+	f.enrols = map[enrolKey]*model.Enrolment{}
+	f.diffs = map[int64]*model.DifficultyRecord{}
 	if len(ids) > 0 {
 		var es []model.Enrolment
 		if err := tx.Where("student_id IN ? AND school_year = ?", ids, year).Find(&es).Error; err != nil {
-			return counts, err
+			return f, err
 		}
 		for i := range es {
-			enrols[enrolKey{es[i].StudentID, es[i].SchoolID}] = &es[i]
+			f.enrols[enrolKey{es[i].StudentID, es[i].SchoolID}] = &es[i]
 		}
 		var ds []model.DifficultyRecord
 		if err := tx.Where("student_id IN ? AND school_year = ?", ids, year).Find(&ds).Error; err != nil {
-			return counts, err
+			return f, err
 		}
 		for i := range ds {
-			diffs[ds[i].StudentID] = &ds[i]
+			f.diffs[ds[i].StudentID] = &ds[i]
 		}
 	}
+	return f, nil
+}
 
-	type pending struct {
-		row     roster.Row
-		student *model.Student
-		isNew   bool
-		changes []change
-	}
-	work := make([]pending, 0, len(rows))
+// pendingRow is a row with the student file it creates or updates and the
+// changes recorded so far.
+type pendingRow struct {
+	row     roster.Row
+	student *model.Student
+	isNew   bool
+	changes []change
+}
+
+// applyStudentRows creates the new students' files and saves the changed
+// ones (when write is set).
+func (s *Students) applyStudentRows(tx *gorm.DB, rows []roster.Row, hashes []string, byHash map[string]*model.Student, now time.Time, write bool) ([]pendingRow, error) {
+	work := make([]pendingRow, 0, len(rows))
 	var newStudents []*model.Student
 	var changedStudents []*model.Student
 	for i, r := range rows {
-		p := pending{row: r, student: byHash[hashes[i]]}
+		p := pendingRow{row: r, student: byHash[hashes[i]]}
 		if p.student == nil {
 			p.isNew = true
 			p.student = s.newStudent(r, hashes[i], now)
@@ -120,17 +149,23 @@ func (s *Students) applyChunk(tx *gorm.DB, a model.Actor, ri model.RosterImport,
 	}
 	if write {
 		if err := insertAll(tx, newStudents); err != nil {
-			return counts, err
+			return nil, err
 		}
-	}
-	if write {
 		for _, st := range changedStudents {
 			if err := tx.Save(st).Error; err != nil {
-				return counts, err
+				return nil, err
 			}
 		}
 	}
 
+	return work, nil
+}
+
+// applyEnrolmentRows creates or updates each row's enrolment and difficulty
+// record, counts the rows and records the history of every changed field.
+func (s *Students) applyEnrolmentRows(tx *gorm.DB, a model.Actor, ri model.RosterImport, source string, work []pendingRow, files chunkFiles, now time.Time, write bool) (importCounts, error) {
+	var counts importCounts
+	year := ri.SchoolYear
 	var newEnrols []*model.Enrolment
 	var newDiffs []*model.DifficultyRecord
 	var history []model.StudentChange
@@ -139,7 +174,7 @@ func (s *Students) applyChunk(tx *gorm.DB, a model.Actor, ri model.RosterImport,
 		r, st := p.row, p.student
 		enrolCreated := false
 		want := enrolmentOf(r, st.ID, year, &rosterID, now)
-		if old := enrols[enrolKey{st.ID, r.School.ID}]; old == nil {
+		if old := files.enrols[enrolKey{st.ID, r.School.ID}]; old == nil {
 			enrolCreated = true
 			newEnrols = append(newEnrols, want)
 			p.changes = append(p.changes, change{field: "学籍", year: year, new: fmt.Sprintf("%s %s", r.School.Name, model.GradeText(r.Stage, r.Grade))})
@@ -149,7 +184,7 @@ func (s *Students) applyChunk(tx *gorm.DB, a model.Actor, ri model.RosterImport,
 				return counts, err
 			}
 		}
-		if err := s.applyDifficulty(tx, a, r, st.ID, year, diffs[st.ID], &newDiffs, &p.changes, write, now); err != nil {
+		if err := s.applyDifficulty(tx, a, r, st.ID, year, files.diffs[st.ID], &newDiffs, &p.changes, write, now); err != nil {
 			return counts, err
 		}
 		switch {
