@@ -161,6 +161,21 @@ func TestFullCycleFromRosterToPaid(t *testing.T) {
 		bad := bankResults(t, [][]any{{1, boarders[0].account, "张寄宿", "625.00", "成功", ""}, {9, "6217009999999999999", "某人", "625.00", "成功", ""}})
 		rr = h.upload(path+"/results", h.as(fin), "file", "结果.xlsx", bad, nil)
 		want(t, rr, http.StatusUnprocessableEntity)
+		// A file that is not a result sheet is refused whole: not a
+		// workbook 400, a workbook without the result header 422.
+		for _, c := range []struct {
+			file   []byte
+			status int
+			code   string
+		}{
+			{[]byte("序号,账号,金额,状态\n1,622848,1.00,成功\n"), http.StatusBadRequest, "bank_result_invalid"},
+			{rosterFile(t, []string{"姓名", "电话"}, [][]any{{"某人", "13800000000"}}), http.StatusUnprocessableEntity, "bank_result_missing_header"},
+		} {
+			rr = h.upload(path+"/results", h.as(fin), "file", "结果.xlsx", c.file, nil)
+			if rr.Code != c.status || !strings.Contains(rr.Body.String(), `"code":"`+c.code+`"`) {
+				t.Errorf("%s: %d %s", c.code, rr.Code, rr.Body)
+			}
+		}
 		if countWhere(t, h, "SELECT COUNT(*) FROM batch_lines WHERE status <> 'pending'") != 0 {
 			t.Fatal("a rejected result file changed lines")
 		}

@@ -336,10 +336,10 @@ func (s *Batches) ApplyBankResults(ctx context.Context, a model.Actor, id int64,
 	results, rowErrs, err := ledger.ReadBankResults(file, size, s.opt.RosterMaxBytes)
 	if fe, ok := err.(*ledger.FileError); ok {
 		code := CodeInvalid
-		switch fe.Status {
-		case 413:
+		switch fe.Code {
+		case ledger.CodeTooLarge:
 			code = CodeTooLarge
-		case 422:
+		case ledger.CodeNoHeader:
 			code = CodeRule
 		}
 		return out, &Error{Code: code, Reason: "bank_result_" + fe.Code, Message: fe.Message}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math/big"
-	"net/http"
 	"strconv"
 	"strings"
 
@@ -38,11 +37,10 @@ func (e RowError) Error() string {
 	return fmt.Sprintf("第%d行 %s：%s", e.Row, e.Column, e.Message)
 }
 
-// FileError is a problem with the upload as a whole; Status is the HTTP
-// status the API answers with (400 not a workbook, 413 too large, 422 a
-// workbook without the expected header).
+// FileError is a problem with the upload as a whole; Code says which (not a
+// workbook, too large, or a workbook without the expected header) and the
+// service answers with the matching error.
 type FileError struct {
-	Status  int
 	Code    string
 	Message string
 }
@@ -94,7 +92,7 @@ var resultStatuses = map[string]bool{
 // that cannot be read at all is a *FileError.
 func ReadBankResults(r io.ReaderAt, size, maxBytes int64) (results []Result, rowErrs []RowError, err error) {
 	if size > maxBytes {
-		return nil, nil, &FileError{Status: http.StatusRequestEntityTooLarge, Code: CodeTooLarge,
+		return nil, nil, &FileError{Code: CodeTooLarge,
 			Message: fmt.Sprintf("文件过大（%d 字节），上限为 %d 字节", size, maxBytes)}
 	}
 	unzipLimit, err := checkArchive(r, size, maxBytes)
@@ -132,12 +130,12 @@ func ReadBankResults(r io.ReaderAt, size, maxBytes int64) (results []Result, row
 		results, rowErrs = readResultRows(f, sheet, rows, headerAt, cols)
 		return results, rowErrs, nil
 	}
-	return nil, nil, &FileError{Status: http.StatusUnprocessableEntity, Code: CodeNoHeader,
+	return nil, nil, &FileError{Code: CodeNoHeader,
 		Message: "未找到表头：结果文件应有“账号”“金额”“状态”列（可另有“失败原因”“户名”“序号”“证件号码”）"}
 }
 
 func notAWorkbook() *FileError {
-	return &FileError{Status: http.StatusBadRequest, Code: CodeInvalidFile,
+	return &FileError{Code: CodeInvalidFile,
 		Message: "文件不是有效的 .xlsx 工作簿；如为 .xls 或加密文件，请在 Excel 中另存为 .xlsx 后上传"}
 }
 
@@ -158,7 +156,7 @@ func checkArchive(r io.ReaderAt, size, maxBytes int64) (unzipLimit int64, err er
 	for _, zf := range zr.File {
 		total += zf.UncompressedSize64
 		if total > uint64(unzipLimit) {
-			return 0, &FileError{Status: http.StatusRequestEntityTooLarge, Code: CodeTooLarge,
+			return 0, &FileError{Code: CodeTooLarge,
 				Message: "文件解压后过大，请只保留结果工作表后重新上传"}
 		}
 		contentTypes = contentTypes || strings.EqualFold(zf.Name, "[Content_Types].xml")
@@ -180,7 +178,7 @@ func findResultHeader(rows [][]string) (int, map[string]int, error) {
 				continue
 			}
 			if prev, dup := cols[field]; dup {
-				return 0, nil, &FileError{Status: http.StatusUnprocessableEntity, Code: CodeNoHeader,
+				return 0, nil, &FileError{Code: CodeNoHeader,
 					Message: fmt.Sprintf("第%d行表头中“%s”出现了两次（第%s列和第%s列）", i+1, field, columnName(prev), columnName(j))}
 			}
 			cols[field] = j

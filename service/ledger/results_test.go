@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"bytes"
 	"errors"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -175,16 +174,16 @@ func TestReadBankResultsFileProblems(t *testing.T) {
 		name     string
 		data     []byte
 		maxBytes int64
-		status   int
+		code     string
 	}{
-		{"missing 状态 header", noHeader, 10 << 20, http.StatusUnprocessableEntity},
-		{"two account columns", dupHeader, 10 << 20, http.StatusUnprocessableEntity},
-		{"our own payment file, not a result", ourBankFile.Bytes(), 10 << 20, http.StatusUnprocessableEntity},
-		{"not a zip", []byte("序号,账号,金额,状态\n1,622848,1.00,成功\n"), 10 << 20, http.StatusBadRequest},
-		{"empty", nil, 10 << 20, http.StatusBadRequest},
-		{"zip without a workbook", zipOf(t, map[string][]byte{"hello.txt": []byte("hi")}), 10 << 20, http.StatusBadRequest},
-		{"over maxBytes", noHeader, 100, http.StatusRequestEntityTooLarge},
-		{"zip bomb", zipOf(t, map[string][]byte{"xl/worksheets/sheet1.xml": make([]byte, 101<<20)}), 1 << 20, http.StatusRequestEntityTooLarge},
+		{"missing 状态 header", noHeader, 10 << 20, ledger.CodeNoHeader},
+		{"two account columns", dupHeader, 10 << 20, ledger.CodeNoHeader},
+		{"our own payment file, not a result", ourBankFile.Bytes(), 10 << 20, ledger.CodeNoHeader},
+		{"not a zip", []byte("序号,账号,金额,状态\n1,622848,1.00,成功\n"), 10 << 20, ledger.CodeInvalidFile},
+		{"empty", nil, 10 << 20, ledger.CodeInvalidFile},
+		{"zip without a workbook", zipOf(t, map[string][]byte{"hello.txt": []byte("hi")}), 10 << 20, ledger.CodeInvalidFile},
+		{"over maxBytes", noHeader, 100, ledger.CodeTooLarge},
+		{"zip bomb", zipOf(t, map[string][]byte{"xl/worksheets/sheet1.xml": make([]byte, 101<<20)}), 1 << 20, ledger.CodeTooLarge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -193,8 +192,8 @@ func TestReadBankResultsFileProblems(t *testing.T) {
 			if !errors.As(err, &fe) {
 				t.Fatalf("err = %v (results %v, row errors %v), want a *FileError", err, results, rowErrs)
 			}
-			if fe.Status != tt.status || fe.Code == "" || fe.Message == "" {
-				t.Errorf("FileError = %+v, want status %d", fe, tt.status)
+			if fe.Code != tt.code || fe.Message == "" {
+				t.Errorf("FileError = %+v, want code %s", fe, tt.code)
 			}
 		})
 	}
@@ -250,7 +249,7 @@ func FuzzReadBankResults(f *testing.F) {
 		results, rowErrs, err := ledger.ReadBankResults(bytes.NewReader(data), int64(len(data)), 1<<20)
 		if err != nil {
 			var fe *ledger.FileError
-			if !errors.As(err, &fe) || fe.Status < 400 || fe.Message == "" {
+			if !errors.As(err, &fe) || fe.Code == "" || fe.Message == "" {
 				t.Fatalf("error %v is not a usable *FileError", err)
 			}
 			if results != nil || rowErrs != nil {
