@@ -26,6 +26,7 @@ import (
 	"studentaid/jobs"
 	"studentaid/model"
 	"studentaid/service"
+	"studentaid/service/demo"
 )
 
 const usage = `usage:
@@ -125,7 +126,7 @@ func newLogger(c configs.Log) *slog.Logger {
 func serve(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	configPath := fs.String("config", "", "configuration file (default: built-in defaults)")
-	demo := fs.Bool("demo", false, "load the demo county, schools and users")
+	withDemo := fs.Bool("demo", false, "load the demo county, schools, users and, on the first start, a term")
 	check := fs.Bool("check-config", false, "validate the configuration (and the data key) and exit")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -144,8 +145,8 @@ func serve(args []string, out io.Writer) error {
 	} else if pw != "" {
 		fmt.Fprintf(out, "\n首次启动：已创建管理员账号 admin，一次性密码：%s\n（请登录后立即修改；此密码不会再次显示）\n\n", pw)
 	}
-	if *demo {
-		users, err := a.svc.LoadDemo(ctx)
+	if *withDemo {
+		users, err := demo.Load(ctx, a.svc, a.log, a.cfg.Jobs.Schedules)
 		if err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}

@@ -93,6 +93,16 @@ func (t Term) Next() Term {
 	return Term(strconv.Itoa(y+1) + "-" + strconv.Itoa(y+2) + "-1")
 }
 
+// Previous is the term before t: spring → autumn of the same school year,
+// autumn → spring of the year before.
+func (t Term) Previous() Term {
+	y := t.firstYear()
+	if t.autumn() {
+		return Term(strconv.Itoa(y-1) + "-" + strconv.Itoa(y) + "-2")
+	}
+	return Term(strconv.Itoa(y) + "-" + strconv.Itoa(y+1) + "-1")
+}
+
 // TermOf is the term in progress at an instant, read in Shanghai: September
 // to January is the autumn term, February to August the spring term (the
 // summer holiday belongs to the spring term it follows).

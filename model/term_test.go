@@ -61,6 +61,9 @@ func TestTermParts(t *testing.T) {
 		if _, err := model.ParseTerm(string(tt.term.Next())); err != nil {
 			t.Errorf("%s Next is not a valid term: %v", tt.term, err)
 		}
+		if got := tt.term.Next().Previous(); got != tt.term {
+			t.Errorf("%s Next.Previous = %q", tt.term, got)
+		}
 	}
 }
 

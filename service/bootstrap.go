@@ -40,11 +40,13 @@ func RandomPassword() (string, error) {
 // the system out, never for real data.
 const DemoPassword = "demo-password-2026"
 
-// DemoUser is one account the demo created.
+// DemoUser is one account the demo created, and the actor it acts as when
+// the demo plays a term through the service.
 type DemoUser struct {
 	Username string
 	Role     model.Role
 	Scope    string
+	Actor    model.Actor
 }
 
 // LoadDemo adds Yiyang's real division codes, a few schools of 南县 and 安化县
@@ -74,6 +76,8 @@ func (s *Service) LoadDemo(ctx context.Context) ([]DemoUser, error) {
 		{Code: "2143092103", Name: "南县第一中学", RegionCode: "430921", Type: model.SchoolSenior},
 		{Code: "2143092104", Name: "南县职业中等专业学校", RegionCode: "430921", Type: model.SchoolVocational},
 		{Code: "2143092301", Name: "安化县东坪镇中心小学", RegionCode: "430923", Type: model.SchoolPrimary},
+		{Code: "2143092302", Name: "安化县梅城镇中学", RegionCode: "430923", Type: model.SchoolJunior},
+		{Code: "2143092303", Name: "安化县职业中专学校", RegionCode: "430923", Type: model.SchoolVocational},
 	}
 	ids := map[string]int64{}
 	for _, sc := range schools {
@@ -102,6 +106,8 @@ func (s *Service) LoadDemo(ctx context.Context) ([]DemoUser, error) {
 		{"school_zhizhuan", model.RoleSchoolOfficer, "", "2143092104", "南县职业中等专业学校"},
 		{"county_anhua", model.RoleCountyOfficer, "430923", "", "安化县"},
 		{"school_dongping", model.RoleSchoolOfficer, "", "2143092301", "安化县东坪镇中心小学"},
+		{"school_meicheng", model.RoleSchoolOfficer, "", "2143092302", "安化县梅城镇中学"},
+		{"school_anhuazhizhuan", model.RoleSchoolOfficer, "", "2143092303", "安化县职业中专学校"},
 		{"finance_nanxian", model.RoleFinance, "430921", "", "南县"},
 		{"auditor_yiyang", model.RoleAuditor, "430900", "", "益阳市"},
 	}
@@ -115,10 +121,17 @@ func (s *Service) LoadDemo(ctx context.Context) ([]DemoUser, error) {
 			id := ids[u.school]
 			in.SchoolID = &id
 		}
-		if _, err := s.Users.CreateUser(ctx, sys, in); err != nil && !isConflict(err) {
+		// Looked up first: hashing a password only to hear it exists would
+		// make every later start with --demo pay for bcrypt eleven times.
+		var created model.User
+		err := s.core.db.WithContext(ctx).Where("username = ?", u.name).Limit(1).Find(&created).Error
+		if err == nil && created.ID == 0 {
+			created, err = s.Users.CreateUser(ctx, sys, in)
+		}
+		if err != nil {
 			return nil, err
 		}
-		out = append(out, DemoUser{u.name, u.role, u.scope})
+		out = append(out, DemoUser{u.name, u.role, u.scope, actorOf(created, model.Actor{RequestID: "demo"})})
 	}
 	return out, nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -25,6 +26,24 @@ type Options struct {
 	SchoolYear string  // e.g. 2025-2026: birth dates fit the grades in that year
 	ErrorRate  float64 // share of rows (0–1) given a typical mistake
 	Seed       uint64
+	// Home, a county code, is where nine in ten students were born and
+	// registered (a county's schools teach mostly its own children); empty:
+	// any of Yiyang's counties.
+	Home string
+	// Statuses sets 在校状态 of some rows (by 0-based row of the generated
+	// students): leavers and transfers out.
+	Statuses map[int]string
+	// TransfersIn are students of another roster who moved to this school:
+	// written first, with this school's code, their grade and 在读.
+	TransfersIn *Transfer
+}
+
+// Transfer names rows (0-based) of the roster From writes. From's school
+// must teach those grades under the same names (a primary school's pupils
+// moving to a nine-year school).
+type Transfer struct {
+	From Options
+	Rows []int
 }
 
 // Mistakes applied to a share of rows. Lowercase x and full-width digits are
@@ -133,11 +152,11 @@ func Write(w io.Writer, opt Options) error {
 	if len(opt.SchoolCode) != 10 {
 		return errors.New("gen: SchoolCode must have 10 digits")
 	}
-	grades, err := gradesFor(opt.SchoolType)
+	g, err := newGenerator(opt)
 	if err != nil {
 		return err
 	}
-	year, err := firstYear(opt.SchoolYear)
+	moved, err := transfersIn(opt, g.used)
 	if err != nil {
 		return err
 	}
@@ -172,17 +191,12 @@ func Write(w io.Writer, opt Options) error {
 		return err
 	}
 
-	g := &generator{
-		rng:    rand.New(rand.NewPCG(opt.Seed, opt.Seed^0x9E3779B97F4A7C15)),
-		opt:    opt,
-		grades: grades,
-		year:   year,
-		used:   map[string]bool{},
-	}
-	for i := range opt.Rows {
-		s := g.student()
-		if g.rng.Float64() < opt.ErrorRate {
-			g.spoil(s)
+	for i := range len(moved) + opt.Rows {
+		var s map[string]string
+		if i < len(moved) {
+			s = moved[i]
+		} else {
+			s = g.next(i - len(moved))
 		}
 		for j, h := range headers {
 			row[j] = s[h]
@@ -197,6 +211,64 @@ func Write(w io.Writer, opt Options) error {
 	}
 	_, err = f.WriteTo(w)
 	return err
+}
+
+func newGenerator(opt Options) (*generator, error) {
+	grades, err := gradesFor(opt.SchoolType)
+	if err != nil {
+		return nil, err
+	}
+	year, err := firstYear(opt.SchoolYear)
+	if err != nil {
+		return nil, err
+	}
+	return &generator{
+		rng:    rand.New(rand.NewPCG(opt.Seed, opt.Seed^0x9E3779B97F4A7C15)),
+		opt:    opt,
+		grades: grades,
+		year:   year,
+		used:   map[string]bool{},
+	}, nil
+}
+
+// next is row i of the generated students, with its mistake or status.
+func (g *generator) next(i int) map[string]string {
+	s := g.student()
+	if g.rng.Float64() < g.opt.ErrorRate {
+		g.spoil(s)
+	}
+	if st, ok := g.opt.Statuses[i]; ok {
+		s[roster.ColStatus] = st
+	}
+	return s
+}
+
+// transfersIn replays the roster the students came from up to the last of
+// them and rewrites their rows for this school; used learns their IDs.
+func transfersIn(opt Options, used map[string]bool) ([]map[string]string, error) {
+	t := opt.TransfersIn
+	if t == nil || len(t.Rows) == 0 {
+		return nil, nil
+	}
+	from, err := newGenerator(t.From)
+	if err != nil {
+		return nil, err
+	}
+	want := map[int]bool{}
+	for _, r := range t.Rows {
+		want[r] = true
+	}
+	var out []map[string]string
+	for i := 0; i <= slices.Max(t.Rows); i++ {
+		s := from.next(i)
+		if !want[i] {
+			continue
+		}
+		s[roster.ColSchoolCode], s[roster.ColStatus] = opt.SchoolCode, "在读"
+		used[s[roster.ColIDNumber]] = true
+		out = append(out, s)
+	}
+	return out, nil
 }
 
 type generator struct {
@@ -225,6 +297,9 @@ func (g *generator) student() map[string]string {
 	grade := g.grades[g.rng.IntN(len(g.grades))]
 	male := g.chance(0.52)
 	region := g.pick(regions)
+	if g.opt.Home != "" && g.chance(0.9) {
+		region = g.opt.Home
+	}
 	id := g.idNumber(region, grade, male)
 	surname := g.pick(surnames)
 	s := map[string]string{

@@ -22,7 +22,12 @@ func generate(t testing.TB, opt gen.Options) []byte {
 
 func parseAs(t testing.TB, data []byte, schoolType string) *roster.Result {
 	t.Helper()
-	school := roster.School{ID: 1, Code: "1430903001", Name: "测试学校", Type: schoolType}
+	return parseAsCode(t, data, schoolType, "1430903001")
+}
+
+func parseAsCode(t testing.TB, data []byte, schoolType, code string) *roster.Result {
+	t.Helper()
+	school := roster.School{ID: 1, Code: code, Name: "测试学校", Type: schoolType}
 	res, err := roster.Parse(bytes.NewReader(data), int64(len(data)), roster.Options{
 		SchoolYear:    "2025-2026",
 		Now:           time.Date(2025, 9, 1, 8, 0, 0, 0, model.Shanghai()),
@@ -115,5 +120,40 @@ func BenchmarkParse10k(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		parseAs(b, data, roster.SchoolNineYear)
+	}
+}
+
+// The demo's county mix: a home county, leavers, and pupils who moved from
+// one school to another within the year.
+func TestHomeStatusesAndTransfers(t *testing.T) {
+	from := gen.Options{Rows: 40, SchoolCode: "1430903002", SchoolType: roster.SchoolPrimary, SchoolYear: "2025-2026", Seed: 3,
+		Home: "430923", Statuses: map[int]string{4: "转出", 9: "转出", 12: "辍学"}}
+	old := generate(t, from)
+	oldRows := map[int]roster.Row{}
+	homes := 0
+	for i, r := range parseAsCode(t, old, roster.SchoolPrimary, from.SchoolCode).Rows {
+		oldRows[i] = r
+		if r.IDNumber.String()[:6] == "430923" {
+			homes++
+		}
+	}
+	if homes < 30 {
+		t.Errorf("%d of 40 born in the home county", homes)
+	}
+	for i, want := range from.Statuses {
+		if got := oldRows[i].Status; got != want {
+			t.Errorf("row %d status %q, want %q", i, got, want)
+		}
+	}
+	res := parseAs(t, generate(t, gen.Options{Rows: 10, SchoolCode: "1430903001", SchoolType: roster.SchoolNineYear,
+		SchoolYear: "2025-2026", Seed: 4, TransfersIn: &gen.Transfer{From: from, Rows: []int{4, 9}}}), roster.SchoolNineYear)
+	if len(res.Rows) != 12 || len(res.Errors) != 0 {
+		t.Fatalf("%d rows, %d errors", len(res.Rows), len(res.Errors))
+	}
+	for i, src := range []int{4, 9} {
+		got, was := res.Rows[i], oldRows[src]
+		if got.IDNumber != was.IDNumber || got.Grade != was.Grade || got.Status != roster.StatusEnrolled {
+			t.Errorf("transfer %d: %s grade %d %s, was %s grade %d", i, got.IDNumber, got.Grade, got.Status, was.IDNumber, was.Grade)
+		}
 	}
 }

@@ -1,0 +1,98 @@
+package demo_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+
+	"studentaid/jobs"
+	"studentaid/model"
+	"studentaid/service/demo"
+	"studentaid/service/servicetest"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// counts are what the demo made, by table and state.
+func counts(t *testing.T, env *servicetest.Env) map[string]int64 {
+	t.Helper()
+	out := map[string]int64{}
+	for name, sql := range map[string]string{
+		"students":             "SELECT COUNT(*) FROM students",
+		"transfers":            "SELECT COUNT(*) FROM (SELECT student_id FROM enrolments GROUP BY student_id HAVING COUNT(*) > 1) t",
+		"leavers":              "SELECT COUNT(*) FROM enrolments WHERE status IN ('转出', '辍学', '休学')",
+		"draft":                "SELECT COUNT(*) FROM entitlements WHERE status = 'draft'",
+		"submitted":            "SELECT COUNT(*) FROM entitlements WHERE status = 'submitted'",
+		"returned with reason": "SELECT COUNT(*) FROM entitlements WHERE status = 'returned' AND reason <> ''",
+		"approved":             "SELECT COUNT(*) FROM entitlements WHERE status = 'approved'",
+		"batched":              "SELECT COUNT(*) FROM entitlements WHERE status = 'batched'",
+		"paid":                 "SELECT COUNT(*) FROM entitlements WHERE status = 'paid'",
+		"failed, re-queued":    "SELECT COUNT(*) FROM entitlements WHERE status = 'approved' AND reason LIKE '发放失败%'",
+		"failed lines":         "SELECT COUNT(*) FROM batch_lines WHERE status = 'failed'",
+		"objections":           "SELECT COUNT(*) FROM objections",
+		"top-ups paid":         "SELECT COUNT(*) FROM adjustments WHERE status = 'paid' AND amount_fen > 0",
+		"recoveries":           "SELECT COUNT(*) FROM adjustments WHERE status = 'to_recover'",
+		"batches generated":    "SELECT COUNT(*) FROM batches WHERE status = 'generated'",
+		"batches paid":         "SELECT COUNT(*) FROM batches WHERE status IN ('paid', 'partially_paid')",
+		"anomalies":            "SELECT COUNT(*) FROM anomalies",
+		"audit entries":        "SELECT COUNT(*) FROM audit_entries",
+		"job runs":             "SELECT COUNT(*) FROM job_runs",
+		"users":                "SELECT COUNT(*) FROM users",
+	} {
+		var n int64
+		if err := env.DB.Raw(sql).Scan(&n).Error; err != nil {
+			t.Fatal(name, err)
+		}
+		out[name] = n
+	}
+	return out
+}
+
+func TestDemoPlaysATermOnceAndAStartChangesNothing(t *testing.T) {
+	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
+		ctx := context.Background()
+		users, err := demo.Load(ctx, env.Svc, quiet, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(users) != 11 {
+			t.Errorf("%d demo users", len(users))
+		}
+		first := counts(t, env)
+		for name, n := range first {
+			if n == 0 {
+				t.Errorf("the demo has no %s", name)
+			}
+		}
+		if first["students"] < 300 || first["transfers"] != 2 {
+			t.Errorf("students %d, transfers %d", first["students"], first["transfers"])
+		}
+
+		// What a start with --demo does after the first: the demo again, then
+		// the scheduler's catch-up.
+		if _, err := demo.Load(ctx, env.Svc, quiet, nil); err != nil {
+			t.Fatal(err)
+		}
+		sched, err := jobs.New(env.Svc.Jobs, quiet, jobs.Definitions(env.Svc.Batches, env.Svc.Anomalies, nil), jobs.Options{Now: env.Clock.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sched.CatchUp(ctx)
+		if again := counts(t, env); !equal(first, again) {
+			t.Errorf("a second start changed the demo:\nfirst %v\nagain %v", first, again)
+		}
+		if v, err := env.Svc.Audit.VerifyAudit(ctx, model.SystemActor("test")); err != nil || !v.OK {
+			t.Errorf("audit chain after the demo: %+v %v", v, err)
+		}
+	})
+}
+
+func equal(a, b map[string]int64) bool {
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return len(a) == len(b)
+}
