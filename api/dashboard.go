@@ -77,17 +77,19 @@ type phaseBody struct {
 }
 
 type dashboardBody struct {
-	Term           string              `json:"term"`
-	TermLabel      string              `json:"term_label"`
-	Now            time.Time           `json:"now"`
-	Lists          []dashListBody      `json:"lists"`
-	Phases         []phaseBody         `json:"phases"`
-	ByProgram      []barBody           `json:"by_program"`
-	BySchool       []barBody           `json:"by_school"`
-	Batches        []batchSplitBody    `json:"batches"`
-	OpenBatches    []batchSplitBody    `json:"open_batches"`
-	FailedPayments []failedPaymentBody `json:"failed_payments"`
-	FailedTotal    tallyBody           `json:"failed_total"`
+	Term             string              `json:"term"`
+	TermLabel        string              `json:"term_label"`
+	CurrentTerm      string              `json:"current_term"`
+	CurrentTermLabel string              `json:"current_term_label"`
+	Now              time.Time           `json:"now"`
+	Lists            []dashListBody      `json:"lists"`
+	Phases           []phaseBody         `json:"phases"`
+	ByProgram        []barBody           `json:"by_program"`
+	BySchool         []barBody           `json:"by_school"`
+	Batches          []batchSplitBody    `json:"batches"`
+	OpenBatches      []batchSplitBody    `json:"open_batches"`
+	FailedPayments   []failedPaymentBody `json:"failed_payments"`
+	FailedTotal      tallyBody           `json:"failed_total"`
 }
 
 func barsOf(bars []service.AmountBar) []barBody {
@@ -112,7 +114,8 @@ func batchSplitsOf(bs []service.BatchSplit) []batchSplitBody {
 }
 
 func dashboardOf(d service.Dashboard) dashboardBody {
-	out := dashboardBody{Term: string(d.Term), TermLabel: d.Term.Label(), Now: d.Now,
+	out := dashboardBody{Term: string(d.Term), TermLabel: d.Term.Label(), CurrentTerm: string(d.CurrentTerm),
+		CurrentTermLabel: d.CurrentTerm.Label(), Now: d.Now,
 		Lists: make([]dashListBody, 0, len(d.Lists)), ByProgram: barsOf(d.ByProgram), BySchool: barsOf(d.BySchool),
 		Batches: batchSplitsOf(d.Batches), OpenBatches: batchSplitsOf(d.OpenBatches),
 		FailedPayments: make([]failedPaymentBody, 0, len(d.FailedPayments)), FailedTotal: tallyOf(d.FailedTotal)}

@@ -17,11 +17,13 @@ import (
 // figure is read through the same scope rules as the lists themselves, so a
 // school officer's home page never counts another school.
 type Dashboard struct {
-	Term      model.Term
-	Now       time.Time
-	Lists     []ListStatus // lists with draft, returned or submitted entitlements, most urgent first
-	ByProgram []AmountBar
-	BySchool  []AmountBar
+	Term model.Term
+	// CurrentTerm is the term in progress by the service clock.
+	CurrentTerm model.Term
+	Now         time.Time
+	Lists       []ListStatus // lists with draft, returned or submitted entitlements, most urgent first
+	ByProgram   []AmountBar
+	BySchool    []AmountBar
 	// Batches are the term's batches; OpenBatches those of any term still
 	// waiting for finance (to approve, or for the bank's results).
 	Batches     []BatchSplit
@@ -111,19 +113,24 @@ const maxChartSchools = 15
 // than this works from the entitlement lists' filters anyway.
 const maxDashboardLists = 200
 
-// Dashboard builds the home page's figures for a term (empty: the term in
-// progress by the service clock).
+// Dashboard builds the home page's figures for a term (empty: the latest
+// term up to the one in progress that has aid in the actor's scope, else
+// the one in progress: a new term is empty until its lists are calculated).
 func (s *Reports) Dashboard(ctx context.Context, a model.Actor, term string) (Dashboard, error) {
 	now := s.now()
-	d := Dashboard{Term: model.TermOf(now), Now: now}
+	d := Dashboard{Term: model.TermOf(now), CurrentTerm: model.TermOf(now), Now: now}
+	db := s.db.WithContext(ctx)
 	if term != "" {
 		t, err := model.ParseTerm(term)
 		if err != nil {
 			return d, invalid("%s", err.Error())
 		}
 		d.Term = t
+	} else if t, err := latestTerm(db, a, d.CurrentTerm); err != nil {
+		return d, err
+	} else if t != "" {
+		d.Term = t
 	}
-	db := s.db.WithContext(ctx)
 	var err error
 	if d.Lists, err = s.openLists(db, a, now); err != nil {
 		return d, err
@@ -285,6 +292,18 @@ func amountBars(rows []phaseTally) []AmountBar {
 		out[i].ByPhase[p] += r.Fen
 	}
 	return out
+}
+
+// latestTerm is the latest term up to current with aid in the actor's scope
+// ("" when there is none); terms sort as their text does.
+func latestTerm(db *gorm.DB, a model.Actor, current model.Term) (model.Term, error) {
+	var t *string
+	err := inScopeSchools(db.Table("entitlements ent"), a, "ent.school_id").
+		Where("ent.term <= ?", string(current)).Select("MAX(ent.term)").Scan(&t).Error
+	if err != nil || t == nil {
+		return "", err
+	}
+	return model.Term(*t), nil
 }
 
 // termAmounts is the scoped query both charts group: the term's

@@ -279,3 +279,37 @@ func TestDashboardFoldsSmallSchools(t *testing.T) {
 		}
 	})
 }
+
+// A new term is empty until its lists are calculated: the home page's
+// figures default to the latest term with aid in the user's scope.
+func TestDashboardDefaultsToTheLatestTermWithData(t *testing.T) {
+	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
+		ctx := context.Background()
+		if _, err := env.Svc.LoadDemo(ctx); err != nil {
+			t.Fatal(err)
+		}
+		f := &dashFixture{t: t, db: env.DB}
+		env.DB.Raw("SELECT MIN(id) FROM standards").Scan(&f.standard)
+		inTerm := func(term string) func(*model.AidList) { return func(l *model.AidList) { l.Term = term } }
+		nanzhou := f.schoolID("2143092101")
+		f.ent(f.list(nanzhou, "boarding", inTerm("2024-2025-1")), model.EntPaid, 62500)
+		f.ent(f.list(nanzhou, "nonboarding", inTerm("2024-2025-2")), model.EntApproved, 31250)
+		// Calculated ahead of its term: not yet the one to show.
+		f.ent(f.list(nanzhou, "boarding", inTerm("2025-2026-2")), model.EntDraft, 62500)
+		for user, want := range map[string]model.Term{
+			"county_nanxian": "2024-2025-2", "school_nanzhou": "2024-2025-2", "auditor_yiyang": "2024-2025-2",
+			"county_anhua": "2025-2026-1", "school_maocaojie": "2025-2026-1",
+		} {
+			d, err := env.Svc.Reports.Dashboard(ctx, actorOf(t, env.Svc, user), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Term != want || d.CurrentTerm != "2025-2026-1" {
+				t.Errorf("%s: term %s, current %s; want %s", user, d.Term, d.CurrentTerm, want)
+			}
+		}
+		if d, err := env.Svc.Reports.Dashboard(ctx, actorOf(t, env.Svc, "county_nanxian"), "2025-2026-1"); err != nil || d.Term != "2025-2026-1" {
+			t.Errorf("asked for the current term: %s %v", d.Term, err)
+		}
+	})
+}

@@ -8,7 +8,7 @@
 const TOKEN_KEY = 'studentaid.token';
 const USER_KEY = 'studentaid.user';
 
-const state = { user: null, programs: [], term: '', now: '', gen: 0, flash: '', query: new URLSearchParams(), cache: {} };
+const state = { user: null, programs: [], term: '', currentTerm: '', now: '', gen: 0, flash: '', query: new URLSearchParams(), cache: {} };
 
 /* ---------- DOM and formatting ---------- */
 
@@ -331,7 +331,9 @@ function expire(message = '登录已过期，请重新登录') {
 async function loadBasics() {
   const [programs, dash] = await Promise.all([api('GET', '/programs'), api('GET', '/dashboard')]);
   state.programs = programs.items;
+  // Pages default to the latest term with data; the lead names the one in progress.
   state.term = dash.term;
+  state.currentTerm = dash.current_term;
   state.now = dash.now;
   return dash;
 }
@@ -489,7 +491,7 @@ async function viewHome(gen) {
     chartCard('program', '各资助项目金额', barTable(d, d.by_program, '资助项目')),
     chartCard('school', '各学校金额', barTable(d, d.by_school, '学校')),
     chartCard('batches', '发放批次：已发放 / 失败 / 待发放', batchTable(d.batches)));
-  if (!page(gen, `您好，${state.user.username}`, el('p', { class: 'lead' }, `${ROLE_LABEL[state.user.role]} · 当前学期：${termLabel(state.term)}`), attention, intro, charts)) return;
+  if (!page(gen, `您好，${state.user.username}`, el('p', { class: 'lead' }, `${ROLE_LABEL[state.user.role]} · 当前学期：${termLabel(state.currentTerm)}`), attention, intro, charts)) return;
   const redraw = () => Promise.all(Object.entries(figs).map(([kind, fig]) => drawChart(fig, kind, d.term)));
   // A phone turned sideways or a resized window gets charts drawn for the
   // new width; the listener goes once the user has left the page.
