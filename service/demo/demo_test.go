@@ -91,6 +91,27 @@ func TestDemoPlaysATermOnceAndAStartChangesNothing(t *testing.T) {
 	})
 }
 
+// In spring the demo plays the autumn term before it, over the National Day
+// holiday.
+func TestDemoPlaysAnAutumnTerm(t *testing.T) {
+	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
+		env.Clock.Set(time.Date(2026, 3, 16, 2, 0, 0, 0, time.UTC))
+		if _, err := demo.Load(context.Background(), env.Svc, quiet, nil); err != nil {
+			t.Fatal(err)
+		}
+		for name, n := range counts(t, env) {
+			if n == 0 {
+				t.Errorf("the demo has no %s", name)
+			}
+		}
+		var terms []string
+		env.DB.Raw("SELECT DISTINCT term FROM entitlements").Scan(&terms)
+		if len(terms) != 1 || terms[0] != "2025-2026-1" {
+			t.Errorf("terms %v", terms)
+		}
+	})
+}
+
 func equal(a, b map[string]int64) bool {
 	for k, v := range a {
 		if b[k] != v {

@@ -56,7 +56,7 @@ func (d *player) playTerm(ctx context.Context) error {
 		{30, d.calculateAll},
 		{31, d.submitAndNotice},
 		{34, d.objection},
-		{45, d.countyReview},
+		{50, d.countyReview}, // past the notice, even over the National Day holiday
 		{68, d.batches("batch_boarding", "batch_senior_grant", "batch_vocational_grant")},
 		{70, d.approveBatches("boarding", "senior_grant")},
 		{75, d.bankResults("boarding", "账户已销户")},
