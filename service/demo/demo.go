@@ -16,8 +16,8 @@ import (
 )
 
 // Load adds the demo's divisions, schools and users (kept when they exist)
-// and, when the demo schools have no students yet, plays the last finished
-// term. schedules are the configured job schedules: the demo ends by
+// and, when the city has no students in its school year yet, plays the
+// last finished term. schedules are the configured job schedules: the demo ends by
 // catching the jobs up, as the first start would, so that starting again
 // changes nothing.
 func Load(ctx context.Context, svc *service.Service, log *slog.Logger, schedules map[string]string) ([]service.DemoUser, error) {
@@ -40,10 +40,11 @@ func Load(ctx context.Context, svc *service.Service, log *slog.Logger, schedules
 	if err != nil || loaded.Total > 0 {
 		return users, err
 	}
-	d := &player{svc: past, who: who, term: term, clock: clock,
-		jobs: func(s *service.Service) (*jobs.Scheduler, error) {
-			return jobs.New(s.Jobs, log, jobs.Definitions(s.Batches, s.Anomalies, schedules), jobs.Options{Now: clock.now})
-		}}
+	pastJobs, err := jobs.New(past.Jobs, log, jobs.Definitions(past.Batches, past.Anomalies, schedules), jobs.Options{Now: clock.now})
+	if err != nil {
+		return nil, err
+	}
+	d := &player{svc: past, jobs: pastJobs, who: who, term: term, clock: clock}
 	if err := d.playTerm(ctx); err != nil {
 		return nil, fmt.Errorf("demo term %s: %w", term, err)
 	}
@@ -54,8 +55,7 @@ func Load(ctx context.Context, svc *service.Service, log *slog.Logger, schedules
 		return nil, err
 	}
 	sched.CatchUp(ctx)
-	d.svc = svc
-	if err := d.today(ctx); err != nil {
+	if err := d.today(ctx, svc); err != nil {
 		return nil, fmt.Errorf("demo today: %w", err)
 	}
 	return users, nil

@@ -11,11 +11,11 @@ import (
 
 // player plays the demo term through the service as its users would.
 type player struct {
-	svc   *service.Service
+	svc   *service.Service // on the demo's clock
+	jobs  *jobs.Scheduler
 	who   map[string]model.Actor
 	term  model.Term
 	clock *clock
-	jobs  func(*service.Service) (*jobs.Scheduler, error)
 }
 
 // list names a school's list of a program in the demo term.
@@ -46,7 +46,7 @@ var submitted = []struct{ officer, program string }{
 
 // playTerm dates each step by the term's calendar: rosters in the fourth
 // week, lists and notices a month in, approval after the notice, batches
-// in April (or October), then the bank, the raised standard and the scan.
+// ten weeks in, then the bank, the raised standard and the scan.
 func (d *player) playTerm(ctx context.Context) error {
 	steps := []struct {
 		day int
@@ -77,14 +77,14 @@ func (d *player) playTerm(ctx context.Context) error {
 	return nil
 }
 
-// today is what the county does on the day the demo is loaded: approvals
-// the next batch run will pick up.
-func (d *player) today(ctx context.Context) error {
+// today is what the county does on the day the demo is loaded (svc is on
+// the real clock): approvals the next batch run will pick up.
+func (d *player) today(ctx context.Context, svc *service.Service) error {
 	for _, l := range []struct{ county, officer, program string }{
 		{"county_nanxian", "school_nanzhou", "nonboarding"},
 		{"county_anhua", "school_anhuazhizhuan", "vocational_grant"},
 	} {
-		if _, err := d.svc.Entitlements.ApproveEntitlements(ctx, d.who[l.county],
+		if _, err := svc.Entitlements.ApproveEntitlements(ctx, d.who[l.county],
 			service.ApproveRequest{ListRef: d.list(l.officer, l.program)}); err != nil {
 			return fmt.Errorf("%s approves %s %s: %w", l.county, l.officer, l.program, err)
 		}
@@ -174,12 +174,8 @@ func (d *player) countyReview(ctx context.Context) error {
 // batches runs batch jobs by hand as finance does.
 func (d *player) batches(names ...string) func(context.Context) error {
 	return func(ctx context.Context) error {
-		sched, err := d.jobs(d.svc)
-		if err != nil {
-			return err
-		}
 		for _, name := range names {
-			r, err := sched.RunNow(ctx, d.who["finance_nanxian"], name, false)
+			r, err := d.jobs.RunNow(ctx, d.who["finance_nanxian"], name, false)
 			if err == nil && r.Status != service.RunSucceeded {
 				err = fmt.Errorf("%s %s", r.Status, r.Error)
 			}
@@ -261,11 +257,7 @@ func (d *player) recovery(ctx context.Context) error {
 
 // scan is the nightly anomaly scan, run once at the end of the term.
 func (d *player) scan(ctx context.Context) error {
-	sched, err := d.jobs(d.svc)
-	if err != nil {
-		return err
-	}
-	r, err := sched.RunNow(ctx, model.SystemActor("demo"), "anomaly_scan", false)
+	r, err := d.jobs.RunNow(ctx, model.SystemActor("demo"), "anomaly_scan", false)
 	if err == nil && r.Status != service.RunSucceeded {
 		err = fmt.Errorf("anomaly scan %s %s", r.Status, r.Error)
 	}
