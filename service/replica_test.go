@@ -50,7 +50,7 @@ func TestReadReplicaRoute(t *testing.T) {
 		t.Fatalf("the audit list did not go to the replica: %d entries, %v", l.Total, err)
 	}
 	schools, err := svc.Schools.ListSchools(ctx, model.SystemActor("t"), service.SchoolFilter{})
-	if err != nil || schools.Total != 5 {
+	if err != nil || schools.Total != 7 {
 		t.Fatalf("a primary read: %d schools, %v", schools.Total, err)
 	}
 	if check, err := svc.Audit.VerifyAudit(ctx, model.SystemActor("t")); err != nil || !check.OK || check.Entries == 0 {
