@@ -34,9 +34,6 @@ func (d *player) list(officer, program string) service.ListRef {
 //	东坪, 梅城 nonboarding   draft
 //	梅城 boarding            submitted, on notice
 //	安化职专 vocational      approved today
-//
-// Issue 14's account change waiting for a second officer and issue 17's loan
-// applications belong in today once their service methods exist.
 var submitted = []struct{ officer, program string }{
 	{"school_nanzhou", "boarding"}, {"school_nanzhou", "nonboarding"},
 	{"school_maocaojie", "boarding"}, {"school_maocaojie", "nonboarding"},
@@ -78,7 +75,9 @@ func (d *player) playTerm(ctx context.Context) error {
 }
 
 // today is what the county does on the day the demo is loaded (svc is on
-// the real clock): approvals the next batch run will pick up.
+// the real clock): approvals the next batch run will pick up. Issue 14's
+// bank-account change waiting for a second officer and issue 17's loan
+// applications in each state belong here once their service methods exist.
 func (d *player) today(ctx context.Context, svc *service.Service) error {
 	for _, l := range []struct{ county, officer, program string }{
 		{"county_nanxian", "school_nanzhou", "nonboarding"},
