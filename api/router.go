@@ -65,7 +65,7 @@ func New(svc *service.Service, log *slog.Logger, reg *prometheus.Registry, opt O
 		anomalies: svc.Anomalies, matcher: svc.Matching, jobs: svc.Jobs, audit: svc.Audit, reports: svc.Reports,
 		log: log, opt: opt, metrics: newHTTPMetrics(reg),
 	}
-	reg.MustRegister(newFiguresCollector(svc.Reports, log))
+	reg.MustRegister(newFiguresCollector(svc.Reports, log), newDBCollector(svc))
 	e := gin.New()
 	_ = e.SetTrustedProxies(nil)
 	e.HandleMethodNotAllowed = true

@@ -67,7 +67,10 @@ type Database struct {
 	// DSNFile holds the DSN (with its password) in a file, e.g. a mounted secret.
 	DSNFile string `yaml:"dsn_file"`
 	// Replicas are read-only DSNs for reports, lists and ledger downloads.
-	Replicas        []string      `yaml:"replicas"`
+	Replicas []string `yaml:"replicas"`
+	// ReplicaMaxLag is how far behind the primary a replica may be and still
+	// serve reads; beyond it reads go to the primary.
+	ReplicaMaxLag   time.Duration `yaml:"replica_max_lag"`
 	MaxOpenConns    int           `yaml:"max_open_conns"`
 	MaxIdleConns    int           `yaml:"max_idle_conns"`
 	ConnMaxLifetime time.Duration `yaml:"conn_max_lifetime"`
@@ -156,6 +159,7 @@ func (c *Config) bindings() []binding {
 		{"STUDENTAID_DATABASE_DSN", setString(&c.Database.DSN)},
 		{"STUDENTAID_DATABASE_DSN_FILE", setString(&c.Database.DSNFile)},
 		{"STUDENTAID_DATABASE_REPLICAS", setList(&c.Database.Replicas)},
+		{"STUDENTAID_DATABASE_REPLICA_MAX_LAG", setDuration(&c.Database.ReplicaMaxLag)},
 		{"STUDENTAID_DATABASE_MAX_OPEN_CONNS", setInt(&c.Database.MaxOpenConns)},
 		{"STUDENTAID_DATABASE_COUNT_CACHE", setDuration(&c.Database.CountCache)},
 		{"STUDENTAID_DATABASE_MAX_IDLE_CONNS", setInt(&c.Database.MaxIdleConns)},
@@ -266,6 +270,9 @@ func (c *Config) Validate() error {
 	}
 	if len(c.Database.Replicas) > 0 && c.Database.Driver != "mysql" {
 		errs = append(errs, errors.New("database.replicas need the mysql driver"))
+	}
+	if c.Database.ReplicaMaxLag < time.Second || c.Database.ReplicaMaxLag > time.Hour {
+		errs = append(errs, errors.New("database.replica_max_lag must be between 1s and 1h"))
 	}
 	if c.Database.Driver == "mysql" && c.Database.DSN == "" {
 		errs = append(errs, errors.New("database.dsn is required for mysql"))

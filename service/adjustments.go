@@ -62,6 +62,7 @@ func (s *Entitlements) ApproveAdjustments(ctx context.Context, a model.Actor, id
 		return out, invalid("请指定 ids")
 	}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
+		out = Transition{} // a retried attempt counts afresh
 		var adjs []model.Adjustment
 		if err := inScopeSchools(tx.Table("adjustments adj").Select("adj.*").
 			Joins("JOIN entitlements ent ON ent.id = adj.entitlement_id").Where("adj.id IN ?", ids), a, "ent.school_id").
@@ -106,6 +107,7 @@ func (s *Entitlements) RecoverEntitlements(ctx context.Context, a model.Actor, i
 		return out, invalid("请指定 ids 并填写追回原因")
 	}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
+		out = Transition{} // a retried attempt counts afresh
 		ents, err := s.selectEntitlements(tx, a, ids, ListRef{}, model.EntPaid)
 		if err != nil {
 			return err

@@ -167,16 +167,9 @@ func (s *Batches) LedgerInfo(ctx context.Context, a model.Actor, id int64) (mode
 // CopyLedger writes the stored ledger chunk by chunk: the same bytes on
 // every download (hard rule 2), never the whole file in memory.
 func (s *Batches) CopyLedger(ctx context.Context, id int64, w io.Writer) error {
-	db := s.reader(ctx)
-	if s.opt.ReadReplicas {
-		// A replica that has not caught up with a new batch would send a
-		// short file: then read the primary.
-		var have, want int64
-		db.Model(&model.LedgerChunk{}).Select("COALESCE(SUM(LENGTH(data)), 0)").Where("batch_id = ?", id).Scan(&have)
-		s.db.WithContext(ctx).Model(&model.Batch{}).Select("ledger_size").Where("id = ?", id).Scan(&want)
-		if have != want {
-			db = s.db.WithContext(ctx)
-		}
+	db, err := s.ledgerReader(ctx, id)
+	if err != nil {
+		return err
 	}
 	rows, err := db.Model(&model.LedgerChunk{}).Select("data").Where("batch_id = ?", id).Order("seq").Rows()
 	if err != nil {
@@ -352,6 +345,7 @@ func (s *Batches) ApplyBankResults(ctx context.Context, a model.Actor, id int64,
 		return out, err
 	}
 	err = s.tx(ctx, func(tx *gorm.DB) error {
+		out = ResultOutcome{} // a retried attempt counts afresh
 		b, err := s.batch(tx, a, id)
 		if err != nil {
 			return err

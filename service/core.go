@@ -29,12 +29,16 @@ type core struct {
 	bgCtx    context.Context
 	bgCancel context.CancelFunc
 	bg       sync.WaitGroup
+	watcher  sync.WaitGroup // the replica watcher, not waited for by Wait
 
 	sessions ttlCache[cachedSession]
 	// counts holds list totals; roster imports and calculations forget them.
 	counts ttlCache[int64]
 	// schools by id, for naming the schools of list rows.
 	schools ttlCache[model.School]
+
+	retries  txRetries
+	replicas *replicaSet // nil without read replicas
 }
 
 // cachedSession is a verified token's user and its session's expiry, so a
@@ -50,17 +54,19 @@ func (s *core) now() time.Time {
 }
 
 // reader is for reads that may lag a little (reports, lists, ledger
-// downloads): they go to a read replica when one is configured.
+// downloads): they go to a read replica that answers and is not too far
+// behind, else to the primary.
 func (s *core) reader(ctx context.Context) *gorm.DB {
-	if s.opt.ReadReplicas {
-		return s.db.WithContext(ctx).Clauses(dbresolver.Use(replicaResolver))
+	if name, ok := s.replicas.pick(); ok {
+		return s.db.WithContext(ctx).Clauses(dbresolver.Use(name))
 	}
 	return s.db.WithContext(ctx)
 }
 
-// tx runs fn in one transaction carrying the request's context.
+// tx runs fn in one transaction carrying the request's context, tried again
+// after a deadlock or a Galera certification failure (retryTx).
 func (s *core) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return s.db.WithContext(ctx).Transaction(fn)
+	return s.retryTx(ctx, nil, fn)
 }
 
 // Ping answers whether the database is reachable and the schema current.

@@ -81,14 +81,13 @@ func OpenDB(c configs.Database, sqlitePath string, log *slog.Logger) (*gorm.DB, 
 	return nil, fmt.Errorf("unknown database driver %q", c.Driver)
 }
 
-// replicaResolver names the read-replica route: only queries that ask for it
-// (reports, lists, ledger downloads) use it, so a user never reads their own
-// write from a lagging replica.
-const replicaResolver = "replica"
-
+// useReplicas registers each replica under its own name (replicaName): only
+// queries that ask for one (reports, lists, ledger downloads, through
+// reader) use it, so a user never reads their own write from a lagging
+// replica, and the replica watcher can check and pick each one.
 func useReplicas(db *gorm.DB, c configs.Database) error {
-	var replicas []gorm.Dialector
-	for _, dsn := range c.Replicas {
+	var resolver *dbresolver.DBResolver
+	for i, dsn := range c.Replicas {
 		mc, err := mysqldriver.ParseDSN(dsn)
 		if err != nil {
 			return fmt.Errorf("database.replicas: %w", err)
@@ -98,8 +97,17 @@ func useReplicas(db *gorm.DB, c configs.Database) error {
 			mc.Params = map[string]string{}
 		}
 		mc.Params["charset"], mc.Params["time_zone"] = "utf8mb4", "'+00:00'"
-		replicas = append(replicas, mysql.New(mysql.Config{DSNConfig: mc}))
+		// A dead replica must not hold a request: connecting gives up fast
+		// and the watcher sends reads to the primary.
+		if mc.Timeout == 0 || mc.Timeout > 2*time.Second {
+			mc.Timeout = 2 * time.Second
+		}
+		cfg := dbresolver.Config{Replicas: []gorm.Dialector{mysql.New(mysql.Config{DSNConfig: mc})}}
+		if resolver == nil {
+			resolver = dbresolver.Register(cfg, replicaName(i))
+		} else {
+			resolver = resolver.Register(cfg, replicaName(i))
+		}
 	}
-	return db.Use(dbresolver.Register(dbresolver.Config{Replicas: replicas}, replicaResolver).
-		SetMaxOpenConns(c.MaxOpenConns).SetMaxIdleConns(c.MaxIdleConns).SetConnMaxLifetime(c.ConnMaxLifetime))
+	return db.Use(resolver.SetMaxOpenConns(c.MaxOpenConns).SetMaxIdleConns(c.MaxIdleConns).SetConnMaxLifetime(c.ConnMaxLifetime))
 }

@@ -95,7 +95,8 @@ func LatestSchemaVersion(dialect string) (int, error) {
 
 // Migrate brings the database up to date. It is safe to run again and from
 // several instances at once: MySQL DDL commits on its own, so every statement
-// is idempotent and a named lock keeps two instances from interleaving.
+// is idempotent, and a lease row (migrationLease) keeps two instances from
+// interleaving.
 func Migrate(ctx context.Context, db *gorm.DB) error {
 	dialect := db.Dialector.Name()
 	ms, err := loadMigrations(dialect)
@@ -111,17 +112,19 @@ func Migrate(ctx context.Context, db *gorm.DB) error {
 		return err
 	}
 	defer c.Close()
-	if dialect == "mysql" {
-		var got int
-		if err := c.QueryRowContext(ctx, "SELECT GET_LOCK('studentaid_migrate', 120)").Scan(&got); err != nil || got != 1 {
-			return fmt.Errorf("migrate: could not take the migration lock: %v", err)
+	for _, ddl := range []string{`CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INT NOT NULL PRIMARY KEY, name VARCHAR(128) NOT NULL, applied_at VARCHAR(40) NOT NULL)`,
+		`CREATE TABLE IF NOT EXISTS schema_migration_lease (
+		id INT NOT NULL PRIMARY KEY, holder VARCHAR(100) NOT NULL, expires_ms BIGINT NOT NULL)`} {
+		if _, err := c.ExecContext(ctx, ddl); err != nil {
+			return fmt.Errorf("migrate: %w", err)
 		}
-		defer c.ExecContext(context.WithoutCancel(ctx), "SELECT RELEASE_LOCK('studentaid_migrate')")
 	}
-	if _, err := c.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INT NOT NULL PRIMARY KEY, name VARCHAR(128) NOT NULL, applied_at VARCHAR(40) NOT NULL)`); err != nil {
-		return fmt.Errorf("migrate: %w", err)
+	lease, err := takeMigrationLease(ctx, c)
+	if err != nil {
+		return err
 	}
+	defer lease.release()
 	applied := map[int]bool{}
 	rows, err := c.QueryContext(ctx, "SELECT version FROM schema_migrations")
 	if err != nil {
@@ -149,6 +152,9 @@ func Migrate(ctx context.Context, db *gorm.DB) error {
 			m.version, m.name, time.Now().UTC().Format(time.RFC3339)); err != nil {
 			return fmt.Errorf("migrate %s: %w", m.name, err)
 		}
+		if err := lease.renew(); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -172,4 +178,15 @@ func SchemaVersion(ctx context.Context, db *gorm.DB) (int, error) {
 		return 0, err
 	}
 	return *v, nil
+}
+
+// MigrationTexts are the migrations' statements for a dialect, for tests
+// that check what the schema may use.
+func MigrationTexts(dialect string) []string {
+	ms, _ := loadMigrations(dialect)
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.stmts...)
+	}
+	return out
 }

@@ -5,31 +5,55 @@ import (
 	"database/sql"
 	"errors"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	mysqldriver "github.com/go-sql-driver/mysql"
 	"gorm.io/gorm"
 )
 
+// txAttempts bounds how often one transaction is tried: conflicts clear in
+// milliseconds, and a transaction that keeps losing is better reported than
+// retried for ever.
+const txAttempts = 5
+
 // bulkTx runs a large write (a roster import, a batch) in one transaction at
-// READ COMMITTED on MySQL, retrying a few times when InnoDB picks it as a
-// deadlock victim. Under REPEATABLE READ, concurrent batch jobs and imports
-// take gap locks on the same indexes and deadlock in normal use; the unique
-// keys, not the isolation level, are what keep anyone from being paid twice.
+// READ COMMITTED on MySQL, retried like every transaction (retryTx). Under
+// REPEATABLE READ, concurrent batch jobs and imports take gap locks on the
+// same indexes and deadlock in normal use; the unique keys, not the isolation
+// level, are what keep anyone from being paid twice.
 func (s *core) bulkTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	opts := bulkTxOptions(s.db)
+	return s.retryTx(ctx, bulkTxOptions(s.db), fn)
+}
+
+// retryTx runs fn in one transaction, and again (at most txAttempts times in
+// all) when the engine rolled it back for a conflict that a later attempt can
+// pass: an InnoDB deadlock or lock wait timeout, or on Galera a certification
+// failure at commit, which MariaDB reports as the same 1213 (another node
+// committed a write to the same rows first). Every write appends to the
+// audit chain's head row, so on a multi-primary cluster two writes at two
+// nodes at once always conflict and one of them is retried here. fn must be
+// safe to run again: it starts from what it reads in tx, never from what an
+// earlier attempt left in the variables it fills.
+func (s *core) retryTx(ctx context.Context, opts []*sql.TxOptions, fn func(tx *gorm.DB) error) error {
 	var err error
-	for attempt := 0; attempt < 4; attempt++ {
-		if err = s.db.WithContext(ctx).Transaction(fn, opts...); err == nil || !retryable(err) {
+	for attempt := 1; ; attempt++ {
+		err = s.db.WithContext(ctx).Transaction(fn, opts...)
+		i := retryIndex(err)
+		if i < 0 {
 			return err
 		}
+		if attempt == txAttempts {
+			s.retries.gaveUp[i].Add(1)
+			return err
+		}
+		s.retries.retried[i].Add(1)
 		select {
 		case <-ctx.Done():
 			return err
-		case <-time.After(time.Duration(50+rand.IntN(200)*(attempt+1)) * time.Millisecond):
+		case <-time.After(time.Duration(20+rand.IntN(100)*attempt) * time.Millisecond):
 		}
 	}
-	return err
 }
 
 // bulkTxOptions is READ COMMITTED on MySQL, the engine's default elsewhere.
@@ -40,15 +64,47 @@ func bulkTxOptions(db *gorm.DB) []*sql.TxOptions {
 	return nil
 }
 
-// retryable recognises InnoDB's deadlock (1213), lock wait timeout (1205)
-// and the auto-increment deadlock some versions report as 1467.
-func retryable(err error) bool {
+// retryCodes are the MySQL errors after which the whole transaction may be
+// tried again: deadlock or Galera certification failure (1213), lock wait
+// timeout (1205) and the auto-increment deadlock some versions report as
+// 1467.
+var retryCodes = [...]uint16{1213, 1205, 1467}
+
+// txRetries counts, per entry of retryCodes, the transactions tried again
+// and those given up after txAttempts; /metrics exports them.
+type txRetries struct {
+	retried, gaveUp [len(retryCodes)]atomic.Int64
+}
+
+// RetryCount is what /metrics reports for one error number.
+type RetryCount struct {
+	Code    uint16
+	Retried int64
+	GaveUp  int64
+}
+
+// TxRetries reports the transactions this instance retried after a deadlock
+// or certification failure, by MySQL error number.
+func (s *Service) TxRetries() []RetryCount {
+	r := &s.core.retries
+	out := make([]RetryCount, len(retryCodes))
+	for i, c := range retryCodes {
+		out[i] = RetryCount{c, r.retried[i].Load(), r.gaveUp[i].Load()}
+	}
+	return out
+}
+
+func retryIndex(err error) int {
 	var me *mysqldriver.MySQLError
 	if errors.As(err, &me) {
-		switch me.Number {
-		case 1213, 1205, 1467:
-			return true
+		for i, c := range retryCodes {
+			if me.Number == c {
+				return i
+			}
 		}
 	}
-	return false
+	return -1
 }
+
+// retryable recognises the errors retryTx tries again after.
+func retryable(err error) bool { return retryIndex(err) >= 0 }

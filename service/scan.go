@@ -140,6 +140,8 @@ func (s *Anomalies) ScanAnomalies(ctx context.Context, a model.Actor, opt ScanOp
 	}
 	res.StepMillis = sc.took
 	apply := func(tx *gorm.DB) error {
+		// A retried attempt counts afresh.
+		res.Found, res.Opened, res.Resolved, res.ByRule = 0, 0, 0, map[string]int{}
 		if !opt.DryRun {
 			if err := tx.Exec("UPDATE anomaly_scan_head SET scans = scans + 1, last_scan_at = ? WHERE id = 1", res.At).Error; err != nil {
 				return err

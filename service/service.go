@@ -44,9 +44,11 @@ type Options struct {
 	BankMaxLines int // lines per bank payment file part (bank portals cap uploads)
 	// Anomaly holds the anomaly scan's thresholds (zero values: POLICY.md's).
 	Anomaly AnomalyThresholds
-	// ReadReplicas routes reports, lists and ledger downloads to the
-	// replicas registered by OpenDB.
-	ReadReplicas bool
+	// Replicas is how many read replicas OpenDB registered: reports, lists
+	// and ledger downloads go to one of them while it answers and lags the
+	// primary by at most ReplicaMaxLag (default 10s).
+	Replicas      int
+	ReplicaMaxLag time.Duration
 	// LedgerChunkBytes is the size of the pieces a ledger is stored in, well
 	// under MySQL's default max_allowed_packet (16 MiB); default 1 MiB.
 	LedgerChunkBytes int
@@ -73,7 +75,8 @@ func OptionsFrom(c *configs.Config) Options {
 		RosterAsyncBytes:  c.Roster.AsyncBytes,
 		TempDir:           c.DataDir,
 		BankMaxLines:      c.Bank.MaxLinesPerFile,
-		ReadReplicas:      len(c.Database.Replicas) > 0,
+		Replicas:          len(c.Database.Replicas),
+		ReplicaMaxLag:     c.Database.ReplicaMaxLag,
 		Anomaly: AnomalyThresholds{AccountMaxStudents: c.Anomalies.AccountMaxStudents, MinAge: c.Anomalies.MinAge,
 			MaxAgeOverGrade: c.Anomalies.MaxAgeOverGrade, FailedPayments: c.Anomalies.FailedPayments, StaleDays: c.Anomalies.StaleDays},
 	}
@@ -129,6 +132,14 @@ func New(db *gorm.DB, keys *Keyring, log *slog.Logger, opt Options) *Service {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &core{db: db, keys: keys, log: log, opt: opt, bgCtx: ctx, bgCancel: cancel}
+	if opt.Replicas > 0 {
+		c.replicas = newReplicaSet(opt.Replicas, opt.ReplicaMaxLag)
+		c.watcher.Add(1)
+		go func() {
+			defer c.watcher.Done()
+			c.watchReplicas(ctx)
+		}()
+	}
 	jobs := &Jobs{c}
 	return &Service{
 		core:         c,
@@ -164,6 +175,7 @@ func safely(fn func() error) (err error) {
 func (s *Service) Close() {
 	s.core.bgCancel()
 	s.core.bg.Wait()
+	s.core.watcher.Wait()
 }
 
 // Wait blocks until background work has finished (tests, graceful stops).

@@ -189,3 +189,41 @@ func SecondInstance(t testing.TB, env *Env, tune ...func(*service.Options)) *ser
 	t.Cleanup(svc.Close)
 	return svc
 }
+
+// DSNOf is the MYSQL_TEST_DSN server's DSN for the database db is on.
+func DSNOf(t testing.TB, db *gorm.DB) string {
+	t.Helper()
+	var name string
+	if err := db.Raw("SELECT DATABASE()").Scan(&name).Error; err != nil {
+		t.Fatal(err)
+	}
+	mc, err := mysqldriver.ParseDSN(os.Getenv("MYSQL_TEST_DSN"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mc.DBName = name
+	return mc.FormatDSN()
+}
+
+// ReplicaInstance is another service on env's MySQL database that reads
+// through the replica at replicaDSN, as an instance with database.replicas
+// would. The replica has been checked once when it returns.
+func ReplicaInstance(t testing.TB, env *Env, replicaDSN string) *service.Service {
+	t.Helper()
+	db, err := service.OpenDB(configs.Database{Driver: "mysql", DSN: DSNOf(t, env.DB), Replicas: []string{replicaDSN},
+		MaxOpenConns: 4, MaxIdleConns: 2, ConnMaxLifetime: time.Minute}, "", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if sqlDB, err := db.DB(); err == nil {
+			sqlDB.Close()
+		}
+	})
+	opt := env.Opt
+	opt.Replicas = 1
+	svc := service.New(db, env.Keys, slog.New(slog.NewTextHandler(io.Discard, nil)), opt)
+	t.Cleanup(svc.Close)
+	svc.CheckReplicas(context.Background())
+	return svc
+}
