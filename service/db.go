@@ -102,12 +102,19 @@ func useReplicas(db *gorm.DB, c configs.Database) error {
 		if mc.Timeout == 0 || mc.Timeout > 2*time.Second {
 			mc.Timeout = 2 * time.Second
 		}
-		cfg := dbresolver.Config{Replicas: []gorm.Dialector{mysql.New(mysql.Config{DSNConfig: mc})}}
+		// Not asking its version at start: an instance must start, and
+		// serve from the primary, while a replica is down.
+		d := mysql.New(mysql.Config{DSNConfig: mc, SkipInitializeWithVersion: true})
+		cfg := dbresolver.Config{Replicas: []gorm.Dialector{d}}
 		if resolver == nil {
 			resolver = dbresolver.Register(cfg, replicaName(i))
 		} else {
 			resolver = resolver.Register(cfg, replicaName(i))
 		}
 	}
+	// The primary has answered by now (gorm.Open pinged it); replicas are
+	// opened without the ping, which would refuse to start the instance
+	// while one is down.
+	db.Config.DisableAutomaticPing = true
 	return db.Use(resolver.SetMaxOpenConns(c.MaxOpenConns).SetMaxIdleConns(c.MaxIdleConns).SetConnMaxLifetime(c.ConnMaxLifetime))
 }
