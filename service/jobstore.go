@@ -20,32 +20,49 @@ const (
 )
 
 // AcquireLease takes the job's lease for holder until ttl from now, when it
-// is free or expired. The conditional UPDATE is atomic on every engine, so of
-// two instances racing exactly one gets it.
+// is free or expired. Each statement is atomic on its own: of instances
+// racing on one database exactly one UPDATE (or, for a job never run,
+// INSERT) changes the row. On Galera two nodes can each change the row
+// locally; the cluster certifies one, the other gets 1213 and is retried,
+// and then finds the lease held.
 func (s *Jobs) AcquireLease(ctx context.Context, job, holder string, ttl time.Duration) (bool, error) {
-	db := s.db.WithContext(ctx)
-	now := s.now()
-	if err := db.Create(&model.JobLease{Job: job, Holder: "", ExpiresAt: now.Add(-time.Second)}).Error; err != nil &&
-		!errors.Is(err, gorm.ErrDuplicatedKey) {
-		return false, err
-	}
-	res := db.Model(&model.JobLease{}).Where("job = ? AND (holder = '' OR expires_at < ?)", job, now).
-		Updates(map[string]any{"holder": holder, "expires_at": now.Add(ttl), "run_id": nil})
-	return res.RowsAffected == 1, res.Error
+	var won bool
+	err := s.retry(ctx, func() error {
+		db := s.db.WithContext(ctx)
+		now := s.now()
+		res := db.Model(&model.JobLease{}).Where("job = ? AND (holder = '' OR expires_at < ?)", job, now).
+			Updates(map[string]any{"holder": holder, "expires_at": now.Add(ttl), "run_id": nil})
+		if won = res.RowsAffected == 1; won || res.Error != nil {
+			return res.Error
+		}
+		err := db.Create(&model.JobLease{Job: job, Holder: holder, ExpiresAt: now.Add(ttl)}).Error
+		if won = err == nil; errors.Is(err, gorm.ErrDuplicatedKey) {
+			return nil
+		}
+		return err
+	})
+	return won, err
 }
 
 // RenewLease extends a held lease; false means it was lost (expired and
 // taken), and the run must stop writing.
 func (s *Jobs) RenewLease(ctx context.Context, job, holder string, ttl time.Duration) (bool, error) {
-	res := s.db.WithContext(ctx).Model(&model.JobLease{}).Where("job = ? AND holder = ?", job, holder).
-		Update("expires_at", s.now().Add(ttl))
-	return res.RowsAffected == 1, res.Error
+	var kept bool
+	err := s.retry(ctx, func() error {
+		res := s.db.WithContext(ctx).Model(&model.JobLease{}).Where("job = ? AND holder = ?", job, holder).
+			Update("expires_at", s.now().Add(ttl))
+		kept = res.RowsAffected == 1
+		return res.Error
+	})
+	return kept, err
 }
 
 // ReleaseLease frees the lease so the next run need not wait for expiry.
 func (s *Jobs) ReleaseLease(ctx context.Context, job, holder string) error {
-	return s.db.WithContext(ctx).Model(&model.JobLease{}).Where("job = ? AND holder = ?", job, holder).
-		Updates(map[string]any{"holder": "", "expires_at": s.now()}).Error
+	return s.retry(ctx, func() error {
+		return s.db.WithContext(ctx).Model(&model.JobLease{}).Where("job = ? AND holder = ?", job, holder).
+			Updates(map[string]any{"holder": "", "expires_at": s.now()}).Error
+	})
 }
 
 // LeaseOf reports who holds a job's lease (for /jobs and the metrics).

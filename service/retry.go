@@ -36,14 +36,20 @@ func (s *core) bulkTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 // safe to run again: it starts from what it reads in tx, never from what an
 // earlier attempt left in the variables it fills.
 func (s *core) retryTx(ctx context.Context, opts []*sql.TxOptions, fn func(tx *gorm.DB) error) error {
+	return s.retry(ctx, func() error { return s.db.WithContext(ctx).Transaction(fn, opts...) })
+}
+
+// retry runs attempt until it succeeds, fails for another reason, or has
+// conflicted txAttempts times; conflicts are counted for /metrics.
+func (s *core) retry(ctx context.Context, attempt func() error) error {
 	var err error
-	for attempt := 1; ; attempt++ {
-		err = s.db.WithContext(ctx).Transaction(fn, opts...)
+	for n := 1; ; n++ {
+		err = attempt()
 		i := retryIndex(err)
 		if i < 0 {
 			return err
 		}
-		if attempt == txAttempts {
+		if n == txAttempts {
 			s.retries.gaveUp[i].Add(1)
 			return err
 		}
@@ -51,7 +57,7 @@ func (s *core) retryTx(ctx context.Context, opts []*sql.TxOptions, fn func(tx *g
 		select {
 		case <-ctx.Done():
 			return err
-		case <-time.After(time.Duration(20+rand.IntN(100)*attempt) * time.Millisecond):
+		case <-time.After(time.Duration(20+rand.IntN(100)*n) * time.Millisecond):
 		}
 	}
 }
