@@ -154,29 +154,44 @@ need_tools() {
 db_init() {
   DB_DIR="$WORK/mariadb"
   DB_PORT=$(free_port 34000)
-  mkdir -p "$DB_DIR"
-  mariadb-install-db --no-defaults --datadir="$DB_DIR/data" --user="$(id -un)" \
-    --auth-root-authentication-method=normal >"$DB_DIR/install.log" 2>&1 || die "mariadb-install-db failed (see $DB_DIR/install.log)"
+  mariadb_install "$DB_DIR"
+}
+
+# mariadb_install DIR: a fresh data directory DIR/data.
+mariadb_install() {
+  mkdir -p "$1"
+  mariadb-install-db --no-defaults --datadir="$1/data" --user="$(id -un)" \
+    --auth-root-authentication-method=normal >"$1/install.log" 2>&1 || die "mariadb-install-db failed (see $1/install.log)"
 }
 
 # db_start: start (or restart) mariadbd on $DB_DIR/data, $DB_PORT.
 db_start() {
+  mariadb_start "$DB_DIR" "$DB_PORT" ${MARIADB_ARGS:-}
+  DB_PID=$MARIADB_PID
+}
+
+# mariadb_start DIR PORT [mariadbd options...]: a private mariadbd on
+# DIR/data (made with mariadb-install-db when missing) and PORT, waited for;
+# sets MARIADB_PID. The primary and the replica of replica.sh start here.
+mariadb_start() {
+  local dir=$1 port=$2; shift 2
   local mariadbd; mariadbd=$(command -v mariadbd || echo /usr/sbin/mariadbd)
+  [ -d "$dir/data" ] || mariadb_install "$dir"
   # Its own tmpdir: at start MariaDB deletes #sql* files in its tmpdir, which
   # in /tmp would include the system server's temporary tables.
-  mkdir -p "$DB_DIR/tmp"
-  "$mariadbd" --no-defaults --datadir="$DB_DIR/data" --tmpdir="$DB_DIR/tmp" --port="$DB_PORT" --bind-address=127.0.0.1 \
-    --socket="$DB_DIR/mysqld.sock" --pid-file="$DB_DIR/mysqld.pid" --user="$(id -un)" --skip-log-bin \
+  mkdir -p "$dir/tmp"
+  "$mariadbd" --no-defaults --datadir="$dir/data" --tmpdir="$dir/tmp" --port="$port" --bind-address=127.0.0.1 \
+    --socket="$dir/mysqld.sock" --pid-file="$dir/mysqld.pid" --user="$(id -un)" --skip-log-bin \
     --innodb-buffer-pool-size=512M --innodb-log-file-size=256M --max-connections=500 \
-    --max-allowed-packet=64M ${MARIADB_ARGS:-} >>"$DB_DIR/server.log" 2>&1 &
-  DB_PID=$!
+    --max-allowed-packet=64M "$@" >>"$dir/server.log" 2>&1 &
+  MARIADB_PID=$!
   for _ in $(seq 1 120); do
-    if mariadb --no-defaults -h127.0.0.1 -P"$DB_PORT" -uroot -e 'SELECT 1' >/dev/null 2>&1; then return 0; fi
-    kill -0 "$DB_PID" 2>/dev/null || break
+    if mariadb --no-defaults -h127.0.0.1 -P"$port" -uroot -e 'SELECT 1' >/dev/null 2>&1; then return 0; fi
+    kill -0 "$MARIADB_PID" 2>/dev/null || break
     sleep 0.5
   done
-  tail -n 30 "$DB_DIR/server.log" >&2
-  die "private MariaDB did not start on port $DB_PORT"
+  tail -n 30 "$dir/server.log" >&2
+  die "private MariaDB did not start on port $port"
 }
 
 # db_kill: the database dies (SIGKILL: no clean shutdown, crash recovery on restart).

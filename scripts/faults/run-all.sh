@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Runs every fault script and the multi-instance script one after the other
+# Runs every fault script and the multi-instance scripts (one database,
+# a replica, a Galera cluster) one after the other
 # (each starts and removes its own private MariaDB) and prints one line per
-# script. Exits non-zero when any failed. About 20 minutes in all.
+# script. Exits non-zero when any failed. About 30 minutes in all.
 #
 # Usage: scripts/faults/run-all.sh [NAME ...]   (names as in scripts/faults, e.g. db-outage)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-all=(db-outage kill-during-import kill-during-batch interrupted-bank-upload clock-jump backup-restore ../multi/three-instances)
+all=(db-outage kill-during-import kill-during-batch interrupted-bank-upload clock-jump backup-restore ../multi/three-instances ../multi/replica ../multi/galera)
 [ $# -gt 0 ] && all=("$@")
 out=$(mktemp -d /tmp/studentaid-run-all.XXXXXX)
 fails=0
