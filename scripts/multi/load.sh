@@ -10,7 +10,8 @@
 #   load_calculations  2. calculations at two instances at once, the flow
 #   load_jobs          3. every batch job at all instances at once, twice
 #   load_checks        the database checks and ledgers from every instance
-#   load_report        what the metrics showed
+#   load_report        what the metrics showed, each batch run's duration
+#   load_read_rates    list requests a second at one instance, then at three
 
 ROWS=${ROWS:-3000}
 TERMS=(2025-2026-1 2025-2026-2)
@@ -265,6 +266,9 @@ load_checks() {
 
 load_report() {
   echo
+  echo "---- batch runs that made batches, seconds each: $(sql "SELECT GROUP_CONCAT(CONCAT(job, '=',
+    ROUND(TIMESTAMPDIFF(MICROSECOND, started_at, finished_at) / 1e6, 2)) ORDER BY id SEPARATOR ' ')
+    FROM job_runs WHERE status = 'succeeded' AND made LIKE '%number%'")"
   echo "---- metrics scraped from each instance ($(cat "$WORK/scrapes" 2>/dev/null || echo '?') rounds during the run)"
   if [ -s "$WORK/lease-seen.txt" ]; then
     echo "studentaid_job_lease_held seen while jobs ran ($(wc -l <"$WORK/lease-seen.txt") samples; first ones):"
@@ -288,4 +292,30 @@ load_report() {
   if [ "$DEADLOCKS" -gt 0 ]; then
     echo "WARN  $DEADLOCKS MySQL deadlock(s) in the server logs (roster imports and batch runs at once); each rolled back whole (see the checks above)"
   fi
+}
+
+# read_rate INSTANCES...: 6 clients × 40 GET /students pages, the clients
+# spread over the given instances; prints requests a second. Run with one
+# instance and then three for the "one vs three" figure of docs/deploy.md.
+read_rate() {
+  local inst=("$@") s e c pids=()
+  s=$(date +%s.%N)
+  for c in 1 2 3 4 5 6; do
+    (
+      x=${inst[$((c % ${#inst[@]}))]}
+      t=$(login "$x" county_nanxian "$DEMO_PW")
+      for _ in $(seq 1 40); do req "$x" "$t" GET "/api/v1/students?page_size=50&page=$((RANDOM % 20 + 1))"; done
+    ) &
+    pids+=($!)
+  done
+  wait "${pids[@]}"
+  e=$(date +%s.%N)
+  echo "scale=1; 240 / ($e - $s)" | bc
+}
+
+# load_read_rates: read_rate at instance a alone, then at a, b and c.
+load_read_rates() {
+  READ_ONE=$(read_rate a)
+  READ_THREE=$(read_rate "${INST[@]}")
+  echo "      reads (GET /students, 6 clients, 240 requests): one instance $READ_ONE req/s, three instances $READ_THREE req/s"
 }

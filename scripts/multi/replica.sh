@@ -69,17 +69,18 @@ caught_up() {
 # line per download in $WORK/dl-LABEL.txt: ok, or what was wrong.
 AUD=""
 download_all() {
-  local id sum x got etag
+  local id sum x got etag hdr=$WORK/h.$BASHPID body=$WORK/l.$BASHPID
   while read -r id sum; do
     for x in "${INST[@]}"; do
-      curl -sS -m 120 -D "$WORK/h.$BASHPID" -o "$WORK/l.$BASHPID" -H "Authorization: Bearer $AUD" \
+      rm -f "$hdr" "$body"
+      curl -sS -m 120 -D "$hdr" -o "$body" -H "Authorization: Bearer $AUD" \
         "$(base "$x")/api/v1/batches/$id/ledger.xlsx" 2>/dev/null || true
-      got=$(sha256sum <"$WORK/l.$BASHPID" | cut -d' ' -f1)
-      etag=$(grep -i '^etag:' "$WORK/h.$BASHPID" | tr -d '\r"' | awk '{print $2}')
+      got=$(sha256sum <"$body" 2>/dev/null | cut -d' ' -f1) || true
+      etag=$(grep -i '^etag:' "$hdr" 2>/dev/null | tr -d '\r"' | awk '{print $2}') || true
       if [ "$got" = "$sum" ] && [ "$etag" = "$sum" ]; then echo ok; else echo "bad batch $id at $x: sha $got etag $etag"; fi >>"$WORK/dl-$1.txt"
     done
   done < <(sql "SELECT id, ledger_sha256 FROM batches WHERE ledger_sha256 <> ''")
-  rm -f "$WORK/h.$BASHPID" "$WORK/l.$BASHPID"
+  rm -f "$hdr" "$body"
 }
 expect_downloads() { # LABEL
   local ok bad
@@ -93,6 +94,7 @@ load_prepare
 scrape_start
 load_uploads
 load_calculations
+load_read_rates
 READS_BEFORE=$(metric_sum 'studentaid_replica_reads_total')
 check "lists and reports read from the replica under load ($READS_BEFORE reads)" -- test "$READS_BEFORE" -gt 0
 AUD=$(login a auditor_yiyang "$DEMO_PW")

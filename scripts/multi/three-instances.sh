@@ -37,6 +37,7 @@ load_prepare
 scrape_start
 load_uploads
 load_calculations
+load_read_rates
 load_jobs
 scrape_stop
 load_checks
