@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"studentaid/configs"
 	"studentaid/service"
@@ -119,14 +120,15 @@ func TestKeyFileCreatedPrivateOnlyWhenAllowed(t *testing.T) {
 
 func TestConfigEnvironmentOverrides(t *testing.T) {
 	env := map[string]string{
-		"STUDENTAID_LISTEN":              "127.0.0.1:18080",
-		"STUDENTAID_DATA_DIR":            "/tmp/x",
-		"STUDENTAID_DATABASE_DRIVER":     "mysql",
-		"STUDENTAID_DATABASE_DSN":        "u:p@tcp(db:3306)/aid?parseTime=true",
-		"STUDENTAID_ADMIN_PASSWORD":      "first-admin-pw",
-		"STUDENTAID_DATA_KEY":            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-		"STUDENTAID_NOTICE_WORKING_DAYS": "0",
-		"STUDENTAID_MEMORY_LIMIT":        "300MiB",
+		"STUDENTAID_LISTEN":                   "127.0.0.1:18080",
+		"STUDENTAID_DATA_DIR":                 "/tmp/x",
+		"STUDENTAID_DATABASE_DRIVER":          "mysql",
+		"STUDENTAID_DATABASE_DSN":             "u:p@tcp(db:3306)/aid?parseTime=true",
+		"STUDENTAID_ADMIN_PASSWORD":           "first-admin-pw",
+		"STUDENTAID_DATA_KEY":                 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+		"STUDENTAID_NOTICE_WORKING_DAYS":      "0",
+		"STUDENTAID_MEMORY_LIMIT":             "300MiB",
+		"STUDENTAID_DATABASE_REPLICA_MAX_LAG": "3s",
 	}
 	c, err := configs.Load("", func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	if err != nil {
@@ -134,7 +136,7 @@ func TestConfigEnvironmentOverrides(t *testing.T) {
 	}
 	if c.Listen != "127.0.0.1:18080" || c.DataDir != "/tmp/x" || c.Database.Driver != "mysql" ||
 		c.Database.DSN != env["STUDENTAID_DATABASE_DSN"] || c.Auth.AdminPassword != "first-admin-pw" ||
-		c.Security.DataKey != env["STUDENTAID_DATA_KEY"] || c.Notice.WorkingDays != 0 {
+		c.Security.DataKey != env["STUDENTAID_DATA_KEY"] || c.Notice.WorkingDays != 0 || c.Database.ReplicaMaxLag != 3*time.Second {
 		t.Fatalf("overrides not applied: %+v", c)
 	}
 	if n, err := c.MemoryLimitBytes(); err != nil || n != 300<<20 {
@@ -148,6 +150,15 @@ func TestConfigEnvironmentOverrides(t *testing.T) {
 	})
 	if err == nil || !strings.Contains(err.Error(), "database.driver") {
 		t.Fatalf("bad driver: %v", err)
+	}
+	_, err = configs.Load("", func(k string) (string, bool) {
+		if k == "STUDENTAID_DATABASE_REPLICA_MAX_LAG" {
+			return "0s", true
+		}
+		return "", false
+	})
+	if err == nil || !strings.Contains(err.Error(), "database.replica_max_lag") {
+		t.Fatalf("replica_max_lag 0s accepted: %v", err)
 	}
 	dir := t.TempDir()
 	f := filepath.Join(dir, "c.yaml")
