@@ -78,7 +78,7 @@ func TestConflictRetriesAreBounded(t *testing.T) {
 		if n := countWhere(t, h, "SELECT COUNT(*) FROM batches"); n != 0 {
 			t.Fatalf("%d batches", n)
 		}
-		if rs := svc.TxRetries(); rs[0].Code != 1213 || rs[0].Retried != 4 || rs[0].GaveUp != 1 {
+		if rs := svc.TxRetries(); rs[0].Code != 1213 || rs[0].Retried != 9 || rs[0].GaveUp != 1 {
 			t.Fatalf("retries: %+v", rs)
 		}
 	})

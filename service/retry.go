@@ -12,10 +12,13 @@ import (
 	"gorm.io/gorm"
 )
 
-// txAttempts bounds how often one transaction is tried: conflicts clear in
-// milliseconds, and a transaction that keeps losing is better reported than
-// retried for ever.
-const txAttempts = 5
+// txAttempts bounds how often one transaction is tried: a conflict clears
+// in milliseconds, but on Galera a node committing a large batch aborts every
+// local transaction that touched the audit chain's head meanwhile, so a
+// small write may lose several times in a row under load (galera.sh). Ten
+// attempts wait about five seconds at most; a transaction that keeps losing
+// is better reported than retried for ever.
+const txAttempts = 10
 
 // bulkTx runs a large write (a roster import, a batch) in one transaction at
 // READ COMMITTED on MySQL, retried like every transaction (retryTx). Under

@@ -97,33 +97,13 @@ scrape_start
 load_uploads
 load_calculations
 
-# --- reads: one node, then three ----------------------------------------------------
-# read_rate INSTANCES...: 6 clients × 40 list requests spread over the given
-# instances; prints requests per second.
-read_rate() {
-  local inst=("$@") s e n=0 pids=()
-  s=$(date +%s.%N)
-  for c in 1 2 3 4 5 6; do
-    (
-      x=${inst[$((c % ${#inst[@]}))]}
-      t=$(login "$x" county_nanxian "$DEMO_PW")
-      for _ in $(seq 1 40); do req "$x" "$t" GET "/api/v1/students?page_size=50&page=$((RANDOM % 20 + 1))"; done
-    ) &
-    pids+=($!)
-  done
-  wait "${pids[@]}"
-  e=$(date +%s.%N)
-  echo "scale=1; 240 / ($e - $s)" | bc
-}
-ONE=$(read_rate a)
-THREE=$(read_rate a b c)
-echo "      reads (GET /students, 6 clients, 240 requests): one node $ONE req/s, three nodes $THREE req/s"
+load_read_rates
 
 # --- batches, with a node killed mid-generation ----------------------------------------
 KILLED=""
 killer() {
   local inst x run
-  for _ in $(seq 1 1200); do
+  while [ -e "$WORK/jobs-running" ]; do
     while read -r run inst; do
       for x in b c; do
         if [ "$inst" != "" ] && [ "${inst##*-}" = "${SERVER_PID[$x]}" ]; then
@@ -133,13 +113,15 @@ killer() {
         fi
       done
     done < <(sql "SELECT id, instance FROM job_runs WHERE status = 'running' AND job LIKE 'batch_%' ORDER BY id DESC" 2>/dev/null)
-    sleep 0.1
+    sleep 0.05
   done
 }
+touch "$WORK/jobs-running"
 killer &
 KILLER=$!
 EXTRA_PIDS+=("$KILLER")
 load_jobs
+rm -f "$WORK/jobs-running"
 wait "$KILLER" || true
 if [ -s "$WORK/killed" ]; then
   read -r KILLED_RUN KILLED_INST <"$WORK/killed"
@@ -182,8 +164,6 @@ C1=$(nsql 1 "CHECKSUM TABLE $TABLES" | awk '{print $2}' | tr '\n' ' ')
 for i in 2 3; do
   expect_eq "node $i money tables = node 1's (CHECKSUM TABLE)" "$(nsql "$i" "CHECKSUM TABLE $TABLES" | awk '{print $2}' | tr '\n' ' ')" "$C1"
 done
-echo "      batch job durations (s): $(sql "SELECT GROUP_CONCAT(CONCAT(job, '=', ROUND(TIMESTAMPDIFF(MICROSECOND, started_at, finished_at) / 1e6, 2)) ORDER BY id SEPARATOR ' ')
-  FROM job_runs WHERE status = 'succeeded' AND made LIKE '%number%'")"
 echo "      certification retries: $(for x in a b c; do curl -s "$(base "$x")/metrics" | awk -v x="$x" '/^studentaid_db_tx_retries_total\{code="1213"\}/ {printf "%s=%s ", x, $NF}'; done)"
 load_report
 summary
