@@ -149,3 +149,41 @@ func TestReplicaFallbacksKeepReadsWhole(t *testing.T) {
 		t.Fatalf("down replica not in the metrics:\n%s", grepLines(m, "replica"))
 	}
 }
+
+// Through a replica that holds everything (here the primary's own database,
+// its heartbeat current), lists and the ledger are read from the replica,
+// whole, and counted there.
+func TestReadsThroughACurrentReplica(t *testing.T) {
+	if os.Getenv("MYSQL_TEST_DSN") == "" {
+		servicetest.Drivers(t)
+		t.Skip("needs MySQL")
+	}
+	env := servicetest.NewEnv(t, "mysql")
+	h := newHarness(t, env)
+	approvedBoarding(t, h)
+	r := h.runJob("finance_nanxian", "batch_boarding", false)
+	if len(r.Made.Batches) != 1 {
+		t.Fatalf("no batch: %+v", r)
+	}
+	id := r.Made.Batches[0].ID
+	var sum string
+	env.DB.Raw("SELECT ledger_sha256 FROM batches WHERE id = ?", id).Scan(&sum)
+	current := h.instance(servicetest.ReplicaInstance(t, env, servicetest.DSNOf(t, env.DB)))
+	rr := current.do("GET", fmt.Sprintf("/api/v1/batches/%d/ledger.xlsx", id), h.as("auditor_yiyang"), nil)
+	want(t, rr, http.StatusOK)
+	if got := sha256.Sum256(rr.Body.Bytes()); hex.EncodeToString(got[:]) != sum {
+		t.Fatalf("ledger through the replica: %d bytes, sha %x, want %s", rr.Body.Len(), got, sum)
+	}
+	rr = current.do("GET", "/api/v1/students?page_size=2", h.as("county_nanxian"), nil)
+	want(t, rr, http.StatusOK)
+	var page struct{ Total int }
+	mustJSON(t, rr, &page)
+	if page.Total != len(boarders) {
+		t.Fatalf("students through the replica: %d, want %d", page.Total, len(boarders))
+	}
+	if m := scrape(t, current); !strings.Contains(m, `studentaid_replica_reads_total{replica="replica0"}`) ||
+		strings.Contains(m, `studentaid_replica_reads_total{replica="replica0"} 0`) ||
+		!strings.Contains(m, `studentaid_replica_fallbacks_total{reason="ledger_missing"} 0`) {
+		t.Fatalf("reads not counted on the replica:\n%s", grepLines(m, "replica"))
+	}
+}

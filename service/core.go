@@ -58,7 +58,9 @@ func (s *core) now() time.Time {
 // behind, else to the primary.
 func (s *core) reader(ctx context.Context) *gorm.DB {
 	if name, ok := s.replicas.pick(); ok {
-		return s.db.WithContext(ctx).Clauses(dbresolver.Use(name))
+		// A new session: callers run several queries on what this returns,
+		// and a chained clause would otherwise carry their conditions over.
+		return s.db.WithContext(ctx).Clauses(dbresolver.Use(name)).Session(&gorm.Session{})
 	}
 	return s.db.WithContext(ctx)
 }

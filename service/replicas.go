@@ -200,7 +200,7 @@ func (s *core) ledgerReader(ctx context.Context, id int64) (*gorm.DB, error) {
 	if !ok {
 		return primary, nil
 	}
-	db := primary.Clauses(dbresolver.Use(name))
+	db := primary.Clauses(dbresolver.Use(name)).Session(&gorm.Session{})
 	var want, have []string
 	if err := primary.Model(&model.Batch{}).Where("id = ?", id).Pluck("ledger_sha256", &want).Error; err != nil {
 		return nil, err

@@ -281,9 +281,9 @@ load_report() {
     echo "instance $x (127.0.0.1:${SERVER_PORT[$x]}):"
     awk '/^studentaid_http_requests_total/ { match($0, /status="[0-9]+"/); s = substr($0, RSTART + 8, 3); n[s] += $NF; t += $NF }
          END { printf "  studentaid_http_requests_total: %d (", t; for (k in n) printf "%s=%d ", k, n[k]; print ")" }' "$WORK/metrics-$x.txt"
-    grep -E '^studentaid_http_requests_total\{.*(rosters|calculate|jobs/:name/run)' "$WORK/metrics-$x.txt" | sed 's/^/    /'
-    grep -E '^studentaid_(batches|entitlements|roster_imports|job_runs)\{' "$WORK/metrics-$x.txt" | sed 's/^/  /'
-    grep -E '^go_sql_(open_connections|in_use_connections|wait_count_total)' "$WORK/metrics-$x.txt" | sed 's/^/  /'
+    { grep -E '^studentaid_http_requests_total\{.*(rosters|calculate|jobs/:name/run)' "$WORK/metrics-$x.txt" || true; } | sed 's/^/    /'
+    { grep -E '^studentaid_(batches|entitlements|roster_imports|job_runs)\{' "$WORK/metrics-$x.txt" || true; } | sed 's/^/  /'
+    { grep -E '^go_sql_(open_connections|in_use_connections|wait_count_total)' "$WORK/metrics-$x.txt" || true; } | sed 's/^/  /'
   done
   echo
   echo "driven requests: $(wc -l <"$CALLS") ($(awk -F'|' '{print $1}' "$CALLS" | sort | uniq -c | awk '{printf "%s at %s, ", $1, $2}'))"
