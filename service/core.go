@@ -16,8 +16,10 @@ import (
 // options, background work and the caches. Each domain struct embeds the
 // same *core, so a cache one domain forgets is forgotten for all. Helpers
 // more than one domain calls are methods of core, in the core*.go files
-// (writing the audit log in core_audit.go, shared reads in core_lookups.go)
-// and in retry.go (bulkTx, the large-write transaction).
+// (writing the audit log in core_audit.go, shared reads in core_lookups.go),
+// in retry.go (bulkTx, retryTx and retry: transactions tried again after a
+// deadlock or certification failure) and in replicas.go (ledgerReader and
+// the replica watcher).
 type core struct {
 	db   *gorm.DB
 	keys *Keyring

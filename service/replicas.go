@@ -47,6 +47,8 @@ type replicaSet struct {
 	next   atomic.Uint64
 	reads  []atomic.Int64
 	falls  [len(fallbackReasons)]atomic.Int64
+	// beatFailing is whether the last heartbeat write failed.
+	beatFailing atomic.Bool
 }
 
 // ReplicaState is what the last check saw of one replica.
@@ -106,11 +108,14 @@ func (r *replicaSet) fallback(reason string) {
 	}
 }
 
-func (r *replicaSet) set(i int, st ReplicaState) {
+// set records a check's result and returns the one before.
+func (r *replicaSet) set(i int, st ReplicaState) ReplicaState {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	st.Name = r.state[i].Name
+	was := r.state[i]
+	st.Name = was.Name
 	r.state[i] = st
+	return was
 }
 
 // watchReplicas writes the heartbeat and checks every replica each tick
@@ -138,8 +143,12 @@ func (s *core) checkReplicas(ctx context.Context) {
 		return
 	}
 	now := s.now()
-	if err := s.db.WithContext(ctx).Exec("UPDATE replica_heartbeat SET beat_at = ? WHERE id = 1", now).Error; err != nil && ctx.Err() == nil {
-		s.log.Warn("replica heartbeat: writing on the primary", "err", err)
+	// Failures are logged when they start, not every second.
+	err := s.db.WithContext(ctx).Exec("UPDATE replica_heartbeat SET beat_at = ? WHERE id = 1", now).Error
+	if failing := err != nil && ctx.Err() == nil; s.replicas.beatFailing.Swap(failing) != failing {
+		if failing {
+			s.log.Warn("replica heartbeat: cannot write on the primary; replicas will look lagging", "err", err)
+		}
 	}
 	for i := range s.replicas.state {
 		st := ReplicaState{CheckedAt: now}
@@ -155,7 +164,9 @@ func (s *core) checkReplicas(ctx context.Context) {
 		if err == nil && len(beat) == 1 {
 			st.Lag = max(now.Sub(beat[0]), 0)
 		}
-		s.replicas.set(i, st)
+		if was := s.replicas.set(i, st); was.Up != st.Up && ctx.Err() == nil {
+			s.log.Info("read replica changed", "replica", replicaName(i), "up", st.Up, "err", err)
+		}
 	}
 }
 
