@@ -105,6 +105,8 @@ killer() {
   local inst x run
   while [ -e "$WORK/jobs-running" ]; do
     while read -r run inst; do
+      # The instance is host-pid/run: the pid names the server.
+      inst=${inst%%/*}
       for x in a b c; do
         if [ "$inst" != "" ] && [ "${inst##*-}" = "${SERVER_PID[$x]}" ]; then
           echo "$run $x" >"$WORK/killed"
