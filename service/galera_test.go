@@ -267,8 +267,8 @@ func startGalera(t *testing.T) []string {
 	waitNode(t, dsns[0], cnfs[0], 60*time.Second)
 	start(1)
 	start(2)
-	waitNode(t, dsns[1], cnfs[1], 120*time.Second)
-	waitNode(t, dsns[2], cnfs[2], 120*time.Second)
+	waitNode(t, dsns[1], cnfs[1], 300*time.Second)
+	waitNode(t, dsns[2], cnfs[2], 300*time.Second)
 	t.Logf("three Galera nodes synced in %s", time.Since(began).Round(100*time.Millisecond))
 	return dsns
 }
