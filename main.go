@@ -81,7 +81,7 @@ func open(ctx context.Context, configPath string) (*app, error) {
 		debug.SetMemoryLimit(limit)
 	}
 	// The data directory holds temporary files on every engine, not only SQLite's file.
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+	if err := service.PrivateDir(cfg.DataDir); err != nil {
 		return nil, err
 	}
 	db, err := service.OpenDB(cfg.Database, cfg.SQLitePath(), log)
@@ -105,6 +105,11 @@ func open(ctx context.Context, configPath string) (*app, error) {
 	}
 	if err := service.BindKeyring(ctx, db, keys); err != nil {
 		return nil, err
+	}
+	// A chain written before it was keyed is verified and rebuilt once; when
+	// it does not verify it is left as it is, for someone to investigate.
+	if err := service.UpgradeAuditChain(ctx, db, keys); err != nil {
+		log.Error("audit chain not keyed", "err", err)
 	}
 	svc := service.New(db, keys, log, service.OptionsFrom(cfg))
 	if err := svc.Standards.SeedStandards(ctx); err != nil {
@@ -161,7 +166,7 @@ func serve(args []string, out io.Writer) error {
 	} else if n > 0 {
 		a.log.Warn("roster imports cut short by a restart marked failed", "count", n)
 	}
-	sched, err := jobs.New(a.svc.Jobs, a.log, jobs.Definitions(a.svc.Batches, a.svc.Anomalies, a.cfg.Jobs.Schedules), jobs.Options{})
+	sched, err := jobs.New(a.svc.Jobs, a.log, jobs.Definitions(a.svc.Batches, a.svc.Anomalies, a.svc.Audit, a.cfg.Jobs.Schedules), jobs.Options{})
 	if err != nil {
 		return err
 	}
@@ -176,7 +181,7 @@ func serve(args []string, out io.Writer) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(sqlDB, "studentaid"))
 	handler := api.New(a.svc, a.log, reg, api.Options{MaxBodyBytes: a.cfg.HTTP.MaxBodyBytes,
-		MaxUploadBytes: a.cfg.Roster.MaxBytes + 1<<20, Jobs: sched})
+		MaxUploadBytes: a.cfg.Roster.MaxBytes + 1<<20, Jobs: sched, TrustedProxies: a.cfg.Server.TrustedProxies})
 	srv := &http.Server{Addr: a.cfg.Listen, Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
@@ -234,7 +239,8 @@ func userCreate(args []string, out io.Writer) error {
 		fmt.Fprintf(out, "generated password: %s\n", pw)
 	}
 	r := model.Role(*role)
-	in := service.UserInput{Username: *username, Password: &pw, Role: &r}
+	// The operator chose this password for someone else: it is one-time.
+	in := service.UserInput{Username: *username, Password: &pw, Role: &r, OneTime: true}
 	if *region != "" {
 		in.RegionCode = region
 	}
@@ -262,7 +268,7 @@ func jobRun(name string, args []string, out io.Writer) error {
 		return err
 	}
 	defer a.svc.Close()
-	sched, err := jobs.New(a.svc.Jobs, a.log, jobs.Definitions(a.svc.Batches, a.svc.Anomalies, a.cfg.Jobs.Schedules), jobs.Options{})
+	sched, err := jobs.New(a.svc.Jobs, a.log, jobs.Definitions(a.svc.Batches, a.svc.Anomalies, a.svc.Audit, a.cfg.Jobs.Schedules), jobs.Options{})
 	if err != nil {
 		return err
 	}

@@ -31,7 +31,7 @@ func (s *Server) createUser(c *gin.Context) {
 		return
 	}
 	u, err := s.users.CreateUser(c.Request.Context(), actor(c), req.input())
-	respond(c, http.StatusCreated, s.userOf(u), err)
+	respond(c, http.StatusCreated, userOf(u, false), err)
 }
 
 func (s *Server) updateUser(c *gin.Context) {
@@ -41,7 +41,7 @@ func (s *Server) updateUser(c *gin.Context) {
 		return
 	}
 	u, err := s.users.UpdateUser(c.Request.Context(), actor(c), id, req.input())
-	respond(c, http.StatusOK, s.userOf(u), err)
+	respond(c, http.StatusOK, s.usersOf(c, u)(u), err)
 }
 
 func (s *Server) listUsers(c *gin.Context) {
@@ -50,7 +50,7 @@ func (s *Server) listUsers(c *gin.Context) {
 		return
 	}
 	l, err := s.users.ListUsers(c.Request.Context(), actor(c), p)
-	respond(c, http.StatusOK, listOf(l, s.userOf), err)
+	respond(c, http.StatusOK, listOf(l, s.usersOf(c, l.Items...)), err)
 }
 
 type regionBody struct {

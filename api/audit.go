@@ -24,6 +24,7 @@ type auditBody struct {
 	After     json.RawMessage `json:"after"`
 	RequestID string          `json:"request_id"`
 	ClientIP  string          `json:"client_ip"`
+	Region    string          `json:"region_code"`
 	PrevHash  string          `json:"prev_hash"`
 	Hash      string          `json:"hash"`
 }
@@ -38,7 +39,7 @@ func rawJSON(s string) json.RawMessage {
 
 func auditOf(e model.AuditEntry) auditBody {
 	return auditBody{e.ID, e.At, e.ActorID, e.ActorName, e.Role, e.Action, e.Entity, e.EntityID,
-		rawJSON(e.BeforeJSON), rawJSON(e.AfterJSON), e.RequestID, e.ClientIP, e.PrevHash, e.Hash}
+		rawJSON(e.BeforeJSON), rawJSON(e.AfterJSON), e.RequestID, e.ClientIP, e.RegionCode, e.PrevHash, e.Hash}
 }
 
 func (s *Server) listAudit(c *gin.Context) {

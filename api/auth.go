@@ -28,10 +28,22 @@ type userBody struct {
 	Scope     scopeBody `json:"scope"`
 	Disabled  bool      `json:"disabled"`
 	Locked    bool      `json:"locked"`
-	CreatedAt time.Time `json:"created_at"`
+	// PasswordChangeRequired: the next step must be POST /auth/password.
+	PasswordChangeRequired bool      `json:"password_change_required"`
+	CreatedAt              time.Time `json:"created_at"`
 }
 
-func (s *Server) userOf(u model.User) userBody {
+// usersOf renders users with whether each is locked now, asked in one query;
+// when that query fails the users are shown, unlocked, and the error logged.
+func (s *Server) usersOf(c *gin.Context, users ...model.User) func(model.User) userBody {
+	locked, err := s.users.LockedUsers(c.Request.Context(), users...)
+	if err != nil {
+		s.log.WarnContext(c.Request.Context(), "locked users", "err", err)
+	}
+	return func(u model.User) userBody { return userOf(u, locked[u.ID]) }
+}
+
+func userOf(u model.User, locked bool) userBody {
 	kind := "all"
 	switch {
 	case u.SchoolID != nil:
@@ -44,7 +56,7 @@ func (s *Server) userOf(u model.User) userBody {
 	return userBody{
 		ID: u.ID, Username: u.Username, Role: string(u.Role), RoleLabel: u.Role.Label(),
 		Scope:    scopeBody{Kind: kind, RegionCode: u.RegionCode, SchoolID: u.SchoolID},
-		Disabled: u.Disabled, Locked: s.auth.Locked(u),
+		Disabled: u.Disabled, Locked: locked, PasswordChangeRequired: u.MustChangePassword,
 		CreatedAt: u.CreatedAt,
 	}
 }
@@ -61,7 +73,25 @@ func (s *Server) login(c *gin.Context) {
 		return
 	}
 	res, err := s.auth.Login(c.Request.Context(), clientOf(c), req.Username, req.Password)
-	respond(c, http.StatusOK, loginResponse{res.Token, res.ExpiresAt, s.userOf(res.User)}, err)
+	respond(c, http.StatusOK, loginResponse{res.Token, res.ExpiresAt, userOf(res.User, false)}, err)
+}
+
+type passwordRequest struct {
+	OldPassword string `json:"old_password"`
+	NewPassword string `json:"new_password"`
+}
+
+func (s *Server) changePassword(c *gin.Context) {
+	var req passwordRequest
+	if !bindJSON(c, &req) {
+		return
+	}
+	err := s.auth.ChangePassword(c.Request.Context(), actor(c), bearer(c), req.OldPassword, req.NewPassword)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
 }
 
 func (s *Server) logout(c *gin.Context) {
@@ -71,5 +101,5 @@ func (s *Server) logout(c *gin.Context) {
 
 func (s *Server) me(c *gin.Context) {
 	u, err := s.auth.Me(c.Request.Context(), actor(c))
-	respond(c, http.StatusOK, s.userOf(u), err)
+	respond(c, http.StatusOK, s.usersOf(c, u)(u), err)
 }

@@ -111,22 +111,26 @@ func (s *Server) ledger(c *gin.Context) {
 	if !ok {
 		return
 	}
-	b, err := s.batches.LedgerInfo(c.Request.Context(), actor(c), id)
+	f, err := s.batches.LedgerInfo(c.Request.Context(), actor(c), id)
 	if err != nil {
 		writeError(c, err)
 		return
 	}
-	etag := `"` + b.LedgerSHA256 + `"`
+	etag := `"` + f.SHA256 + `"`
 	c.Header("ETag", etag)
 	if c.GetHeader("If-None-Match") == etag {
 		c.Status(http.StatusNotModified)
 		return
 	}
-	setDownloadName(c, b.Number+"-发放台账.xlsx")
+	name := f.Batch.Number + "-发放台账.xlsx"
+	if f.Masked {
+		name = f.Batch.Number + "-发放台账（脱敏）.xlsx"
+	}
+	setDownloadName(c, name)
 	c.Header("Content-Type", xlsxType)
-	c.Header("Content-Length", strconv.FormatInt(b.LedgerSize, 10))
+	c.Header("Content-Length", strconv.FormatInt(f.Size, 10))
 	c.Status(http.StatusOK)
-	if err := s.batches.CopyLedger(c.Request.Context(), id, c.Writer); err != nil {
+	if err := s.batches.CopyLedger(c.Request.Context(), f, c.Writer); err != nil {
 		// Headers are gone; a cut connection is all the client can be told.
 		s.log.ErrorContext(c.Request.Context(), "streaming ledger", "batch", id, "err", err)
 	}

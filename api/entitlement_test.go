@@ -169,7 +169,7 @@ func TestEntitlementWorkflowWithNotice(t *testing.T) {
 		h.setClock(shanghai(2025, 9, 22, 23, 59))
 		want(t, h.do("POST", "/api/v1/entitlements/approve", h.as(county), ref), http.StatusUnprocessableEntity)
 		want(t, h.do("POST", "/api/v1/entitlements/approve", h.as(school), ref), http.StatusForbidden)
-		want(t, h.do("POST", "/api/v1/entitlements/approve", h.as("county_anhua"), ref), http.StatusConflict)
+		want(t, h.do("POST", "/api/v1/entitlements/approve", h.as("county_anhua"), ref), http.StatusNotFound) // another county's school
 		h.setClock(shanghai(2025, 9, 23, 0, 1))
 		rr = h.do("POST", "/api/v1/entitlements/approve", h.as(county), ref)
 		want(t, rr, http.StatusOK)

@@ -113,7 +113,19 @@ func (s *Server) authenticate(c *gin.Context) {
 		return
 	}
 	c.Set(ctxActor, a)
+	if a.MustChangePassword && !duringPasswordChange[c.Request.Method+" "+c.FullPath()] {
+		fail(c, http.StatusForbidden, "password_change_required", "这是一次性密码或管理员重置的密码，请先修改密码")
+		return
+	}
 	c.Next()
+}
+
+// duringPasswordChange are the routes a session may use before its
+// one-time password is changed (API.md: every other one answers 403).
+var duringPasswordChange = map[string]bool{
+	"POST /api/v1/auth/password": true,
+	"POST /api/v1/auth/logout":   true,
+	"GET /api/v1/me":             true,
 }
 
 func actor(c *gin.Context) model.Actor {

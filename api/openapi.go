@@ -25,7 +25,7 @@ func openAPIDocument(routes []route) map[string]any {
 		}
 		op := map[string]any{
 			"summary":     r.summary,
-			"operationId": strings.ToLower(r.method) + strings.ReplaceAll(strings.ReplaceAll(openAPIPath(r.path), "/", "_"), "{", "by_"),
+			"operationId": strings.ToLower(r.method) + operationIDChars.Replace(openAPIPath(r.path)),
 			"responses": map[string]any{
 				"200":     map[string]any{"description": "成功"},
 				"default": map[string]any{"description": "错误", "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Error"}}}},
@@ -47,7 +47,8 @@ func openAPIDocument(routes []route) map[string]any {
 		paths[p][strings.ToLower(r.method)] = op
 	}
 	for _, p := range []string{"/healthz", "/readyz", "/metrics"} {
-		paths[p] = map[string]any{"get": map[string]any{"summary": "服务状态", "security": []any{}, "responses": map[string]any{"200": map[string]any{"description": "成功"}}}}
+		paths[p] = map[string]any{"get": map[string]any{"summary": "服务状态", "operationId": "get" + operationIDChars.Replace(p),
+			"security": []any{}, "responses": map[string]any{"200": map[string]any{"description": "成功"}}}}
 	}
 	return map[string]any{
 		"openapi": "3.0.3",
@@ -73,7 +74,10 @@ func openAPIDocument(routes []route) map[string]any {
 func openAPIHandler(routes []route) gin.HandlerFunc {
 	doc := openAPIDocument(routes)
 	doc["paths"].(map[string]map[string]any)["/api/v1/openapi.json"] = map[string]any{
-		"get": map[string]any{"summary": "本文档", "security": []any{}, "responses": map[string]any{"200": map[string]any{"description": "成功"}}},
+		"get": map[string]any{"summary": "本文档", "operationId": "get_api_v1_openapi.json", "security": []any{}, "responses": map[string]any{"200": map[string]any{"description": "成功"}}},
 	}
 	return func(c *gin.Context) { c.JSON(http.StatusOK, doc) }
 }
+
+// operationIDChars turns a path into an identifier: /students/{id} → _students_by_id.
+var operationIDChars = strings.NewReplacer("/", "_", "-", "_", "{", "by_", "}", "")

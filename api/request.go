@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -42,8 +43,8 @@ func page(c *gin.Context) (service.Page, bool) {
 	for name, dst := range map[string]*int{"page": &p.Page, "page_size": &p.PageSize} {
 		if v := c.Query(name); v != "" {
 			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 {
-				fail(c, http.StatusBadRequest, "invalid_page", name+" 必须是正整数")
+			if err != nil || n < 1 || n > service.MaxPage {
+				fail(c, http.StatusBadRequest, "invalid_page", fmt.Sprintf("%s 必须是 1 到 %d 之间的整数", name, service.MaxPage))
 				return p, false
 			}
 			*dst = n

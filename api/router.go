@@ -20,6 +20,8 @@ type Options struct {
 	MaxBodyBytes   int64           // JSON bodies
 	MaxUploadBytes int64           // multipart uploads (rosters, bank results)
 	Jobs           *jobs.Scheduler // nil on an instance that runs no jobs
+	// TrustedProxies may set X-Forwarded-For (configs.Server); none by default.
+	TrustedProxies []string
 }
 
 // Server holds the service domains its handlers call, not the whole
@@ -67,7 +69,11 @@ func New(svc *service.Service, log *slog.Logger, reg *prometheus.Registry, opt O
 	}
 	reg.MustRegister(newFiguresCollector(svc.Reports, log), newDBCollector(svc))
 	e := gin.New()
-	_ = e.SetTrustedProxies(nil)
+	if err := e.SetTrustedProxies(opt.TrustedProxies); err != nil {
+		// configs validated them; trust no one rather than a bad entry.
+		log.Error("trusted proxies", "err", err)
+		_ = e.SetTrustedProxies(nil)
+	}
 	e.HandleMethodNotAllowed = true
 	e.Use(requestID, securityHeaders, recovery(log), accessLog(log), s.metrics.observe)
 	e.NoRoute(func(c *gin.Context) { fail(c, http.StatusNotFound, "not_found", "没有这个地址") })
@@ -103,6 +109,7 @@ func (s *Server) routes() []route {
 	return []route{
 		{method: "POST", path: "/auth/login", summary: "登录，返回令牌", public: true, handler: s.login},
 		{method: "POST", path: "/auth/logout", summary: "退出，吊销令牌", handler: s.logout},
+		{method: "POST", path: "/auth/password", summary: "修改本人密码", handler: s.changePassword},
 		{method: "GET", path: "/me", summary: "当前用户", handler: s.me},
 		{method: "POST", path: "/users", summary: "新增用户（管理员）", handler: s.createUser},
 		{method: "GET", path: "/users", summary: "用户列表（管理员）", handler: s.listUsers},

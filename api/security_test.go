@@ -3,6 +3,8 @@ package api_test
 import (
 	"archive/zip"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -61,24 +63,27 @@ type routeAccess struct {
 // decides who may call it.
 var securityTable = map[string]routeAccess{
 	"POST /auth/logout": {who: anyRole},
-	"GET /me":           {who: anyRole},
-	"POST /users":       {who: roleSet{admin}, body: map[string]any{}},
-	"GET /users":        {who: roleSet{admin}, filters: []string{"page", "page_size"}},
-	"PATCH /users/:id":  {who: roleSet{admin}, body: map[string]any{}},
-	"POST /regions":     {who: roleSet{admin}, body: map[string]any{}},
-	"GET /regions":      {who: anyRole},
-	"POST /schools":     {who: roleSet{admin, county}, body: map[string]any{}},
-	"GET /schools":      {who: anyRole, filters: []string{"region_code"}},
-	"GET /schools/:id":  {who: anyRole},
+	// A wrong old password: 400 wrong_password for every role.
+	"POST /auth/password": {who: anyRole, body: map[string]any{"old_password": "not-the-password", "new_password": "Tu3-lake-Morning-7"}},
+	"GET /me":             {who: anyRole},
+	"POST /users":         {who: roleSet{admin}, body: map[string]any{}},
+	"GET /users":          {who: roleSet{admin}, filters: []string{"page", "page_size"}},
+	"PATCH /users/:id":    {who: roleSet{admin}, body: map[string]any{}},
+	"POST /regions":       {who: roleSet{admin}, body: map[string]any{}},
+	"GET /regions":        {who: anyRole},
+	"POST /schools":       {who: roleSet{admin, county}, body: map[string]any{}},
+	"GET /schools":        {who: anyRole, filters: []string{"region_code"}},
+	"GET /schools/:id":    {who: anyRole},
 	// Rosters: school and county officers upload; the report and the
 	// error rows are for whoever sees the school ("uploader's scope").
 	"GET /rosters/template":        {who: anyRole, query: "school_year=2025-2026"},
 	"POST /rosters":                {who: roleSet{school, county}},
-	"GET /rosters/:id":             {who: roleSet{school, county, auditor}, also: roleSet{admin}},
-	"GET /rosters/:id/errors.xlsx": {who: roleSet{school, county, auditor}, also: roleSet{admin}},
-	// Students: "scoped". Finance sees batches, not the list of files.
-	"GET /students":       {who: roleSet{admin, county, school, auditor}, filters: []string{"school_id", "school_year", "q", "program"}},
-	"GET /students/:id":   {who: anyRole},
+	"GET /rosters/:id":             {who: roleSet{school, county, auditor}},
+	"GET /rosters/:id/errors.xlsx": {who: roleSet{school, county, auditor}},
+	// Students: "scoped". Finance sees batches, not the list of files; the
+	// system administrator sees no child's file at all (least privilege).
+	"GET /students":       {who: roleSet{county, school, auditor}, filters: []string{"school_id", "school_year", "q", "program"}},
+	"GET /students/:id":   {who: roleSet{county, school, auditor, finance}},
 	"PATCH /students/:id": {who: roleSet{school, county}, body: map[string]any{}},
 	"GET /programs":       {who: anyRole},
 	"GET /standards":      {who: anyRole, filters: []string{"program", "region_code", "on"}},
@@ -95,22 +100,22 @@ var securityTable = map[string]routeAccess{
 	"POST /entitlements/recover":   {who: roleSet{county}, body: map[string]any{}},
 	"GET /adjustments":             {who: anyRole, filters: []string{"program", "term", "status"}},
 	"POST /adjustments/approve":    {who: roleSet{county}, body: map[string]any{}},
-	"GET /notices":                 {who: roleSet{school, county, auditor}, also: roleSet{admin}, query: "program=boarding&term=2025-2026-1&school_id={school}", filters: []string{"program", "term", "school_id"}},
+	"GET /notices":                 {who: roleSet{school, county, auditor}, query: "program=boarding&term=2025-2026-1&school_id={school}", filters: []string{"program", "term", "school_id"}},
 	"POST /notices/objections":     {who: roleSet{school, county}, body: map[string]any{}},
 	"GET /quotas":                  {who: anyRole, filters: []string{"program", "term"}},
 	"PUT /quotas":                  {who: roleSet{county}, body: map[string]any{}},
 	// Batches: finance, county officers and auditors of the area.
-	"GET /batches":                 {who: roleSet{finance, county, auditor}, also: roleSet{admin}, filters: []string{"region_code", "program", "term", "status"}},
-	"GET /batches/:id":             {who: roleSet{finance, county, auditor}, also: roleSet{admin}},
-	"GET /batches/:id/lines":       {who: roleSet{finance, county, auditor}, also: roleSet{admin}, filters: []string{"status"}},
-	"GET /batches/:id/ledger.xlsx": {who: roleSet{finance, county, auditor}, also: roleSet{admin}},
+	"GET /batches":                 {who: roleSet{finance, county, auditor}, filters: []string{"region_code", "program", "term", "status"}},
+	"GET /batches/:id":             {who: roleSet{finance, county, auditor}},
+	"GET /batches/:id/lines":       {who: roleSet{finance, county, auditor}, filters: []string{"status"}},
+	"GET /batches/:id/ledger.xlsx": {who: roleSet{finance, county, auditor}},
 	"GET /batches/:id/bank-file":   {who: roleSet{finance}},
 	"POST /batches/:id/approve":    {who: roleSet{finance}},
 	"POST /batches/:id/results":    {who: roleSet{finance}},
 	"GET /jobs":                    {who: roleSet{admin, finance}},
 	"POST /jobs/:name/run":         {who: roleSet{admin, finance}, query: "dry_run=true"},
 	"GET /jobs/runs":               {who: roleSet{admin, finance, auditor}, filters: []string{"name"}},
-	"GET /reports/summary.xlsx":    {who: roleSet{auditor, county, finance}, also: roleSet{admin}, query: "term=2025-2026-1", filters: []string{"term", "region_code"}},
+	"GET /reports/summary.xlsx":    {who: roleSet{auditor, county, finance}, query: "term=2025-2026-1", filters: []string{"term", "region_code"}},
 	"GET /audit":                   {who: roleSet{auditor, admin}, filters: []string{"entity", "entity_id", "actor", "from", "to"}},
 	"GET /audit/verify":            {who: roleSet{auditor, admin}},
 	// Anomalies (this issue): read by auditors and counties of the area,
@@ -463,7 +468,7 @@ func loggedHarness(t *testing.T, env *servicetest.Env) (*harness, *capture) {
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	svc := service.New(env.DB, env.Keys, log, env.Opt)
 	t.Cleanup(svc.Close)
-	sched, err := jobs.New(svc.Jobs, log, jobs.Definitions(svc.Batches, svc.Anomalies, nil), jobs.Options{Now: env.Clock.Now, Instance: "logged"})
+	sched, err := jobs.New(svc.Jobs, log, jobs.Definitions(svc.Batches, svc.Anomalies, svc.Audit, nil), jobs.Options{Now: env.Clock.Now, Instance: "logged"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -566,12 +571,17 @@ func TestPersonalNumbersNeverLeak(t *testing.T) {
 			boarder("丁拒收", failedRowID, "十年级", "在读", 0, "监护人", "丁家长"),
 			boarder("戊错号", wrongCheck(ids[0]), "四年级", "在读", 0, "监护人", "戊家长"),
 		}
-		for i := range 3 {
-			rows[i][10] = accounts[i]
+		for i := range rows {
+			no := ""
+			if i < 3 {
+				rows[i][10] = accounts[i]
+				no = "G" + ids[i] // the national 学籍号 is the ID number with a G
+			}
+			rows[i] = append(rows[i], no)
 		}
 		rows[3][10], rows[4][10] = "6228480098765439999", "6228 4800 9876"
 		rr := record("school_nanzhou", "upload", h.upload("/api/v1/rosters", h.as("school_nanzhou"), "file", "花名册.xlsx",
-			rosterFile(t, rosterHeaders, rows), map[string]string{"school_year": "2025-2026", "mode": "valid_rows"}))
+			rosterFile(t, append(slices.Clone(rosterHeaders), "学籍号"), rows), map[string]string{"school_year": "2025-2026", "mode": "valid_rows"}))
 		want(t, rr, http.StatusOK)
 		var rep rosterReport
 		mustJSON(t, rr, &rep)
@@ -603,6 +613,20 @@ func TestPersonalNumbersNeverLeak(t *testing.T) {
 		want(t, h.do("POST", batch+"/approve", h.as("finance_nanxian"), nil), http.StatusOK)
 		do("county_nanxian", "GET", batch, nil)
 		do("county_nanxian", "GET", batch+"/lines", nil)
+		// The county's ledger is the masked rendering: frozen, byte-identical
+		// on every download, with its own SHA-256; finance's is the full one.
+		county1 := do("county_nanxian", "GET", batch+"/ledger.xlsx", nil)
+		want(t, county1, http.StatusOK)
+		county2 := h.do("GET", batch+"/ledger.xlsx", h.as("county_nanxian"), nil)
+		fullLedger := h.do("GET", batch+"/ledger.xlsx", h.as("finance_nanxian"), nil)
+		sum := sha256.Sum256(county1.Body.Bytes())
+		if !bytes.Equal(county1.Body.Bytes(), county2.Body.Bytes()) || county1.Header().Get("ETag") != `"`+hex.EncodeToString(sum[:])+`"` ||
+			county1.Header().Get("ETag") == fullLedger.Header().Get("ETag") {
+			t.Fatalf("masked ledger: ETags %s, %s (full %s)", county1.Header().Get("ETag"), county2.Header().Get("ETag"), fullLedger.Header().Get("ETag"))
+		}
+		if text := sheetText(t, fullLedger.Body.Bytes()); !strings.Contains(text, ids[0]) || !strings.Contains(text, accounts[0]) {
+			t.Fatal("finance's ledger lost the full numbers")
+		}
 		results := bankResults(t, [][]any{
 			{1, accounts[0], "甲保密", "625.00", "成功", ""},
 			{2, accounts[1], "乙家长", "625.00", "失败", "账户已销户"},
@@ -640,6 +664,13 @@ func TestPersonalNumbersNeverLeak(t *testing.T) {
 			for _, n := range secret {
 				if strings.Contains(text, n) {
 					t.Errorf("%s shows %s in full", where, n)
+				}
+			}
+			// Beside a masked ID, the birth date would fill in its middle (the
+			// error workbook gives the uploader back its own rows, in full).
+			for _, d := range []string{"2014-09-11", "2014-09-12", "2014-09-13", "20140911", "20140912"} {
+				if strings.Contains(text, d) && !strings.Contains(where, "errors.xlsx") {
+					t.Errorf("%s shows the birth date %s", where, d)
 				}
 			}
 		}

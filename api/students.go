@@ -230,12 +230,14 @@ func studentFileOf(f service.StudentFile) studentFileBody {
 		b.Payments = append(b.Payments, paymentBody{p.EntitlementID, p.BatchID, p.BatchNumber, p.Program, p.Term, p.AmountFen,
 			p.AccountMasked, p.Status, p.FailReason, p.ResultAt})
 	}
+	// The file shows the ID masked, so the birth date only by year: the
+	// date and the masked ID's first six and last four rebuild the number.
 	if st.BirthDate != nil {
-		b.BirthDate = st.BirthDate.Format("2006-01-02")
+		b.BirthDate = st.BirthDate.Format("2006")
 	}
 	for _, e := range f.Enrolments {
 		b.Enrolments = append(b.Enrolments, enrolmentBody{e.SchoolYear, e.SchoolID, e.SchoolCode, e.SchoolName, e.Stage,
-			e.Grade, e.Class, e.StudentNo, e.Major, e.AgriMajor, e.Boarding, e.Status, e.Remark})
+			e.Grade, e.Class, model.MaskStudentNo(e.StudentNo), e.Major, e.AgriMajor, e.Boarding, e.Status, e.Remark})
 	}
 	for _, d := range f.Difficulty {
 		b.Difficulty = append(b.Difficulty, difficultyBody{d.SchoolYear, d.Level, model.LevelLabel(d.Level), d.Categories, d.SchoolID, d.IdentifiedAt})

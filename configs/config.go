@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -36,6 +37,7 @@ type Config struct {
 	Security    Security  `yaml:"security"`
 	Auth        Auth      `yaml:"auth"`
 	HTTP        HTTP      `yaml:"http"`
+	Server      Server    `yaml:"server"`
 	Notice      Notice    `yaml:"notice"`
 	Roster      Roster    `yaml:"roster"`
 	Jobs        Jobs      `yaml:"jobs"`
@@ -90,6 +92,13 @@ type Auth struct {
 	LockDuration      time.Duration `yaml:"lock_duration"`
 	FailureDelay      time.Duration `yaml:"failure_delay"`
 	SessionCache      time.Duration `yaml:"session_cache"`
+}
+
+// Server holds who may speak for the client: only the reverse proxies named
+// here may set X-Forwarded-For, which then decides the logged client address
+// and the login throttle's; by default none, and the peer's address counts.
+type Server struct {
+	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
 type HTTP struct {
@@ -160,6 +169,7 @@ func (c *Config) bindings() []binding {
 		{"STUDENTAID_DATABASE_DSN_FILE", setString(&c.Database.DSNFile)},
 		{"STUDENTAID_DATABASE_REPLICAS", setList(&c.Database.Replicas)},
 		{"STUDENTAID_DATABASE_REPLICA_MAX_LAG", setDuration(&c.Database.ReplicaMaxLag)},
+		{"STUDENTAID_SERVER_TRUSTED_PROXIES", setList(&c.Server.TrustedProxies)},
 		{"STUDENTAID_DATABASE_MAX_OPEN_CONNS", setInt(&c.Database.MaxOpenConns)},
 		{"STUDENTAID_DATABASE_COUNT_CACHE", setDuration(&c.Database.CountCache)},
 		{"STUDENTAID_DATABASE_MAX_IDLE_CONNS", setInt(&c.Database.MaxIdleConns)},
@@ -291,6 +301,11 @@ func (c *Config) Validate() error {
 	}
 	if c.Auth.SessionCache < 0 || c.Auth.SessionCache > time.Minute {
 		errs = append(errs, errors.New("auth.session_cache must be between 0s and 1m: longer would let a revoked token work too long"))
+	}
+	for _, p := range c.Server.TrustedProxies {
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			errs = append(errs, fmt.Errorf("server.trusted_proxies: %q is neither an address nor a CIDR range", p))
+		}
 	}
 	if c.Auth.MaxFailures < 1 {
 		errs = append(errs, errors.New("auth.max_failures must be at least 1"))

@@ -53,6 +53,9 @@ type Actor struct {
 	SchoolID   int64  // set for school officers
 	RequestID  string
 	ClientIP   string
+	// MustChangePassword: the session may only change the password (API.md
+	// 403 password_change_required).
+	MustChangePassword bool
 }
 
 // ScopeKind says how far the actor sees: all, city, county or school.

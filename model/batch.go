@@ -25,12 +25,15 @@ type Batch struct {
 	LinesSHA256  string `gorm:"column:lines_sha256"`
 	LedgerSHA256 string `gorm:"column:ledger_sha256"`
 	LedgerSize   int64
-	JobRunID     *int64
-	CreatedBy    string
-	CreatedAt    time.Time
-	ApprovedAt   *time.Time
-	ApprovedBy   string
-	PaidAt       *time.Time
+	// The masked rendering for county officers; nil until first stored.
+	MaskedLedgerSHA256 *string `gorm:"column:masked_ledger_sha256"`
+	MaskedLedgerSize   *int64
+	JobRunID           *int64
+	CreatedBy          string
+	CreatedAt          time.Time
+	ApprovedAt         *time.Time
+	ApprovedBy         string
+	PaidAt             *time.Time
 }
 
 // LedgerChunk is one piece of a stored ledger, in order.

@@ -44,18 +44,19 @@ type School struct {
 }
 
 type User struct {
-	ID                int64
-	Username          string
-	PasswordHash      string
-	Role              Role
-	RegionCode        *string
-	SchoolID          *int64
-	Disabled          bool
-	FailedLogins      int
-	LockedUntil       *time.Time
-	PasswordChangedAt time.Time
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
+	ID           int64
+	Username     string
+	PasswordHash string
+	Role         Role
+	RegionCode   *string
+	SchoolID     *int64
+	Disabled     bool
+	// MustChangePassword is set when someone else chose the password (a
+	// one-time or admin-reset one): every route but changing it answers 403.
+	MustChangePassword bool
+	PasswordChangedAt  time.Time
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
 }
 
 // Session is a login token; only its SHA-256 is stored, so a database dump
@@ -84,6 +85,9 @@ type AuditEntry struct {
 	AfterJSON  string `gorm:"column:after_json"`
 	RequestID  string
 	ClientIP   string
+	// RegionCode is the region the entry belongs to, for scoped reading;
+	// empty for work that belongs to no region (visible to admins only).
+	RegionCode string
 	PrevHash   string
 	Hash       string
 }

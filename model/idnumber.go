@@ -297,3 +297,18 @@ func idIsENotation(s string) bool {
 	exp = strings.TrimLeft(exp, "+-")
 	return idAllDigits(exp)
 }
+
+// MaskStudentNo masks a 学籍号 wherever the ID number is masked: national
+// student numbers are "G" and the full ID number, so an unmasked one would
+// give the ID away. Long ones keep what the masked ID keeps (the prefix and
+// six digits, the last four); short ones their last four.
+func MaskStudentNo(s string) string {
+	r := []rune(s)
+	switch {
+	case len(r) >= 15:
+		return string(r[:len(r)-12]) + "********" + string(r[len(r)-4:])
+	case len(r) > 4:
+		return strings.Repeat("*", len(r)-4) + string(r[len(r)-4:])
+	}
+	return s
+}

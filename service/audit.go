@@ -24,7 +24,9 @@ func (s *Audit) ListAudit(ctx context.Context, a model.Actor, f AuditFilter) (Li
 	if !a.Is(model.RoleAuditor, model.RoleAdmin) {
 		return List[model.AuditEntry]{}, errRoleForbidden
 	}
-	q := s.reader(ctx).Model(&model.AuditEntry{})
+	// A county auditor reads its county's entries (its entities and its
+	// users' actions), a city auditor the city's, an admin all (API.md).
+	q := inScopeRegions(s.reader(ctx).Model(&model.AuditEntry{}), a, "region_code")
 	if f.Entity != "" {
 		q = q.Where("entity = ?", f.Entity)
 	}
@@ -56,15 +58,22 @@ type AuditCheck struct {
 	Problem  string // what is wrong with it
 }
 
-// VerifyAudit walks the whole chain in id order, recomputing every hash: an
-// edited row, a deleted row (a gap in the sequence) or a cut tail (the head
-// no longer matches) all break it.
+// VerifyAudit walks the whole chain in id order, recomputing every keyed
+// hash: an edited row, a deleted row (a gap in the sequence) or a cut tail
+// (the head no longer matches) all break it. The last anchor exported outside
+// the database must still be in the chain, with the same hash: that catches
+// a tail cut together with a rewritten head, and a rewrite by someone who
+// holds the data key, up to the anchor.
 func (s *Audit) VerifyAudit(ctx context.Context, a model.Actor) (AuditCheck, error) {
 	if !a.Is(model.RoleAuditor, model.RoleAdmin) {
 		return AuditCheck{}, errRoleForbidden
 	}
+	anchor, anchored, err := s.lastAnchor()
+	if err != nil {
+		return AuditCheck{}, err
+	}
 	res := AuditCheck{OK: true}
-	prev := "0000000000000000000000000000000000000000000000000000000000000000"
+	prev := zeroHash
 	var lastID int64
 	fail := func(id int64, why string) {
 		if res.OK {
@@ -72,7 +81,7 @@ func (s *Audit) VerifyAudit(ctx context.Context, a model.Actor) (AuditCheck, err
 		}
 	}
 	var batch []model.AuditEntry
-	err := s.db.WithContext(ctx).Order("id").FindInBatches(&batch, 2000, func(_ *gorm.DB, _ int) error {
+	err = s.db.WithContext(ctx).Order("id").FindInBatches(&batch, 2000, func(_ *gorm.DB, _ int) error {
 		for _, e := range batch {
 			res.Entries++
 			switch {
@@ -80,8 +89,10 @@ func (s *Audit) VerifyAudit(ctx context.Context, a model.Actor) (AuditCheck, err
 				fail(e.ID, fmt.Sprintf("第 %d 条之前缺少记录（上一条是第 %d 条）", e.ID, lastID))
 			case e.PrevHash != prev:
 				fail(e.ID, "记录中的前一条哈希与前一条记录不符")
-			case entryHash(e) != e.Hash:
-				fail(e.ID, "记录内容与其哈希不符（被修改过）")
+			case s.keys.entryHash(e) != e.Hash:
+				fail(e.ID, "记录内容与其哈希不符（被修改过，或不是用本系统的密钥写入的）")
+			case anchored && e.ID == anchor.Seq && e.Hash != anchor.Hash:
+				fail(e.ID, fmt.Sprintf("第 %d 条与 %s 导出的外部锚点不符（日志被重写过）", e.ID, anchor.At.In(model.Shanghai()).Format("2006-01-02 15:04")))
 			}
 			prev, lastID = e.Hash, e.ID
 		}
@@ -90,15 +101,15 @@ func (s *Audit) VerifyAudit(ctx context.Context, a model.Actor) (AuditCheck, err
 	if err != nil {
 		return res, err
 	}
-	var head struct {
-		Seq      int64
-		LastHash string
-	}
-	if err := s.db.WithContext(ctx).Raw("SELECT seq, last_hash FROM audit_head WHERE id = 1").Scan(&head).Error; err != nil {
+	head, err := readAuditHead(s.db.WithContext(ctx))
+	if err != nil {
 		return res, err
 	}
 	if head.Seq != lastID || head.LastHash != prev {
 		fail(lastID+1, fmt.Sprintf("日志末尾缺少记录：链头指向第 %d 条", head.Seq))
+	}
+	if anchored && lastID < anchor.Seq {
+		fail(lastID+1, fmt.Sprintf("日志在外部锚点（第 %d 条）之前被截断", anchor.Seq))
 	}
 	return res, nil
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -17,9 +18,19 @@ import (
 	"studentaid/model"
 )
 
-// dummyHash is compared against when the username is unknown, so a wrong
-// username costs as much time as a wrong password and names cannot be probed.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("studentaid-no-such-user"), bcrypt.MinCost)
+// dummyHashes holds, per bcrypt cost, the hash compared against when the
+// username is unknown or disabled, so such a login costs as much time as a
+// wrong password and names cannot be probed by timing.
+var dummyHashes sync.Map
+
+func dummyHash(cost int) []byte {
+	if h, ok := dummyHashes.Load(cost); ok {
+		return h.([]byte)
+	}
+	h, _ := bcrypt.GenerateFromPassword([]byte("studentaid-no-such-user"), cost)
+	dummyHashes.Store(cost, h)
+	return h
+}
 
 // LoginResult is a new session.
 type LoginResult struct {
@@ -32,40 +43,48 @@ func errBadCredentials() *Error {
 	return newErr(CodeUnauth, "bad_credentials", "用户名或密码错误")
 }
 
-// Login checks a password, slowing repeated failures and locking the account
-// for a while after MaxFailures in a row. Every outcome is audited.
+// Login checks a password. Failures are counted and locked per account, per
+// address and per pair in the database (login_throttle.go); an unknown or
+// disabled name takes the same path, time and answers as a wrong password.
+// Every outcome is audited.
 func (s *Auth) Login(ctx context.Context, client model.Actor, username, password string) (LoginResult, error) {
+	rules := s.throttleRules(username, client.ClientIP)
+	if until, err := s.lockedUntil(s.db.WithContext(ctx), rules); err != nil || until != nil {
+		if err != nil {
+			return LoginResult{}, err
+		}
+		return LoginResult{}, lockedErr(*until)
+	}
 	var u model.User
 	err := s.db.WithContext(ctx).Where("username = ?", username).First(&u).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
-		// What was typed may be a password entered in the wrong box: keep a hint only.
-		s.auditAlone(ctx, client, "login_failed", "user", "", nil, map[string]string{"username": typedHint(username), "reason": "unknown_user"})
-		return LoginResult{}, errBadCredentials()
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
 		return LoginResult{}, err
 	}
-	now := s.now()
-	if u.LockedUntil != nil && now.Before(*u.LockedUntil) {
-		return LoginResult{}, lockedErr(*u.LockedUntil)
+	known := err == nil && !u.Disabled
+	hash := dummyHash(s.opt.BcryptCost)
+	if known {
+		hash = []byte(u.PasswordHash)
 	}
-	if u.Disabled {
-		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
-		return LoginResult{}, errBadCredentials()
-	}
-	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil {
-		return LoginResult{}, s.loginFailed(ctx, client, u)
+	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || !known {
+		return LoginResult{}, s.loginFailed(ctx, client, rules, u, username)
 	}
 	token := make([]byte, 32)
 	if _, err := rand.Read(token); err != nil {
 		return LoginResult{}, err
 	}
+	now := s.now()
 	res := LoginResult{Token: base64.RawURLEncoding.EncodeToString(token), ExpiresAt: now.Add(s.opt.TokenTTL), User: u}
 	actor := actorOf(u, client)
 	err = s.tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Model(&model.User{}).Where("id = ?", u.ID).
-			Updates(map[string]any{"failed_logins": 0, "locked_until": nil}).Error; err != nil {
+		// A parallel wrong guess may have set a lock while bcrypt ran: the
+		// lock wins, so no guess in a parallel burst gets through after it.
+		if until, err := s.lockedUntil(tx, rules); err != nil || until != nil {
+			if err != nil {
+				return err
+			}
+			return lockedErr(*until)
+		}
+		if err := clearPair(tx, rules); err != nil {
 			return err
 		}
 		sess := model.Session{TokenHash: tokenHash(res.Token), UserID: u.ID, ClientIP: client.ClientIP, CreatedAt: now, ExpiresAt: res.ExpiresAt}
@@ -74,39 +93,40 @@ func (s *Auth) Login(ctx context.Context, client model.Actor, username, password
 		}
 		return s.audit(tx, actor, "login", "session", strconv.FormatInt(sess.ID, 10), nil, map[string]any{"expires_at": res.ExpiresAt})
 	})
-	return res, err
-}
-
-// Locked reports whether a user's account is locked now (service clock).
-func (s *Auth) Locked(u model.User) bool {
-	return u.LockedUntil != nil && s.now().Before(*u.LockedUntil)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	return res, nil
 }
 
 func lockedErr(until time.Time) *Error {
-	return newErr(CodeLocked, "account_locked", "登录失败次数过多，账号已锁定，请于 %s 后再试",
+	return newErr(CodeLocked, "account_locked", "登录失败次数过多，已暂时锁定，请于 %s 后再试",
 		until.In(model.Shanghai()).Format("15:04"))
 }
 
-// loginFailed counts the failure in the database (so every instance sees it),
-// locks the account at the limit, and delays the answer from the fifth try on.
-func (s *Auth) loginFailed(ctx context.Context, client model.Actor, u model.User) error {
-	now := s.now()
-	failures := u.FailedLogins + 1
+// loginFailed counts the failure against every throttle row, answers 429 once
+// a lock is in force, and delays the answer from the pair's fifth try on.
+// The audit entry names a real user by id and an unknown one by a hint only:
+// what was typed may be a password entered in the wrong box.
+func (s *Auth) loginFailed(ctx context.Context, client model.Actor, rules []throttleRule, u model.User, typed string) error {
+	var failures int
 	var until *time.Time
-	if failures >= s.opt.MaxFailures {
-		t := now.Add(s.opt.LockDuration)
-		until = &t
-	}
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Model(&model.User{}).Where("id = ?", u.ID).
-			Updates(map[string]any{"failed_logins": gorm.Expr("failed_logins + 1"), "locked_until": until}).Error; err != nil {
+	err := s.bulkTx(ctx, func(tx *gorm.DB) error {
+		var err error
+		if failures, until, err = s.countFailure(tx, rules); err != nil {
 			return err
 		}
-		after := map[string]any{"username": u.Username, "failures": failures}
+		after := map[string]any{"failures": failures}
 		if until != nil {
 			after["locked_until"] = *until
 		}
-		return s.audit(tx, client, "login_failed", "user", strconv.FormatInt(u.ID, 10), nil, after)
+		id := ""
+		if u.ID != 0 {
+			id, after["username"] = strconv.FormatInt(u.ID, 10), u.Username
+		} else {
+			after["username"], after["reason"] = typedHint(typed), "unknown_user"
+		}
+		return s.audit(tx, inRegion(client, deref(u.RegionCode)), "login_failed", "user", id, nil, after)
 	})
 	if err != nil {
 		return err
@@ -135,7 +155,8 @@ func tokenHash(token string) string {
 }
 
 func actorOf(u model.User, client model.Actor) model.Actor {
-	a := model.Actor{UserID: u.ID, Username: u.Username, Role: u.Role, RequestID: client.RequestID, ClientIP: client.ClientIP}
+	a := model.Actor{UserID: u.ID, Username: u.Username, Role: u.Role, RequestID: client.RequestID, ClientIP: client.ClientIP,
+		MustChangePassword: u.MustChangePassword}
 	if u.RegionCode != nil {
 		a.RegionCode = *u.RegionCode
 	}

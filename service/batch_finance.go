@@ -17,7 +17,9 @@ import (
 )
 
 // batchReaders may see batches of their area; finance pays them.
-var batchReaders = []model.Role{model.RoleFinance, model.RoleCountyOfficer, model.RoleAuditor, model.RoleAdmin}
+// batchReaders: not the system administrator, who manages accounts and jobs,
+// never batches or ledgers (DESIGN.md, least privilege).
+var batchReaders = []model.Role{model.RoleFinance, model.RoleCountyOfficer, model.RoleAuditor}
 
 // BatchFilter narrows GET /batches.
 type BatchFilter struct {
@@ -138,7 +140,9 @@ func (s *Batches) ListBatchLines(ctx context.Context, a model.Actor, id int64, s
 	full := a.Is(model.RoleFinance, model.RoleAuditor)
 	for _, l := range lines {
 		v := LineView{BatchLine: l, IDNumber: l.IDMasked, BankAccount: l.AccountMasked}
+		v.StudentNo = model.MaskStudentNo(l.StudentNo)
 		if full {
+			v.StudentNo = l.StudentNo
 			var err error
 			if v.IDNumber, err = s.keys.Open(l.IDEnc); err != nil {
 				return out, err
@@ -153,39 +157,40 @@ func (s *Batches) ListBatchLines(ctx context.Context, a model.Actor, id int64, s
 	return out, nil
 }
 
-// LedgerInfo checks the actor may download a batch's ledger and records the
-// download (hard rule 3); CopyLedger then streams the stored bytes.
-func (s *Batches) LedgerInfo(ctx context.Context, a model.Actor, id int64) (model.Batch, error) {
+// LedgerInfo checks the actor may download a batch's ledger, picks the
+// rendering the role gets (county officers the masked one, finance and
+// auditors the full one) and records the download (hard rule 3);
+// CopyLedger then streams the stored bytes.
+func (s *Batches) LedgerInfo(ctx context.Context, a model.Actor, id int64) (LedgerFile, error) {
 	b, err := s.batch(s.db.WithContext(ctx), a, id)
 	if err != nil {
-		return b, err
+		return LedgerFile{}, err
 	}
-	s.auditAlone(ctx, a, "download", "ledger", strconv.FormatInt(id, 10), nil, map[string]any{"number": b.Number, "sha256": b.LedgerSHA256})
-	return b, nil
+	f := LedgerFile{Batch: b, SHA256: b.LedgerSHA256, Size: b.LedgerSize}
+	if !a.Is(model.RoleFinance, model.RoleAuditor) {
+		if err := s.ensureMaskedLedger(ctx, &f.Batch); err != nil {
+			return f, err
+		}
+		f.SHA256, f.Size, f.Masked = *f.Batch.MaskedLedgerSHA256, *f.Batch.MaskedLedgerSize, true
+	}
+	s.auditAlone(ctx, a, "download", "ledger", strconv.FormatInt(id, 10), nil,
+		map[string]any{"number": b.Number, "sha256": f.SHA256, "masked": f.Masked})
+	return f, nil
 }
 
-// CopyLedger writes the stored ledger chunk by chunk: the same bytes on
-// every download (hard rule 2), never the whole file in memory.
-func (s *Batches) CopyLedger(ctx context.Context, id int64, w io.Writer) error {
-	db, err := s.ledgerReader(ctx, id)
+// CopyLedger writes the stored rendering LedgerInfo chose chunk by chunk:
+// the same bytes on every download (hard rule 2), never the whole file in
+// memory. The masked one, which may have been stored just now, is read from
+// the primary.
+func (s *Batches) CopyLedger(ctx context.Context, f LedgerFile, w io.Writer) error {
+	if f.Masked {
+		return copyChunks(s.db.WithContext(ctx), "masked_ledger_chunks", f.Batch.ID, w)
+	}
+	db, err := s.ledgerReader(ctx, f.Batch.ID)
 	if err != nil {
 		return err
 	}
-	rows, err := db.Model(&model.LedgerChunk{}).Select("data").Where("batch_id = ?", id).Order("seq").Rows()
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	var data []byte
-	for rows.Next() {
-		if err := rows.Scan(&data); err != nil {
-			return err
-		}
-		if _, err := w.Write(data); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return copyChunks(db, "ledger_chunks", f.Batch.ID, w)
 }
 
 // RebuildLedger writes the ledger again from the frozen lines; it must give
@@ -197,7 +202,7 @@ func (s *Batches) RebuildLedger(ctx context.Context, a model.Actor, id int64) ([
 		return nil, err
 	}
 	var buf bytes.Buffer
-	_, err = s.writeLedger(db, b, &buf)
+	_, err = s.writeLedger(db, b, false, &buf)
 	return buf.Bytes(), err
 }
 

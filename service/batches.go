@@ -2,12 +2,9 @@ package service
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -286,7 +283,7 @@ func (s *Batches) writeBatch(q batchQueue, a model.Actor, runID *int64) (*BatchM
 		return nil, nil, err
 	}
 	made.ID = b.ID
-	return made, held, s.audit(tx, a, "generate", "batch", strconv.FormatInt(b.ID, 10), nil, map[string]any{
+	return made, held, s.audit(tx, inRegion(a, b.RegionCode), "generate", "batch", strconv.FormatInt(b.ID, 10), nil, map[string]any{
 		"number": b.Number, "lines": b.LineCount, "total_fen": b.TotalFen, "ledger_sha256": b.LedgerSHA256})
 }
 
@@ -354,53 +351,30 @@ func markBatched(tx *gorm.DB, table, from, to string, ids []int64, at time.Time)
 	return n, nil
 }
 
-// storeLedger writes the batch's ledger to a temporary file from its stored
-// lines, then saves it in chunks with its SHA-256 (hard rule 2). The file is
-// needed because MySQL cannot take writes on a connection that is still
-// streaming the lines.
+// storeLedger stores the batch's ledger with its SHA-256 (hard rule 2), and
+// the masked rendering county officers download beside it.
 func (s *Batches) storeLedger(tx *gorm.DB, b *model.Batch) error {
-	tmp, err := os.CreateTemp(s.opt.TempDir, "ledger-*.xlsx")
+	sum, size, err := s.storeChunks(tx, "ledger_chunks", b.ID, func(w io.Writer) (err error) {
+		b.LinesSHA256, err = s.writeLedger(tx, *b, false, w)
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	h := sha256.New()
-	if b.LinesSHA256, err = s.writeLedger(tx, *b, io.MultiWriter(tmp, h)); err != nil {
+	b.LedgerSHA256, b.LedgerSize = sum, size
+	if err := tx.Model(&model.Batch{}).Where("id = ?", b.ID).Updates(map[string]any{
+		"lines_sha256": b.LinesSHA256, "ledger_sha256": b.LedgerSHA256, "ledger_size": size}).Error; err != nil {
 		return err
 	}
-	size, err := tmp.Seek(0, io.SeekCurrent)
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
-		return err
-	}
-	buf := make([]byte, s.opt.LedgerChunkBytes)
-	for seq := 1; ; seq++ {
-		n, err := io.ReadFull(tmp, buf)
-		if n > 0 {
-			if err := tx.Create(&model.LedgerChunk{BatchID: b.ID, Seq: seq, Data: buf[:n]}).Error; err != nil {
-				return err
-			}
-		}
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-	}
-	b.LedgerSHA256, b.LedgerSize = hex.EncodeToString(h.Sum(nil)), size
-	return tx.Model(&model.Batch{}).Where("id = ?", b.ID).Updates(map[string]any{
-		"lines_sha256": b.LinesSHA256, "ledger_sha256": b.LedgerSHA256, "ledger_size": size}).Error
+	return s.storeMaskedLedger(tx, b)
 }
 
 // writeLedger writes the ledger of a batch from its frozen lines, reading
 // them twice: once for the column widths and school totals (plain columns
 // only), once streaming, when ID and account numbers are opened, one line
-// at a time. The same lines always give the same bytes.
-func (s *Batches) writeLedger(db *gorm.DB, b model.Batch, w io.Writer) (string, error) {
+// at a time (and, for the masked rendering, masked at once). The same lines
+// always give the same bytes.
+func (s *Batches) writeLedger(db *gorm.DB, b model.Batch, masked bool, w io.Writer) (string, error) {
 	p, _ := model.ProgramByCode(b.Program)
 	var region model.Region
 	if err := db.First(&region, "code = ?", b.RegionCode).Error; err != nil {
@@ -416,7 +390,12 @@ func (s *Batches) writeLedger(db *gorm.DB, b model.Batch, w io.Writer) (string, 
 	if err != nil {
 		return "", err
 	}
-	src := func(yield func(*ledger.Line) error) error { return s.eachLine(db, b.ID, false, yield) }
+	src := func(yield func(*ledger.Line) error) error {
+		if masked {
+			return s.eachLine(db, b.ID, false, func(l *ledger.Line) error { return yield(maskLine(l)) })
+		}
+		return s.eachLine(db, b.ID, false, yield)
+	}
 	return (ledger.Options{TmpDir: s.opt.TempDir}).WriteLedgerStream(w, doc, widths, b.LineCount, src)
 }
 

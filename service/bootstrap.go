@@ -23,7 +23,8 @@ func (s *Users) EnsureAdmin(ctx context.Context, password string) (generated str
 		generated = password
 	}
 	role := model.RoleAdmin
-	_, err = s.CreateUser(ctx, model.SystemActor("first-start"), UserInput{Username: "admin", Password: &password, Role: &role})
+	_, err = s.CreateUser(ctx, model.SystemActor("first-start"), UserInput{Username: "admin", Password: &password, Role: &role,
+		OneTime: generated != ""})
 	return generated, err
 }
 

@@ -19,12 +19,17 @@ import (
 // (writing the audit log in core_audit.go, shared reads in core_lookups.go),
 // in retry.go (bulkTx, retryTx and retry: transactions tried again after a
 // deadlock or certification failure) and in replicas.go (ledgerReader and
-// the replica watcher).
+// the replica watcher), and in
+// login_throttle.go (the login throttle) and users.go (hashPassword).
 type core struct {
 	db   *gorm.DB
 	keys *Keyring
 	log  *slog.Logger
 	opt  Options
+	// started is when this service was built (service clock): on SQLite,
+	// where imports cannot write a heartbeat, an import made since is this
+	// process's own and still running or finished, never stale.
+	started time.Time
 
 	// Background work (large roster imports) runs on bgCtx and is waited
 	// for by Close, so no goroutine outlives the service.

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -25,11 +26,8 @@ func (s *core) audit(tx *gorm.DB, a model.Actor, action, entity, entityID string
 	if err := tx.Exec("UPDATE audit_head SET seq = seq + 1 WHERE id = 1").Error; err != nil {
 		return err
 	}
-	var head struct {
-		Seq      int64
-		LastHash string
-	}
-	if err := tx.Raw("SELECT seq, last_hash FROM audit_head WHERE id = 1").Scan(&head).Error; err != nil {
+	head, err := readAuditHead(tx)
+	if err != nil {
 		return err
 	}
 	e := model.AuditEntry{
@@ -44,6 +42,7 @@ func (s *core) audit(tx *gorm.DB, a model.Actor, action, entity, entityID string
 		AfterJSON:  auditJSON(after),
 		RequestID:  a.RequestID,
 		ClientIP:   a.ClientIP,
+		RegionCode: a.RegionCode,
 		PrevHash:   head.LastHash,
 	}
 	if a.UserID != 0 {
@@ -54,7 +53,7 @@ func (s *core) audit(tx *gorm.DB, a model.Actor, action, entity, entityID string
 		e.ActorName = "system"
 		e.Role = "system"
 	}
-	e.Hash = entryHash(e)
+	e.Hash = s.keys.entryHash(e)
 	if err := tx.Create(&e).Error; err != nil {
 		return err
 	}
@@ -83,22 +82,48 @@ func maskDigitRuns(s string) string {
 	})
 }
 
-// entryHash covers every stored field and the previous hash; the time is
-// hashed at microsecond precision, the precision both engines keep.
-func entryHash(e model.AuditEntry) string {
+// inRegion files an audit entry under the entity's region when the actor has
+// none of its own (an admin, the scheduler), so the region's auditors see it.
+func inRegion(a model.Actor, code string) model.Actor {
+	if a.RegionCode == "" {
+		a.RegionCode = code
+	}
+	return a
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// entryCanon is every stored field of an entry but the hashes, in a fixed
+// order; the time at microsecond precision, the precision both engines keep.
+func entryCanon(e model.AuditEntry, withRegion bool) []byte {
 	var actor int64
 	if e.ActorID != nil {
 		actor = *e.ActorID
 	}
-	canon, _ := json.Marshal([]any{
+	fields := []any{
 		e.ID, e.At.UTC().Format("2006-01-02T15:04:05.000000Z"), actor, e.ActorName, e.Role,
 		e.Action, e.Entity, e.EntityID, e.BeforeJSON, e.AfterJSON, e.RequestID, e.ClientIP,
-	})
-	h := sha256.New()
-	h.Write([]byte(e.PrevHash))
-	h.Write([]byte{'\n'})
-	h.Write(canon)
-	return hex.EncodeToString(h.Sum(nil))
+	}
+	if withRegion {
+		fields = append(fields, e.RegionCode)
+	}
+	canon, _ := json.Marshal(fields)
+	return canon
+}
+
+// entryHash is the HMAC, under a key derived from the data key, of the
+// previous hash and the entry: rewriting the chain needs the key.
+func (k *Keyring) entryHash(e model.AuditEntry) string {
+	m := hmac.New(sha256.New, k.auditKey)
+	m.Write([]byte(e.PrevHash))
+	m.Write([]byte{'\n'})
+	m.Write(entryCanon(e, true))
+	return hex.EncodeToString(m.Sum(nil))
 }
 
 // auditAlone records an event that has no write of its own (a refused login,

@@ -60,7 +60,11 @@ func OpenDB(c configs.Database, sqlitePath string, log *slog.Logger) (*gorm.DB, 
 		}
 		return db, nil
 	case "sqlite":
-		if err := os.MkdirAll(filepath.Dir(sqlitePath), 0o750); err != nil {
+		if err := PrivateDir(filepath.Dir(sqlitePath)); err != nil {
+			return nil, err
+		}
+		// SQLite gives its -wal and -shm files the database file's mode.
+		if err := privateFile(sqlitePath); err != nil {
 			return nil, err
 		}
 		dsn := "file:" + sqlitePath + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)" +
@@ -117,4 +121,25 @@ func useReplicas(db *gorm.DB, c configs.Database) error {
 	// while one is down.
 	db.Config.DisableAutomaticPing = true
 	return db.Use(resolver.SetMaxOpenConns(c.MaxOpenConns).SetMaxIdleConns(c.MaxIdleConns).SetConnMaxLifetime(c.ConnMaxLifetime))
+}
+
+// PrivateDir makes the data directory, or narrows an existing one, to mode
+// 0700: it holds the database, the key file and uploads being imported.
+func PrivateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return os.Chmod(dir, 0o700)
+}
+
+// privateFile creates the file with mode 0600, or narrows an existing one.
+func privateFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Chmod(path, 0o600)
 }

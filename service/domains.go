@@ -3,17 +3,19 @@ package service
 // The domains of the service. Each is a thin view over the shared core;
 // methods live in the files of their domain (see README's Layout).
 
-// Auth signs users in and out and verifies their tokens (auth.go).
+// Auth signs users in and out, verifies their tokens and changes one's own
+// password (auth.go, login_throttle.go, password.go).
 type Auth struct{ *core }
 
-// Users manages accounts and their roles (users.go, bootstrap.go).
+// Users manages accounts and their roles (users.go, bootstrap.go,
+// password_policy.go).
 type Users struct{ *core }
 
 // Schools manages regions and schools (schools.go).
 type Schools struct{ *core }
 
 // Students holds the student files and the roster import (students.go,
-// roster_*.go).
+// roster_*.go, student_patch_rules.go).
 type Students struct{ *core }
 
 // Standards holds the aid standards (standards.go).
@@ -25,7 +27,7 @@ type Standards struct{ *core }
 type Entitlements struct{ *core }
 
 // Batches generates payment batches, their ledgers and bank files and
-// applies the bank's results (batches.go, batch_finance.go).
+// applies the bank's results (batches.go, batch_finance.go, ledger_store.go).
 type Batches struct{ *core }
 
 // Anomalies scans for suspicious aid and lists what it found (scan.go,
@@ -44,7 +46,7 @@ type Matching struct{ *core }
 // so the scheduler depends on Jobs alone for its own work.
 type Jobs struct{ *core }
 
-// Audit reads and verifies the audit log (audit.go).
+// Audit reads, verifies and anchors the audit log (audit.go, audit_keyed.go).
 type Audit struct{ *core }
 
 // Reports gathers figures: the start page's dashboard, summary reports and

@@ -60,6 +60,11 @@ func ruleErr(reason, format string, args ...any) *Error {
 // errRoleForbidden is the answer when a role may not use an operation at all.
 var errRoleForbidden = forbidden("您的角色无权执行此操作")
 
+// errStudentData refuses the system administrator children's files, batches,
+// ledgers and reports: it manages accounts, regions, schools, standards and
+// jobs, and reads the audit log (DESIGN.md, least privilege).
+var errStudentData = forbidden("系统管理员不能查看学生档案、发放批次、台账和报表")
+
 // translate turns gorm's portable errors into service errors; what stays
 // unknown is returned as is and becomes a logged 500.
 func translate(err error, what string) error {

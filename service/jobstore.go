@@ -160,5 +160,36 @@ func (s *Jobs) ListRuns(ctx context.Context, a model.Actor, job string, p Page) 
 	if err := q.Count(&out.Total).Error; err != nil {
 		return out, err
 	}
-	return out, out.Page.apply(q.Order("id DESC")).Find(&out.Items).Error
+	if err := out.Page.apply(q.Order("id DESC")).Find(&out.Items).Error; err != nil {
+		return out, err
+	}
+	for i := range out.Items {
+		out.Items[i].Made = madeInScope(a, out.Items[i].Made)
+	}
+	return out, nil
+}
+
+// madeInScope keeps of what a run made only the batches the actor sees
+// (API.md /jobs/runs); what names no region (held aid by student id, a
+// scan's city-wide counts) is for admins only.
+func madeInScope(a model.Actor, made string) string {
+	if a.ScopeKind() == "all" {
+		return made
+	}
+	var m struct {
+		DryRun  bool        `json:"dry_run"`
+		Batches []BatchMade `json:"batches"`
+	}
+	if json.Unmarshal([]byte(made), &m) != nil || m.Batches == nil {
+		return "{}"
+	}
+	kept := []BatchMade{}
+	for _, b := range m.Batches {
+		if seesRegion(a, b.RegionCode) {
+			kept = append(kept, b)
+		}
+	}
+	m.Batches = kept
+	b, _ := json.Marshal(m)
+	return string(b)
 }

@@ -24,7 +24,9 @@ import (
 type Keyring struct {
 	aead    cipher.AEAD
 	hmacKey []byte
-	check   string
+	// auditKey keys the audit chain, so rewriting it needs the data key.
+	auditKey []byte
+	check    string
 }
 
 // NewKeyring derives separate encryption and lookup keys from the data key,
@@ -43,9 +45,10 @@ func NewKeyring(key []byte) (*Keyring, error) {
 		return nil, err
 	}
 	return &Keyring{
-		aead:    aead,
-		hmacKey: derive(key, "studentaid lookup v1"),
-		check:   hex.EncodeToString(derive(key, "studentaid key check v1")),
+		aead:     aead,
+		hmacKey:  derive(key, "studentaid lookup v1"),
+		auditKey: derive(key, "studentaid audit chain v1"),
+		check:    hex.EncodeToString(derive(key, "studentaid key check v1")),
 	}, nil
 }
 
@@ -102,6 +105,10 @@ func LoadDataKey(inline, file string, create bool) ([]byte, error) {
 	}
 	b, err := os.ReadFile(file)
 	if err == nil {
+		// A key file others can read is narrowed to its owner at once.
+		if err := os.Chmod(file, 0o600); err != nil {
+			return nil, err
+		}
 		return decodeKey(strings.TrimSpace(string(b)), file)
 	}
 	if !errors.Is(err, os.ErrNotExist) || !create {
@@ -111,7 +118,7 @@ func LoadDataKey(inline, file string, create bool) ([]byte, error) {
 	if _, err := rand.Read(key); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+	if err := PrivateDir(filepath.Dir(file)); err != nil {
 		return nil, err
 	}
 	if err := os.WriteFile(file, []byte(base64.StdEncoding.EncodeToString(key)+"\n"), 0o600); err != nil {

@@ -165,6 +165,7 @@ func alreadyDone(err error) bool {
 	msg := strings.ToLower(err.Error())
 	return strings.Contains(msg, "already exists") ||
 		strings.Contains(msg, "duplicate key name") ||
+		strings.Contains(msg, "duplicate column name") ||
 		strings.Contains(msg, "duplicate entry") ||
 		strings.Contains(msg, "unique constraint failed") ||
 		errors.Is(err, gorm.ErrDuplicatedKey)

@@ -36,7 +36,7 @@ func (s *Entitlements) readableSchool(tx *gorm.DB, a model.Actor, id int64) (mod
 // 5 working days, weekends and holidays not counted); approval waits for it.
 func (s *Entitlements) Notice(ctx context.Context, a model.Actor, ref ListRef) (NoticeSheet, error) {
 	var out NoticeSheet
-	if !a.Is(model.RoleSchoolOfficer, model.RoleCountyOfficer, model.RoleAuditor, model.RoleAdmin) {
+	if !a.Is(model.RoleSchoolOfficer, model.RoleCountyOfficer, model.RoleAuditor) {
 		return out, errRoleForbidden
 	}
 	p, term, err := listRequest(ref.Program, ref.Term)

@@ -11,7 +11,7 @@ import (
 // SummaryReport totals a term's entitlements by county, school, program and
 // status, in the actor's area.
 func (s *Reports) SummaryReport(ctx context.Context, a model.Actor, term, region string) ([]byte, error) {
-	if !a.Is(model.RoleAuditor, model.RoleCountyOfficer, model.RoleFinance, model.RoleAdmin) {
+	if !a.Is(model.RoleAuditor, model.RoleCountyOfficer, model.RoleFinance) {
 		return nil, errRoleForbidden
 	}
 	t, err := model.ParseTerm(term)
@@ -25,6 +25,11 @@ func (s *Reports) SummaryReport(ctx context.Context, a model.Actor, term, region
 		Joins("JOIN regions r ON r.code = sc.region_code").
 		Where("ent.term = ?", string(t))
 	q = inScopeRegions(q, a, "sc.region_code")
+	// A region outside the caller's area is not found, not an empty report.
+	if region != "" && (!regionCodePattern.MatchString(region) ||
+		!seesRegion(a, region) && !(a.ScopeKind() != "all" && model.RegionCovers(region, a.RegionCode))) {
+		return nil, notFound("区域 " + truncateRunes(region, 12))
+	}
 	if region != "" {
 		q = q.Where("sc.region_code LIKE ?", model.RegionPrefix(region)+"%")
 	}

@@ -159,7 +159,7 @@ func (s *Students) ImportRoster(ctx context.Context, a model.Actor, up RosterUpl
 		return RosterReport{}, err
 	}
 	opt := roster.Options{SchoolYear: up.SchoolYear, Now: s.opt.Now(), MaxRows: s.opt.RosterMaxRows, MaxBytes: s.opt.RosterMaxBytes,
-		DefaultSchool: def}
+		DefaultSchool: def, TmpDir: s.opt.TempDir}
 	if def == nil {
 		opt.LookupSchool = func(code string) (roster.School, bool) { sc, ok := byCode[code]; return sc, ok }
 	}
@@ -357,6 +357,9 @@ func (s *Jobs) FailStaleImports(ctx context.Context) (int64, error) {
 	q := s.db.WithContext(ctx).Model(&model.RosterImport{}).Where("status = ?", ImportProcessing)
 	if s.db.Dialector.Name() != "sqlite" {
 		q = q.Where("heartbeat_at IS NULL OR heartbeat_at < ?", s.now().Add(-importStale))
+	} else {
+		// One process writes a SQLite file: what it started is not stale.
+		q = q.Where("created_at < ?", s.started)
 	}
 	now := s.now()
 	res := q.Updates(map[string]any{"status": ImportFailed, "progress": 100, "finished_at": now,
@@ -445,10 +448,13 @@ func (s *Students) RosterErrorWorkbook(ctx context.Context, a model.Actor, id in
 
 func (s *Students) rosterImport(ctx context.Context, a model.Actor, id int64) (model.RosterImport, error) {
 	var ri model.RosterImport
+	if a.Is(model.RoleAdmin) {
+		return ri, errStudentData
+	}
 	if err := s.db.WithContext(ctx).First(&ri, id).Error; err != nil {
 		return ri, translate(err, "导入记录")
 	}
-	visible := ri.UploaderID == a.UserID || a.Is(model.RoleAdmin)
+	visible := ri.UploaderID == a.UserID
 	if !visible && ri.SchoolID != nil && a.Is(model.RoleSchoolOfficer, model.RoleCountyOfficer, model.RoleAuditor) {
 		var sc model.School
 		visible = s.db.WithContext(ctx).First(&sc, *ri.SchoolID).Error == nil && seesSchool(a, sc)

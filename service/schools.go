@@ -71,7 +71,7 @@ func (s *Schools) CreateSchool(ctx context.Context, a model.Actor, sc model.Scho
 		if err := tx.Create(&sc).Error; err != nil {
 			return translate(err, "学校标识码 "+sc.Code)
 		}
-		return s.audit(tx, a, "create", "school", strconv.FormatInt(sc.ID, 10), nil, sc)
+		return s.audit(tx, inRegion(a, sc.RegionCode), "create", "school", strconv.FormatInt(sc.ID, 10), nil, sc)
 	})
 	return sc, err
 }

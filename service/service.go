@@ -132,6 +132,7 @@ func New(db *gorm.DB, keys *Keyring, log *slog.Logger, opt Options) *Service {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &core{db: db, keys: keys, log: log, opt: opt, bgCtx: ctx, bgCancel: cancel}
+	c.started = c.now()
 	if opt.Replicas > 0 {
 		c.replicas = newReplicaSet(opt.Replicas, opt.ReplicaMaxLag)
 		c.watcher.Add(1)
@@ -196,10 +197,17 @@ type Page struct {
 	PageSize int
 }
 
+// MaxPage is the last page a list serves: (MaxPage-1)×200 is a sane
+// offset, and no page number can overflow it.
+const MaxPage = 100000
+
 // Normalize keeps paging within sane bounds (at most 200 rows a page).
 func (p Page) Normalize() Page {
 	if p.Page < 1 {
 		p.Page = 1
+	}
+	if p.Page > MaxPage {
+		p.Page = MaxPage
 	}
 	if p.PageSize < 1 {
 		p.PageSize = 20

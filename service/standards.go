@@ -92,7 +92,7 @@ func (s *Standards) addStandard(ctx context.Context, a model.Actor, st model.Sta
 		if err := tx.Create(&st).Error; err != nil {
 			return translate(err, "同一日期的标准")
 		}
-		return s.audit(tx, a, "create", "standard", strconv.FormatInt(st.ID, 10), nil, st)
+		return s.audit(tx, inRegion(a, st.RegionCode), "create", "standard", strconv.FormatInt(st.ID, 10), nil, st)
 	})
 	return st, err
 }

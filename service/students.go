@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 
@@ -55,6 +56,9 @@ func (s *Students) ListStudents(ctx context.Context, a model.Actor, f StudentFil
 	out := List[StudentRow]{Page: f.Page.Normalize()}
 	if a.Is(model.RoleFinance) {
 		return out, errRoleForbidden
+	}
+	if a.Is(model.RoleAdmin) {
+		return out, errStudentData
 	}
 	db := s.reader(ctx)
 	q, visible, err := s.studentQuery(db, a, f)
@@ -128,6 +132,9 @@ func (s *Students) studentQuery(db *gorm.DB, a model.Actor, f StudentFilter) (*g
 			AND ent.school_id = e.school_id AND SUBSTR(ent.term, 1, 9) = e.school_year)`, f.Program)
 	}
 	if qs := strings.TrimSpace(f.Q); qs != "" {
+		if utf8.RuneCountInString(qs) > maxQueryRunes {
+			return nil, false, invalid("查询内容不能超过 %d 个字（姓名或完整的身份证件号）", maxQueryRunes)
+		}
 		q = q.Joins("JOIN students s ON s.id = e.student_id")
 		if id, err := model.ParseIDNumber(model.IDTypeResident, qs, s.opt.Now()); err == nil {
 			q = q.Where("s.id_hash = ?", s.idLookup(id))
@@ -137,6 +144,10 @@ func (s *Students) studentQuery(db *gorm.DB, a model.Actor, f StudentFilter) (*g
 	}
 	return q, true, nil
 }
+
+// maxQueryRunes bounds q: a name or an ID number is far shorter, and a long
+// LIKE pattern is work (or an error) for the database.
+const maxQueryRunes = 64
 
 // likePrefix escapes LIKE wildcards in user input.
 func likePrefix(q string) string {
@@ -182,6 +193,9 @@ func (s *Students) visibleStudent(tx *gorm.DB, a model.Actor, id int64) (model.S
 func (s *Students) GetStudentFile(ctx context.Context, a model.Actor, id int64) (StudentFile, error) {
 	db := s.db.WithContext(ctx)
 	var f StudentFile
+	if a.Is(model.RoleAdmin) {
+		return f, errStudentData
+	}
 	if err := db.Table("enrolments e").
 		Select("e.*, sc.name AS school_name, sc.code AS school_code, sc.region_code AS school_region").
 		Joins("JOIN schools sc ON sc.id = e.school_id").Where("e.student_id = ?", id).
@@ -239,13 +253,18 @@ func (s *Students) PatchStudent(ctx context.Context, a model.Actor, id int64, p 
 	if !a.Is(model.RoleSchoolOfficer, model.RoleCountyOfficer) {
 		return StudentFile{}, errRoleForbidden
 	}
+	if err := checkPatchText(&p); err != nil {
+		return StudentFile{}, err
+	}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		st, ok, err := s.visibleStudent(tx, a, id)
 		if err != nil {
 			return err
 		}
+		// Outside scope answers as a missing student does, so that ids
+		// cannot be probed for which exist.
 		if !ok {
-			return forbidden("该学生不在您的管辖范围内")
+			return notFound("学生")
 		}
 		var cs []change
 		if err := s.patchIdentity(&st, p, &cs); err != nil {

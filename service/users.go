@@ -4,10 +4,10 @@ import (
 	"context"
 	"regexp"
 	"strconv"
-	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"studentaid/model"
 )
@@ -21,6 +21,9 @@ type UserInput struct {
 	SchoolID   *int64
 	Disabled   *bool
 	Unlock     bool
+	// OneTime marks a password the user did not choose (generated, or set
+	// from the command line): it must be changed at the first login.
+	OneTime bool
 }
 
 var usernamePattern = regexp.MustCompile(`^[A-Za-z0-9_.\-]{3,64}$`)
@@ -39,12 +42,9 @@ func viewUser(u model.User) userView {
 	return userView{u.ID, u.Username, string(u.Role), u.RegionCode, u.SchoolID, u.Disabled}
 }
 
-func (s *Users) hashPassword(p string) (string, error) {
-	if utf8.RuneCountInString(p) < 10 {
-		return "", invalid("密码至少需要 10 个字符")
-	}
-	if len(p) > 72 {
-		return "", invalid("密码不能超过 72 个字节")
+func (s *core) hashPassword(username, p string) (string, error) {
+	if err := checkPassword(username, p); err != nil {
+		return "", err
 	}
 	h, err := bcrypt.GenerateFromPassword([]byte(p), s.opt.BcryptCost)
 	return string(h), err
@@ -99,13 +99,14 @@ func (s *Users) CreateUser(ctx context.Context, a model.Actor, in UserInput) (mo
 	if !in.Role.Valid() {
 		return model.User{}, invalid("未知角色 %q", *in.Role)
 	}
-	hash, err := s.hashPassword(*in.Password)
+	hash, err := s.hashPassword(in.Username, *in.Password)
 	if err != nil {
 		return model.User{}, err
 	}
 	now := s.now()
+	// A password an admin chose for someone else is a one-time password.
 	u := model.User{Username: in.Username, PasswordHash: hash, Role: *in.Role, RegionCode: in.RegionCode,
-		SchoolID: in.SchoolID, PasswordChangedAt: now}
+		SchoolID: in.SchoolID, PasswordChangedAt: now, MustChangePassword: in.OneTime || a.UserID != 0}
 	err = s.tx(ctx, func(tx *gorm.DB) error {
 		if err := scopeFor(tx, &u); err != nil {
 			return err
@@ -113,7 +114,7 @@ func (s *Users) CreateUser(ctx context.Context, a model.Actor, in UserInput) (mo
 		if err := tx.Create(&u).Error; err != nil {
 			return translate(err, "用户名 "+in.Username)
 		}
-		return s.audit(tx, a, "create", "user", strconv.FormatInt(u.ID, 10), nil, viewUser(u))
+		return s.audit(tx, inRegion(a, deref(u.RegionCode)), "create", "user", strconv.FormatInt(u.ID, 10), nil, viewUser(u))
 	})
 	return u, err
 }
@@ -135,11 +136,12 @@ func (s *Users) UpdateUser(ctx context.Context, a model.Actor, id int64, in User
 		before := viewUser(u)
 		after := map[string]any{}
 		if in.Password != nil {
-			hash, err := s.hashPassword(*in.Password)
+			hash, err := s.hashPassword(u.Username, *in.Password)
 			if err != nil {
 				return err
 			}
-			u.PasswordHash, u.PasswordChangedAt = hash, s.now()
+			// An admin's reset is a one-time password, unless it is their own.
+			u.PasswordHash, u.PasswordChangedAt, u.MustChangePassword = hash, s.now(), u.ID != a.UserID
 			after["password_changed"] = true
 		}
 		if in.Role != nil {
@@ -158,11 +160,18 @@ func (s *Users) UpdateUser(ctx context.Context, a model.Actor, id int64, in User
 			u.Disabled = *in.Disabled
 		}
 		if in.Unlock {
-			u.FailedLogins, u.LockedUntil = 0, nil
+			if err := s.unlockAccount(tx, u.Username); err != nil {
+				return err
+			}
 			after["unlocked"] = true
 		}
 		if err := scopeFor(tx, &u); err != nil {
 			return err
+		}
+		if before.Role == string(model.RoleAdmin) && !before.Disabled && (u.Disabled || u.Role != model.RoleAdmin) {
+			if err := keepAnAdmin(tx, u.ID); err != nil {
+				return err
+			}
 		}
 		if err := tx.Save(&u).Error; err != nil {
 			return translate(err, "用户")
@@ -176,7 +185,7 @@ func (s *Users) UpdateUser(ctx context.Context, a model.Actor, id int64, in User
 			}
 		}
 		after["user"] = viewUser(u)
-		return s.audit(tx, a, "update", "user", strconv.FormatInt(u.ID, 10), before, after)
+		return s.audit(tx, inRegion(a, deref(u.RegionCode)), "update", "user", strconv.FormatInt(u.ID, 10), before, after)
 	})
 	return u, err
 }
@@ -198,4 +207,20 @@ func (s *Users) ListUsers(ctx context.Context, a model.Actor, p Page) (List[mode
 func (s *Users) CountUsers(ctx context.Context) (int64, error) {
 	var n int64
 	return n, s.db.WithContext(ctx).Model(&model.User{}).Count(&n).Error
+}
+
+// keepAnAdmin refuses to disable or demote the last active admin: nobody
+// could then manage accounts. The other admins' rows are locked, so two
+// admins disabling each other at once cannot both succeed.
+func keepAnAdmin(tx *gorm.DB, leaving int64) error {
+	var others []int64
+	err := tx.Model(&model.User{}).Clauses(clause.Locking{Strength: "UPDATE"}).
+		Where("role = ? AND disabled = ? AND id <> ?", model.RoleAdmin, false, leaving).Pluck("id", &others).Error
+	if err != nil {
+		return err
+	}
+	if len(others) == 0 {
+		return ruleErr("last_admin", "这是最后一个在用的系统管理员账号，不能停用或改为其他角色")
+	}
+	return nil
 }

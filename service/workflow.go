@@ -177,6 +177,10 @@ func (s *Entitlements) selectEntitlements(tx *gorm.DB, a model.Actor, ids []int6
 		}
 		q = q.Where("id IN ?", ids)
 	case ref.Program != "" && ref.Term != "" && ref.SchoolID != 0:
+		// Another county's school is not found, not a list in the wrong state.
+		if _, err := s.readableSchool(tx, a, ref.SchoolID); err != nil {
+			return nil, err
+		}
 		q = q.Where("program = ? AND term = ? AND school_id = ? AND status = ?", ref.Program, ref.Term, ref.SchoolID, from)
 	default:
 		return nil, invalid("请指定 ids，或 program、term 和 school_id")

@@ -340,17 +340,19 @@ async function loadBasics() {
 
 const ALL = ['admin', 'county_officer', 'school_officer', 'finance', 'auditor'];
 const READERS = ['school_officer', 'county_officer', 'auditor', 'admin'];
+const FILE_READERS = ['school_officer', 'county_officer', 'auditor'];
 const ROUTES = [
   { path: '/home', title: '首页', roles: ALL, view: viewHome },
   { path: '/approvals', title: '名单审核', roles: ['county_officer'], view: viewApprovals },
   { path: '/lists', title: '资助名单', roles: ['school_officer', 'county_officer'], view: viewLists },
   { path: '/rosters', title: '花名册', roles: ['school_officer', 'county_officer'], view: viewRosters },
-  { path: '/students', title: '学生档案', roles: READERS, view: viewStudents },
-  { re: /^\/students\/(\d+)$/, title: '电子档案', roles: READERS, view: viewStudent },
+  // Not the admin: no child's file for the system administrator (DESIGN.md).
+  { path: '/students', title: '学生档案', roles: FILE_READERS, view: viewStudents },
+  { re: /^\/students\/(\d+)$/, title: '电子档案', roles: FILE_READERS, view: viewStudent },
   { path: '/quotas', title: '资助指标', roles: ['county_officer'], view: viewQuotas },
   { path: '/standards', title: '资助标准', roles: READERS, view: viewStandards },
-  { path: '/batches', title: '发放批次', roles: ['finance', 'county_officer', 'auditor', 'admin'], view: viewBatches },
-  { re: /^\/batches\/(\d+)$/, title: '批次详情', roles: ['finance', 'county_officer', 'auditor', 'admin'], view: viewBatch },
+  { path: '/batches', title: '发放批次', roles: ['finance', 'county_officer', 'auditor'], view: viewBatches },
+  { re: /^\/batches\/(\d+)$/, title: '批次详情', roles: ['finance', 'county_officer', 'auditor'], view: viewBatch },
   { path: '/jobs', title: '定时任务', roles: ['admin', 'finance'], view: viewJobs },
   { path: '/audit', title: '审计日志', roles: ['auditor', 'admin'], view: viewAudit },
   { path: '/anomalies', title: '异常情况', roles: ['auditor', 'county_officer'], view: viewAnomalies },
@@ -407,6 +409,11 @@ async function route() {
     location.replace('#/home');
     return;
   }
+  if (state.user.password_change_required) {
+    renderChrome(null);
+    viewChangePassword(gen);
+    return;
+  }
   let match = null;
   let params = [];
   for (const r of ROUTES) {
@@ -461,7 +468,7 @@ function viewLogin(gen) {
       sessionStorage.setItem(USER_KEY, JSON.stringify(res.user));
       state.user = res.user;
       state.cache = {};
-      await loadBasics();
+      if (!res.user.password_change_required) await loadBasics();
       location.hash = '#/home';
     });
   });
@@ -471,6 +478,42 @@ function viewLogin(gen) {
   $('#main').replaceChildren(el('section', { class: 'login' }, el('h1', {}, '登录'), flash, form));
   document.title = '登录 - 学生资助管理系统';
   user.focus();
+}
+
+// viewChangePassword is all a session with a one-time or admin-reset
+// password may do (API.md: every other route answers 403
+// password_change_required).
+function viewChangePassword(gen) {
+  const attrs = (id, ac) => ({ type: 'password', id, name: id, autocomplete: ac, required: true });
+  const old = el('input', attrs('old-password', 'current-password'));
+  const pw = el('input', attrs('new-password', 'new-password'));
+  const again = el('input', attrs('new-password-again', 'new-password'));
+  const err = errorSlot();
+  err.id = 'password-error';
+  const submit = el('button', { type: 'submit', class: 'primary', id: 'password-submit' }, '修改密码');
+  const form = el('form', { class: 'card', novalidate: true }, field('原密码（一次性密码）', old),
+    field('新密码', pw, '至少 10 个字符，不能是连续或重复的字符、用户名或常见密码'), field('再输入一次新密码', again), err, submit);
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    if (pw.value !== again.value) {
+      showError(err, new Error('两次输入的新密码不一致'), again);
+      return;
+    }
+    busy(submit, err, async () => {
+      await request('POST', '/auth/password', { old_password: old.value, new_password: pw.value });
+      state.user.password_change_required = false;
+      sessionStorage.setItem(USER_KEY, JSON.stringify(state.user));
+      await loadBasics();
+      state.flash = '密码已修改';
+      location.hash = '#/home';
+      route();
+    });
+  });
+  if (gen !== state.gen) return;
+  const note = el('p', { class: 'info', role: 'status' }, '您使用的是一次性密码或管理员重置的密码，请先设置自己的密码。');
+  $('#main').replaceChildren(el('section', { class: 'login' }, el('h1', {}, '修改密码'), note, form));
+  document.title = '修改密码 - 学生资助管理系统';
+  old.focus();
 }
 
 /* ---------- home ---------- */

@@ -305,7 +305,7 @@ func openEnvWith(ctx context.Context, cfg *Config, t Target, log *slog.Logger) (
 	if err := svc.Standards.SeedStandards(ctx); err != nil {
 		return nil, err
 	}
-	sched, err := jobs.New(svc.Jobs, log, jobs.Definitions(svc.Batches, svc.Anomalies, map[string]string{}), jobs.Options{Instance: "bench"})
+	sched, err := jobs.New(svc.Jobs, log, jobs.Definitions(svc.Batches, svc.Anomalies, svc.Audit, map[string]string{}), jobs.Options{Instance: "bench"})
 	if err != nil {
 		return nil, err
 	}

@@ -177,6 +177,7 @@ func openExcel(r io.ReaderAt, size int64, opt Options) (*excelize.File, *FileErr
 		UnzipSizeLimit:    opt.MaxUnzipSize,
 		UnzipXMLSizeLimit: min(opt.MaxUnzipSize, 16<<20),
 		RawCellValue:      true,
+		TmpDir:            opt.TmpDir,
 	})
 	if err != nil {
 		if f != nil {

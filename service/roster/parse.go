@@ -31,6 +31,9 @@ type Options struct {
 	// the file's size (default 100) nor MaxUnzipSize (default 1 GiB).
 	MaxUnzipRatio int
 	MaxUnzipSize  int64
+	// TmpDir is where excelize spills large sheets: the data directory, not
+	// /tmp, which may be small or shared (empty: the system's).
+	TmpDir string
 
 	// DefaultSchool is the uploader's school for a school officer's upload;
 	// when nil every row names its school in 学校标识码.

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"studentaid/model"
 )
@@ -110,8 +108,8 @@ func (p *parser) validateRow(line int, cells []string) (Row, []RowError) {
 		c.fail(ColStudentNo, "学籍号应为 G+18位身份证号，或 J/L+18位")
 	}
 
-	row.Class = c.text(ColClass, 50)
-	row.Major = c.text(ColMajor, 100)
+	row.Class = c.text(ColClass)
+	row.Major = c.text(ColMajor)
 	if row.Major == "" && vocational {
 		c.fail(ColMajor, "中职学生必须填写专业")
 	}
@@ -135,7 +133,7 @@ func (p *parser) validateRow(line int, cells []string) (Row, []RowError) {
 			row.Phone = phone
 		}
 	}
-	row.Remark = c.text(ColRemark, 500)
+	row.Remark = c.text(ColRemark)
 	return row, c.errs
 }
 
@@ -174,11 +172,7 @@ func (c *rowCheck) school() (School, bool) {
 	return found.school, true
 }
 
-// middleDots are the look-alikes of the interpunct (·) that input methods
-// produce in minority names (少数民族姓名, e.g. 阿依古丽·买买提).
-const middleDots = "·•・･‧∙⋅‧"
-
-// name checks a person's name: 2–30 characters, letters and the middle dot.
+// name checks a person's name with PersonName.
 func (c *rowCheck) name(col string, required bool) string {
 	s := c.get(col)
 	if s == "" {
@@ -187,33 +181,9 @@ func (c *rowCheck) name(col string, required bool) string {
 		}
 		return ""
 	}
-	han := strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Han, r) })
-	var b strings.Builder
-	lastBlank := false
-	for _, r := range s {
-		switch {
-		case strings.ContainsRune(middleDots, r):
-			r = '·'
-		case isBlank(r):
-			// "张 三" is a typing habit; a foreign name keeps one space.
-			if !han && !lastBlank {
-				b.WriteRune(' ')
-			}
-			lastBlank = true
-			continue
-		}
-		lastBlank = false
-		b.WriteRune(foldWidth(r))
-	}
-	s = b.String()
-	n := utf8.RuneCountInString(s)
-	switch {
-	case strings.ContainsFunc(s, unicode.IsDigit):
-		c.failf(col, "%s不能包含数字", col)
-	case strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsMark(r) && r != '·' && r != ' ' }):
-		c.failf(col, "%s只能包含文字和间隔号“·”，备注请写在“备注”列", col)
-	case n < 2 || n > 30:
-		c.failf(col, "%s应为2–30个字（现为%d个）", col, n)
+	s, problem := PersonName(col, s)
+	if problem != "" {
+		c.fail(col, problem)
 	}
 	return s
 }
@@ -245,11 +215,11 @@ func (c *rowCheck) sex(id model.IDNumber) string {
 	return fromID
 }
 
-// text is a free-text column, trimmed and bounded.
-func (c *rowCheck) text(col string, maxLen int) string {
-	s := c.get(col)
-	if n := utf8.RuneCountInString(s); n > maxLen {
-		c.failf(col, "%s不能超过%d个字（现为%d个）", col, maxLen, n)
+// text is a free-text column, checked by FreeText.
+func (c *rowCheck) text(col string) string {
+	s, problem := FreeText(col, c.get(col))
+	if problem != "" {
+		c.fail(col, problem)
 	}
 	return s
 }
@@ -368,7 +338,7 @@ func (c *rowCheck) categories() []string {
 // bank checks the account the aid is paid to: optional until a program pays,
 // but a half-filled account is a mistake.
 func (c *rowCheck) bank(row *Row) {
-	row.BankName = c.text(ColBankName, 100)
+	row.BankName = c.text(ColBankName)
 	raw := c.get(ColBankAccount)
 	holder := c.get(ColHolder)
 	if row.BankName == "" && raw == "" && holder == "" {

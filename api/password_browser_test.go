@@ -1,0 +1,36 @@
+package api_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"studentaid/service/servicetest"
+)
+
+// The web page answers a one-time password with the change form, and the
+// changed password opens the home page.
+func TestBrowserForcedPasswordChange(t *testing.T) {
+	h := newHarness(t, servicetest.NewEnv(t, "sqlite"))
+	want(t, h.do("POST", "/api/v1/users", h.as("admin"), map[string]any{"username": "county_new",
+		"password": "Chosen-by-admin-42", "role": "county_officer", "region_code": "430921"}), http.StatusCreated)
+	srv := httptest.NewServer(h.engine)
+	defer srv.Close()
+	b := newBrowser(t, srv.URL)
+	b.login("county_new", "Chosen-by-admin-42")
+	b.waitText("#page-title, h1", "修改密码")
+	b.do(chromedp.SendKeys(chromedp.CSS("#old-password"), "Chosen-by-admin-42"),
+		chromedp.SendKeys(chromedp.CSS("#new-password"), "1234567890"),
+		chromedp.SendKeys(chromedp.CSS("#new-password-again"), "1234567890"),
+		chromedp.Click(chromedp.CSS("#password-submit")))
+	b.waitText("#password-error", "连续")
+	b.shot("password-change-weak")
+	b.do(chromedp.Evaluate[chromedp.Void](`document.querySelector('#new-password').value = document.querySelector('#new-password-again').value = ''`),
+		chromedp.SendKeys(chromedp.CSS("#new-password"), "Tu3-lake-Morning-7"),
+		chromedp.SendKeys(chromedp.CSS("#new-password-again"), "Tu3-lake-Morning-7"),
+		chromedp.Click(chromedp.CSS("#password-submit")))
+	b.waitText("#page-title", "您好，county_new")
+	b.checkProblems()
+}
