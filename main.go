@@ -115,6 +115,9 @@ func open(ctx context.Context, configPath string) (*app, error) {
 	if err := svc.Standards.SeedStandards(ctx); err != nil {
 		return nil, fmt.Errorf("seed standards: %w", err)
 	}
+	if err := svc.Loans.SeedLoanFigures(ctx); err != nil {
+		return nil, fmt.Errorf("seed loan figures: %w", err)
+	}
 	return &app{cfg: cfg, log: log, db: db, svc: svc}, nil
 }
 
@@ -166,7 +169,7 @@ func serve(args []string, out io.Writer) error {
 	} else if n > 0 {
 		a.log.Warn("roster imports cut short by a restart marked failed", "count", n)
 	}
-	sched, err := jobs.New(a.svc.Jobs, a.log, jobs.Definitions(a.svc.Batches, a.svc.Anomalies, a.svc.Audit, a.cfg.Jobs.Schedules), jobs.Options{})
+	sched, err := jobs.New(a.svc.Jobs, a.log, jobs.Definitions(a.svc.Batches, a.svc.Anomalies, a.svc.Audit, a.svc.Loans, a.cfg.Jobs.Schedules), jobs.Options{})
 	if err != nil {
 		return err
 	}
@@ -268,7 +271,7 @@ func jobRun(name string, args []string, out io.Writer) error {
 		return err
 	}
 	defer a.svc.Close()
-	sched, err := jobs.New(a.svc.Jobs, a.log, jobs.Definitions(a.svc.Batches, a.svc.Anomalies, a.svc.Audit, a.cfg.Jobs.Schedules), jobs.Options{})
+	sched, err := jobs.New(a.svc.Jobs, a.log, jobs.Definitions(a.svc.Batches, a.svc.Anomalies, a.svc.Audit, a.svc.Loans, a.cfg.Jobs.Schedules), jobs.Options{})
 	if err != nil {
 		return err
 	}

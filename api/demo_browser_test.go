@@ -24,7 +24,7 @@ func demoStart(t *testing.T, svc *service.Service, env *servicetest.Env) {
 	if _, err := demo.Load(ctx, svc, log, nil); err != nil {
 		t.Fatal(err)
 	}
-	sched, err := jobs.New(svc.Jobs, log, jobs.Definitions(svc.Batches, svc.Anomalies, svc.Audit, nil), jobs.Options{Now: env.Clock.Now})
+	sched, err := jobs.New(svc.Jobs, log, jobs.Definitions(svc.Batches, svc.Anomalies, svc.Audit, svc.Loans, nil), jobs.Options{Now: env.Clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,3 +54,15 @@ func formFile(c *gin.Context, field string) (multipart.File, *multipart.FileHead
 	}
 	return f, fh, true
 }
+
+// notModified marks a frozen file with its SHA-256 as ETag and answers 304
+// when the client already holds those bytes (true: the answer is sent).
+func notModified(c *gin.Context, sha256 string) bool {
+	etag := `"` + sha256 + `"`
+	c.Header("ETag", etag)
+	if c.GetHeader("If-None-Match") == etag {
+		c.Status(http.StatusNotModified)
+		return true
+	}
+	return false
+}

@@ -44,8 +44,11 @@ func newHarness(t *testing.T, env *servicetest.Env) *harness {
 	if _, err := env.Svc.LoadDemo(ctx); err != nil {
 		t.Fatal(err)
 	}
+	if err := env.Svc.Loans.SeedLoanFigures(ctx); err != nil {
+		t.Fatal(err)
+	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	sched, err := jobs.New(env.Svc.Jobs, log, jobs.Definitions(env.Svc.Batches, env.Svc.Anomalies, env.Svc.Audit, nil), jobs.Options{Now: env.Clock.Now, Instance: "test"})
+	sched, err := jobs.New(env.Svc.Jobs, log, jobs.Definitions(env.Svc.Batches, env.Svc.Anomalies, env.Svc.Audit, env.Svc.Loans, nil), jobs.Options{Now: env.Clock.Now, Instance: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +67,7 @@ func (h *harness) instance(svc *service.Service) *harness {
 // scheduler is another scheduler (another instance) over svc, on the test clock.
 func (h *harness) scheduler(svc *service.Service, instance string) *jobs.Scheduler {
 	h.t.Helper()
-	s, err := jobs.New(svc.Jobs, slog.New(slog.NewTextHandler(io.Discard, nil)), jobs.Definitions(svc.Batches, svc.Anomalies, svc.Audit, nil),
+	s, err := jobs.New(svc.Jobs, slog.New(slog.NewTextHandler(io.Discard, nil)), jobs.Definitions(svc.Batches, svc.Anomalies, svc.Audit, svc.Loans, nil),
 		jobs.Options{Now: h.env.Clock.Now, Instance: instance})
 	if err != nil {
 		h.t.Fatal(err)

@@ -69,6 +69,19 @@ func dateParam(c *gin.Context, name string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
+// schoolYearQuery reads ?school_year=, the current one when absent.
+func schoolYearQuery(c *gin.Context) (string, bool) {
+	year := c.Query("school_year")
+	if year == "" {
+		year = model.TermOf(time.Now()).SchoolYear()
+	}
+	if model.ParseSchoolYear(year) != nil {
+		fail(c, http.StatusBadRequest, "invalid_school_year", "学年格式应为 2025-2026")
+		return "", false
+	}
+	return year, true
+}
+
 // listBody is the list shape of API.md.
 type listBody[T any] struct {
 	Items    []T   `json:"items"`

@@ -39,6 +39,7 @@ type Server struct {
 	jobs         *service.Jobs
 	audit        *service.Audit
 	reports      *service.Reports
+	loans        *service.Loans
 	log          *slog.Logger
 	opt          Options
 	metrics      *httpMetrics
@@ -65,7 +66,8 @@ func New(svc *service.Service, log *slog.Logger, reg *prometheus.Registry, opt O
 		auth: svc.Auth, users: svc.Users, schools: svc.Schools, students: svc.Students,
 		standards: svc.Standards, entitlements: svc.Entitlements, batches: svc.Batches,
 		anomalies: svc.Anomalies, matcher: svc.Matching, jobs: svc.Jobs, audit: svc.Audit, reports: svc.Reports,
-		log: log, opt: opt, metrics: newHTTPMetrics(reg),
+		loans: svc.Loans,
+		log:   log, opt: opt, metrics: newHTTPMetrics(reg),
 	}
 	reg.MustRegister(newFiguresCollector(svc.Reports, log), newDBCollector(svc))
 	e := gin.New()
@@ -106,7 +108,7 @@ func New(svc *service.Service, log *slog.Logger, reg *prometheus.Registry, opt O
 // routes is the API's table; the OpenAPI document is generated from it, so
 // the two cannot drift apart.
 func (s *Server) routes() []route {
-	return []route{
+	return append([]route{
 		{method: "POST", path: "/auth/login", summary: "登录，返回令牌", public: true, handler: s.login},
 		{method: "POST", path: "/auth/logout", summary: "退出，吊销令牌", handler: s.logout},
 		{method: "POST", path: "/auth/password", summary: "修改本人密码", handler: s.changePassword},
@@ -163,7 +165,7 @@ func (s *Server) routes() []route {
 		{method: "POST", path: "/matching", summary: "跨部门比对（民政低保、脱贫监测、残联、死亡名单）", upload: true, handler: s.matching},
 		{method: "GET", path: "/dashboard", summary: "首页：待办事项与学期统计（默认有数据的最近学期；按权限范围）", handler: s.dashboard},
 		{method: "GET", path: "/dashboard/chart.svg", summary: "首页统计图（SVG，kind=program|school|batches）", handler: s.dashboardChart},
-	}
+	}, s.loanRoutes()...)
 }
 
 func (s *Server) ready(c *gin.Context) {

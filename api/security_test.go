@@ -128,6 +128,33 @@ var securityTable = map[string]routeAccess{
 	"POST /matching":           {who: roleSet{county}},
 	"GET /dashboard":           {who: anyRole, filters: []string{"term"}},
 	"GET /dashboard/chart.svg": {who: anyRole, query: "kind=program", filters: []string{"kind", "term"}},
+	// Loans (issue 17): county officers write in their county, auditors
+	// read, finance reads statements, admin manages the figures. A senior
+	// school's officer also lists its graduates (name and status): the demo
+	// users here are of a primary and a nine-year school, refused, and
+	// loans_test covers the senior school.
+	"GET /loans/limits":                     {who: anyRole, filters: []string{"on"}},
+	"POST /loans/figures":                   {who: roleSet{admin}, body: map[string]any{}},
+	"POST /loans/rates":                     {who: roleSet{admin}, body: map[string]any{}},
+	"PUT /loans/deadlines/:school_year":     {who: roleSet{admin}, body: map[string]any{"deadline": "2026-10-31"}},
+	"POST /loans/applications":              {who: roleSet{county}, body: map[string]any{}},
+	"POST /loans/applications/import":       {who: roleSet{county}},
+	"GET /loans/applications/template":      {who: anyRole, query: "school_year=2025-2026"},
+	"GET /loans/applications":               {who: roleSet{county, auditor}, filters: []string{"school_year", "status", "page"}},
+	"GET /loans/applications.xlsx":          {who: roleSet{county, auditor}, query: "status=overdue"},
+	"POST /loans/applications/:id/approve":  {who: roleSet{county}},
+	"POST /loans/applications/:id/return":   {who: roleSet{county}, body: map[string]any{}},
+	"POST /loans/applications/:id/contract": {who: roleSet{county}, body: map[string]any{}},
+	"POST /loans/applications/:id/receipt":  {who: roleSet{county}, body: map[string]any{}},
+	"POST /loans/applications/:id/graduate": {who: roleSet{county}},
+	"POST /loans/receipts":                  {who: roleSet{county}},
+	"POST /loans/bank-files":                {who: roleSet{county}},
+	"GET /loans/years":                      {who: roleSet{county, auditor, finance}, filters: []string{"region_code"}},
+	"GET /loans/reminders":                  {who: roleSet{county, auditor}, query: "year=2030"},
+	"GET /loans/statements":                 {who: roleSet{county, finance, auditor}, query: "year=2024"},
+	"GET /loans/:id":                        {who: roleSet{county, auditor}},
+	"POST /loans/:id/extension":             {who: roleSet{county}, body: map[string]any{}},
+	"POST /loans/:id/prepayment":            {who: roleSet{county}, body: map[string]any{}},
 }
 
 func (r roleSet) has(role model.Role) bool { return slices.Contains(r, role) }
@@ -219,6 +246,14 @@ func securityWorld(t *testing.T, h *harness) fixtures {
 		h.env.DB.Raw("SELECT id FROM anomalies WHERE region_code = ? ORDER BY id LIMIT 1", region).Scan(&id)
 		fx["anomalies"][place] = id
 	}
+	fx["loans"] = map[string]int64{}
+	for place, p := range map[string]struct{ user, region string }{"nanxian": {"county_nanxian", "430921"}, "anhua": {"county_anhua", "430923"}} {
+		rr := h.do("POST", "/api/v1/loans/applications", h.as(p.user), loanBody(loanID(p.region, 300), "贷"+place[:1]))
+		want(t, rr, http.StatusCreated)
+		var app struct{ ID int64 }
+		mustJSON(t, rr, &app)
+		fx["loans"][place] = app.ID
+	}
 	var auditorID int64
 	h.env.DB.Raw("SELECT id FROM users WHERE username = 'auditor_yiyang'").Scan(&auditorID)
 	fx["users"]["*"] = auditorID
@@ -257,7 +292,7 @@ func targetsFor(route string, u demoUser, fx fixtures) []target {
 		return []target{{u, "in", strings.Replace(route, ":id", fmt.Sprint(fx["users"]["*"]), 1)}}
 	}
 	in, out := u.inSchool, u.outSchool
-	if kind == "batches" || kind == "anomalies" {
+	if kind == "batches" || kind == "anomalies" || kind == "loans" {
 		in, out = u.inCounty, u.outCounty
 	}
 	ts := []target{{u, "in", strings.Replace(route, ":id", fmt.Sprint(fx[kind][in]), 1)}}
@@ -276,7 +311,8 @@ func (h *harness) call(method, path, token string, body any, origin string) *htt
 	ctype := ""
 	switch {
 	case strings.HasSuffix(path, "/results") || strings.HasPrefix(path, "/api/v1/rosters?") || path == "/api/v1/rosters" ||
-		strings.HasPrefix(path, "/api/v1/matching"):
+		strings.HasPrefix(path, "/api/v1/matching") || slices.Contains([]string{"/api/v1/loans/applications/import",
+		"/api/v1/loans/receipts", "/api/v1/loans/bank-files"}, path):
 		var buf bytes.Buffer
 		w := multipart.NewWriter(&buf)
 		var file []byte
@@ -468,7 +504,7 @@ func loggedHarness(t *testing.T, env *servicetest.Env) (*harness, *capture) {
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	svc := service.New(env.DB, env.Keys, log, env.Opt)
 	t.Cleanup(svc.Close)
-	sched, err := jobs.New(svc.Jobs, log, jobs.Definitions(svc.Batches, svc.Anomalies, svc.Audit, nil), jobs.Options{Now: env.Clock.Now, Instance: "logged"})
+	sched, err := jobs.New(svc.Jobs, log, jobs.Definitions(svc.Batches, svc.Anomalies, svc.Audit, svc.Loans, nil), jobs.Options{Now: env.Clock.Now, Instance: "logged"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,12 +41,8 @@ func rosterReportOf(r service.RosterReport) rosterReportBody {
 }
 
 func (s *Server) rosterTemplate(c *gin.Context) {
-	year := c.Query("school_year")
-	if year == "" {
-		year = model.TermOf(time.Now()).SchoolYear()
-	}
-	if model.ParseSchoolYear(year) != nil {
-		fail(c, http.StatusBadRequest, "invalid_school_year", "学年格式应为 2025-2026")
+	year, ok := schoolYearQuery(c)
+	if !ok {
 		return
 	}
 	sendXLSX(c, "学生资助花名册模板（"+year+"学年）.xlsx", func(b *bytes.Buffer) error { return roster.WriteTemplate(b, year) })

@@ -18,11 +18,14 @@ var DefaultSchedules = map[string]string{
 	"anomaly_scan": "0 2 * * *",
 	// The audit chain's head is exported daily, outside the database.
 	"audit_anchor": "30 2 * * *",
+	// Last year's loan statements (财政贴息, 风险补偿金) at 04:00 on 5 January;
+	// the 还款提醒 list's day comes from configs/loans.yaml.
+	"loan_statements": "0 4 5 1 *",
 }
 
 // Definitions are the service's jobs with schedules from config (a key set to
 // "" disables a schedule; the job still runs by hand).
-func Definitions(batches *service.Batches, anomalies *service.Anomalies, audit *service.Audit, schedules map[string]string) []Job {
+func Definitions(batches *service.Batches, anomalies *service.Anomalies, audit *service.Audit, loans *service.Loans, schedules map[string]string) []Job {
 	var out []Job
 	for _, p := range model.Programs {
 		p := p
@@ -53,7 +56,28 @@ func Definitions(batches *service.Batches, anomalies *service.Anomalies, audit *
 		Run: func(ctx context.Context, _ model.Actor, dryRun bool, _ int64) (any, error) {
 			return audit.AnchorAudit(ctx, dryRun)
 		}})
-	return out
+	return append(out, loanJobs(loans, schedules)...)
+}
+
+// loanJobs are the loan desk's yearly jobs, under the same leases as the rest.
+func loanJobs(loans *service.Loans, schedules map[string]string) []Job {
+	sched := func(name, def string) string {
+		if v, ok := schedules[name]; ok {
+			return v
+		}
+		return def
+	}
+	return []Job{
+		{Name: "loan_reminders", Title: "生源地信用助学贷款还款提醒名单", Schedule: sched("loan_reminders", loans.ReminderSchedule()),
+			Run: func(ctx context.Context, a model.Actor, _ bool, _ int64) (any, error) {
+				// The list is read-only; a dry run is the same run.
+				return loans.RemindRepayments(ctx, model.SystemActor("job:loan_reminders:"+actorLabel(a)))
+			}},
+		{Name: "loan_statements", Title: "生源地信用助学贷款年度贴息及风险补偿金统计表", Schedule: sched("loan_statements", DefaultSchedules["loan_statements"]),
+			Run: func(ctx context.Context, a model.Actor, dryRun bool, _ int64) (any, error) {
+				return loans.MakeLoanStatements(ctx, model.SystemActor("job:loan_statements:"+actorLabel(a)), dryRun)
+			}},
+	}
 }
 
 func actorLabel(a model.Actor) string {

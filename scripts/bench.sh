@@ -15,7 +15,7 @@
 #                    loading 1M students takes 3.5, the calculation 6 and the batch 8.5.
 #                    The calculation and the anomaly scan are stopped (and reported as
 #                    failed) after 10 minutes.
-#   --only GROUPS    comma-separated subset of roster,calc,batch,anomaly,api
+#   --only GROUPS    comma-separated subset of roster,calc,batch,anomaly,api,loans
 #   --profile DIR    write, per task, a pprof CPU profile of the timed part, an
 #                    allocation profile and the service's SQL statements by total time
 #                    to DIR (go tool pprof -top DIR/roster-import-mysql.cpu.pprof;

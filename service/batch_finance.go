@@ -332,18 +332,8 @@ func (s *Batches) ApplyBankResults(ctx context.Context, a model.Actor, id int64,
 		return out, errRoleForbidden
 	}
 	results, rowErrs, err := ledger.ReadBankResults(file, size, s.opt.RosterMaxBytes)
-	if fe, ok := err.(*ledger.FileError); ok {
-		code := CodeInvalid
-		switch fe.Code {
-		case ledger.CodeTooLarge:
-			code = CodeTooLarge
-		case ledger.CodeNoHeader:
-			code = CodeRule
-		}
-		return out, &Error{Code: code, Reason: "bank_result_" + fe.Code, Message: fe.Message}
-	}
 	if err != nil {
-		return out, err
+		return out, ledgerFileErr(err, "bank_result_")
 	}
 	sum, err := fileSHA256(file, size)
 	if err != nil {

@@ -52,3 +52,13 @@ type Audit struct{ *core }
 // Reports gathers figures: the start page's dashboard, summary reports and
 // the /metrics totals (dashboard.go, reports.go, metrics.go).
 type Reports struct{ *core }
+
+// Loans is the county's 生源地信用助学贷款 desk: dated figures, applications
+// and their workflow, the bank's files, repayment plans, subsidies and the
+// yearly statements (loans*.go); its two days of the year come from
+// configs/loans.yaml.
+type Loans struct {
+	*core
+	defaultDeadline monthDay // applications close then unless the year has its own deadline
+	reminder        monthDay // the day of the yearly 还款提醒 list
+}

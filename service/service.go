@@ -106,6 +106,7 @@ type Service struct {
 	Jobs         *Jobs
 	Audit        *Audit
 	Reports      *Reports
+	Loans        *Loans
 }
 
 func New(db *gorm.DB, keys *Keyring, log *slog.Logger, opt Options) *Service {
@@ -156,6 +157,7 @@ func New(db *gorm.DB, keys *Keyring, log *slog.Logger, opt Options) *Service {
 		Jobs:         jobs,
 		Audit:        &Audit{c},
 		Reports:      &Reports{c},
+		Loans:        newLoans(c),
 	}
 }
 

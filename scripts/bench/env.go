@@ -43,6 +43,7 @@ type Config struct {
 	Driver     string `json:"driver"`      // mysql or sqlite
 	DB         string `json:"db"`          // the task's database: a bench_ name, or a SQLite file
 	RosterFile string `json:"roster_file"` // the generated roster
+	LoanFile   string `json:"loan_file"`   // the generated loan applications
 
 	RosterRows  int `json:"roster_rows"`
 	CalcSchools int `json:"calc_schools"`
@@ -51,6 +52,9 @@ type Config struct {
 	APISchools  int `json:"api_schools"`
 	APISeconds  int `json:"api_seconds"`
 	APIConns    int `json:"api_conns"`
+
+	LoanRows          int `json:"loan_rows"`           // applications imported
+	LoanStatementRows int `json:"loan_statement_rows"` // disbursed loans of the statement's county
 
 	APIInProcess bool   `json:"api_in_process"` // serve the API test from the task process (to profile it)
 	DSNParams    string `json:"dsn_params"`     // extra MySQL DSN parameters (what-if runs)
@@ -305,7 +309,7 @@ func openEnvWith(ctx context.Context, cfg *Config, t Target, log *slog.Logger) (
 	if err := svc.Standards.SeedStandards(ctx); err != nil {
 		return nil, err
 	}
-	sched, err := jobs.New(svc.Jobs, log, jobs.Definitions(svc.Batches, svc.Anomalies, svc.Audit, map[string]string{}), jobs.Options{Instance: "bench"})
+	sched, err := jobs.New(svc.Jobs, log, jobs.Definitions(svc.Batches, svc.Anomalies, svc.Audit, svc.Loans, map[string]string{}), jobs.Options{Instance: "bench"})
 	if err != nil {
 		return nil, err
 	}

@@ -199,7 +199,7 @@ func orchestrate(args []string) int {
 	bin := fs.String("bin", "", "the built studentaid binary (needed for the API load test)")
 	wrk := fs.String("wrk", "", "path of wrk (empty: built-in Go load generator)")
 	profile := fs.String("profile", "", "write CPU (timed part) and allocation profiles of every task to DIR")
-	only := fs.String("only", "", "comma-separated task groups: roster,calc,batch,anomaly,api (default: all)")
+	only := fs.String("only", "", "comma-separated task groups: roster,calc,batch,anomaly,api,loans (default: all)")
 	keep := fs.Bool("keep", false, "keep the bench databases and work directory")
 	strict := fs.Bool("strict", false, "exit with status 3 when a target is missed (errors always exit 1)")
 	rosterRows := fs.Int("roster-rows", 0, "override the roster size")
@@ -214,9 +214,11 @@ func orchestrate(args []string) int {
 		return 2
 	}
 	cfg := Config{Quick: *quick, ServerDSN: *server, Binary: *bin, Wrk: *wrk, Profile: *profile,
-		RosterRows: 100_000, CalcSchools: 200, CalcLines: 1_000_000, APIStudents: 100_000, APISchools: 20, APISeconds: 10, APIConns: 50}
+		RosterRows: 100_000, CalcSchools: 200, CalcLines: 1_000_000, APIStudents: 100_000, APISchools: 20, APISeconds: 10, APIConns: 50,
+		LoanRows: 100_000, LoanStatementRows: 500_000}
 	if *quick {
 		cfg.RosterRows, cfg.CalcSchools, cfg.CalcLines = 10_000, 20, 20_000
+		cfg.LoanRows, cfg.LoanStatementRows = 5_000, 20_000
 	}
 	if *rosterRows > 0 {
 		cfg.RosterRows = *rosterRows

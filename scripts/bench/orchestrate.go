@@ -293,6 +293,23 @@ func (o *orchestrator) runAll() {
 			o.skip("anomaly", d, "loading the students failed")
 		}
 	}
+	if o.want("loans") {
+		o.cfg.LoanFile = filepath.Join(o.cfg.Work, loanFileName)
+		o.run("loan-gen", "-", "")
+		if o.ok("loan-gen", "-") {
+			o.run("loan-ref-read", "-", "")
+			o.run("loan-ref", d, o.db(d, "loanref"))
+			o.run("loan-import", d, o.db(d, "loans"))
+		}
+		db := o.db(d, "loanstatement")
+		o.run("loan-statement-load", d, db)
+		if o.ok("loan-statement-load", d) {
+			o.run("loan-statement-ref", d, db)
+			o.run("loan-statement", d, db)
+		} else {
+			o.skip("loan-statement", d, "loading the loans failed")
+		}
+	}
 	if o.want("api") {
 		switch {
 		case o.cfg.Quick:
@@ -468,6 +485,18 @@ func (o *orchestrator) print(w io.Writer) {
 			}
 		}
 	}
+	info("loans: generate applications (genloans)", res("loan-gen", "-"))
+	info(fmt.Sprintf("ref: read + INSERT ×20 rows, %d cols, 1 tx (%s)", loanColumns, e), res("loan-ref", d))
+	info("ref: excelize Rows() read of the applications", res("loan-ref-read", "-"))
+	loanRef := 0.0
+	if a, b := secs("loan-ref-read", "-"), secs("loan-ref", d); a > 0 && b > 0 {
+		loanRef = a + b
+	}
+	judged(fmt.Sprintf("loan applications import (%s)", e), res("loan-import", d), loanRef, "read+insert", 2.0, 0, "≤2× ref")
+	info(fmt.Sprintf("loans: load disbursed loans (direct INSERT, %s)", e), res("loan-statement-load", d))
+	info(fmt.Sprintf("ref: SELECT the statement's columns (%s)", e), res("loan-statement-ref", d))
+	judged(fmt.Sprintf("loan statement of a year, GET /loans/statements (%s)", e), res("loan-statement", d),
+		secs("loan-statement-ref", d), "SELECT", 3.0, 0, "≤3× ref")
 	if r := res("api-load", "mysql"); r != nil {
 		info("api: load students (direct INSERT, MariaDB)", r)
 	}

@@ -41,6 +41,13 @@ func tasks() []task {
 		{"anomaly", taskAnomaly},
 		{"api-load", taskAPILoad},
 		{"api", taskAPI},
+		{"loan-gen", taskLoanGen},
+		{"loan-ref-read", taskLoanRefRead},
+		{"loan-ref", taskLoanRef},
+		{"loan-import", taskLoanImport},
+		{"loan-statement-load", taskLoanStatementLoad},
+		{"loan-statement-ref", taskLoanStatementRef},
+		{"loan-statement", taskLoanStatement},
 	}
 }
 
@@ -118,8 +125,15 @@ func taskRefRead(ctx context.Context, cfg *Config, t *timer, r *Result) error {
 const refColumns = 24
 
 func taskRefInsert(ctx context.Context, cfg *Config, t *timer, r *Result) error {
+	return refInsert(ctx, cfg, t, r, cfg.RosterFile, refColumns, 1000)
+}
+
+// refInsert is an insert reference: the file's rows as columns text
+// columns (the last two a keyed hash and a sealed value would be), written
+// with multi-row INSERTs of per rows in one transaction.
+func refInsert(ctx context.Context, cfg *Config, t *timer, r *Result, file string, refColumns, per int) error {
 	var rows [][]any
-	_, err := readRoster(cfg.RosterFile, func(cells []string) {
+	_, err := readRoster(file, func(cells []string) {
 		v := make([]any, refColumns)
 		for i := range v {
 			v[i] = ""
@@ -178,7 +192,7 @@ func taskRefInsert(ctx context.Context, cfg *Config, t *timer, r *Result) error 
 	}
 	defer conn.Close()
 	h := &txHolder{ctx: ctx, conn: conn}
-	b := newBulk(h, "ref_rows", cols, 1000)
+	b := newBulk(h, "ref_rows", cols, per)
 	t.Start()
 	for _, v := range rows {
 		if err := b.Add(v...); err != nil {

@@ -40,7 +40,7 @@ func Load(ctx context.Context, svc *service.Service, log *slog.Logger, schedules
 	if err != nil || loaded.Total > 0 {
 		return users, err
 	}
-	pastJobs, err := jobs.New(past.Jobs, log, jobs.Definitions(past.Batches, past.Anomalies, past.Audit, schedules), jobs.Options{Now: clock.now})
+	pastJobs, err := jobs.New(past.Jobs, log, jobs.Definitions(past.Batches, past.Anomalies, past.Audit, past.Loans, schedules), jobs.Options{Now: clock.now})
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +50,7 @@ func Load(ctx context.Context, svc *service.Service, log *slog.Logger, schedules
 	}
 	// Today: the scheduler's catch-up runs now rather than at the first
 	// start, then what the county approves today waits for the next batch run.
-	sched, err := jobs.New(svc.Jobs, log, jobs.Definitions(svc.Batches, svc.Anomalies, svc.Audit, schedules), jobs.Options{Now: svc.Now})
+	sched, err := jobs.New(svc.Jobs, log, jobs.Definitions(svc.Batches, svc.Anomalies, svc.Audit, svc.Loans, schedules), jobs.Options{Now: svc.Now})
 	if err != nil {
 		return nil, err
 	}

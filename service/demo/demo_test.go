@@ -77,7 +77,7 @@ func TestDemoPlaysATermOnceAndAStartChangesNothing(t *testing.T) {
 		if _, err := demo.Load(ctx, env.Svc, quiet, nil); err != nil {
 			t.Fatal(err)
 		}
-		sched, err := jobs.New(env.Svc.Jobs, quiet, jobs.Definitions(env.Svc.Batches, env.Svc.Anomalies, env.Svc.Audit, nil), jobs.Options{Now: env.Clock.Now})
+		sched, err := jobs.New(env.Svc.Jobs, quiet, jobs.Definitions(env.Svc.Batches, env.Svc.Anomalies, env.Svc.Audit, env.Svc.Loans, nil), jobs.Options{Now: env.Clock.Now})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -91,14 +91,6 @@ var resultStatuses = map[string]bool{
 // problems are returned as RowErrors and left out of the results; a file
 // that cannot be read at all is a *FileError.
 func ReadBankResults(r io.ReaderAt, size, maxBytes int64) (results []Result, rowErrs []RowError, err error) {
-	if size > maxBytes {
-		return nil, nil, &FileError{Code: CodeTooLarge,
-			Message: fmt.Sprintf("文件过大（%d 字节），上限为 %d 字节", size, maxBytes)}
-	}
-	unzipLimit, err := checkArchive(r, size, maxBytes)
-	if err != nil {
-		return nil, nil, err
-	}
 	// excelize parses whatever a stranger uploads; a panic in it must end
 	// as a bad-file answer, not a crashed request.
 	defer func() {
@@ -106,12 +98,9 @@ func ReadBankResults(r io.ReaderAt, size, maxBytes int64) (results []Result, row
 			results, rowErrs, err = nil, nil, notAWorkbook()
 		}
 	}()
-	f, err := excelize.OpenReader(io.NewSectionReader(r, 0, size), excelize.Options{
-		UnzipSizeLimit:    unzipLimit,
-		UnzipXMLSizeLimit: min(unzipLimit, excelize.StreamChunkSize),
-	})
+	f, err := openUpload(r, size, maxBytes)
 	if err != nil {
-		return nil, nil, notAWorkbook()
+		return nil, nil, err
 	}
 	defer f.Close()
 
@@ -132,6 +121,27 @@ func ReadBankResults(r io.ReaderAt, size, maxBytes int64) (results []Result, row
 	}
 	return nil, nil, &FileError{Code: CodeNoHeader,
 		Message: "未找到表头：结果文件应有“账号”“金额”“状态”列（可另有“失败原因”“户名”“序号”“证件号码”）"}
+}
+
+// openUpload opens an uploaded workbook after checking its size and its zip
+// directory; the caller recovers from excelize's panics.
+func openUpload(r io.ReaderAt, size, maxBytes int64) (*excelize.File, error) {
+	if size > maxBytes {
+		return nil, &FileError{Code: CodeTooLarge,
+			Message: fmt.Sprintf("文件过大（%d 字节），上限为 %d 字节", size, maxBytes)}
+	}
+	unzipLimit, err := checkArchive(r, size, maxBytes)
+	if err != nil {
+		return nil, err
+	}
+	f, err := excelize.OpenReader(io.NewSectionReader(r, 0, size), excelize.Options{
+		UnzipSizeLimit:    unzipLimit,
+		UnzipXMLSizeLimit: min(unzipLimit, excelize.StreamChunkSize),
+	})
+	if err != nil {
+		return nil, notAWorkbook()
+	}
+	return f, nil
 }
 
 func notAWorkbook() *FileError {

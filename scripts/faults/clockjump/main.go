@@ -116,7 +116,7 @@ func serve(now func() time.Time) error {
 	opt.Now = now
 	svc := service.New(db, keys, log, opt)
 	defer svc.Close()
-	sched, err := jobs.New(svc.Jobs, log, jobs.Definitions(svc.Batches, svc.Anomalies, svc.Audit, cfg.Jobs.Schedules), jobs.Options{Now: now})
+	sched, err := jobs.New(svc.Jobs, log, jobs.Definitions(svc.Batches, svc.Anomalies, svc.Audit, svc.Loans, cfg.Jobs.Schedules), jobs.Options{Now: now})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,513 @@
+package api
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"studentaid/model"
+	"studentaid/service"
+	"studentaid/service/ledger"
+)
+
+// The 生源地信用助学贷款 desk (API.md loans section).
+
+type coBorrowerBody struct {
+	Name     string `json:"name"`
+	IDNumber string `json:"id_number"`
+	Relation string `json:"relation"`
+	Phone    string `json:"phone"`
+}
+
+type loanApplicationRequest struct {
+	SchoolYear       string         `json:"school_year"`
+	IDNumber         string         `json:"id_number"`
+	Name             string         `json:"name"`
+	HomeRegion       string         `json:"home_region"`
+	CoBorrower       coBorrowerBody `json:"co_borrower"`
+	University       string         `json:"university"`
+	UniversityCode   string         `json:"university_code"`
+	Level            string         `json:"level"`
+	Years            int            `json:"years"`
+	EntryYear        int            `json:"entry_year"`
+	TuitionFen       model.Fen      `json:"tuition_fen"`
+	AccommodationFen model.Fen      `json:"accommodation_fen"`
+	LivingFen        model.Fen      `json:"living_fen"`
+	Difficulty       string         `json:"difficulty"`
+}
+
+type contractBody struct {
+	ContractNo string    `json:"contract_no"`
+	SignedOn   string    `json:"signed_on"`
+	TotalFen   model.Fen `json:"total_fen"`
+	TermYears  int       `json:"term_years"`
+}
+
+type loanBody struct {
+	ID               int64          `json:"id"`
+	SchoolYear       string         `json:"school_year"`
+	Kind             string         `json:"kind"`
+	Status           string         `json:"status"`
+	StatusLabel      string         `json:"status_label"`
+	RegionCode       string         `json:"region_code"`
+	StudentID        int64          `json:"student_id"`
+	Name             string         `json:"name"`
+	IDNumber         string         `json:"id_number"`
+	CoBorrower       coBorrowerBody `json:"co_borrower"`
+	University       string         `json:"university"`
+	UniversityCode   string         `json:"university_code"`
+	Level            string         `json:"level"`
+	Years            int            `json:"years"`
+	EntryYear        int            `json:"entry_year"`
+	TuitionFen       model.Fen      `json:"tuition_fen"`
+	AccommodationFen model.Fen      `json:"accommodation_fen"`
+	LivingFen        model.Fen      `json:"living_fen"`
+	LimitFen         model.Fen      `json:"limit_fen"`
+	GrantedFen       model.Fen      `json:"granted_fen"`
+	GrantedSchoolFen model.Fen      `json:"granted_school_fen"`
+	GrantedLivingFen model.Fen      `json:"granted_living_fen"`
+	Difficulty       string         `json:"difficulty"`
+	Reason           string         `json:"reason"`
+	Contract         *contractBody  `json:"contract"`
+	ReceiptOn        string         `json:"receipt_on,omitempty"`
+	DisbursedOn      string         `json:"disbursed_on,omitempty"`
+	DisbursedFen     model.Fen      `json:"disbursed_fen"`
+	ExtendedYears    int            `json:"extended_years"`
+	PrepaidFen       model.Fen      `json:"prepaid_fen"`
+	CreatedAt        time.Time      `json:"created_at"`
+	UpdatedAt        time.Time      `json:"updated_at"`
+}
+
+// loanNameBody is what a senior school's officer sees of a graduate's loan.
+type loanNameBody struct {
+	ID         int64  `json:"id"`
+	SchoolYear string `json:"school_year"`
+	Name       string `json:"name"`
+	Status     string `json:"status"`
+}
+
+func day(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.Format("2006-01-02")
+}
+
+func loanOf(r service.LoanRow) any {
+	l := r.LoanApplication
+	if r.NameAndStatus {
+		return loanNameBody{l.ID, l.SchoolYear, l.Name, l.Status}
+	}
+	b := loanBody{ID: l.ID, SchoolYear: l.SchoolYear, Kind: l.Kind, Status: l.Status, StatusLabel: model.LoanStatusLabel(l.Status),
+		RegionCode: l.RegionCode, StudentID: l.StudentID, Name: l.Name, IDNumber: r.IDMasked,
+		CoBorrower: coBorrowerBody{l.CoName, l.CoIDMasked, l.CoRelation, l.CoPhoneMasked}, University: l.University,
+		UniversityCode: l.UniversityCode, Level: l.Level, Years: l.Years, EntryYear: l.EntryYear, TuitionFen: l.TuitionFen,
+		AccommodationFen: l.AccommodationFen, LivingFen: l.LivingFen, LimitFen: l.LimitFen, GrantedFen: l.GrantedFen,
+		GrantedSchoolFen: l.GrantedSchoolFen, GrantedLivingFen: l.GrantedLivingFen, Difficulty: l.Difficulty, Reason: l.Reason,
+		ReceiptOn: day(l.ReceiptOn), DisbursedOn: day(l.DisbursedOn), DisbursedFen: l.DisbursedFen, ExtendedYears: l.ExtendedYears,
+		PrepaidFen: l.PrepaidFen, CreatedAt: l.CreatedAt, UpdatedAt: l.UpdatedAt}
+	if l.ContractNo != nil {
+		b.Contract = &contractBody{*l.ContractNo, day(l.SignedOn), l.ContractFen, l.TermYears}
+	}
+	return b
+}
+
+func loanAppOf(l model.LoanApplication) any { return loanOf(service.LoanRow{LoanApplication: l}) }
+
+type figuresBody struct {
+	EffectiveFrom         string    `json:"effective_from"`
+	LimitJuniorCollegeFen model.Fen `json:"limit_junior_college_fen"`
+	LimitUndergraduateFen model.Fen `json:"limit_undergraduate_fen"`
+	LimitGraduateFen      model.Fen `json:"limit_graduate_fen"`
+	TermExtraYears        int       `json:"term_extra_years"`
+	MaxTermYears          int       `json:"max_term_years"`
+	GraceYears            int       `json:"grace_years"`
+	RiskFundBP            int       `json:"risk_fund_bp"`
+	RepaymentMonth        int       `json:"repayment_month"`
+	RepaymentDay          int       `json:"repayment_day"`
+	Source                string    `json:"source"`
+}
+
+func figuresOf(f model.LoanFigures) figuresBody {
+	return figuresBody{f.EffectiveFrom.Format("2006-01-02"), f.LimitJuniorCollegeFen, f.LimitUndergraduateFen, f.LimitGraduateFen,
+		f.TermExtraYears, f.MaxTermYears, f.GraceYears, f.RiskFundBP, f.RepaymentMonth, f.RepaymentDay, f.Source}
+}
+
+type rateBody struct {
+	EffectiveFrom string `json:"effective_from"`
+	LprBP         int    `json:"lpr_bp"`
+	SpreadBP      int    `json:"spread_bp"`
+	RateBP        int    `json:"rate_bp"`
+	Source        string `json:"source"`
+}
+
+func rateOf(r model.LoanRate) rateBody {
+	return rateBody{r.EffectiveFrom.Format("2006-01-02"), r.LprBP, r.SpreadBP, r.RateBP, r.Source}
+}
+
+func (s *Server) loanLimits(c *gin.Context) {
+	on, ok := dateParam(c, "on")
+	if !ok {
+		return
+	}
+	if on.IsZero() {
+		on = time.Now()
+	}
+	l, err := s.loans.LimitsOn(c.Request.Context(), on)
+	respond(c, http.StatusOK, gin.H{"on": l.On.Format("2006-01-02"), "figures": figuresOf(l.Figures), "rate": rateOf(l.Rate),
+		"application_deadline": l.Deadline.Format("2006-01-02")}, err)
+}
+
+// civilDate reads a YYYY-MM-DD field of a body; empty is the zero time.
+func civilDate(c *gin.Context, name, v string) (time.Time, bool) {
+	if v == "" {
+		return time.Time{}, true
+	}
+	t, err := time.Parse("2006-01-02", v)
+	if err != nil {
+		fail(c, http.StatusBadRequest, "invalid_date", name+" 须为 YYYY-MM-DD 格式的日期")
+		return t, false
+	}
+	return t, true
+}
+
+func (s *Server) addLoanFigures(c *gin.Context) {
+	var b figuresBody
+	if !bindJSON(c, &b) {
+		return
+	}
+	from, ok := civilDate(c, "effective_from", b.EffectiveFrom)
+	if !ok {
+		return
+	}
+	f, err := s.loans.AddLoanFigures(c.Request.Context(), actor(c), model.LoanFigures{EffectiveFrom: from,
+		LimitJuniorCollegeFen: b.LimitJuniorCollegeFen, LimitUndergraduateFen: b.LimitUndergraduateFen, LimitGraduateFen: b.LimitGraduateFen,
+		TermExtraYears: b.TermExtraYears, MaxTermYears: b.MaxTermYears, GraceYears: b.GraceYears, RiskFundBP: b.RiskFundBP,
+		RepaymentMonth: b.RepaymentMonth, RepaymentDay: b.RepaymentDay, Source: b.Source})
+	respond(c, http.StatusCreated, figuresOf(f), err)
+}
+
+func (s *Server) addLoanRate(c *gin.Context) {
+	var b rateBody
+	if !bindJSON(c, &b) {
+		return
+	}
+	from, ok := civilDate(c, "effective_from", b.EffectiveFrom)
+	if !ok {
+		return
+	}
+	r, err := s.loans.AddLoanRate(c.Request.Context(), actor(c), model.LoanRate{EffectiveFrom: from, LprBP: b.LprBP, SpreadBP: b.SpreadBP, Source: b.Source})
+	respond(c, http.StatusCreated, rateOf(r), err)
+}
+
+func (s *Server) setLoanDeadline(c *gin.Context) {
+	var b struct {
+		Deadline string `json:"deadline"`
+	}
+	if !bindJSON(c, &b) {
+		return
+	}
+	d, ok := civilDate(c, "deadline", b.Deadline)
+	if !ok {
+		return
+	}
+	out, err := s.loans.SetLoanDeadline(c.Request.Context(), actor(c), c.Param("school_year"), d)
+	respond(c, http.StatusOK, gin.H{"school_year": out.SchoolYear, "deadline": out.Deadline.Format("2006-01-02")}, err)
+}
+
+func (r loanApplicationRequest) input() service.LoanApplicationInput {
+	return service.LoanApplicationInput{SchoolYear: r.SchoolYear, IDNumber: r.IDNumber, Name: r.Name, HomeRegion: r.HomeRegion,
+		CoBorrower: service.CoBorrower{Name: r.CoBorrower.Name, IDNumber: r.CoBorrower.IDNumber, Relation: r.CoBorrower.Relation, Phone: r.CoBorrower.Phone},
+		University: r.University, UniversityCode: r.UniversityCode, Level: r.Level, Years: r.Years, EntryYear: r.EntryYear,
+		TuitionFen: r.TuitionFen, AccommodationFen: r.AccommodationFen, LivingFen: r.LivingFen, Difficulty: r.Difficulty}
+}
+
+func (s *Server) createLoanApplication(c *gin.Context) {
+	var b loanApplicationRequest
+	if !bindJSON(c, &b) {
+		return
+	}
+	app, err := s.loans.CreateLoanApplication(c.Request.Context(), actor(c), b.input())
+	respond(c, http.StatusCreated, loanAppOf(app), err)
+}
+
+type loanFileBody struct {
+	Kind      string             `json:"kind"`
+	Rows      int                `json:"rows"`
+	Created   int                `json:"created"`
+	Unchanged int                `json:"unchanged"`
+	Rejected  int                `json:"rejected"`
+	DryRun    bool               `json:"dry_run"`
+	Errors    []loanRowErrorBody `json:"errors"`
+}
+
+type loanRowErrorBody struct {
+	Row     int    `json:"row"`
+	Column  string `json:"column"`
+	Message string `json:"message"`
+}
+
+func loanFileOf(r service.LoanFileReport) loanFileBody {
+	out := loanFileBody{r.Kind, r.Rows, r.Created, r.Unchanged, r.Rejected, r.DryRun, make([]loanRowErrorBody, 0, len(r.Errors))}
+	for _, e := range r.Errors {
+		out.Errors = append(out.Errors, loanRowErrorBody{e.Row, e.Column, e.Message})
+	}
+	return out
+}
+
+// respondLoanFile answers an upload, with the report in a refusal's details.
+func respondLoanFile(c *gin.Context, rep service.LoanFileReport, err error) {
+	var se *service.Error
+	if errors.As(err, &se) {
+		if r, ok := se.Details.(service.LoanFileReport); ok {
+			withBody := *se
+			withBody.Details = loanFileOf(r)
+			err = &withBody
+		}
+	}
+	respond(c, http.StatusOK, loanFileOf(rep), err)
+}
+
+func (s *Server) importLoanApplications(c *gin.Context) {
+	f, fh, ok := formFile(c, "file")
+	if !ok {
+		return
+	}
+	defer f.Close()
+	rep, err := s.loans.ImportLoanApplications(c.Request.Context(), actor(c), service.LoanImport{File: f, Size: fh.Size,
+		SchoolYear: c.PostForm("school_year"), Mode: c.PostForm("mode"), DryRun: c.PostForm("dry_run") == "true"})
+	respondLoanFile(c, rep, err)
+}
+
+func (s *Server) loanTemplate(c *gin.Context) {
+	year, ok := schoolYearQuery(c)
+	if !ok {
+		return
+	}
+	sendXLSX(c, "生源地信用助学贷款申请表（"+year+"学年）.xlsx", func(b *bytes.Buffer) error { return ledger.WriteLoanTemplate(b, year) })
+}
+
+func (s *Server) listLoanApplications(c *gin.Context) {
+	p, ok := page(c)
+	if !ok {
+		return
+	}
+	l, err := s.loans.ListLoanApplications(c.Request.Context(), actor(c),
+		service.LoanFilter{SchoolYear: c.Query("school_year"), Status: c.Query("status"), Page: p})
+	respond(c, http.StatusOK, listOf(l, loanOf), err)
+}
+
+func (s *Server) exportLoanApplications(c *gin.Context) {
+	f := service.LoanFilter{SchoolYear: c.Query("school_year"), Status: c.Query("status")}
+	sendXLSX(c, "生源地信用助学贷款名单.xlsx", func(b *bytes.Buffer) error {
+		return s.loans.ExportLoanApplications(c.Request.Context(), actor(c), f, b)
+	})
+}
+
+// loanStep runs one workflow step on the application of the path.
+func (s *Server) loanStep(step func(c *gin.Context, id int64) (model.LoanApplication, error)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id, ok := pathID(c, "id")
+		if !ok {
+			return
+		}
+		app, err := step(c, id)
+		if c.IsAborted() {
+			return
+		}
+		respond(c, http.StatusOK, loanAppOf(app), err)
+	}
+}
+
+func (s *Server) approveLoan(c *gin.Context, id int64) (model.LoanApplication, error) {
+	return s.loans.ApproveLoan(c.Request.Context(), actor(c), id)
+}
+
+func (s *Server) graduateLoan(c *gin.Context, id int64) (model.LoanApplication, error) {
+	return s.loans.ConfirmGraduation(c.Request.Context(), actor(c), id)
+}
+
+// errBadBody stands for a body the step already answered with 400.
+var errBadBody = errors.New("bad body")
+
+func (s *Server) returnLoan(c *gin.Context, id int64) (model.LoanApplication, error) {
+	var b struct {
+		Reason string `json:"reason"`
+	}
+	if !bindJSON(c, &b) {
+		return model.LoanApplication{}, errBadBody
+	}
+	return s.loans.ReturnLoan(c.Request.Context(), actor(c), id, b.Reason)
+}
+
+func (s *Server) contractLoan(c *gin.Context, id int64) (model.LoanApplication, error) {
+	var b struct {
+		ContractNo string     `json:"contract_no"`
+		SignedOn   string     `json:"signed_on"`
+		TotalFen   *model.Fen `json:"total_fen"`
+	}
+	if !bindJSON(c, &b) {
+		return model.LoanApplication{}, errBadBody
+	}
+	on, ok := civilDate(c, "signed_on", b.SignedOn)
+	if !ok {
+		return model.LoanApplication{}, errBadBody
+	}
+	return s.loans.RecordContract(c.Request.Context(), actor(c), id, service.ContractInput{ContractNo: b.ContractNo, SignedOn: on, TotalFen: b.TotalFen})
+}
+
+func (s *Server) receiptLoan(c *gin.Context, id int64) (model.LoanApplication, error) {
+	var b struct {
+		ConfirmedOn string `json:"confirmed_on"`
+	}
+	if !bindJSON(c, &b) {
+		return model.LoanApplication{}, errBadBody
+	}
+	on, ok := civilDate(c, "confirmed_on", b.ConfirmedOn)
+	if !ok {
+		return model.LoanApplication{}, errBadBody
+	}
+	return s.loans.ConfirmReceipt(c.Request.Context(), actor(c), id, on)
+}
+
+func (s *Server) extendLoan(c *gin.Context, id int64) (model.LoanApplication, error) {
+	var b struct {
+		Years  int    `json:"years"`
+		Reason string `json:"reason"`
+	}
+	if !bindJSON(c, &b) {
+		return model.LoanApplication{}, errBadBody
+	}
+	return s.loans.RecordExtension(c.Request.Context(), actor(c), id, b.Years, b.Reason)
+}
+
+func (s *Server) prepayLoan(c *gin.Context, id int64) (model.LoanApplication, error) {
+	var b struct {
+		AmountFen model.Fen `json:"amount_fen"`
+		PaidOn    string    `json:"paid_on"`
+	}
+	if !bindJSON(c, &b) {
+		return model.LoanApplication{}, errBadBody
+	}
+	on, ok := civilDate(c, "paid_on", b.PaidOn)
+	if !ok {
+		return model.LoanApplication{}, errBadBody
+	}
+	return s.loans.RecordPrepayment(c.Request.Context(), actor(c), id, b.AmountFen, on)
+}
+
+func (s *Server) loanReceipts(c *gin.Context) {
+	f, fh, ok := formFile(c, "file")
+	if !ok {
+		return
+	}
+	defer f.Close()
+	rep, err := s.loans.ImportLoanReceipts(c.Request.Context(), actor(c), f, fh.Size)
+	respondLoanFile(c, rep, err)
+}
+
+func (s *Server) loanBankFile(c *gin.Context) {
+	f, fh, ok := formFile(c, "file")
+	if !ok {
+		return
+	}
+	defer f.Close()
+	rep, err := s.loans.ApplyLoanBankFile(c.Request.Context(), actor(c), f, fh.Size)
+	respondLoanFile(c, rep, err)
+}
+
+type instalmentBody struct {
+	DueOn        string    `json:"due_on"`
+	PrincipalFen model.Fen `json:"principal_fen"`
+	InterestFen  model.Fen `json:"interest_fen"`
+	RateBP       int       `json:"rate_bp"`
+	InterestOnly bool      `json:"interest_only"`
+}
+
+func instalmentOf(it model.Instalment) instalmentBody {
+	return instalmentBody{it.DueOn.Format("2006-01-02"), it.Principal, it.Interest, it.RateBP, it.InterestOnly}
+}
+
+func (s *Server) getLoan(c *gin.Context) {
+	id, ok := pathID(c, "id")
+	if !ok {
+		return
+	}
+	v, err := s.loans.GetLoan(c.Request.Context(), actor(c), id)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	apps := make([]any, 0, len(v.Applications))
+	for _, a := range v.Applications {
+		apps = append(apps, loanOf(a))
+	}
+	plan := make([]instalmentBody, 0, len(v.Plan))
+	for _, it := range v.Plan {
+		plan = append(plan, instalmentOf(it))
+	}
+	subsidy := make([]gin.H, 0, len(v.Subsidy))
+	var subsidyTotal model.Fen
+	for _, y := range v.Subsidy {
+		subsidy = append(subsidy, gin.H{"year": y.Year, "amount_fen": y.Fen})
+		subsidyTotal += y.Fen
+	}
+	history := make([]gin.H, 0, len(v.Events))
+	for _, e := range v.Events {
+		history = append(history, gin.H{"application_id": e.ApplicationID, "at": e.At, "actor": e.Actor, "from": e.FromStatus, "to": e.ToStatus, "note": e.Note})
+	}
+	repayments := make([]gin.H, 0, len(v.Repayments))
+	for _, r := range v.Repayments {
+		repayments = append(repayments, gin.H{"due_year": r.DueYear, "status": r.Status, "paid_fen": r.PaidFen})
+	}
+	c.JSON(http.StatusOK, gin.H{"id": id, "applications": apps, "principal_fen": v.Principal, "term_years": v.TermYears,
+		"study_end": v.StudyEnd.Format("2006-01-02"), "repayment_plan": plan, "subsidy": subsidy, "subsidy_total_fen": subsidyTotal,
+		"status_history": history, "repayments": repayments})
+}
+
+func (s *Server) loanYears(c *gin.Context) {
+	years, err := s.loans.LoanYears(c.Request.Context(), actor(c), c.Query("region_code"))
+	items := make([]gin.H, 0, len(years))
+	for _, y := range years {
+		items = append(items, gin.H{"school_year": y.SchoolYear, "applications": y.Applications, "disbursed": y.Disbursed,
+			"disbursed_fen": y.DisbursedFen, "overdue": y.Overdue, "overdue_rate_bp": y.OverdueBP})
+	}
+	respond(c, http.StatusOK, gin.H{"items": items}, err)
+}
+
+func (s *Server) loanReminders(c *gin.Context) {
+	year, err := strconv.Atoi(c.DefaultQuery("year", strconv.Itoa(time.Now().In(model.Shanghai()).Year())))
+	if err != nil {
+		fail(c, http.StatusBadRequest, "invalid_year", "year 须为四位年份")
+		return
+	}
+	list, err := s.loans.LoanReminders(c.Request.Context(), actor(c), year)
+	items := make([]gin.H, 0, len(list))
+	for _, r := range list {
+		items = append(items, gin.H{"application_id": r.ApplicationID, "region_code": r.RegionCode, "name": r.Name, "id_number": r.IDMasked,
+			"co_borrower": r.CoName, "co_phone": r.CoPhoneMasked, "status": r.Status, "instalment": instalmentOf(r.Instalment)})
+	}
+	respond(c, http.StatusOK, gin.H{"year": year, "items": items, "total": len(items)}, err)
+}
+
+// loanStatement serves the frozen statement with its SHA-256 as ETag.
+func (s *Server) loanStatement(c *gin.Context) {
+	year, err := strconv.Atoi(c.Query("year"))
+	if err != nil {
+		fail(c, http.StatusBadRequest, "invalid_year", "year 须为四位年份")
+		return
+	}
+	st, err := s.loans.LoanStatement(c.Request.Context(), actor(c), year, c.Query("region_code"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	if notModified(c, st.SHA256) {
+		return
+	}
+	sendFile(c, st.RegionCode+"-"+strconv.Itoa(st.Year)+"-生源地信用助学贷款统计表.xlsx", xlsxType, st.Data)
+}

@@ -1,0 +1,82 @@
+package model
+
+import (
+	"testing"
+	"time"
+)
+
+func TestLoanGrantPaysTuitionAndAccommodationFirst(t *testing.T) {
+	for _, c := range []struct {
+		cap, tuition, accommodation, living, school, forLiving Fen
+	}{
+		{2000000, 550000, 120000, 1000000, 670000, 1000000},
+		{2000000, 550000, 120000, 2000000, 670000, 1330000}, // living takes what is left
+		{1200000, 1000000, 300000, 500000, 1200000, 0},      // tuition alone passes the cap
+		{0, 100, 100, 100, 0, 0},
+	} {
+		s, l := LoanGrant(c.cap, c.tuition, c.accommodation, c.living)
+		if s != c.school || l != c.forLiving {
+			t.Errorf("LoanGrant(%d, %d, %d, %d) = %d, %d; want %d, %d", c.cap, c.tuition, c.accommodation, c.living, s, l, c.school, c.forLiving)
+		}
+	}
+}
+
+func TestLoanTermIsCappedAtTheMaximum(t *testing.T) {
+	if got := LoanTerm(4, 15, 22); got != 19 {
+		t.Errorf("4+15 = %d", got)
+	}
+	if got := LoanTerm(8, 15, 22); got != 22 {
+		t.Errorf("8+15 capped at 22 = %d", got)
+	}
+}
+
+func TestSubsidyOfALoanDisbursedMidYear(t *testing.T) {
+	rates := RateTable{{EffectiveFrom: Civil(2025, 1, 1), RateBP: 300}, {EffectiveFrom: Civil(2026, 1, 1), RateBP: 290}}
+	disbursed := Civil(2025, time.October, 15)
+	end := StudyEnd(2025, 4) // 2029-09-01
+	// 15 October to 31 December: 78 days; 10,000 yuan × 3.00% × 78 / 360 = 65.00 yuan.
+	if got := YearSubsidy(1_000_000, disbursed, end, 2025, rates); got != 6500 {
+		t.Errorf("2025 subsidy = %d fen, want 6500", got)
+	}
+	// A whole year at the next year's rate: 365 days × 2.90%.
+	if got := YearSubsidy(1_000_000, disbursed, end, 2026, rates); got != 29403 {
+		t.Errorf("2026 subsidy = %d fen, want 29403", got)
+	}
+	// The graduation year stops at 31 August: 243 days.
+	if got := YearSubsidy(1_000_000, disbursed, end, 2029, rates); got != 19575 {
+		t.Errorf("2029 subsidy = %d fen, want 19575", got)
+	}
+	if got := YearSubsidy(1_000_000, disbursed, end, 2030, rates); got != 0 {
+		t.Errorf("after graduation the state pays nothing, got %d", got)
+	}
+	if got := YearSubsidy(1_000_000, disbursed, end, 2024, rates); got != 0 {
+		t.Errorf("before disbursement nothing, got %d", got)
+	}
+}
+
+func TestRepaymentPlanGraceThenEqualPrincipal(t *testing.T) {
+	rates := RateTable{{EffectiveFrom: Civil(2020, 1, 1), RateBP: 300}}
+	plan := RepaymentPlan(PlanInput{Principal: 8_000_000, FirstYear: 2025, StudyEnd: Civil(2029, 9, 1), TermYears: 19,
+		GraceYears: 5, DueMonth: time.December, DueDay: 20, Rates: rates})
+	// Due each 20 December from 2029 to 2044: five interest-only years, then eleven shares.
+	if len(plan) != 16 {
+		t.Fatalf("%d instalments, want 16", len(plan))
+	}
+	var principal Fen
+	for i, it := range plan {
+		if it.InterestOnly != (i < 5) {
+			t.Errorf("instalment %d (%s) interest-only = %v", i, it.DueOn.Format("2006-01-02"), it.InterestOnly)
+		}
+		principal += it.Principal
+	}
+	if principal != 8_000_000 {
+		t.Errorf("principal repaid %d, want 8000000", principal)
+	}
+	if plan[5].Principal != 727272 || plan[15].Principal != 8_000_000-10*727272 {
+		t.Errorf("shares %d … %d", plan[5].Principal, plan[15].Principal)
+	}
+	// 1 September to 20 December 2029: 110 days on the whole principal.
+	if plan[0].DueOn != Civil(2029, 12, 20) || plan[0].Interest != LoanInterest(8_000_000, 300, 110) {
+		t.Errorf("first instalment %+v", plan[0])
+	}
+}

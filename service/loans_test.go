@@ -1,0 +1,442 @@
+package service_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"studentaid/model"
+	"studentaid/service"
+	"studentaid/service/servicetest"
+)
+
+// loanEnv is the demo regions with the loan figures seeded, and the actors
+// of two counties.
+type loanEnv struct {
+	*servicetest.Env
+	loans          *service.Loans
+	nanxian, anhua model.Actor
+	admin, auditor model.Actor
+}
+
+func newLoanEnv(t *testing.T, env *servicetest.Env) loanEnv {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := env.Svc.LoadDemo(ctx); err != nil {
+		t.Fatal(err)
+	}
+	loans := env.Svc.Loans
+	if err := loans.SeedLoanFigures(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := loans.SeedLoanFigures(ctx); err != nil {
+		t.Fatalf("seeding twice: %v", err)
+	}
+	return loanEnv{Env: env, loans: loans,
+		nanxian: model.Actor{Username: "county_nanxian", Role: model.RoleCountyOfficer, RegionCode: "430921"},
+		anhua:   model.Actor{Username: "county_anhua", Role: model.RoleCountyOfficer, RegionCode: "430923"},
+		admin:   model.Actor{Username: "admin", Role: model.RoleAdmin},
+		auditor: model.Actor{Username: "auditor_yiyang", Role: model.RoleAuditor, RegionCode: "430900"}}
+}
+
+// residentID makes a valid ID number of a county, birth date and sequence.
+func residentID(region, birth string, seq int) string {
+	first17 := fmt.Sprintf("%s%s%03d", region, birth, seq)
+	return first17 + string(model.IDCheckDigit(first17))
+}
+
+func application(year, id, name string) service.LoanApplicationInput {
+	return service.LoanApplicationInput{SchoolYear: year, IDNumber: id, Name: name,
+		CoBorrower: service.CoBorrower{Name: "王大山", IDNumber: residentID(id[:6], "19750101", 11), Relation: "父子", Phone: "13800000000"},
+		University: "湖南大学", UniversityCode: "10532", Level: model.LoanUndergraduate, Years: 4, EntryYear: 2025,
+		TuitionFen: 550000, AccommodationFen: 120000, LivingFen: 2_000_000, Difficulty: "低保"}
+}
+
+func wantCode(t *testing.T, err error, reason string) {
+	t.Helper()
+	var se *service.Error
+	if !errors.As(err, &se) || se.Reason != reason {
+		t.Fatalf("err = %v, want %s", err, reason)
+	}
+}
+
+func (le loanEnv) deadline(t *testing.T, year string, day time.Time) {
+	t.Helper()
+	if _, err := le.loans.SetLoanDeadline(context.Background(), le.admin, year, day); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLoanLimitChangedBetweenTwoSchoolYears(t *testing.T) {
+	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
+		le := newLoanEnv(t, env)
+		ctx := context.Background()
+		le.deadline(t, "2024-2025", model.Civil(2025, 12, 31))
+		id := residentID("430921", "20060101", 21)
+		in := application("2024-2025", id, "王小明")
+		in.EntryYear = 2024
+		first, err := le.loans.CreateLoanApplication(ctx, le.nanxian, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.SchoolYear = "2025-2026"
+		second, err := le.loans.CreateLoanApplication(ctx, le.nanxian, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// 16,000 yuan from 2024-09-01, 20,000 from 2025-09-01; tuition and accommodation first.
+		if first.GrantedFen != 1_600_000 || first.GrantedSchoolFen != 670_000 || first.GrantedLivingFen != 930_000 {
+			t.Errorf("2024-2025 granted %d (%d + %d)", first.GrantedFen, first.GrantedSchoolFen, first.GrantedLivingFen)
+		}
+		if second.GrantedFen != 2_000_000 || second.Kind != model.LoanRenewal || first.Kind != model.LoanFirst {
+			t.Errorf("2025-2026 granted %d kind %s/%s", second.GrantedFen, first.Kind, second.Kind)
+		}
+		if first.StudentID != second.StudentID {
+			t.Error("the same person got two files")
+		}
+		lim, err := le.loans.LimitsOn(ctx, model.Civil(2025, 3, 1))
+		if err != nil || lim.Figures.LimitUndergraduateFen != 1_600_000 || lim.Rate.RateBP != 300 {
+			t.Errorf("limits on 2025-03-01: %+v %v", lim, err)
+		}
+	})
+}
+
+func TestLoanRenewalOverTheCumulativeLimit(t *testing.T) {
+	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
+		le := newLoanEnv(t, env)
+		ctx := context.Background()
+		id := residentID("430921", "20040101", 31)
+		// Three years of 专科 from 2022: 12,000 + 12,000 + 16,000 yuan.
+		for _, y := range []string{"2022-2023", "2023-2024", "2024-2025"} {
+			le.deadline(t, y, model.Civil(2025, 12, 31))
+			in := application(y, id, "李华")
+			in.Level, in.Years, in.EntryYear = model.LoanJuniorCollege, 3, 2022
+			if _, err := le.loans.CreateLoanApplication(ctx, le.nanxian, in); err != nil {
+				t.Fatalf("%s: %v", y, err)
+			}
+		}
+		// 专升本, two years: 20,000 × 2 = 40,000 yuan over the contract, all used.
+		in := application("2025-2026", id, "李华")
+		in.Years, in.EntryYear = 2, 2025
+		_, err := le.loans.CreateLoanApplication(ctx, le.nanxian, in)
+		wantCode(t, err, "cumulative_limit")
+
+		// With only two years behind (24,000), what is left (16,000) caps the year.
+		id2 := residentID("430921", "20040101", 32)
+		for _, y := range []string{"2023-2024", "2024-2025"} {
+			le.deadline(t, y, model.Civil(2025, 12, 31))
+			in := application(y, id2, "李明")
+			in.Level, in.Years, in.EntryYear = model.LoanJuniorCollege, 2, 2023
+			if _, err := le.loans.CreateLoanApplication(ctx, le.nanxian, in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		in = application("2025-2026", id2, "李明")
+		in.Years, in.EntryYear = 2, 2025
+		app, err := le.loans.CreateLoanApplication(ctx, le.nanxian, in)
+		if err != nil || app.GrantedFen != 1_200_000 {
+			t.Fatalf("granted %d, %v; want 1200000 (40000 − 12000 − 16000 yuan)", app.GrantedFen, err)
+		}
+	})
+}
+
+func TestLoanSamePersonInTwoCounties(t *testing.T) {
+	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
+		le := newLoanEnv(t, env)
+		ctx := context.Background()
+		id := residentID("430921", "20070101", 41)
+		if _, err := le.loans.CreateLoanApplication(ctx, le.nanxian, application("2025-2026", id, "赵雷")); err != nil {
+			t.Fatal(err)
+		}
+		// 安化 may not take someone whose household is in 南县 …
+		_, err := le.loans.CreateLoanApplication(ctx, le.anhua, application("2025-2026", id, "赵雷"))
+		wantCode(t, err, "not_home_county")
+		// … and when the household has moved to 安化, the year already has its loan.
+		in := application("2025-2026", id, "赵雷")
+		in.HomeRegion = "430923"
+		_, err = le.loans.CreateLoanApplication(ctx, le.anhua, in)
+		wantCode(t, err, "loan_exists")
+		var n int64
+		env.DB.Model(&model.Student{}).Count(&n)
+		if n != 1 {
+			t.Errorf("%d student records, want 1", n)
+		}
+		// The database refuses a second row for the person and year by itself.
+		err = env.DB.Exec("INSERT INTO loan_applications (student_id, school_year, region_code, kind, name, co_name, co_id_enc, co_id_hash, co_id_masked, co_relation, co_phone_enc, co_phone_masked, university, university_code, level, years, entry_year, tuition_fen, accommodation_fen, living_fen, limit_fen, granted_fen, granted_school_fen, granted_living_fen, difficulty, status, created_by, created_at, updated_at) SELECT student_id, school_year, '430923', kind, name, co_name, co_id_enc, co_id_hash, co_id_masked, co_relation, co_phone_enc, co_phone_masked, university, university_code, level, years, entry_year, tuition_fen, accommodation_fen, living_fen, limit_fen, granted_fen, granted_school_fen, granted_living_fen, difficulty, status, created_by, created_at, updated_at FROM loan_applications").Error
+		if err == nil {
+			t.Fatal("unique key (student_id, school_year) not enforced")
+		}
+	})
+}
+
+func TestLoanTermCappedAtTheMaximum(t *testing.T) {
+	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
+		le := newLoanEnv(t, env)
+		ctx := context.Background()
+		in := application("2025-2026", residentID("430921", "20000101", 51), "孙博")
+		in.Level, in.Years = model.LoanGraduate, 8
+		app, err := le.loans.CreateLoanApplication(ctx, le.nanxian, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if app.GrantedFen != 2_500_000 {
+			t.Errorf("graduate limit: granted %d", app.GrantedFen)
+		}
+		if _, err := le.loans.ApproveLoan(ctx, le.nanxian, app.ID); err != nil {
+			t.Fatal(err)
+		}
+		app, err = le.loans.RecordContract(ctx, le.nanxian, app.ID, service.ContractInput{ContractNo: "HT2025-0001", SignedOn: model.Civil(2025, 9, 20)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if app.TermYears != 22 || app.ContractFen != app.GrantedFen {
+			t.Errorf("term %d years (want 8 + 15 capped at 22), contract %d", app.TermYears, app.ContractFen)
+		}
+	})
+}
+
+func TestLoanDeadlineAndEvidence(t *testing.T) {
+	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
+		le := newLoanEnv(t, env)
+		ctx := context.Background()
+		le.deadline(t, "2025-2026", model.Civil(2025, 9, 10)) // the clock is at 2025-09-15
+		_, err := le.loans.CreateLoanApplication(ctx, le.nanxian, application("2025-2026", residentID("430921", "20070101", 61), "周一"))
+		wantCode(t, err, "deadline_passed")
+		le.deadline(t, "2025-2026", model.Civil(2025, 10, 31))
+		in := application("2025-2026", residentID("430921", "20070101", 61), "周一")
+		in.Difficulty = ""
+		_, err = le.loans.CreateLoanApplication(ctx, le.nanxian, in)
+		wantCode(t, err, "no_difficulty")
+		_, err = le.loans.CreateLoanApplication(ctx, le.auditor, application("2025-2026", residentID("430921", "20070101", 61), "周一"))
+		wantCode(t, err, "forbidden")
+	})
+}
+
+// workbook writes one sheet with a header and rows.
+func workbook(t *testing.T, header []string, rows ...[]string) *bytes.Reader {
+	t.Helper()
+	f := excelize.NewFile()
+	for i, row := range append([][]string{header}, rows...) {
+		for j, v := range row {
+			cell, _ := excelize.CoordinatesToCellName(j+1, i+1)
+			if err := f.SetCellStr("Sheet1", cell, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return bytes.NewReader(buf.Bytes())
+}
+
+// contracted makes an application of 南县 and takes it to contracted.
+func (le loanEnv) contracted(t *testing.T, seq int, contractNo string) model.LoanApplication {
+	t.Helper()
+	ctx := context.Background()
+	app, err := le.loans.CreateLoanApplication(ctx, le.nanxian, application("2025-2026", residentID("430921", "20070101", seq), "钱"+fmt.Sprint(seq)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := le.loans.ApproveLoan(ctx, le.nanxian, app.ID); err != nil {
+		t.Fatal(err)
+	}
+	app, err = le.loans.RecordContract(ctx, le.nanxian, app.ID, service.ContractInput{ContractNo: contractNo, SignedOn: model.Civil(2025, 9, 15)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return app
+}
+
+func TestLoanReceiptForAnUnknownContract(t *testing.T) {
+	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
+		le := newLoanEnv(t, env)
+		ctx := context.Background()
+		app := le.contracted(t, 71, "HT-071")
+		f := workbook(t, []string{"合同编号", "回执日期"}, []string{"HT-071", "2025-09-25"}, []string{"HT-404", "2025-09-25"})
+		rep, err := le.loans.ImportLoanReceipts(ctx, le.nanxian, f, f.Size())
+		wantCode(t, err, "file_rejected")
+		if len(rep.Errors) != 1 || rep.Errors[0].Row != 3 || rep.Errors[0].Column != "合同编号" {
+			t.Fatalf("errors %+v", rep.Errors)
+		}
+		var got model.LoanApplication
+		env.DB.First(&got, app.ID)
+		if got.Status != model.LoanContracted {
+			t.Errorf("a rejected list changed %s", got.Status)
+		}
+		// 安化's officer does not know 南县's contract either.
+		f = workbook(t, []string{"合同编号"}, []string{"HT-071"})
+		_, err = le.loans.ImportLoanReceipts(ctx, le.anhua, f, f.Size())
+		wantCode(t, err, "file_rejected")
+		f = workbook(t, []string{"合同编号", "回执日期"}, []string{"HT-071", "2025-09-25"})
+		rep, err = le.loans.ImportLoanReceipts(ctx, le.nanxian, f, f.Size())
+		if err != nil || rep.Created != 1 {
+			t.Fatalf("%+v %v", rep, err)
+		}
+		f = workbook(t, []string{"合同编号", "回执日期"}, []string{"HT-071", "2025-09-25"})
+		if rep, err = le.loans.ImportLoanReceipts(ctx, le.nanxian, f, f.Size()); err != nil || rep.Unchanged != 1 {
+			t.Fatalf("again: %+v %v", rep, err)
+		}
+	})
+}
+
+func TestLoanRepaymentFileReplayedTwice(t *testing.T) {
+	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
+		le := newLoanEnv(t, env)
+		ctx := context.Background()
+		app := le.contracted(t, 81, "HT-081")
+		if _, err := le.loans.ConfirmReceipt(ctx, le.nanxian, app.ID, model.Civil(2025, 9, 25)); err != nil {
+			t.Fatal(err)
+		}
+		disb := func() *bytes.Reader {
+			return workbook(t, []string{"合同编号", "放款日期", "放款金额"}, []string{"HT-081", "2025-10-15", app.ContractFen.Plain()})
+		}
+		f := disb()
+		if rep, err := le.loans.ApplyLoanBankFile(ctx, le.nanxian, f, f.Size()); err != nil || rep.Kind != "disbursement" || rep.Created != 1 {
+			t.Fatalf("disbursement: %+v %v", rep, err)
+		}
+		f = disb()
+		if rep, err := le.loans.ApplyLoanBankFile(ctx, le.nanxian, f, f.Size()); err != nil || rep.Unchanged != 1 || rep.Created != 0 {
+			t.Fatalf("disbursement replayed: %+v %v", rep, err)
+		}
+		env.Clock.Set(time.Date(2030, 1, 10, 2, 0, 0, 0, time.UTC))
+		repay := func() *bytes.Reader {
+			return workbook(t, []string{"合同编号", "还款年度", "还款状态", "实还金额"}, []string{"HT-081", "2029", "逾期", "0"})
+		}
+		f = repay()
+		rep, err := le.loans.ApplyLoanBankFile(ctx, le.nanxian, f, f.Size())
+		if err != nil || rep.Kind != "repayment" || rep.Created != 1 {
+			t.Fatalf("repayment: %+v %v", rep, err)
+		}
+		var audit1, events1 int64
+		env.DB.Table("audit_entries").Count(&audit1)
+		env.DB.Model(&model.LoanEvent{}).Count(&events1)
+		var before model.LoanApplication
+		env.DB.First(&before, app.ID)
+		f = repay()
+		rep, err = le.loans.ApplyLoanBankFile(ctx, le.nanxian, f, f.Size())
+		if err != nil || rep.Unchanged != 1 || rep.Created != 0 {
+			t.Fatalf("replayed: %+v %v", rep, err)
+		}
+		var audit2, events2 int64
+		env.DB.Table("audit_entries").Count(&audit2)
+		env.DB.Model(&model.LoanEvent{}).Count(&events2)
+		var after model.LoanApplication
+		env.DB.First(&after, app.ID)
+		if audit1 != audit2 || events1 != events2 || after.Status != model.LoanOverdue || !after.UpdatedAt.Equal(before.UpdatedAt) {
+			t.Errorf("the replay changed something: audit %d→%d, events %d→%d, status %s", audit1, audit2, events1, events2, after.Status)
+		}
+		// Overdue cannot be recorded before the due date.
+		f = workbook(t, []string{"合同编号", "还款年度", "还款状态"}, []string{"HT-081", "2030", "逾期"})
+		_, err = le.loans.ApplyLoanBankFile(ctx, le.nanxian, f, f.Size())
+		wantCode(t, err, "file_rejected")
+	})
+}
+
+func TestLoanSubsidyAndStatementOfALoanDisbursedMidYear(t *testing.T) {
+	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
+		le := newLoanEnv(t, env)
+		ctx := context.Background()
+		app := le.contracted(t, 91, "HT-091")
+		if _, err := le.loans.ConfirmReceipt(ctx, le.nanxian, app.ID, model.Civil(2025, 9, 25)); err != nil {
+			t.Fatal(err)
+		}
+		f := workbook(t, []string{"合同编号", "放款日期", "放款金额"}, []string{"HT-091", "2025-10-15", app.ContractFen.Plain()})
+		if _, err := le.loans.ApplyLoanBankFile(ctx, le.nanxian, f, f.Size()); err != nil {
+			t.Fatal(err)
+		}
+		v, err := le.loans.GetLoan(ctx, le.auditor, app.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// 20,000 yuan × 3.00 % (LPR 3.60 % − 60 bp) × 78 days / 360 = 130.00 yuan in 2025.
+		if len(v.Subsidy) == 0 || v.Subsidy[0].Year != 2025 || v.Subsidy[0].Fen != 13000 {
+			t.Fatalf("subsidy %+v", v.Subsidy)
+		}
+		if len(v.Plan) == 0 || v.Plan[0].DueOn != model.Civil(2029, 12, 20) || !v.Plan[0].InterestOnly {
+			t.Errorf("plan %+v", v.Plan)
+		}
+		_, err = le.loans.LoanStatement(ctx, le.nanxian, 2025, "")
+		wantCode(t, err, "year_not_over")
+		env.Clock.Set(time.Date(2026, 1, 5, 2, 0, 0, 0, time.UTC))
+		finance := model.Actor{Username: "finance_nanxian", Role: model.RoleFinance, RegionCode: "430921"}
+		st, err := le.loans.LoanStatement(ctx, finance, 2025, "430921")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The risk fund is 15 % of the year's new loans.
+		if st.NewLoans != 1 || st.NewFen != 2_000_000 || st.SubsidyFen != 13000 || st.RiskFundFen != 300_000 {
+			t.Errorf("statement %+v", st)
+		}
+		env.Clock.Advance(time.Hour)
+		again, err := le.loans.LoanStatement(ctx, le.auditor, 2025, "430921")
+		if err != nil || again.SHA256 != st.SHA256 || !bytes.Equal(again.Data, st.Data) {
+			t.Errorf("the statement is not frozen: %v", err)
+		}
+		_, err = le.loans.LoanStatement(ctx, le.anhua, 2025, "430921")
+		wantCode(t, err, "not_found")
+		x, err := excelize.OpenReader(bytes.NewReader(st.Data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		rows, _ := x.GetRows("汇总")
+		for _, r := range rows {
+			for _, c := range r {
+				found = found || c == "财政贴息（大写）：人民币壹佰叁拾元整"
+			}
+		}
+		if !found {
+			t.Errorf("no 大写 subsidy total in %v", rows)
+		}
+	})
+}
+
+func TestLoanImportSamePersonTwiceAndAReturnedApplicationTakenAgain(t *testing.T) {
+	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
+		le := newLoanEnv(t, env)
+		ctx := context.Background()
+		header := []string{"姓名", "身份证号", "共同借款人姓名", "共同借款人身份证号", "与学生关系", "共同借款人电话", "高校名称", "高校代码",
+			"学历层次", "学制", "入学年份", "学费(元)", "住宿费(元)", "生活费(元)", "困难证明类型"}
+		row := func(id, name string) []string {
+			return []string{name, id, "吴大山", residentID("430921", "19750101", 99), "父子", "13700000000", "湘潭大学", "10530",
+				"本科", "4", "2025", "5000", "1000", "25000", "低保"}
+		}
+		id := residentID("430921", "20070101", 101)
+		f := workbook(t, header, row(id, "吴用"), row(id, "吴用"))
+		rep, err := le.loans.ImportLoanApplications(ctx, le.nanxian, service.LoanImport{File: f, Size: f.Size(), SchoolYear: "2025-2026"})
+		wantCode(t, err, "file_rejected")
+		if len(rep.Errors) != 1 || rep.Errors[0].Row != 3 {
+			t.Fatalf("errors %+v", rep.Errors)
+		}
+		f = workbook(t, header, row(id, "吴用"))
+		rep, err = le.loans.ImportLoanApplications(ctx, le.nanxian, service.LoanImport{File: f, Size: f.Size(), SchoolYear: "2025-2026"})
+		if err != nil || rep.Created != 1 {
+			t.Fatalf("%+v %v", rep, err)
+		}
+		// Living costs take what tuition and accommodation leave of 20,000 yuan.
+		var app model.LoanApplication
+		env.DB.Where("school_year = ?", "2025-2026").First(&app)
+		if app.GrantedFen != 2_000_000 || app.GrantedLivingFen != 1_400_000 {
+			t.Errorf("granted %d (living %d)", app.GrantedFen, app.GrantedLivingFen)
+		}
+		if _, err := le.loans.ReturnLoan(ctx, le.nanxian, app.ID, "困难证明不全"); err != nil {
+			t.Fatal(err)
+		}
+		in := application("2025-2026", id, "吴用")
+		again, err := le.loans.CreateLoanApplication(ctx, le.nanxian, in)
+		if err != nil || again.ID != app.ID || again.Status != model.LoanReceived {
+			t.Fatalf("a returned application is taken again in its place: %+v %v", again, err)
+		}
+		v, err := le.loans.GetLoan(ctx, le.nanxian, app.ID)
+		if err != nil || len(v.Events) != 3 || v.Events[1].ToStatus != model.LoanReturned || v.Events[1].Note != "困难证明不全" {
+			t.Errorf("history %+v %v", v.Events, err)
+		}
+	})
+}
