@@ -338,7 +338,7 @@ func TestCrashDuringGenerationLeavesNothing(t *testing.T) {
 		approvedBoarding(t, h)
 		crashing := servicetest.SecondInstance(t, env, func(o *service.Options) {
 			o.Fault = func(point string) error {
-				if point == "batch:lines_written" {
+				if point == service.FaultBatchAfterLinesInsert {
 					return fmt.Errorf("forced crash at %s", point)
 				}
 				return nil

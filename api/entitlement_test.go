@@ -461,7 +461,7 @@ func TestCalculationPanicIsAnError(t *testing.T) {
 		h.importRows("school_nanzhou", [][]any{primaryRow("甲特困", validID("430921", "20150301", 12), "四年级", "是", "特别困难")})
 		failing := h.instance(servicetest.SecondInstance(t, env, func(o *service.Options) {
 			o.Fault = func(point string) error {
-				if point == "calc:planned" {
+				if point == service.FaultCalcPlanned {
 					panic("a bug in the calculation")
 				}
 				return nil

@@ -21,6 +21,7 @@ var statusOf = map[service.Code]int{
 	service.CodeRule:        http.StatusUnprocessableEntity,
 	service.CodeLocked:      http.StatusTooManyRequests,
 	service.CodeUnavailable: http.StatusServiceUnavailable,
+	service.CodeNoSpace:     http.StatusInsufficientStorage,
 }
 
 type errorBody struct {

@@ -526,7 +526,7 @@ func TestEarlyWriteFailureFallsBack(t *testing.T) {
 		h := newHarness(t, env)
 		failing := h.instance(servicetest.SecondInstance(t, env, func(o *service.Options) {
 			o.Fault = func(point string) error {
-				if point == "roster:early_chunk" {
+				if point == service.FaultRosterMidWrite {
 					panic("a bug in the early write")
 				}
 				return nil

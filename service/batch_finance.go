@@ -368,7 +368,12 @@ func (s *Batches) ApplyBankResults(ctx context.Context, a model.Actor, id int64,
 			return e
 		}
 		now := s.now()
-		for _, u := range updates {
+		for i, u := range updates {
+			if i == len(updates)/2 {
+				if err := s.fault(FaultBankResultsMidFile); err != nil {
+					return err
+				}
+			}
 			l := u.line
 			if l.Status == u.status {
 				out.Unchanged++

@@ -269,7 +269,7 @@ func (s *Batches) writeBatch(q batchQueue, a model.Actor, runID *int64) (*BatchM
 		return nil, nil, err
 	}
 	made := q.made(b.Number, total)
-	if err := s.fault("batch:lines_written"); err != nil {
+	if err := s.fault(FaultBatchAfterLinesInsert); err != nil {
 		return nil, nil, err
 	}
 	if err := markLinesBatched(tx, b, total.N); err != nil {

@@ -268,7 +268,7 @@ func (s *Entitlements) calculateSchool(ctx context.Context, a model.Actor, c cal
 			return err
 		}
 		plan := planList(c, sc, list, cands, existing, adjs)
-		if err := s.fault("calc:planned"); err != nil {
+		if err := s.fault(FaultCalcPlanned); err != nil {
 			return err
 		}
 		res = plan.result

@@ -3,6 +3,7 @@ package service
 import (
 	"errors"
 	"fmt"
+	"syscall"
 
 	"gorm.io/gorm"
 )
@@ -20,6 +21,7 @@ const (
 	CodeRule        Code = "rule"         // 422: a business rule refuses it
 	CodeLocked      Code = "locked"       // 429: too many failed logins
 	CodeUnavailable Code = "unavailable"  // 503: the database does not answer
+	CodeNoSpace     Code = "no_space"     // 507: the data directory's disk is full
 )
 
 // Error is the one error type services return to callers. Message is shown to
@@ -64,6 +66,15 @@ var errRoleForbidden = forbidden("您的角色无权执行此操作")
 // ledgers and reports: it manages accounts, regions, schools, standards and
 // jobs, and reads the audit log (DESIGN.md, least privilege).
 var errStudentData = forbidden("系统管理员不能查看学生档案、发放批次、台账和报表")
+
+// storageErr names a full disk for the user; other file errors stay
+// internal.
+func storageErr(err error) error {
+	if errors.Is(err, syscall.ENOSPC) {
+		return newErr(CodeNoSpace, "disk_full", "服务器磁盘空间不足，未保存上传的文件，请联系管理员清理后重试")
+	}
+	return err
+}
 
 // translate turns gorm's portable errors into service errors; what stays
 // unknown is returned as is and becomes a logged 500.

@@ -98,6 +98,13 @@ func LatestSchemaVersion(dialect string) (int, error) {
 // is idempotent, and a lease row (migrationLease) keeps two instances from
 // interleaving.
 func Migrate(ctx context.Context, db *gorm.DB) error {
+	return MigrateWithFault(ctx, db, nil)
+}
+
+// MigrateWithFault is Migrate with a fault point (FaultMigrateMid) after the
+// first statement of each migration, for the fault build and tests: a
+// migration cut short there must complete when run again.
+func MigrateWithFault(ctx context.Context, db *gorm.DB, fault func(point string) error) error {
 	dialect := db.Dialector.Name()
 	ms, err := loadMigrations(dialect)
 	if err != nil {
@@ -143,9 +150,14 @@ func Migrate(ctx context.Context, db *gorm.DB) error {
 		if applied[m.version] {
 			continue
 		}
-		for _, s := range m.stmts {
+		for i, s := range m.stmts {
 			if _, err := c.ExecContext(ctx, s); err != nil && !alreadyDone(err) {
 				return fmt.Errorf("migrate %s: %w\n%s", m.name, err, s)
+			}
+			if i == 0 && fault != nil {
+				if err := fault(FaultMigrateMid); err != nil {
+					return fmt.Errorf("migrate %s: %w", m.name, err)
+				}
 			}
 		}
 		if _, err := c.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",

@@ -49,7 +49,7 @@ func (s *Students) startEarlyApply(ctx context.Context, a model.Actor, ri model.
 				if c, err = s.applyChunk(tx, a, ri, source, chunk, true); err != nil {
 					return err
 				}
-				return s.fault("roster:early_chunk")
+				return s.fault(FaultRosterMidWrite)
 			})
 			if err != nil {
 				e.err = err

@@ -173,14 +173,10 @@ func (s *Students) ImportRoster(ctx context.Context, a model.Actor, up RosterUpl
 // copy goes away with the request) and imports it on the service's own
 // context, answering at once with the processing report (202).
 func (s *Students) importInBackground(ctx context.Context, a model.Actor, ri model.RosterImport, up RosterUpload, opt roster.Options) (RosterReport, error) {
-	tmp, err := os.CreateTemp(s.opt.TempDir, "roster-*.xlsx")
+	tmp, err := s.keepUpload(up)
 	if err != nil {
-		return RosterReport{}, err
-	}
-	if _, err := io.Copy(tmp, io.NewSectionReader(up.File, 0, up.Size)); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return RosterReport{}, err
+		s.finishImport(ctx, &ri, ImportFailed, "上传文件未能保存，未导入任何数据："+userMessage(err))
+		return reportOf(ri), err
 	}
 	s.bg.Add(1)
 	go func() {
@@ -192,6 +188,24 @@ func (s *Students) importInBackground(ctx context.Context, a model.Actor, ri mod
 		}
 	}()
 	return reportOf(ri), nil
+}
+
+// keepUpload copies the upload to the data directory. A full disk is said
+// in words (the administrator must free space); no partial copy stays.
+func (s *Students) keepUpload(up RosterUpload) (*os.File, error) {
+	tmp, err := os.CreateTemp(s.opt.TempDir, "roster-*.xlsx")
+	if err != nil {
+		return nil, storageErr(err)
+	}
+	if err = s.fault(FaultRosterUploadCopy); err == nil {
+		_, err = io.Copy(tmp, io.NewSectionReader(up.File, 0, up.Size))
+	}
+	if err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return nil, storageErr(err)
+	}
+	return tmp, nil
 }
 
 func (s *Students) runImport(ctx context.Context, a model.Actor, ri model.RosterImport, file io.ReaderAt, size int64, opt roster.Options) (RosterReport, error) {
@@ -262,10 +276,13 @@ func (s *Students) runImport(ctx context.Context, a model.Actor, ri model.Roster
 			if err := tx.Save(&ri).Error; err != nil {
 				return err
 			}
-			return s.audit(tx, a, "import", "roster", strconv.FormatInt(ri.ID, 10), nil, map[string]any{
+			if err := s.audit(tx, a, "import", "roster", strconv.FormatInt(ri.ID, 10), nil, map[string]any{
 				"school_year": ri.SchoolYear, "school_id": ri.SchoolID, "file": ri.Filename, "sha256": ri.FileSHA256,
 				"rows": ri.TotalRows, "created": ri.CreatedCount, "updated": ri.UpdatedCount,
-				"unchanged": ri.UnchangedCount, "rejected": ri.RejectedCount})
+				"unchanged": ri.UnchangedCount, "rejected": ri.RejectedCount}); err != nil {
+				return err
+			}
+			return s.fault(FaultRosterBeforeCommit)
 		}
 		err = errEarlyUnusable
 		if early != nil && early.usable(res.Rows) {
