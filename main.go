@@ -88,7 +88,11 @@ func open(ctx context.Context, configPath string) (*app, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	if err := service.Migrate(ctx, db); err != nil {
+	fault, err := faultHook(log)
+	if err != nil {
+		return nil, err
+	}
+	if err := service.MigrateWithFault(ctx, db, fault); err != nil {
 		return nil, err
 	}
 	bound, err := service.KeyCheckStored(ctx, db)
@@ -111,7 +115,9 @@ func open(ctx context.Context, configPath string) (*app, error) {
 	if err := service.UpgradeAuditChain(ctx, db, keys); err != nil {
 		log.Error("audit chain not keyed", "err", err)
 	}
-	svc := service.New(db, keys, log, service.OptionsFrom(cfg))
+	opt := service.OptionsFrom(cfg)
+	opt.Fault = fault
+	svc := service.New(db, keys, log, opt)
 	if err := svc.Standards.SeedStandards(ctx); err != nil {
 		return nil, fmt.Errorf("seed standards: %w", err)
 	}
