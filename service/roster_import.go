@@ -378,10 +378,29 @@ func (s *Jobs) FailStaleImports(ctx context.Context) (int64, error) {
 		// One process writes a SQLite file: what it started is not stale.
 		q = q.Where("created_at < ?", s.started)
 	}
-	now := s.now()
-	res := q.Updates(map[string]any{"status": ImportFailed, "progress": 100, "finished_at": now,
-		"message": "导入被中断（服务重启），未导入任何数据，请重新上传"})
+	return failImports(q, s.now(), "导入被中断（服务重启），未导入任何数据，请重新上传")
+}
+
+func failImports(q *gorm.DB, now time.Time, message string) (int64, error) {
+	res := q.Updates(map[string]any{"status": ImportFailed, "progress": 100, "finished_at": now, "message": message})
 	return res.RowsAffected, res.Error
+}
+
+// failIfDead records as failed an import whose heartbeat has stopped: its
+// process died, or its transaction failed while the database was away and
+// the failure could not be written then. Not on SQLite, which keeps no
+// heartbeat (there a processing import is running).
+func (s *Service) failIfDead(ctx context.Context, ri *model.RosterImport) error {
+	if ri.Status != ImportProcessing || ri.HeartbeatAt == nil || s.db.Dialector.Name() == "sqlite" ||
+		!ri.HeartbeatAt.Before(s.now().Add(-importStale)) {
+		return nil
+	}
+	q := s.db.WithContext(ctx).Model(&model.RosterImport{}).
+		Where("id = ? AND status = ? AND heartbeat_at < ?", ri.ID, ImportProcessing, s.now().Add(-importStale))
+	if _, err := failImports(q, s.now(), "导入已中断（处理该导入的服务停止响应或数据库中断），未导入任何数据，请重新上传"); err != nil {
+		return err
+	}
+	return s.db.WithContext(ctx).First(ri, ri.ID).Error
 }
 
 // setProgress records how far an import got, for every instance to see.
@@ -446,6 +465,9 @@ func userMessage(err error) string {
 // GetRosterImport returns an import's report to whoever may see its school.
 func (s *Students) GetRosterImport(ctx context.Context, a model.Actor, id int64) (RosterReport, error) {
 	ri, err := s.rosterImport(ctx, a, id)
+	if err == nil {
+		err = s.failIfDead(ctx, &ri)
+	}
 	return reportOf(ri), err
 }
 
