@@ -175,7 +175,7 @@ func serve(args []string, out io.Writer) error {
 	} else if n > 0 {
 		a.log.Warn("roster imports cut short by a restart marked failed", "count", n)
 	}
-	sched, err := jobs.New(a.svc.Jobs, a.log, jobs.Definitions(a.svc.Batches, a.svc.Anomalies, a.svc.Audit, a.svc.Loans, a.cfg.Jobs.Schedules), jobs.Options{})
+	sched, err := jobs.New(a.svc.Jobs, a.log, jobs.Definitions(a.svc.Batches, a.svc.Anomalies, a.svc.Audit, a.svc.Loans, a.cfg.Jobs.Schedules), jobs.Options{LeaseTTL: a.cfg.Jobs.LeaseTTL})
 	if err != nil {
 		return err
 	}
@@ -277,7 +277,7 @@ func jobRun(name string, args []string, out io.Writer) error {
 		return err
 	}
 	defer a.svc.Close()
-	sched, err := jobs.New(a.svc.Jobs, a.log, jobs.Definitions(a.svc.Batches, a.svc.Anomalies, a.svc.Audit, a.svc.Loans, a.cfg.Jobs.Schedules), jobs.Options{})
+	sched, err := jobs.New(a.svc.Jobs, a.log, jobs.Definitions(a.svc.Batches, a.svc.Anomalies, a.svc.Audit, a.svc.Loans, a.cfg.Jobs.Schedules), jobs.Options{LeaseTTL: a.cfg.Jobs.LeaseTTL})
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,8 @@ package main
 //	kill   the process sends itself SIGKILL: nothing deferred runs, open
 //	       transactions are left to the database, as with kill -9
 //	error  the step fails with an error (its transaction rolls back)
+//	enospc the step fails as a write to a full disk does (ENOSPC), for
+//	       machines where a small filesystem cannot be mounted
 //	wait   the step pauses until DIR/POINT.release exists (at most
 //	       faultWaitLimit), so a script can look at the database and kill
 //	       it, or the server, at that exact point; then it carries on
@@ -76,8 +78,8 @@ func parseFaults(spec string) (map[string]string, error) {
 		if !slices.Contains(service.FaultPoints, point) {
 			return nil, fmt.Errorf("unknown fault point %q (known: %s)", point, strings.Join(service.FaultPoints, ", "))
 		}
-		if action != "kill" && action != "error" && action != "wait" {
-			return nil, fmt.Errorf("%s: unknown action %q (kill, error or wait)", point, action)
+		if !slices.Contains([]string{"kill", "error", "enospc", "wait"}, action) {
+			return nil, fmt.Errorf("%s: unknown action %q (kill, error, enospc or wait)", point, action)
 		}
 		plan[point] = action
 	}
@@ -104,6 +106,8 @@ func (f *faults) at(point string) error {
 		select {} // the signal is on its way
 	case "error":
 		return fmt.Errorf("fault injected at %s", point)
+	case "enospc":
+		return &os.PathError{Op: "write", Path: filepath.Join(f.dir, point), Err: syscall.ENOSPC}
 	}
 	release := filepath.Join(f.dir, point+".release")
 	for deadline := time.Now().Add(f.limit); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {

@@ -115,3 +115,11 @@ func TestFaultKillIsSIGKILL(t *testing.T) {
 		t.Fatalf("migrate after the kill: %v %s", err, out.String())
 	}
 }
+
+// TestFaultENOSPCIsADiskFull: the enospc action fails as a full disk does.
+func TestFaultENOSPCIsADiskFull(t *testing.T) {
+	f, _ := testFaults(t, "roster.upload_copy:enospc")
+	if err := f.at(service.FaultRosterUploadCopy); !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("%v", err)
+	}
+}

@@ -119,6 +119,9 @@ type Roster struct {
 
 type Jobs struct {
 	Schedules map[string]string `yaml:"schedules"`
+	// LeaseTTL is how long a run's lease outlives its instance: after a
+	// crash, the job waits this long before another instance may run it.
+	LeaseTTL time.Duration `yaml:"lease_ttl"`
 }
 
 // Load reads the defaults, then path (when not empty), then the environment
@@ -189,6 +192,7 @@ func (c *Config) bindings() []binding {
 		{"STUDENTAID_ROSTER_MAX_ROWS", setInt(&c.Roster.MaxRows)},
 		{"STUDENTAID_ROSTER_ASYNC_BYTES", setInt64(&c.Roster.AsyncBytes)},
 		{"STUDENTAID_BANK_MAX_LINES_PER_FILE", setInt(&c.Bank.MaxLinesPerFile)},
+		{"STUDENTAID_JOBS_LEASE_TTL", setDuration(&c.Jobs.LeaseTTL)},
 		{"STUDENTAID_ANOMALIES_ACCOUNT_MAX_STUDENTS", setInt(&c.Anomalies.AccountMaxStudents)},
 		{"STUDENTAID_ANOMALIES_MIN_AGE", setInt(&c.Anomalies.MinAge)},
 		{"STUDENTAID_ANOMALIES_MAX_AGE_OVER_GRADE", setInt(&c.Anomalies.MaxAgeOverGrade)},
@@ -306,6 +310,9 @@ func (c *Config) Validate() error {
 		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
 			errs = append(errs, fmt.Errorf("server.trusted_proxies: %q is neither an address nor a CIDR range", p))
 		}
+	}
+	if c.Jobs.LeaseTTL < 6*time.Second {
+		errs = append(errs, errors.New("jobs.lease_ttl must be at least 6s (it is renewed every third of it)"))
 	}
 	if c.Auth.MaxFailures < 1 {
 		errs = append(errs, errors.New("auth.max_failures must be at least 1"))

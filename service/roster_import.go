@@ -390,7 +390,7 @@ func failImports(q *gorm.DB, now time.Time, message string) (int64, error) {
 // process died, or its transaction failed while the database was away and
 // the failure could not be written then. Not on SQLite, which keeps no
 // heartbeat (there a processing import is running).
-func (s *Service) failIfDead(ctx context.Context, ri *model.RosterImport) error {
+func (s *Students) failIfDead(ctx context.Context, ri *model.RosterImport) error {
 	if ri.Status != ImportProcessing || ri.HeartbeatAt == nil || s.db.Dialector.Name() == "sqlite" ||
 		!ri.HeartbeatAt.Before(s.now().Add(-importStale)) {
 		return nil

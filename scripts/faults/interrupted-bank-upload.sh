@@ -9,16 +9,20 @@
 #   2. a raw connection announces the full Content-Length, sends half the
 #      body and closes;
 #   3. the whole request arrives but the file in it is cut in half (a
-#      workbook truncated on its way to the uploader's disk).
-# Then the full upload applies every line, and sending it again changes
-# nothing.
+#      workbook truncated on its way to the uploader's disk);
+#   4. the server (the fault-test build, bank_results.mid_file:wait) is
+#      killed (kill -9) in the middle of applying the file: half of the lines
+#      are marked inside the upload's transaction, which a second connection
+#      reads uncommitted, and none committed.
+# Then the full upload, on the restarted server, applies every line, and
+# sending it again changes nothing.
 #
 # Usage: scripts/faults/interrupted-bank-upload.sh
 source "$(dirname "$0")/lib.sh"
 
 # Large enough that the result sheet (~55 bytes a line) is well over curl's
 # 64 KiB upload buffer, so a rate-limited curl really stops half way.
-ROWS=${ROWS:-20000}
+ROWS=${ROWS:-8000}
 FAILED=${FAILED:-5}
 TERM_=2025-2026-1
 
@@ -30,6 +34,8 @@ db_init
 db_start
 db_create "$DB_NAME"
 PORT=$(free_port 18400)
+# Armed from the start: only an upload that reaches its transaction (step 4) strikes.
+SERVER_ENV=(STUDENTAID_FAULT=bank_results.mid_file:wait)
 server_start a "$PORT" --demo
 log "server on 127.0.0.1:$PORT, private MariaDB on 127.0.0.1:$DB_PORT"
 
@@ -110,6 +116,23 @@ expect_eq "a half workbook is refused" "$CODE" 400
 echo "      $(jqb .error.code): $(jqb .error.message)"
 expect_eq "state after the half workbook" "$(state)" "$BEFORE"
 check "the server is still up" -- kill -0 "${SERVER_PID[a]}"
+
+# 4. The server dies half way through applying the file.
+( req a "$FT" POST "/api/v1/batches/$BATCH/results" -F "file=@$WORK/results.xlsx"; echo "$CODE" >"$WORK/cut4.out" ) &
+UPLOADER=$!
+fault_wait bank_results.mid_file 60 "${SERVER_PID[a]}" || die "the upload never reached bank_results.mid_file"
+# The proof that the kill strikes inside the upload's transaction.
+expect_eq "at bank_results.mid_file, lines marked in the open transaction (read uncommitted)" \
+  "$(sql_dirty "SELECT COUNT(*) FROM batch_lines WHERE batch_id = $BATCH AND status <> 'pending'")" "$((LINES / 2))"
+expect_eq "at bank_results.mid_file, lines marked and committed (second connection)" \
+  "$(sql "SELECT COUNT(*) FROM batch_lines WHERE batch_id = $BATCH AND status <> 'pending'")" 0
+server_kill9 a
+wait "$UPLOADER" 2>/dev/null || true
+echo "      the upload's answer: $(cat "$WORK/cut4.out" 2>/dev/null) (000: the connection died with the server)"
+check "InnoDB rolls the killed transaction back (bounded 60 s)" -- trx_wait 60
+expect_eq "state after the kill in the middle of the file" "$(state)" "$BEFORE"
+SERVER_ENV=()
+server_start a "$PORT"
 
 # The whole upload, then a replay.
 req a "$FT" POST "/api/v1/batches/$BATCH/results" -F "file=@$WORK/results.xlsx"

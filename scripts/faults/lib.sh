@@ -26,6 +26,7 @@ ADMIN_PW=fault-admin-password-2026
 declare -A SERVER_PID=() SERVER_PORT=()
 DB_PID=""
 EXTRA_PIDS=()   # other processes a script starts (a second mariadbd …), killed at exit
+MOUNTS=()       # filesystems a script mounts (a small tmpfs …), unmounted at exit
 DB_PORT=""
 DB_DIR=""
 DB_NAME=studentaid
@@ -105,6 +106,7 @@ cleanup() {
     kill -9 "$DB_PID" 2>/dev/null
     wait "$DB_PID" 2>/dev/null
   fi
+  for m in "${MOUNTS[@]}"; do umount "$m" 2>/dev/null; done
   if [ "${KEEP:-}" = 1 ] || [ "$rc" -ne 0 ]; then
     echo "(work directory kept: $WORK)" >&2
   else
@@ -213,6 +215,23 @@ mysql_root() { mariadb --no-defaults -h127.0.0.1 -P"$DB_PORT" -uroot "$@"; }
 # sql QUERY [DB]: one value per line, tab-separated columns, no headers.
 sql() { mysql_root -N -B "${2:-$DB_NAME}" -e "$1"; }
 
+# sql_dirty QUERY: as sql, but reading what open transactions have written
+# and not committed (READ UNCOMMITTED): proof that a fault struck inside one.
+sql_dirty() { sql "SET SESSION TRANSACTION ISOLATION LEVEL READ UNCOMMITTED; $1"; }
+
+# trx_wait TIMEOUT: 0 once the database holds no open transaction (a killed
+# client's is rolled back by InnoDB after the connection drops); 1 on timeout.
+trx_wait() {
+  local deadline=$(($(date +%s) + $1))
+  until [ "$(sql 'SELECT COUNT(*) FROM information_schema.innodb_trx')" = 0 ]; do
+    [ "$(date +%s)" -lt "$deadline" ] || return 1
+    sleep 0.2
+  done
+}
+
+# int VALUE: VALUE when it is an integer, else -1 (NULL, empty, an error).
+int() { if [[ "${1:-}" =~ ^-?[0-9]+$ ]]; then echo "$1"; else echo -1; fi; }
+
 dsn() { echo "root@tcp(127.0.0.1:$DB_PORT)/${1:-$DB_NAME}?parseTime=true&charset=utf8mb4"; }
 
 # --- the service -----------------------------------------------------------
@@ -223,7 +242,8 @@ build() {
     BIN=$STUDENTAID_BIN
   else
     log "building studentaid from $ROOT"
-    (cd "$ROOT" && go build -o "$WORK/studentaid" .) || die "go build failed"
+    # The fault-test build: STUDENTAID_FAULT is read only by it (main_faults.go).
+    (cd "$ROOT" && go build -tags faults -o "$WORK/studentaid" .) || die "go build failed"
     BIN=$WORK/studentaid
   fi
 }
@@ -247,7 +267,7 @@ server_start() {
   mkdir -p "$WORK/data-$name"
   env STUDENTAID_DATABASE_DRIVER=mysql STUDENTAID_DATABASE_DSN="$(dsn)" STUDENTAID_LISTEN="127.0.0.1:$port" \
     STUDENTAID_ADMIN_PASSWORD="$ADMIN_PW" STUDENTAID_DATA_DIR="$WORK/data-$name" STUDENTAID_DATA_KEY_FILE="$WORK/data.key" \
-    STUDENTAID_LOG_FORMAT=json STUDENTAID_NOTICE_WORKING_DAYS=0 STUDENTAID_AUTH_FAILURE_DELAY=0s \
+    STUDENTAID_LOG_FORMAT=json STUDENTAID_NOTICE_WORKING_DAYS=0 STUDENTAID_AUTH_FAILURE_DELAY=0s STUDENTAID_FAULT_DIR="$FAULT_DIR" \
     "${SERVER_ENV[@]}" "${SERVER_CMD:-$BIN}" serve "$@" >>"$WORK/server-$name.log" 2>&1 &
   SERVER_PID[$name]=$!
   SERVER_PORT[$name]=$port
@@ -314,8 +334,9 @@ login() {
   if [ "$CODE" = 200 ]; then jq -r .token <<<"$BODY"; else echo ""; fi
 }
 
-# jqb FILTER: apply jq to the last body.
-jqb() { jq -r "$1" <<<"$BODY"; }
+# jqb FILTER: apply jq to the last body (empty when it is not JSON: a
+# server killed mid-answer).
+jqb() { jq -r "$1" <<<"$BODY" 2>/dev/null || true; }
 
 # school_id NAME TOKEN CODE: a school's id by its 10-digit code.
 school_id() {
@@ -365,4 +386,34 @@ approve_flow() {
   json_req "$name" "$ct" POST /api/v1/entitlements/approve "{\"program\":\"$prog\",\"term\":\"$term\",\"school_id\":$sid}"
   [ "$CODE" = 200 ] || { echo "approve: $CODE $BODY" >&2; echo 0; return; }
   jqb .count
+}
+
+# --- fault points (the fault-test build, main_faults.go) ----------------------
+# A server started with SERVER_ENV=(STUDENTAID_FAULT=point:action) writes
+# $FAULT_DIR/POINT.reached when the point strikes; a "wait" point holds its
+# step until $FAULT_DIR/POINT.release exists.
+FAULT_DIR=$WORK/faults
+mkdir -p "$FAULT_DIR"
+
+# fault_wait POINT TIMEOUT [PID]: 0 once the point has struck; 1 when TIMEOUT
+# seconds pass, or PID (the process that should reach it) has ended, first.
+fault_wait() {
+  local marker="$FAULT_DIR/$1.reached" deadline=$(($(date +%s) + $2))
+  while [ ! -e "$marker" ]; do
+    [ "$(date +%s)" -lt "$deadline" ] || return 1
+    if [ -n "${3:-}" ] && ! kill -0 "$3" 2>/dev/null; then [ -e "$marker" ]; return; fi
+    sleep 0.1
+  done
+}
+
+# fault_release POINT: a waiting point carries on.
+fault_release() { touch "$FAULT_DIR/$1.release"; }
+
+# log_wait NAME TEXT TIMEOUT: 0 once server NAME's log holds TEXT, 1 after TIMEOUT seconds.
+log_wait() {
+  local deadline=$(($(date +%s) + $3))
+  until grep -qF -- "$2" "$WORK/server-$1.log" 2>/dev/null; do
+    [ "$(date +%s)" -lt "$deadline" ] || return 1
+    sleep 0.2
+  done
 }
