@@ -92,11 +92,8 @@ func (s *Scheduler) Start() {
 		if j.Schedule == "" {
 			continue
 		}
-		j := j
-		_, _ = s.cron.AddFunc(j.Schedule, func() {
-			at := s.now().Truncate(time.Minute)
-			s.run(s.ctx, j, model.SystemActor("job:"+j.Name), "schedule", &at, false)
-		})
+		name := j.Name
+		_, _ = s.cron.AddFunc(j.Schedule, func() { s.RunScheduled(s.ctx, name) })
 	}
 	// Imports cut short by a crash or a database outage elsewhere are found
 	// by their silent heartbeat, by whichever instance looks first.
@@ -120,16 +117,37 @@ func (s *Scheduler) CatchUp(ctx context.Context) {
 		if !ok {
 			continue
 		}
-		last, err := s.store.LastSucceededSchedule(ctx, j.Name)
-		if err != nil {
-			s.log.Error("catch-up: reading runs", "job", j.Name, "err", err)
-			continue
-		}
-		if last != nil && !last.Before(due) {
+		if s.ranFor(ctx, j, due) {
 			continue
 		}
 		s.run(ctx, j, model.SystemActor("job:"+j.Name), "catch_up", &due, false)
 	}
+}
+
+// RunScheduled is what the cron does at a job's due time: run it for that
+// time, unless a run for it (or a later one) has already succeeded, as when
+// the clock was set back across a due time that had run. Reports whether it
+// ran.
+func (s *Scheduler) RunScheduled(ctx context.Context, name string) (model.JobRun, bool) {
+	j := s.jobs[name]
+	at := s.now().Truncate(time.Minute)
+	if s.ranFor(ctx, j, at) {
+		s.log.Warn("due time already run (the clock went back?): not run again", "job", name, "due", at)
+		return model.JobRun{}, false
+	}
+	return s.run(ctx, j, model.SystemActor("job:"+name), "schedule", &at, false), true
+}
+
+// ranFor reports whether a run for due, or a later due time up to now, has
+// succeeded; an error reading the runs counts as not run (the run's own
+// lease and the batches' unique keys still keep it from doing work twice).
+func (s *Scheduler) ranFor(ctx context.Context, j Job, due time.Time) bool {
+	last, err := s.store.LastSucceededSchedule(ctx, j.Name)
+	if err != nil {
+		s.log.Error("reading the job's runs", "job", j.Name, "err", err)
+		return false
+	}
+	return last != nil && !last.Before(due)
 }
 
 // lastDue is the latest activation of the job's schedule at or before now,

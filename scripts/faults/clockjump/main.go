@@ -5,6 +5,8 @@
 // the kernel's vDSO, not through libc, so LD_PRELOAD never sees the call.
 //
 //	clockjump serve -offset 8760h          the API on STUDENTAID_LISTEN, clock a year ahead
+//	clockjump serve -offset-file F -config C   the offset read from F at every reading of the
+//	                                       clock (write F to make the clock jump), config file C
 //	clockjump due -spec "0 3 10 4,10 *" -offset 8760h   the latest due time of a schedule
 //	clockjump now                          print time.Now (to show faketime has no effect)
 //
@@ -20,6 +22,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -41,13 +44,23 @@ func main() {
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
 	offset := fs.Duration("offset", 0, "how far the clock is shifted (e.g. 8760h, -8760h)")
+	offsetFile := fs.String("offset-file", "", "a file holding the offset, read at every reading of the clock (serve)")
+	configPath := fs.String("config", "", "configuration file (serve)")
 	spec := fs.String("spec", "", "cron spec (due)")
 	_ = fs.Parse(os.Args[2:])
-	now := func() time.Time { return time.Now().Add(*offset) }
+	now := func() time.Time {
+		off := *offset
+		if b, err := os.ReadFile(*offsetFile); *offsetFile != "" && err == nil {
+			if d, err := time.ParseDuration(strings.TrimSpace(string(b))); err == nil {
+				off = d
+			}
+		}
+		return time.Now().Add(off)
+	}
 	var err error
 	switch os.Args[1] {
 	case "serve":
-		err = serve(now)
+		err = serve(now, *configPath)
 	case "due":
 		err = due(*spec, now())
 	case "now":
@@ -79,10 +92,10 @@ func due(spec string, now time.Time) error {
 
 // serve is main.go's serve with the shifted clock given to the service and
 // the scheduler (everything that reads the time for rules and catch-up).
-func serve(now func() time.Time) error {
+func serve(now func() time.Time, configPath string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	cfg, err := configs.Load("", os.LookupEnv)
+	cfg, err := configs.Load(configPath, os.LookupEnv)
 	if err != nil {
 		return err
 	}
