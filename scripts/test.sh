@@ -108,6 +108,17 @@ go test -count=1 -timeout 15m ./... 2>&1 | tee "$results"
 passed=$(grep -c '^ok' "$results" || true)
 rm -f "$results"
 
+# The fault-test build's own tests, and one fault script, so that every change
+# shows the mechanism working: the database restarts at a named point inside
+# a batch's transaction, and nothing of it is left (see docs/operations.md).
+log "fault points (go test -tags faults; scripts/faults/db-restart-during-batch.sh, small)"
+go test -count=1 -tags faults -run Fault .
+fault_log=$(mktemp)
+ROWS1=400 ROWS2=400 scripts/faults/db-restart-during-batch.sh >"$fault_log" 2>&1 ||
+  { tail -n 40 "$fault_log" >&2; echo "fault script failed" >&2; exit 1; }
+grep -E '^RESULT' "$fault_log"
+rm -f "$fault_log"
+
 # Each fuzzer briefly, beyond its committed corpus. A count, not a duration:
 # this Go reports a timed -fuzztime that ends mid-input as a failure.
 log "fuzz (briefly)"

@@ -21,7 +21,7 @@ source "$(dirname "$0")/batch-common.sh"
 need_tools
 build
 build_genroster
-(cd "$ROOT" && go build -o "$WORK/clockjump" ./scripts/faults/clockjump) || die "building clockjump failed"
+build_clockjump
 db_init
 db_start
 db_create "$DB_NAME"
@@ -42,7 +42,7 @@ server_stop a
 printf 'jobs:\n  schedules:\n    batch_boarding: "* * * * *"\n' >"$WORK/config.yaml"
 echo 0s >"$WORK/offset"
 MARK=$(sql "SELECT COALESCE(MAX(id), 0) FROM job_runs")
-SERVER_CMD=$WORK/clockjump server_start a "$PORT" -offset-file "$WORK/offset" -config "$WORK/config.yaml"
+SERVER_CMD=$CLOCKJUMP server_start a "$PORT" -offset-file "$WORK/offset" -config "$WORK/config.yaml"
 log "clockjump serving, batch_boarding every minute; waiting (bounded 130 s) for a scheduled run to succeed"
 D=""
 for _ in $(seq 1 260); do

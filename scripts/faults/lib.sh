@@ -9,6 +9,8 @@
 #
 # Environment knobs:
 #   STUDENTAID_BIN   use this binary instead of building one from the checkout
+#   GENROSTER_BIN    the same for scripts/genroster (CLOCKJUMP_BIN: scripts/faults/clockjump)
+#   MARIADB_TEMPLATE copy this fresh MariaDB data directory instead of running mariadb-install-db
 #   KEEP=1           keep $WORK (logs, database files) after the run
 #   VERBOSE=1        echo every API call
 #   MARIADB_ARGS     extra mariadbd options for the private database (e.g. --innodb-autoinc-lock-mode=2)
@@ -159,9 +161,14 @@ db_init() {
   mariadb_install "$DB_DIR"
 }
 
-# mariadb_install DIR: a fresh data directory DIR/data.
+# mariadb_install DIR: a fresh data directory DIR/data (a copy of
+# $MARIADB_TEMPLATE when run-all made one).
 mariadb_install() {
   mkdir -p "$1"
+  if [ -n "${MARIADB_TEMPLATE:-}" ] && [ -d "$MARIADB_TEMPLATE" ]; then
+    cp -a "$MARIADB_TEMPLATE" "$1/data" || die "copying $MARIADB_TEMPLATE failed"
+    return 0
+  fi
   mariadb-install-db --no-defaults --datadir="$1/data" --user="$(id -un)" \
     --auth-root-authentication-method=normal >"$1/install.log" 2>&1 || die "mariadb-install-db failed (see $1/install.log)"
 }
@@ -249,8 +256,16 @@ build() {
 }
 
 build_genroster() {
+  GENROSTER=${GENROSTER_BIN:-$WORK/genroster}
+  [ -n "${GENROSTER_BIN:-}" ] && return 0
   (cd "$ROOT" && go build -o "$WORK/genroster" ./scripts/genroster) || die "building genroster failed"
-  GENROSTER=$WORK/genroster
+}
+
+# build_clockjump: scripts/faults/clockjump (the service with a shifted clock), or $CLOCKJUMP_BIN.
+build_clockjump() {
+  CLOCKJUMP=${CLOCKJUMP_BIN:-$WORK/clockjump}
+  [ -n "${CLOCKJUMP_BIN:-}" ] && return 0
+  (cd "$ROOT" && go build -o "$WORK/clockjump" ./scripts/faults/clockjump) || die "building clockjump failed"
 }
 
 # genroster OUT ROWS SCHOOL TYPE [SEED]
