@@ -3,14 +3,12 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -89,8 +87,8 @@ func TestFaultWaitHoldsUntilReleased(t *testing.T) {
 }
 
 // TestFaultKillIsSIGKILL: the whole binary, as the scripts run it: `migrate`
-// with migrate.mid:kill dies by SIGKILL half way through the first
-// migration, and the next `migrate` completes.
+// with migrate.mid:kill dies by SIGKILL half way through the first migration
+// (TestMigrationCutShortCompletes shows the next run completes it).
 func TestFaultKillIsSIGKILL(t *testing.T) {
 	if os.Getenv("FAULT_CHILD") == "1" {
 		_ = run([]string{"migrate"}, io.Discard)
@@ -109,10 +107,6 @@ func TestFaultKillIsSIGKILL(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(data, "migrate.mid.reached")); err != nil {
 		t.Fatalf("no marker: %v", err)
-	}
-	var out bytes.Buffer
-	if err := run([]string{"migrate"}, &out); err != nil || !strings.Contains(out.String(), "schema is at version") {
-		t.Fatalf("migrate after the kill: %v %s", err, out.String())
 	}
 }
 
