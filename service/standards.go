@@ -83,7 +83,29 @@ func (s *Standards) CreateStandard(ctx context.Context, a model.Actor, st model.
 	if err := s.validStandard(st); err != nil {
 		return st, err
 	}
+	if err := s.notBelowNational(ctx, st); err != nil {
+		return st, err
+	}
 	return s.addStandard(ctx, a, st)
+}
+
+// notBelowNational refuses a regional row lower than the national row in
+// force on its date (POLICY.md: a county may only add on top).
+func (s *Standards) notBelowNational(ctx context.Context, st model.Standard) error {
+	if st.RegionCode == "" {
+		return nil
+	}
+	var national []model.Standard
+	if err := s.db.WithContext(ctx).Where("program = ? AND stage = ? AND region_code = ''", st.Program, st.Stage).
+		Find(&national).Error; err != nil {
+		return err
+	}
+	nat, err := standardSet(national).find(st.Program, st.Stage, st.Level, "", st.EffectiveFrom)
+	if err != nil || st.AnnualFen >= nat.AnnualFen {
+		return nil
+	}
+	return invalid("地方标准不得低于国家标准：%s 起国家标准为每生每年 %s 元，本行为 %s 元", st.EffectiveFrom.Format("2006-01-02"),
+		nat.AnnualFen.Yuan(), st.AnnualFen.Yuan())
 }
 
 func (s *Standards) addStandard(ctx context.Context, a model.Actor, st model.Standard) (model.Standard, error) {
@@ -166,10 +188,15 @@ func regionChain(code string) []string {
 	return []string{code, code[:4] + "00", code[:2] + "0000", ""}
 }
 
-// exact finds the row for exactly this level (no fallback to the base row):
-// the most specific region wins, then the latest date on or before the day.
+// exact finds the row for exactly this level (no fallback to the base row).
+// POLICY.md "Which row applies": of the rows in force that day (for each of
+// the region's county, city, province and the nation, the latest
+// effective_from on or before the day) the highest amount applies, since a
+// county may only add on top of the national figure. On a tie the more local
+// row is reported.
 func (ss standardSet) exact(program, stage, level, region string, on time.Time) (model.Standard, bool) {
 	day := on.In(model.Shanghai()).Format("2006-01-02")
+	var pick *model.Standard
 	for _, r := range regionChain(region) {
 		var best *model.Standard
 		for i := range ss {
@@ -182,11 +209,14 @@ func (ss standardSet) exact(program, stage, level, region string, on time.Time) 
 				best = st
 			}
 		}
-		if best != nil {
-			return *best, true
+		if best != nil && (pick == nil || best.AnnualFen > pick.AnnualFen) {
+			pick = best
 		}
 	}
-	return model.Standard{}, false
+	if pick == nil {
+		return model.Standard{}, false
+	}
+	return *pick, true
 }
 
 // find is the standard for a student: the tier of their level when the
