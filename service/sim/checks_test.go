@@ -45,9 +45,9 @@ type lineRow struct {
 func (sm *sim) check() {
 	persons := sm.studentPersons()
 	var ents []struct {
-		ID                               int64
-		StudentID                        int64
-		Program, Term, Status            string
+		ID                    int64
+		StudentID             int64
+		Program, Term, Status string
 	}
 	if err := sm.w.env.DB.Raw("SELECT id, student_id, program, term, status FROM entitlements").Scan(&ents).Error; err != nil {
 		failf("entitlements: %v", err)

@@ -29,7 +29,7 @@ func init() { gin.SetMode(gin.TestMode) }
 // school is one school the simulation plays, with the users who act for it.
 type school struct {
 	code, name, region, officer, county, finance, program, grade string
-	id                                                         int64
+	id                                                           int64
 }
 
 // schools: three primary schools in two counties pay boarding, two senior
