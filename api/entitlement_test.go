@@ -320,6 +320,10 @@ func TestTransferredStudentIsPaidOnce(t *testing.T) {
 		id := validID("430921", "20130301", 12)
 		h.importRows("school_nanzhou", [][]any{primaryRow("转学生", id, "六年级", "是", "困难")})
 		h.calculate("school_nanzhou", "boarding", "2025-2026-1", 0)
+		// The first school lets the pupil go; only then may the second enrol them.
+		left := primaryRow("转学生", id, "六年级", "是", "困难")
+		left[6] = "转出"
+		h.importRows("school_nanzhou", [][]any{left})
 		h.importRows("school_maocaojie", [][]any{primaryRow("转学生", id, "六年级", "是", "困难")})
 		r := h.calculate("school_maocaojie", "boarding", "2025-2026-1", 0)
 		if r.Created != 0 || r.reasonOf("转学生") != "已在其他学校享受" {

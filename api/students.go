@@ -30,6 +30,7 @@ type rosterReportBody struct {
 	Rejected   int               `json:"rejected"`
 	ErrorCount int               `json:"error_count"`
 	Errors     []roster.RowError `json:"errors"`
+	Warnings   []roster.RowError `json:"warnings"`
 	Message    string            `json:"message"`
 	CreatedAt  time.Time         `json:"created_at"`
 	FinishedAt *time.Time        `json:"finished_at"`
@@ -37,7 +38,7 @@ type rosterReportBody struct {
 
 func rosterReportOf(r service.RosterReport) rosterReportBody {
 	return rosterReportBody{r.ID, r.Status, r.Progress, r.SchoolYear, r.SchoolID, r.Filename, r.Mode, r.DryRun, r.Rows,
-		r.Created, r.Updated, r.Unchanged, r.Rejected, r.ErrorCount, r.Errors, r.Message, r.CreatedAt, r.FinishedAt}
+		r.Created, r.Updated, r.Unchanged, r.Rejected, r.ErrorCount, r.Errors, r.Warnings, r.Message, r.CreatedAt, r.FinishedAt}
 }
 
 func (s *Server) rosterTemplate(c *gin.Context) {

@@ -103,6 +103,22 @@ func IDCheckDigit(first17 string) byte {
 
 // ParseIDNumber validates and normalises an identity document number. now
 // bounds birth dates: an ID cannot belong to someone born after today.
+// AsResidentID reports whether a number declared under another document
+// type is a mainland resident ID, and returns it as one: POLICY.md "One
+// person, one record" — the same number is the same person whatever
+// 身份证件类型 says. 港澳台居民居住证 numbers (81…, 82…, 83…) keep their own
+// space, as do passports and other documents.
+func AsResidentID(t IDType, raw string, now time.Time) (IDNumber, bool) {
+	if t == "" || t == IDTypeResident || t == IDTypeHKMOTW {
+		return IDNumber{}, false
+	}
+	id, err := ParseIDNumber(IDTypeResident, raw, now)
+	if err != nil || strings.HasPrefix(id.Value, "8") {
+		return IDNumber{}, false
+	}
+	return id, true
+}
+
 func ParseIDNumber(t IDType, raw string, now time.Time) (IDNumber, error) {
 	if t == "" {
 		t = IDTypeResident

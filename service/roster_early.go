@@ -20,7 +20,7 @@ import (
 // import writes from the final result as if nothing had happened.
 type earlyApply struct {
 	tx     *gorm.DB
-	rows   chan []roster.Row
+	jobs   chan func() // chunks to write and queries to run, in file order
 	done   chan struct{}
 	lines  []int // the file lines written, in order
 	counts importCounts
@@ -34,15 +34,12 @@ func (s *Students) startEarlyApply(ctx context.Context, a model.Actor, ri model.
 	if tx.Error != nil {
 		return nil
 	}
-	e := &earlyApply{tx: tx, rows: make(chan []roster.Row, 2), done: make(chan struct{})}
-	opt.OnRows = func(rows []roster.Row) { e.rows <- rows }
-	opt.StreamRows = rosterChunk
+	e := &earlyApply{tx: tx, jobs: make(chan func(), 2), done: make(chan struct{})}
 	source := "roster:" + strconv.FormatInt(ri.ID, 10)
-	go func() {
-		defer close(e.done)
-		for chunk := range e.rows {
+	opt.OnRows = func(chunk []roster.Row) {
+		e.jobs <- func() {
 			if e.err != nil {
-				continue // drain: the parser must not block
+				return // an earlier chunk failed: the import writes from the final rows
 			}
 			var c importCounts
 			err := safely(func() (err error) {
@@ -53,20 +50,36 @@ func (s *Students) startEarlyApply(ctx context.Context, a model.Actor, ri model.
 			})
 			if err != nil {
 				e.err = err
-				continue
+				return
 			}
 			e.counts.add(c)
 			for _, r := range chunk {
 				e.lines = append(e.lines, r.Line)
 			}
 		}
+	}
+	opt.StreamRows = rosterChunk
+	go func() {
+		defer close(e.done)
+		for job := range e.jobs {
+			job()
+		}
 	}()
 	return e
 }
 
+// query runs fn on the transaction, in turn with the writes: the
+// transaction holds SQLite's one connection, and a MySQL connection takes
+// one statement at a time.
+func (e *earlyApply) query(fn func(*gorm.DB) error) error {
+	done := make(chan error, 1)
+	e.jobs <- func() { done <- fn(e.tx) }
+	return <-done
+}
+
 // parsed tells the writer the file is read and waits for it to catch up.
 func (e *earlyApply) parsed() {
-	close(e.rows)
+	close(e.jobs)
 	<-e.done
 }
 

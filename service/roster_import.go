@@ -69,6 +69,7 @@ type RosterReport struct {
 	Rejected   int
 	ErrorCount int
 	Errors     []roster.RowError
+	Warnings   []roster.RowError // corrections made to accepted rows
 	Message    string
 	CreatedAt  time.Time
 	FinishedAt *time.Time
@@ -80,13 +81,17 @@ func reportOf(ri model.RosterImport) RosterReport {
 		Updated: ri.UpdatedCount, Unchanged: ri.UnchangedCount, Rejected: ri.RejectedCount, Message: ri.Message,
 		CreatedAt: ri.CreatedAt, FinishedAt: ri.FinishedAt}
 	var stored struct {
-		Count  int               `json:"count"`
-		Errors []roster.RowError `json:"errors"`
+		Count    int               `json:"count"`
+		Errors   []roster.RowError `json:"errors"`
+		Warnings []roster.RowError `json:"warnings"`
 	}
 	_ = json.Unmarshal([]byte(ri.ErrorsJSON), &stored)
-	r.ErrorCount, r.Errors = stored.Count, stored.Errors
+	r.ErrorCount, r.Errors, r.Warnings = stored.Count, stored.Errors, stored.Warnings
 	if r.Errors == nil {
 		r.Errors = []roster.RowError{}
+	}
+	if r.Warnings == nil {
+		r.Warnings = []roster.RowError{}
 	}
 	return r
 }
@@ -212,11 +217,14 @@ func (s *Students) runImport(ctx context.Context, a model.Actor, ri model.Roster
 	stop := s.heartbeat(ctx, ri.ID)
 	defer stop()
 	var early *earlyApply
+	db := func(fn func(*gorm.DB) error) error { return fn(s.db.WithContext(ctx)) }
 	if !ri.DryRun {
 		if early = s.startEarlyApply(ctx, a, ri, &opt); early != nil {
 			defer early.rollback()
+			db = early.query
 		}
 	}
+	opt.Refuse = s.refuseEnrolledElsewhere(a, ri.SchoolYear, db)
 	res, err := roster.Parse(file, size, opt)
 	if early != nil {
 		early.parsed()
@@ -234,7 +242,7 @@ func (s *Students) runImport(ctx context.Context, a model.Actor, ri model.Roster
 		return reportOf(ri), err
 	}
 	ri.TotalRows, ri.RejectedCount = res.Total, len(res.Failed)
-	ri.ErrorsJSON = errorsJSON(res.Errors)
+	ri.ErrorsJSON = errorsJSON(res.Errors, res.Rows)
 	if len(res.Failed) > 0 {
 		var buf bytes.Buffer
 		if err := roster.WriteErrorWorkbook(&buf, res.Headers, res.Failed); err != nil {
@@ -428,12 +436,21 @@ func fileErrorCode(k roster.Kind) Code {
 	return CodeInvalid
 }
 
-func errorsJSON(errs []roster.RowError) string {
+// errorsJSON keeps the first errors of a file and the first warnings of its
+// accepted rows for the report.
+func errorsJSON(errs []roster.RowError, rows []roster.Row) string {
 	shown := errs
 	if len(shown) > maxReportedErrors {
 		shown = shown[:maxReportedErrors]
 	}
-	b, _ := json.Marshal(map[string]any{"count": len(errs), "errors": shown})
+	var warns []roster.RowError
+	for _, r := range rows {
+		if len(warns) >= maxReportedErrors {
+			break
+		}
+		warns = append(warns, r.Warnings...)
+	}
+	b, _ := json.Marshal(map[string]any{"count": len(errs), "errors": shown, "warnings": warns})
 	return string(b)
 }
 

@@ -47,6 +47,12 @@ type Options struct {
 	// the same ID number fails both (Result.Rows is the final word).
 	OnRows     func([]Row)
 	StreamRows int
+
+	// Refuse, when set, is asked about the rows that passed, a chunk at a
+	// time, once the whole file is read; the rows it names (by line) fail
+	// with its error on the ID column. Checks that need the database (who
+	// may change a student) come in here.
+	Refuse func([]Row) (map[int]string, error)
 }
 
 // Defaults.
@@ -101,6 +107,7 @@ type Row struct {
 	Holder      string // 本人 or 监护人
 	Phone       string
 	Remark      string
+	Warnings    []RowError // corrections made to the row as uploaded
 }
 
 // RowError is one problem in one cell. Value is what was uploaded, masked
@@ -236,7 +243,9 @@ func Parse(r io.ReaderAt, size int64, opt Options) (*Result, error) {
 	if fe := p.readRows(sheet, next, &line, scanned); fe != nil {
 		return nil, fe
 	}
-	p.finish()
+	if err := p.finish(); err != nil {
+		return nil, err
+	}
 	return p.res, nil
 }
 
@@ -452,8 +461,9 @@ func (p *parser) addRow(line int, cells []string) {
 }
 
 // finish turns every row of a duplicated ID number into a failure naming the
-// other rows, then sorts rows and errors into file order.
-func (p *parser) finish() {
+// other rows, and every row Refuse names into a failure with its reason, then
+// sorts rows and errors into file order.
+func (p *parser) finish() error {
 	dupErr := map[int]RowError{}
 	for _, lines := range p.dups {
 		for _, l := range lines {
@@ -477,6 +487,9 @@ func (p *parser) finish() {
 			fr.Errors = append(fr.Errors, e)
 		}
 	}
+	if err := p.refuse(dupErr); err != nil {
+		return err
+	}
 	rows := make([]Row, 0, p.kept)
 	for _, chunk := range p.pending {
 		for _, pr := range chunk {
@@ -498,7 +511,44 @@ func (p *parser) finish() {
 		slices.SortStableFunc(errs, func(a, b RowError) int { return columnOrder(a.Column) - columnOrder(b.Column) })
 		p.res.Errors = append(p.res.Errors, errs...)
 	}
+	return nil
 }
+
+// refuse asks opt.Refuse about the rows not already failed, in chunks of
+// refuseChunk, and adds its answers to fails.
+func (p *parser) refuse(fails map[int]RowError) error {
+	if p.opt.Refuse == nil {
+		return nil
+	}
+	buf := make([]Row, 0, refuseChunk)
+	ask := func() error {
+		refused, err := p.opt.Refuse(buf)
+		for line, msg := range refused {
+			fails[line] = RowError{Row: line, Column: ColIDNumber, Message: msg}
+		}
+		buf = buf[:0]
+		return err
+	}
+	for _, chunk := range p.pending {
+		for _, pr := range chunk {
+			if _, failed := fails[pr.row.Line]; failed {
+				continue
+			}
+			if buf = append(buf, pr.row); len(buf) == refuseChunk {
+				if err := ask(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if len(buf) == 0 {
+		return nil
+	}
+	return ask()
+}
+
+// refuseChunk is how many rows Refuse is asked about at once.
+const refuseChunk = 500
 
 // packCells keeps a row's cells as one string (length-prefixed) while it
 // waits for the duplicate check: one allocation instead of a slice header

@@ -19,6 +19,7 @@ type rowCheck struct {
 	line  int
 	cells []string
 	errs  []RowError
+	warns []RowError
 }
 
 func (c *rowCheck) get(col string) string {
@@ -53,6 +54,11 @@ func (c *rowCheck) fail(col, msg string) {
 	c.errs = append(c.errs, RowError{Row: c.line, Column: col, Value: c.p.maskedCell(col, c.cells), Message: msg})
 }
 
+// warn notes a correction made to an accepted cell.
+func (c *rowCheck) warn(col, msg string) {
+	c.warns = append(c.warns, RowError{Row: c.line, Column: col, Value: c.p.maskedCell(col, c.cells), Message: msg})
+}
+
 // failErr reports a model error (an *IDError carries a Chinese reason).
 func (c *rowCheck) failErr(col string, err error) {
 	var idErr *model.IDError
@@ -82,6 +88,9 @@ func (p *parser) validateRow(line int, cells []string) (Row, []RowError) {
 		c.fail(ColIDNumber, "身份证件号不能为空")
 	} else if c.lostDigits(ColIDNumber, raw) {
 		c.fail(ColIDNumber, excelIDAdvice)
+	} else if rid, ok := model.AsResidentID(idType, raw, p.opt.Now); ok {
+		row.IDNumber = rid
+		c.warn(ColIDType, "证件号码是居民身份证号码，证件类型已按居民身份证登记（同一号码只能是同一个人）")
 	} else if row.IDNumber, err = model.ParseIDNumber(idType, raw, p.opt.Now); err != nil {
 		c.failErr(ColIDNumber, err)
 	}
@@ -106,6 +115,10 @@ func (p *parser) validateRow(line int, cells []string) (Row, []RowError) {
 		c.fail(ColStudentNo, "中职学生必须填写学籍号（享受国家助学金须为全日制正式学籍）")
 	case row.StudentNo != "" && !validStudentNo(row.StudentNo):
 		c.fail(ColStudentNo, "学籍号应为 G+18位身份证号，或 J/L+18位")
+	case strings.HasPrefix(row.StudentNo, "G") && row.IDNumber.Value != "" && row.StudentNo[1:] != row.IDNumber.Value:
+		// The national student number of a resident is G + their ID number:
+		// another person's number here would tie this file to them.
+		c.fail(ColStudentNo, "学籍号 G 后的18位应与本行身份证件号一致")
 	}
 
 	row.Class = c.text(ColClass)
@@ -134,6 +147,7 @@ func (p *parser) validateRow(line int, cells []string) (Row, []RowError) {
 		}
 	}
 	row.Remark = c.text(ColRemark)
+	row.Warnings = c.warns
 	return row, c.errs
 }
 
