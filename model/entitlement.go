@@ -114,6 +114,9 @@ const (
 	AdjBatched   = "batched"
 	AdjPaid      = "paid"
 	AdjToRecover = "to_recover"
+	// AdjCancelled: a top-up not paid because its entitlement is under
+	// recovery (POLICY.md "Recoveries").
+	AdjCancelled = "cancelled"
 )
 
 // Adjustment corrects a paid entitlement (补发 > 0, 扣回 < 0).

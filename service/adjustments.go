@@ -95,8 +95,12 @@ func (s *Entitlements) ApproveAdjustments(ctx context.Context, a model.Actor, id
 }
 
 // RecoverEntitlements records that paid aid must be recovered after a late
-// finding (扣回): the paid entitlement is never edited; a negative adjustment
-// for everything paid on it is recorded for recovery.
+// finding (扣回): nothing is due for the term any more. The paid entitlement
+// is never edited; per POLICY.md "Recoveries" the recovery is what the bank
+// paid (received) less recoveries already recorded, never more, and the
+// entitlement's top-ups not yet paid are cancelled. While a top-up is in a
+// batch awaiting the bank's result it is refused: what was received is not
+// known yet.
 func (s *Entitlements) RecoverEntitlements(ctx context.Context, a model.Actor, ids []int64, reason string) (Transition, error) {
 	var out Transition
 	if !a.Is(model.RoleCountyOfficer) {
@@ -114,20 +118,22 @@ func (s *Entitlements) RecoverEntitlements(ctx context.Context, a model.Actor, i
 		}
 		now := s.now()
 		for _, e := range ents {
-			var topups model.Fen
-			if err := tx.Model(&model.Adjustment{}).Select("COALESCE(SUM(amount_fen), 0)").
-				Where("entitlement_id = ? AND status IN ?", e.ID, []string{model.AdjApproved, model.AdjBatched, model.AdjPaid}).
-				Scan(&topups).Error; err != nil {
+			amount, err := recoverable(tx, e.ID)
+			if err != nil {
 				return err
 			}
-			adj := model.Adjustment{EntitlementID: e.ID, StandardID: e.StandardID, AmountFen: -(e.AmountFen + topups),
+			adj := model.Adjustment{EntitlementID: e.ID, StandardID: e.StandardID, AmountFen: -amount,
 				AnnualFen: e.AnnualFen, Reason: truncateRunes("扣回："+reason, 250), Status: model.AdjToRecover,
 				CreatedBy: a.Username, ApprovedBy: a.Username, ApprovedAt: &now, CreatedAt: now, UpdatedAt: now}
 			if err := tx.Create(&adj).Error; err != nil {
 				return translate(err, "资助记录 "+strconv.FormatInt(e.ID, 10)+" 的追回登记")
 			}
-			// Drafts for this entitlement are moot once it is being recovered.
+			// Drafts are moot and approved top-ups are not paid once it is being recovered.
 			if err := tx.Where("entitlement_id = ? AND status = ?", e.ID, model.AdjDraft).Delete(&model.Adjustment{}).Error; err != nil {
+				return err
+			}
+			if err := tx.Model(&model.Adjustment{}).Where("entitlement_id = ? AND status = ? AND amount_fen > 0", e.ID, model.AdjApproved).
+				Updates(map[string]any{"status": model.AdjCancelled, "updated_at": now}).Error; err != nil {
 				return err
 			}
 			out.Count++
@@ -138,4 +144,27 @@ func (s *Entitlements) RecoverEntitlements(ctx context.Context, a model.Actor, i
 			"total_fen": out.TotalFen, "reason": reason})
 	})
 	return out, err
+}
+
+// recoverable is received − recoveries already recorded for a paid
+// entitlement; a conflict when a top-up is in a batch or nothing is left.
+func recoverable(tx *gorm.DB, entID int64) (model.Fen, error) {
+	var m struct {
+		Received, Recovered model.Fen
+		InFlight            int
+	}
+	err := tx.Raw(`SELECT
+		(SELECT COALESCE(SUM(amount_fen), 0) FROM batch_lines WHERE entitlement_id = ? AND status = ?) AS received,
+		(SELECT COALESCE(-SUM(amount_fen), 0) FROM adjustments WHERE entitlement_id = ? AND status = ?) AS recovered,
+		(SELECT COUNT(*) FROM adjustments WHERE entitlement_id = ? AND status = ?) AS in_flight`,
+		entID, model.LinePaid, entID, model.AdjToRecover, entID, model.AdjBatched).Scan(&m).Error
+	switch {
+	case err != nil:
+		return 0, err
+	case m.InFlight > 0:
+		return 0, conflict("资助记录 %d 有补发正在发放中，请在银行结果登记后再登记扣回", entID)
+	case m.Received-m.Recovered <= 0:
+		return 0, conflict("资助记录 %d 已全部扣回，没有可扣回的金额", entID)
+	}
+	return m.Received - m.Recovered, nil
 }

@@ -433,7 +433,17 @@ func settleLine(tx *gorm.DB, l model.BatchLine, u lineUpdate, now time.Time) err
 		// The line keeps the bank's reason; the top-up keeps its own.
 		fields := map[string]any{"status": model.AdjPaid, "updated_at": now}
 		if failed {
+			// Back to the queue, unless the aid is under recovery: then the
+			// top-up is not paid at all (POLICY.md "Recoveries").
+			var recovering int64
+			if err := tx.Model(&model.Adjustment{}).Where("entitlement_id = ? AND status = ?", l.EntitlementID, model.AdjToRecover).
+				Count(&recovering).Error; err != nil {
+				return err
+			}
 			fields["status"] = model.AdjApproved
+			if recovering > 0 {
+				fields["status"] = model.AdjCancelled
+			}
 		}
 		return tx.Model(&model.Adjustment{}).Where("id = ? AND status = ?", *l.AdjustmentID, model.AdjBatched).Updates(fields).Error
 	}

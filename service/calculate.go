@@ -267,7 +267,11 @@ func (s *Entitlements) calculateSchool(ctx context.Context, a model.Actor, c cal
 			Select("id").Where("list_id = ? AND status = ?", list.ID, model.EntPaid)).Order("id").Find(&adjs).Error; err != nil {
 			return err
 		}
-		plan := planList(c, sc, list, cands, existing, adjs)
+		received, err := receivedOnList(tx, list.ID)
+		if err != nil {
+			return err
+		}
+		plan := planList(c, sc, list, cands, existing, adjs, received)
 		if err := s.fault(FaultCalcPlanned); err != nil {
 			return err
 		}
@@ -289,51 +293,10 @@ type listPlan struct {
 	result    CalcResult
 }
 
-// adjust plans the draft adjustment that brings a paid entitlement to the
-// standard now in force for its term: 补发 when it was raised, 扣回 when
-// lowered. Approved or paid adjustments count as paid; after a recovery
-// nothing more is owed.
-func (plan *listPlan) adjust(ent model.Entitlement, std model.Standard, adjs []model.Adjustment) {
-	paid := ent.AmountFen
-	var draft *model.Adjustment
-	for i := range adjs {
-		switch adjs[i].Status {
-		case model.AdjToRecover:
-			return
-		case model.AdjDraft:
-			draft = &adjs[i]
-		default:
-			paid += adjs[i].AmountFen
-		}
-	}
-	diff := std.AnnualFen/2 - paid
-	switch {
-	case diff == 0 && draft != nil:
-		plan.adjRemove = append(plan.adjRemove, draft.ID)
-		plan.result.Adjustments++
-	case diff == 0:
-	case draft == nil:
-		plan.adjCreate = append(plan.adjCreate, &model.Adjustment{EntitlementID: ent.ID, StandardID: std.ID, AmountFen: diff,
-			AnnualFen: std.AnnualFen, Reason: adjustmentReason(diff), Status: model.AdjDraft})
-		plan.result.Adjustments++
-	case draft.StandardID != std.ID || draft.AmountFen != diff:
-		upd := *draft
-		upd.StandardID, upd.AmountFen, upd.AnnualFen, upd.Reason = std.ID, diff, std.AnnualFen, adjustmentReason(diff)
-		plan.adjUpdate = append(plan.adjUpdate, &upd)
-		plan.result.Adjustments++
-	}
-}
-
-func adjustmentReason(diff model.Fen) string {
-	if diff > 0 {
-		return "补发：资助标准调整"
-	}
-	return "扣回：资助标准调整"
-}
-
 // planList decides, without touching the database, the list a school should
 // have. It is deterministic: the same files give the same plan.
-func planList(c calculation, sc model.School, list model.AidList, cands []candidate, existing []existingEnt, adjs []model.Adjustment) listPlan {
+func planList(c calculation, sc model.School, list model.AidList, cands []candidate, existing []existingEnt, adjs []model.Adjustment,
+	received map[int64]model.Fen) listPlan {
 	plan := listPlan{warnings: map[int64]string{}}
 	adjByEnt := map[int64][]model.Adjustment{}
 	for _, a := range adjs {
@@ -348,7 +311,7 @@ func planList(c calculation, sc model.School, list model.AidList, cands []candid
 	seen := map[int64]bool{}
 	for _, cd := range cands {
 		seen[cd.StudentID] = true
-		if e, ok := plan.consider(c, sc, cd, byStudent[cd.StudentID], adjByEnt, &fixed); ok {
+		if e, ok := plan.consider(c, sc, cd, byStudent[cd.StudentID], adjByEnt, received, &fixed); ok {
 			eligible = append(eligible, e)
 		}
 	}
@@ -393,7 +356,8 @@ type listTotal struct {
 // consider plans what happens to one candidate's entitlement, except for the
 // eligible whose draft the quota decides: those it returns. Entitlements
 // past draft count into fixed.
-func (plan *listPlan) consider(c calculation, sc model.School, cd candidate, ent *existingEnt, adjByEnt map[int64][]model.Adjustment, fixed *listTotal) (eligibleOne, bool) {
+func (plan *listPlan) consider(c calculation, sc model.School, cd candidate, ent *existingEnt, adjByEnt map[int64][]model.Adjustment,
+	received map[int64]model.Fen, fixed *listTotal) (eligibleOne, bool) {
 	v := judge(c.program.Code, c.term, cd, c.contiguous)
 	var std model.Standard
 	if v.eligible {
@@ -412,19 +376,7 @@ func (plan *listPlan) consider(c calculation, sc model.School, cd candidate, ent
 		fixed.count++
 		fixed.fen += ent.AmountFen
 		plan.result.Unchanged++
-		warning := ""
-		switch {
-		case !v.eligible:
-			warning = "学生信息已变化，现不符合条件：" + v.reason
-		case ent.Status == model.EntPaid:
-			// Paid aid is never edited: a changed standard makes an adjustment.
-			plan.adjust(ent.Entitlement, std, adjByEnt[ent.ID])
-		case std.AnnualFen/2 != ent.AmountFen:
-			warning = fmt.Sprintf("标准已变化：现行标准本学期应为 %s 元", (std.AnnualFen / 2).Yuan())
-		}
-		if warning != ent.Warning {
-			plan.warnings[ent.ID] = warning
-		}
+		plan.fixedOne(c, sc, v, ent.Entitlement, adjByEnt[ent.ID], received[ent.ID])
 	case !v.eligible:
 		plan.result.Ineligible = append(plan.result.Ineligible, Ineligible{cd.StudentID, cd.Name, sc.ID, v.reason})
 		if ent != nil && ent.Status != model.EntRevoked {
@@ -435,6 +387,32 @@ func (plan *listPlan) consider(c calculation, sc model.School, cd candidate, ent
 		return eligibleOne{cd, v, std, ent}, true
 	}
 	return eligibleOne{}, false
+}
+
+// fixedOne looks again at aid already submitted, approved, batched or paid.
+// POLICY.md: the term's amount is fixed by the level on record at approval
+// (the entitlement's level and stage); a level changed since then applies to
+// later terms only. Paid aid is never edited: a changed standard makes an
+// adjustment, whatever became of the student since approval decided the
+// term. Other changes show as a warning for the county to act on.
+func (plan *listPlan) fixedOne(c calculation, sc model.School, v verdict, ent model.Entitlement, adjs []model.Adjustment, received model.Fen) {
+	std, err := c.standards.find(c.program.Code, ent.Stage, ent.Level, sc.RegionCode, c.term.Start())
+	warning := ""
+	if err == nil && ent.Status == model.EntPaid {
+		warning = plan.adjust(ent, std, adjs, received)
+	}
+	switch {
+	case warning != "":
+	case !v.eligible:
+		warning = "学生信息已变化，现不符合条件：" + v.reason
+	case err != nil:
+		warning = "现行标准中没有本学期适用的标准：" + err.Error()
+	case ent.Status != model.EntPaid && std.AnnualFen/2 != ent.AmountFen:
+		warning = fmt.Sprintf("标准已变化：现行标准本学期应为 %s 元", (std.AnnualFen / 2).Yuan())
+	}
+	if warning != ent.Warning {
+		plan.warnings[ent.ID] = warning
+	}
 }
 
 // admit takes the ranked eligible onto the list while the school's 指标

@@ -339,7 +339,9 @@ func (s *Students) applyDifficulty(tx *gorm.DB, a model.Actor, r roster.Row, stu
 	n := len(*cs)
 	track(cs, "困难等级", year, model.LevelLabel(old.Level), model.LevelLabel(r.Level))
 	track(cs, "困难类型", year, old.Categories, cats)
-	if len(*cs) == n || !write {
+	// The same level confirmed by the school the student is at now makes the
+	// record that school's: it may later withdraw it.
+	if (len(*cs) == n && old.SchoolID == r.School.ID) || !write {
 		return nil
 	}
 	old.Level, old.Categories, old.SchoolID, old.IdentifiedBy, old.IdentifiedAt, old.UpdatedAt = r.Level, cats, r.School.ID, userID, now, now

@@ -22,7 +22,7 @@ const enrolledElsewhereMsg = "该生本学年已在其他学校注册，请办�
 // that person's file and fails. Otherwise one school's upload could rewrite
 // another county's pupil, bank account included, and the next batch would
 // pay the new account.
-func (s *Service) refuseEnrolledElsewhere(a model.Actor, year string, db func(func(*gorm.DB) error) error) func([]roster.Row) (map[int]string, error) {
+func (s *Students) refuseEnrolledElsewhere(a model.Actor, year string, db func(func(*gorm.DB) error) error) func([]roster.Row) (map[int]string, error) {
 	return func(rows []roster.Row) (out map[int]string, err error) {
 		err = db(func(tx *gorm.DB) error {
 			out, err = s.enrolledElsewhere(tx, a, year, rows)
@@ -34,7 +34,7 @@ func (s *Service) refuseEnrolledElsewhere(a model.Actor, year string, db func(fu
 
 // enrolledElsewhere maps the lines of the rows whose person is enrolled
 // elsewhere to the row's message.
-func (s *Service) enrolledElsewhere(tx *gorm.DB, a model.Actor, year string, rows []roster.Row) (map[int]string, error) {
+func (s *Students) enrolledElsewhere(tx *gorm.DB, a model.Actor, year string, rows []roster.Row) (map[int]string, error) {
 	byHash := make(map[string]int, len(rows))
 	hashes := make([]string, len(rows))
 	for i, r := range rows {

@@ -214,8 +214,10 @@ func (sm *sim) recover(p int, term string) {
 	if id == 0 {
 		return
 	}
-	sm.w.expect(sm.w.do("POST", "/api/v1/entitlements/recover", sm.w.as(county), map[string]any{"ids": []int64{id}, "reason": "虚报家庭经济困难"}), http.StatusOK)
-	e.recovered = true
+	rr := sm.w.do("POST", "/api/v1/entitlements/recover", sm.w.as(county), map[string]any{"ids": []int64{id}, "reason": "虚报家庭经济困难"})
+	// 409: a top-up is awaiting the bank's result; the county tries again later.
+	sm.w.expect(rr, http.StatusOK, http.StatusConflict)
+	e.recovered = rr.Code == http.StatusOK
 }
 
 // revoke withdraws approved aid not yet in a batch.

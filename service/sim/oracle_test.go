@@ -153,14 +153,14 @@ func (o *oracle) annual(program, level, region string, day time.Time) int64 {
 func (o *oracle) standardAnswer(s stdEv) int {
 	from, _ := time.Parse("2006-01-02", s.From)
 	stage := stageOf(s.Program)
-	for _, r := range o.standards {
-		if r.program == s.Program && r.stage == stage && r.level == s.Level && r.region == s.Region && r.from.Equal(from) {
-			return 409
-		}
-	}
 	if s.Region != "" {
 		if nat, ok := o.inForce(s.Program, stage, s.Level, "", from); ok && nat.fen > s.Fen {
 			return 400
+		}
+	}
+	for _, r := range o.standards {
+		if r.program == s.Program && r.stage == stage && r.level == s.Level && r.region == s.Region && r.from.Equal(from) {
+			return 409
 		}
 	}
 	return 201
