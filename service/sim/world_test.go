@@ -67,14 +67,14 @@ func newWorld(t *testing.T, driver string) *world {
 	t.Helper()
 	env := servicetest.NewEnv(t, driver, func(o *service.Options) { o.NoticeWorkingDays = 0 })
 	ctx := context.Background()
-	if _, err := env.Svc.EnsureAdmin(ctx, adminPassword); err != nil {
+	if _, err := env.Svc.Users.EnsureAdmin(ctx, adminPassword); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := env.Svc.LoadDemo(ctx); err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	sched, err := jobs.New(env.Svc, log, jobs.Definitions(env.Svc, nil), jobs.Options{Now: env.Clock.Now, Instance: "sim"})
+	sched, err := jobs.New(env.Svc.Jobs, log, jobs.Definitions(env.Svc.Batches, env.Svc.Anomalies, nil), jobs.Options{Now: env.Clock.Now, Instance: "sim"})
 	if err != nil {
 		t.Fatal(err)
 	}
