@@ -216,8 +216,7 @@ func TestFullCycleFromRosterToPaid(t *testing.T) {
 		if r := h.runJob(fin, "batch_boarding", false); len(r.Made.Batches) != 0 || len(r.Made.Held) != 1 {
 			t.Fatalf("re-run with the same account: %+v", r)
 		}
-		want(t, h.do("PATCH", fmt.Sprintf("/api/v1/students/%d", failed[0].StudentID), h.as("school_nanzhou"),
-			map[string]any{"bank_account": "6217 0055 5566 6677 777"}), http.StatusOK)
+		h.changeAccount(failed[0].StudentID, "6217 0055 5566 6677 777")
 		r := h.runJob(fin, "batch_boarding", false)
 		if len(r.Made.Batches) != 1 || r.Made.Batches[0].Number != "430921-BOARDING-2025-2026-1-002" || r.Made.Batches[0].Lines != 1 {
 			t.Fatalf("re-batch: %+v", r)

@@ -179,24 +179,27 @@ type changeBody struct {
 }
 
 type studentFileBody struct {
-	ID           int64             `json:"id"`
-	Name         string            `json:"name"`
-	IDType       string            `json:"id_type"`
-	IDNumber     string            `json:"id_number"`
-	Sex          string            `json:"sex"`
-	BirthDate    string            `json:"birth_date,omitempty"`
-	Household    string            `json:"household"`
-	HomeRegion   string            `json:"home_region"`
-	Guardian     string            `json:"guardian"`
-	BankName     string            `json:"bank_name"`
-	BankAccount  string            `json:"bank_account"`
-	Holder       string            `json:"holder"`
-	Phone        string            `json:"phone"`
-	Enrolments   []enrolmentBody   `json:"enrolments"`
-	Difficulty   []difficultyBody  `json:"difficulty"`
-	History      []changeBody      `json:"history"`
-	Entitlements []entitlementBody `json:"entitlements"`
-	Payments     []paymentBody     `json:"payments"`
+	ID          int64           `json:"id"`
+	Name        string          `json:"name"`
+	IDType      string          `json:"id_type"`
+	IDNumber    string          `json:"id_number"`
+	Sex         string          `json:"sex"`
+	BirthDate   string          `json:"birth_date,omitempty"`
+	Household   string          `json:"household"`
+	HomeRegion  string          `json:"home_region"`
+	Guardian    string          `json:"guardian"`
+	BankName    string          `json:"bank_name"`
+	BankAccount string          `json:"bank_account"`
+	Holder      string          `json:"holder"`
+	Phone       string          `json:"phone"`
+	Enrolments  []enrolmentBody `json:"enrolments"`
+	// AccountChange: a PATCH that changed the account of a student with
+	// approved, unpaid aid answers with the change waiting for a second officer.
+	AccountChange *accountChangeBody `json:"account_change,omitempty"`
+	Difficulty    []difficultyBody   `json:"difficulty"`
+	History       []changeBody       `json:"history"`
+	Entitlements  []entitlementBody  `json:"entitlements"`
+	Payments      []paymentBody      `json:"payments"`
 }
 
 type paymentBody struct {
@@ -219,6 +222,10 @@ func studentFileOf(f service.StudentFile) studentFileBody {
 		BankAccount: f.Account, Holder: st.Holder, Phone: st.PhoneMasked,
 		Enrolments: []enrolmentBody{}, Difficulty: []difficultyBody{}, History: []changeBody{},
 		Entitlements: []entitlementBody{}, Payments: []paymentBody{}}
+	if f.AccountChange != nil {
+		ac := accountChangeOf(*f.AccountChange)
+		b.AccountChange = &ac
+	}
 	for _, e := range f.Entitlements {
 		e.Name, e.IDMasked = st.Name, st.IDMasked
 		b.Entitlements = append(b.Entitlements, entitlementOf(e))

@@ -78,11 +78,15 @@ func (s *Batches) GenerateBatches(ctx context.Context, a model.Actor, program st
 // student; failedLine picks the aid's earlier lines in bl). A line that
 // failed to the account the file still has is held back until the account
 // is corrected: paying it again would fail again.
+// An account change waiting for a second officer holds all the student's aid.
 func payable(failedLine string) string {
 	return `s.account_enc <> '' AND NOT (s.holder = '监护人' AND s.guardian = '')
 	AND NOT EXISTS (SELECT 1 FROM batch_lines bl WHERE ` + failedLine + ` AND bl.status = 'failed'
-	                AND bl.account_hash = s.account_hash)`
+	                AND bl.account_hash = s.account_hash)
+	AND NOT ` + pendingAccountChange
 }
+
+const pendingAccountChange = `EXISTS (SELECT 1 FROM account_changes ac WHERE ac.student_id = s.id AND ac.status = 'pending')`
 
 var (
 	payableEntitlement = payable("bl.entitlement_id = ent.id AND bl.adjustment_id IS NULL")
@@ -179,9 +183,10 @@ func (q batchQueue) held(dry bool) ([]Held, error) {
 		StudentID     int64
 		NoAccount     bool
 		NoGuardian    bool
+		Unconfirmed   bool
 	}
 	sel := q.approved().Select(`ent.id AS entitlement_id, ent.student_id, s.account_enc = '' AS no_account,
-		(s.holder = '监护人' AND s.guardian = '') AS no_guardian`)
+		(s.holder = '监护人' AND s.guardian = '') AS no_guardian, ` + pendingAccountChange + ` AS unconfirmed`)
 	if dry {
 		sel = sel.Where("NOT (" + payableEntitlement + ")")
 	}
@@ -196,6 +201,8 @@ func (q batchQueue) held(dry bool) ([]Held, error) {
 			reason = "缺少银行账户，请在学生档案中补录后再发放"
 		case st.NoGuardian:
 			reason = "持卡人为监护人但未登记监护人姓名"
+		case st.Unconfirmed:
+			reason = "银行账户变更待本县另一名资助专干确认"
 		}
 		held = append(held, Held{st.EntitlementID, st.StudentID, reason})
 	}

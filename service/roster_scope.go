@@ -96,3 +96,36 @@ func schoolRegions(tx *gorm.DB, rows []roster.Row) (map[int64]string, error) {
 	}
 	return out, nil
 }
+
+// enrolledElsewhereNow is the PATCH side of "Who may change a student": in
+// the latest school year the student is enrolled anywhere, an enrolment (not
+// 转出) at a school outside the actor's scope, and none inside it, leaves the
+// file to that school.
+func enrolledElsewhereNow(tx *gorm.DB, a model.Actor, studentID int64) error {
+	var es []struct {
+		SchoolID   int64
+		RegionCode string
+		SchoolYear string
+		Status     string
+	}
+	if err := tx.Table("enrolments e").Select("e.school_id, sc.region_code, e.school_year, e.status").
+		Joins("JOIN schools sc ON sc.id = e.school_id").Where("e.student_id = ?", studentID).
+		Order("e.school_year DESC").Scan(&es).Error; err != nil || len(es) == 0 {
+		return err
+	}
+	inScope, elsewhere := false, false
+	for _, e := range es {
+		if e.SchoolYear != es[0].SchoolYear || e.Status == statusTransferredOut {
+			continue
+		}
+		if seesSchool(a, model.School{ID: e.SchoolID, RegionCode: e.RegionCode}) {
+			inScope = true
+		} else {
+			elsewhere = true
+		}
+	}
+	if elsewhere && !inScope {
+		return forbidden("%s", enrolledElsewhereMsg)
+	}
+	return nil
+}

@@ -164,6 +164,8 @@ type StudentFile struct {
 	Changes      []model.StudentChange
 	Entitlements []EntitlementRow
 	Payments     []Payment
+	// AccountChange is the change a PATCH left waiting for a second officer.
+	AccountChange *model.AccountChange
 }
 
 // EnrolmentView is an enrolment with its school's name, code and region.
@@ -256,6 +258,7 @@ func (s *Students) PatchStudent(ctx context.Context, a model.Actor, id int64, p 
 	if err := checkPatchText(&p); err != nil {
 		return StudentFile{}, err
 	}
+	var held *model.AccountChange
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		st, ok, err := s.visibleStudent(tx, a, id)
 		if err != nil {
@@ -266,7 +269,11 @@ func (s *Students) PatchStudent(ctx context.Context, a model.Actor, id int64, p 
 		if !ok {
 			return notFound("学生")
 		}
+		if err := enrolledElsewhereNow(tx, a, id); err != nil {
+			return err
+		}
 		var cs []change
+		prior := st
 		if err := s.patchIdentity(&st, p, &cs); err != nil {
 			return err
 		}
@@ -275,6 +282,9 @@ func (s *Students) PatchStudent(ctx context.Context, a model.Actor, id int64, p 
 		}
 		if len(cs) == 0 {
 			return nil
+		}
+		if held, err = s.holdAccountChange(tx, a, prior, st, cs); err != nil {
+			return err
 		}
 		now := s.now()
 		st.UpdatedAt = now
@@ -296,7 +306,9 @@ func (s *Students) PatchStudent(ctx context.Context, a model.Actor, id int64, p 
 	if err != nil {
 		return StudentFile{}, err
 	}
-	return s.GetStudentFile(ctx, a, id)
+	f, err := s.GetStudentFile(ctx, a, id)
+	f.AccountChange = held
+	return f, err
 }
 
 func (s *Students) patchIdentity(st *model.Student, p StudentPatch, cs *[]change) error {

@@ -139,10 +139,10 @@ func (sm *sim) batchIn(path, region string) bool {
 }
 
 // writerOf is the school that may change the person's file now: where they
-// are enrolled this school year, else where they were enrolled next year.
+// are enrolled in the latest school year they are enrolled at all.
 func (sm *sim) writerOf(p int) (int, bool) {
-	for _, y := range simYears {
-		if si, ok := sm.o.owner[yearPerson{y, p}]; ok {
+	for i := len(simYears) - 1; i >= 0; i-- {
+		if si, ok := sm.o.owner[yearPerson{simYears[i], p}]; ok {
 			return si, true
 		}
 	}
@@ -172,7 +172,7 @@ func (sm *sim) changeAccount(p int, account string) {
 	rr := sm.w.do("PATCH", fmt.Sprintf("/api/v1/students/%d", ids[0]), sm.w.as(sc.officer), map[string]any{"bank_account": account})
 	sm.w.expect(rr, http.StatusOK)
 	sm.o.allow(p, account)
-	sm.confirmAccountChange(rr, sc)
+	sm.confirmAccountChange(rr)
 }
 
 // entitlementOf finds the person's entitlement with the status through the

@@ -202,18 +202,20 @@ func (sm *sim) checkAudit() {
 	}
 }
 
-// confirmAccountChange: when a PATCH holds aid for a second officer, the
-// county officer of the school confirms it.
-func (sm *sim) confirmAccountChange(rr *httptest.ResponseRecorder, sc school) {
+// confirmAccountChange: when a PATCH (by a school officer) holds aid for a
+// second officer, the county officer of the county paying the aid confirms.
+func (sm *sim) confirmAccountChange(rr *httptest.ResponseRecorder) {
 	var res struct {
 		AccountChange *struct {
-			ID     int64
-			Status string
+			ID         int64
+			Status     string
+			RegionCode string `json:"region_code"`
 		} `json:"account_change"`
 	}
 	decode(rr, &res)
 	if res.AccountChange == nil || res.AccountChange.Status != "pending" {
 		return
 	}
-	sm.w.expect(sm.w.do("POST", fmt.Sprintf("/api/v1/account-changes/%d/confirm", res.AccountChange.ID), sm.w.as(sc.county), nil), http.StatusOK)
+	county := countyOf[res.AccountChange.RegionCode].officer
+	sm.w.expect(sm.w.do("POST", fmt.Sprintf("/api/v1/account-changes/%d/confirm", res.AccountChange.ID), sm.w.as(county), nil), http.StatusOK)
 }
