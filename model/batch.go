@@ -8,6 +8,8 @@ const (
 	BatchApproved      = "approved"
 	BatchPaid          = "paid"
 	BatchPartiallyPaid = "partially_paid"
+	// BatchFailed: the bank paid none of the lines.
+	BatchFailed = "failed"
 )
 
 // Batch is a county's approved aid for one program and term, frozen for

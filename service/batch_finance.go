@@ -294,7 +294,7 @@ func (s *Batches) ApproveBatch(ctx context.Context, a model.Actor, id int64) (mo
 }
 
 var batchStatusLabel = map[string]string{
-	model.BatchGenerated: "已生成", model.BatchApproved: "已审核", model.BatchPaid: "已发放", model.BatchPartiallyPaid: "部分发放",
+	model.BatchGenerated: "已生成", model.BatchApproved: "已审核", model.BatchPaid: "已发放", model.BatchPartiallyPaid: "部分发放", model.BatchFailed: "全部失败",
 }
 
 func firstErr(errs ...error) error {
@@ -393,16 +393,19 @@ func (s *Batches) ApplyBankResults(ctx context.Context, a model.Actor, id int64,
 				return err
 			}
 		}
-		var counts struct{ Pending, Failed int }
+		var counts struct{ Pending, Failed, Lines int }
 		if err := tx.Model(&model.BatchLine{}).Select(
-			"COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0) AS pending, COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0) AS failed").
+			"COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0) AS pending, COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0) AS failed, COUNT(*) AS lines").
 			Where("batch_id = ?", id).Scan(&counts).Error; err != nil {
 			return err
 		}
 		out.Pending, out.BatchStatus = counts.Pending, b.Status
 		if counts.Pending == 0 {
 			out.BatchStatus = model.BatchPaid
-			if counts.Failed > 0 {
+			switch {
+			case counts.Failed == counts.Lines:
+				out.BatchStatus = model.BatchFailed // nothing was paid: not "partly"
+			case counts.Failed > 0:
 				out.BatchStatus = model.BatchPartiallyPaid
 			}
 			if out.BatchStatus != b.Status {
