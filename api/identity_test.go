@@ -123,3 +123,26 @@ func TestCountyStandardAddsOnTopOfNational(t *testing.T) {
 		}
 	})
 }
+
+// Records made before the type was corrected — a resident ID filed as 其他
+// beside the same number as 居民身份证 — are reported as duplicate_identity,
+// never merged.
+func TestDuplicateIdentityIsReported(t *testing.T) {
+	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
+		h := newHarness(t, env)
+		id := validID("430921", "20150301", 12)
+		h.importRows("school_nanzhou", [][]any{primaryRow("学生甲", id, "四年级", "是", "困难")})
+		now := env.Clock.Now()
+		if err := env.DB.Exec(`INSERT INTO students (id_type, id_hash, id_enc, id_masked, name, sex, created_at, updated_at)
+			VALUES ('其他', ?, ?, '430921********0129', '学生甲', '女', ?, ?)`,
+			env.Keys.Lookup("id", "其他:"+id), env.Keys.Seal(id), now, now).Error; err != nil {
+			t.Fatal(err)
+		}
+		if s := h.scan("auditor_yiyang"); s.ByRule["duplicate_identity"] != 1 {
+			t.Fatalf("scan: %+v", s)
+		}
+		if n := countRows(t, env, "students"); n != 2 {
+			t.Fatalf("%d records: the scan must not merge", n)
+		}
+	})
+}

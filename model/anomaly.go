@@ -64,6 +64,9 @@ const (
 	RuleStaleApproved   = "stale_approved"
 	RuleStaleBatch      = "stale_batch"
 	RuleMatchingDeath   = "matching_death"
+	// RuleDuplicateIdentity: one resident ID in several records under
+	// different document types (POLICY.md "One person, one record").
+	RuleDuplicateIdentity = "duplicate_identity"
 )
 
 // AnomalyRules are POLICY.md's Anomalies list in its order, then the rules
@@ -79,6 +82,7 @@ var AnomalyRules = []AnomalyRule{
 	{RuleRepeatedFailure, 8, "同一账户发放失败两次及以上", SeverityMedium, false},
 	{RuleStaleApproved, 9, "审核通过后超过期限未纳入发放批次（滞留）", SeverityMedium, false},
 	{RuleStaleBatch, 9, "批次审核后超过期限未发放（滞留）", SeverityMedium, false},
+	{RuleDuplicateIdentity, 1, "同一居民身份证号以不同证件类型建有多份档案（一人多档）", SeverityHigh, false},
 	{RuleMatchingDeath, 0, "比对：在死亡名单上但仍有待发放的资助", SeverityHigh, true},
 }
 

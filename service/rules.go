@@ -19,6 +19,7 @@ import (
 // scan's clock and the schools (a small table, read once).
 type anomalyScan struct {
 	db      *gorm.DB
+	keys    *Keyring // duplicate_identity opens the numbers filed under other types
 	th      AnomalyThresholds
 	now     time.Time
 	schools map[int64]scanSchool
@@ -61,6 +62,7 @@ func (sc *anomalyScan) run() error {
 		{model.RuleDoubleEnrolment, sc.doubleEnrolment}, {model.RuleAidAfterExit, sc.aidAfterExit},
 		{model.RuleAmountMismatch, sc.amountMismatch}, {model.RuleRepeatedFailure, sc.repeatedFailures},
 		{model.RuleStaleApproved, sc.staleApproved}, {model.RuleStaleBatch, sc.staleBatches},
+		{model.RuleDuplicateIdentity, sc.duplicateIdentities},
 	} {
 		start := time.Now()
 		if err := rule.run(); err != nil {

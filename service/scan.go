@@ -134,7 +134,7 @@ func (s *Anomalies) ScanAnomalies(ctx context.Context, a model.Actor, opt ScanOp
 	// Detection reads may go to a read replica: a scan a few seconds behind
 	// the primary finds the same things; what is stored is decided below, on
 	// the primary, inside the transaction.
-	sc := &anomalyScan{db: s.reader(ctx), th: th, now: res.At}
+	sc := &anomalyScan{db: s.reader(ctx), keys: s.keys, th: th, now: res.At}
 	if err := sc.run(); err != nil {
 		return res, err
 	}
