@@ -91,19 +91,22 @@ var securityTable = map[string]routeAccess{
 	"POST /standards": {who: roleSet{admin, county}, body: map[string]any{"program": "nope", "stage": "primary", "annual_fen": 100,
 		"effective_from": "2026-01-01", "region_code": "{region}"}},
 	// Entitlements and the list workflow.
-	"POST /entitlements/calculate": {who: roleSet{school, county}, body: map[string]any{}},
-	"GET /entitlements":            {who: anyRole, filters: []string{"program", "term", "school_id", "status"}},
-	"POST /entitlements/submit":    {who: roleSet{school}, body: map[string]any{}},
-	"POST /entitlements/approve":   {who: roleSet{county}, body: map[string]any{}},
-	"POST /entitlements/return":    {who: roleSet{county}, body: map[string]any{}},
-	"POST /entitlements/revoke":    {who: roleSet{county}, body: map[string]any{}},
-	"POST /entitlements/recover":   {who: roleSet{county}, body: map[string]any{}},
-	"GET /adjustments":             {who: anyRole, filters: []string{"program", "term", "status"}},
-	"POST /adjustments/approve":    {who: roleSet{county}, body: map[string]any{}},
-	"GET /notices":                 {who: roleSet{school, county, auditor}, query: "program=boarding&term=2025-2026-1&school_id={school}", filters: []string{"program", "term", "school_id"}},
-	"POST /notices/objections":     {who: roleSet{school, county}, body: map[string]any{}},
-	"GET /quotas":                  {who: anyRole, filters: []string{"program", "term"}},
-	"PUT /quotas":                  {who: roleSet{county}, body: map[string]any{}},
+	"POST /entitlements/calculate":      {who: roleSet{school, county}, body: map[string]any{}},
+	"GET /entitlements":                 {who: anyRole, filters: []string{"program", "term", "school_id", "status"}},
+	"POST /entitlements/submit":         {who: roleSet{school}, body: map[string]any{}},
+	"POST /entitlements/approve":        {who: roleSet{county}, body: map[string]any{}},
+	"POST /entitlements/return":         {who: roleSet{county}, body: map[string]any{}},
+	"POST /entitlements/revoke":         {who: roleSet{county}, body: map[string]any{}},
+	"POST /entitlements/recover":        {who: roleSet{county}, body: map[string]any{}},
+	"GET /adjustments":                  {who: anyRole, filters: []string{"program", "term", "status"}},
+	"POST /adjustments/approve":         {who: roleSet{county}, body: map[string]any{}},
+	"GET /account-changes":              {who: roleSet{county, auditor}, filters: []string{"status"}},
+	"POST /account-changes/:id/confirm": {who: roleSet{county}, body: map[string]any{}},
+	"POST /account-changes/:id/reject":  {who: roleSet{county}, body: map[string]any{}},
+	"GET /notices":                      {who: roleSet{school, county, auditor}, query: "program=boarding&term=2025-2026-1&school_id={school}", filters: []string{"program", "term", "school_id"}},
+	"POST /notices/objections":          {who: roleSet{school, county}, body: map[string]any{}},
+	"GET /quotas":                       {who: anyRole, filters: []string{"program", "term"}},
+	"PUT /quotas":                       {who: roleSet{county}, body: map[string]any{}},
 	// Batches: finance, county officers and auditors of the area.
 	"GET /batches":                 {who: roleSet{finance, county, auditor}, filters: []string{"region_code", "program", "term", "status"}},
 	"GET /batches/:id":             {who: roleSet{finance, county, auditor}},
@@ -189,7 +192,7 @@ type fixtures map[string]map[string]int64
 // per county and an anomaly per county.
 func securityWorld(t *testing.T, h *harness) fixtures {
 	t.Helper()
-	fx := fixtures{"users": {}, "schools": {}, "rosters": {}, "students": {}, "batches": {}, "anomalies": {}}
+	fx := fixtures{"users": {}, "schools": {}, "rosters": {}, "students": {}, "batches": {}, "anomalies": {}, "account-changes": {}}
 	places := []struct {
 		place, user, region, code, county string
 	}{
@@ -231,6 +234,16 @@ func securityWorld(t *testing.T, h *harness) fixtures {
 	for _, p := range []struct{ approver, place string }{{"county_nanxian", "nanzhou"}, {"county_anhua", "dongping"}} {
 		want(t, h.do("POST", "/api/v1/entitlements/approve", h.as(p.approver),
 			map[string]any{"program": "boarding", "term": "2025-2026-1", "school_id": fx["schools"][p.place]}), http.StatusOK)
+	}
+	// A pending account change per county, on a student with approved aid.
+	for _, p := range []struct{ user, place, county string }{{"school_nanzhou", "nanzhou", "nanxian"}, {"school_dongping", "dongping", "anhua"}} {
+		rr := h.do("PATCH", fmt.Sprintf("/api/v1/students/%d", fx["students"][p.place]), h.as(p.user), map[string]any{"bank_account": "6217000011112222333"})
+		want(t, rr, http.StatusOK)
+		var res struct {
+			AccountChange struct{ ID int64 } `json:"account_change"`
+		}
+		mustJSON(t, rr, &res)
+		fx["account-changes"][p.county] = res.AccountChange.ID
 	}
 	run := h.runJob("admin", "batch_boarding", false)
 	for _, b := range run.Made.Batches {
@@ -292,7 +305,7 @@ func targetsFor(route string, u demoUser, fx fixtures) []target {
 		return []target{{u, "in", strings.Replace(route, ":id", fmt.Sprint(fx["users"]["*"]), 1)}}
 	}
 	in, out := u.inSchool, u.outSchool
-	if kind == "batches" || kind == "anomalies" || kind == "loans" {
+	if kind == "batches" || kind == "anomalies" || kind == "loans" || kind == "account-changes" {
 		in, out = u.inCounty, u.outCounty
 	}
 	ts := []target{{u, "in", strings.Replace(route, ":id", fmt.Sprint(fx[kind][in]), 1)}}

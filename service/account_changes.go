@@ -92,10 +92,7 @@ func (s *Students) ConfirmAccountChange(ctx context.Context, a model.Actor, id i
 
 // RejectAccountChange restores the old account and holder.
 func (s *Students) RejectAccountChange(ctx context.Context, a model.Actor, id int64, reason string) (model.AccountChange, error) {
-	if reason = strings.TrimSpace(reason); reason == "" {
-		return model.AccountChange{}, invalid("驳回须填写原因（reason）")
-	}
-	return s.decideAccountChange(ctx, a, id, model.AccountChangeRejected, reason)
+	return s.decideAccountChange(ctx, a, id, model.AccountChangeRejected, strings.TrimSpace(reason))
 }
 
 func (s *Students) decideAccountChange(ctx context.Context, a model.Actor, id int64, to, reason string) (model.AccountChange, error) {
@@ -114,6 +111,8 @@ func (s *Students) decideAccountChange(ctx context.Context, a model.Actor, id in
 			return newErr(CodeForbidden, "same_officer", "账户变更须由本县另一名资助专干确认，不能由提交变更的人确认")
 		case ac.Status != model.AccountChangePending:
 			return conflict("该账户变更已处理（%s）", ac.Status)
+		case to == model.AccountChangeRejected && reason == "":
+			return invalid("驳回须填写原因（reason）")
 		}
 		now := s.now()
 		ac.Status, ac.DecidedBy, ac.DecidedAt, ac.Reason = to, actorName(a), &now, truncateRunes(reason, 250)

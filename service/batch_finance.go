@@ -393,9 +393,9 @@ func (s *Batches) ApplyBankResults(ctx context.Context, a model.Actor, id int64,
 				return err
 			}
 		}
-		var counts struct{ Pending, Failed, Lines int }
+		var counts struct{ Pending, Failed, Total int }
 		if err := tx.Model(&model.BatchLine{}).Select(
-			"COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0) AS pending, COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0) AS failed, COUNT(*) AS lines").
+			"COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0) AS pending, COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0) AS failed, COUNT(*) AS total").
 			Where("batch_id = ?", id).Scan(&counts).Error; err != nil {
 			return err
 		}
@@ -403,7 +403,7 @@ func (s *Batches) ApplyBankResults(ctx context.Context, a model.Actor, id int64,
 		if counts.Pending == 0 {
 			out.BatchStatus = model.BatchPaid
 			switch {
-			case counts.Failed == counts.Lines:
+			case counts.Failed == counts.Total:
 				out.BatchStatus = model.BatchFailed // nothing was paid: not "partly"
 			case counts.Failed > 0:
 				out.BatchStatus = model.BatchPartiallyPaid
