@@ -22,7 +22,10 @@ import (
 	"studentaid/service/servicetest"
 )
 
-const adminPassword = "admin-password-1"
+const (
+	adminPassword = "admin-password-1"
+	simPassword   = "Sim-officer-pass-2025"
+)
 
 func init() { gin.SetMode(gin.TestMode) }
 
@@ -40,7 +43,7 @@ func simSchools() []school {
 		{code: "2143092102", name: "南县茅草街镇九年制学校", region: "430921", officer: "school_maocaojie", program: "boarding", grade: "四年级"},
 		{code: "2143092301", name: "安化县东坪镇中心小学", region: "430923", officer: "school_dongping", program: "boarding", grade: "四年级"},
 		{code: "2143092103", name: "南县第一中学", region: "430921", officer: "school_yizhong", program: "senior_grant", grade: "高二"},
-		{code: "2143092302", name: "安化县第一中学", region: "430923", officer: "school_anhua_yizhong", program: "senior_grant", grade: "高二"},
+		{code: "2143092309", name: "安化县第一中学", region: "430923", officer: "school_anhua_yizhong", program: "senior_grant", grade: "高二"},
 	}
 }
 
@@ -57,10 +60,11 @@ func failf(format string, args ...any) { panic(simFailure{fmt.Sprintf(format, ar
 
 // world is the service under test, driven through its HTTP API.
 type world struct {
-	env     *servicetest.Env
-	engine  *gin.Engine
-	tokens  map[string]string
-	schools []school
+	env       *servicetest.Env
+	engine    *gin.Engine
+	tokens    map[string]string
+	passwords map[string]string // users whose password is not the demo one
+	schools   []school
 }
 
 func newWorld(t *testing.T, driver string) *world {
@@ -74,12 +78,17 @@ func newWorld(t *testing.T, driver string) *world {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	sched, err := jobs.New(env.Svc.Jobs, log, jobs.Definitions(env.Svc.Batches, env.Svc.Anomalies, nil), jobs.Options{Now: env.Clock.Now, Instance: "sim"})
+	sched, err := jobs.New(env.Svc.Jobs, log, jobs.Definitions(env.Svc.Batches, env.Svc.Anomalies, env.Svc.Audit, nil), jobs.Options{Now: env.Clock.Now, Instance: "sim"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &world{env: env, tokens: map[string]string{}, schools: simSchools(),
+	w := &world{env: env, tokens: map[string]string{}, passwords: map[string]string{"admin": adminPassword}, schools: simSchools(),
 		engine: api.New(env.Svc, log, prometheus.NewRegistry(), api.Options{MaxBodyBytes: 1 << 20, MaxUploadBytes: 8 << 20, Jobs: sched})}
+	defer func() {
+		if r := recover(); r != nil {
+			t.Fatalf("setting up: %v", r)
+		}
+	}()
 	w.setUp()
 	return w
 }
@@ -88,13 +97,19 @@ func newWorld(t *testing.T, driver string) *world {
 // 安化's finance officer.
 func (w *world) setUp() {
 	admin := w.as("admin")
-	w.expect(w.do("POST", "/api/v1/schools", admin, map[string]any{"code": "2143092302", "name": "安化县第一中学",
+	w.expect(w.do("POST", "/api/v1/schools", admin, map[string]any{"code": "2143092309", "name": "安化县第一中学",
 		"region_code": "430923", "type": "senior"}), http.StatusCreated)
 	for _, u := range []map[string]any{
-		{"username": "school_anhua_yizhong", "password": service.DemoPassword, "role": "school_officer", "school_id": w.schoolIDByCode("2143092302")},
+		{"username": "school_anhua_yizhong", "password": service.DemoPassword, "role": "school_officer", "school_id": w.schoolIDByCode("2143092309")},
 		{"username": "finance_anhua", "password": service.DemoPassword, "role": "finance", "region_code": "430923"},
 	} {
 		w.expect(w.do("POST", "/api/v1/users", admin, u), http.StatusCreated)
+		// A password an admin set is changed at the first login.
+		name := u["username"].(string)
+		w.expect(w.do("POST", "/api/v1/auth/password", w.as(name), map[string]string{"old_password": service.DemoPassword,
+			"new_password": simPassword}), http.StatusNoContent, http.StatusOK)
+		w.passwords[name] = simPassword
+		delete(w.tokens, name)
 	}
 	for i := range w.schools {
 		w.schools[i].id = w.schoolIDByCode(w.schools[i].code)
@@ -116,8 +131,8 @@ func (w *world) as(user string) string {
 		return tok
 	}
 	pw := service.DemoPassword
-	if user == "admin" {
-		pw = adminPassword
+	if p, ok := w.passwords[user]; ok {
+		pw = p
 	}
 	rr := w.do("POST", "/api/v1/auth/login", "", map[string]string{"username": user, "password": pw})
 	w.expect(rr, http.StatusOK)
