@@ -84,6 +84,11 @@ func TestAccountChangeNeedsASecondOfficer(t *testing.T) {
 		rr = h.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "county_nanxian_2", "password": "another-officer-pw"})
 		var login struct{ Token string }
 		mustJSON(t, rr, &login)
+		// A password an admin set is changed at the first login.
+		rr = h.do("POST", "/api/v1/auth/password", login.Token, map[string]string{"old_password": "another-officer-pw", "new_password": "Second-officer-2025"})
+		if rr.Code != http.StatusNoContent && rr.Code != http.StatusOK {
+			t.Fatalf("password change: %d %s", rr.Code, rr.Body)
+		}
 		want(t, h.do("POST", fmt.Sprintf("/api/v1/account-changes/%d/reject", id), login.Token, map[string]any{}), http.StatusBadRequest)
 		want(t, h.do("POST", fmt.Sprintf("/api/v1/account-changes/%d/reject", id), login.Token, map[string]any{"reason": "家长未到场核实"}), http.StatusOK)
 		want(t, h.do("POST", fmt.Sprintf("/api/v1/account-changes/%d/confirm", id), login.Token, nil), http.StatusConflict)
