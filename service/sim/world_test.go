@@ -78,7 +78,7 @@ func newWorld(t *testing.T, driver string) *world {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	sched, err := jobs.New(env.Svc.Jobs, log, jobs.Definitions(env.Svc.Batches, env.Svc.Anomalies, env.Svc.Audit, nil), jobs.Options{Now: env.Clock.Now, Instance: "sim"})
+	sched, err := jobs.New(env.Svc.Jobs, log, jobs.Definitions(env.Svc.Batches, env.Svc.Anomalies, env.Svc.Audit, env.Svc.Loans, nil), jobs.Options{Now: env.Clock.Now, Instance: "sim"})
 	if err != nil {
 		t.Fatal(err)
 	}
