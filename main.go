@@ -19,7 +19,6 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"gorm.io/gorm"
 
 	"studentaid/api"
 	"studentaid/configs"
@@ -65,18 +64,23 @@ func run(args []string, out io.Writer) error {
 type app struct {
 	cfg *configs.Config
 	log *slog.Logger
-	db  *gorm.DB
 	svc *service.Service
 }
 
-// open loads the configuration, opens and migrates the database and binds the
-// data key. A missing key is created only for a database that has no data yet.
-func open(ctx context.Context, configPath string) (*app, error) {
+// open loads the configuration, makes its logger the default one, and opens
+// the service: the database (migrated when migrate is set or the
+// configuration allows it on start, else checked to be current) and the data
+// key. A missing key is created only for a database that has no data yet.
+// The caller closes a.svc.
+func open(ctx context.Context, configPath string, migrate bool) (*app, error) {
 	cfg, err := configs.Load(configPath, os.LookupEnv)
 	if err != nil {
 		return nil, err
 	}
 	log := newLogger(cfg.Log)
+	// Whatever logs through slog's default (gin's recovery, libraries) uses
+	// the configured format and level too.
+	slog.SetDefault(log)
 	if limit, _ := cfg.MemoryLimitBytes(); limit > 0 && os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(limit)
 	}
@@ -84,47 +88,28 @@ func open(ctx context.Context, configPath string) (*app, error) {
 	if err := service.PrivateDir(cfg.DataDir); err != nil {
 		return nil, err
 	}
-	db, err := service.OpenDB(cfg.Database, cfg.SQLitePath(), log)
-	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
-	}
 	fault, err := faultHook(log)
 	if err != nil {
 		return nil, err
 	}
-	if err := service.MigrateWithFault(ctx, db, fault); err != nil {
-		return nil, err
-	}
-	bound, err := service.KeyCheckStored(ctx, db)
-	if err != nil {
-		return nil, err
-	}
-	key, err := service.LoadDataKey(cfg.Security.DataKey, cfg.KeyFile(), !bound)
-	if err != nil {
-		return nil, err
-	}
-	keys, err := service.NewKeyring(key)
-	if err != nil {
-		return nil, err
-	}
-	if err := service.BindKeyring(ctx, db, keys); err != nil {
-		return nil, err
-	}
-	// A chain written before it was keyed is verified and rebuilt once; when
-	// it does not verify it is left as it is, for someone to investigate.
-	if err := service.UpgradeAuditChain(ctx, db, keys); err != nil {
-		log.Error("audit chain not keyed", "err", err)
-	}
+	st := service.StoreFrom(cfg, log)
+	st.Migrate = st.Migrate || migrate
+	st.Fault = fault
 	opt := service.OptionsFrom(cfg)
 	opt.Fault = fault
-	svc := service.New(db, keys, log, opt)
+	svc, err := service.Open(ctx, st, opt)
+	if err != nil {
+		return nil, err
+	}
 	if err := svc.Standards.SeedStandards(ctx); err != nil {
+		svc.Close()
 		return nil, fmt.Errorf("seed standards: %w", err)
 	}
 	if err := svc.Loans.SeedLoanFigures(ctx); err != nil {
+		svc.Close()
 		return nil, fmt.Errorf("seed loan figures: %w", err)
 	}
-	return &app{cfg: cfg, log: log, db: db, svc: svc}, nil
+	return &app{cfg: cfg, log: log, svc: svc}, nil
 }
 
 func newLogger(c configs.Log) *slog.Logger {
@@ -150,10 +135,11 @@ func serve(args []string, out io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	a, err := open(ctx, *configPath)
+	a, err := open(ctx, *configPath, false)
 	if err != nil {
 		return err
 	}
+	defer a.svc.Close()
 	if pw, err := a.svc.Users.EnsureAdmin(ctx, a.cfg.Auth.AdminPassword); err != nil {
 		return err
 	} else if pw != "" {
@@ -169,7 +155,6 @@ func serve(args []string, out io.Writer) error {
 			fmt.Fprintf(out, "  %-18s %-16s %s\n", u.Username, u.Role.Label(), u.Scope)
 		}
 	}
-	defer a.svc.Close()
 	if n, err := a.svc.Jobs.FailStaleImports(ctx); err != nil {
 		return err
 	} else if n > 0 {
@@ -183,7 +168,7 @@ func serve(args []string, out io.Writer) error {
 	defer sched.Stop()
 	gin.SetMode(gin.ReleaseMode)
 	reg := prometheus.NewRegistry()
-	sqlDB, err := a.db.DB()
+	sqlDB, err := a.svc.DB().DB()
 	if err != nil {
 		return err
 	}
@@ -212,11 +197,12 @@ func migrate(args []string, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	a, err := open(context.Background(), *configPath)
+	a, err := open(context.Background(), *configPath, true)
 	if err != nil {
 		return err
 	}
-	v, err := service.SchemaVersion(context.Background(), a.db)
+	defer a.svc.Close()
+	v, err := service.SchemaVersion(context.Background(), a.svc.DB())
 	if err != nil {
 		return err
 	}
@@ -235,10 +221,11 @@ func userCreate(args []string, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	a, err := open(context.Background(), *configPath)
+	a, err := open(context.Background(), *configPath, false)
 	if err != nil {
 		return err
 	}
+	defer a.svc.Close()
 	pw := *password
 	if pw == "" {
 		pw, err = service.RandomPassword()
@@ -272,7 +259,7 @@ func jobRun(name string, args []string, out io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
-	a, err := open(ctx, *configPath)
+	a, err := open(ctx, *configPath, false)
 	if err != nil {
 		return err
 	}

@@ -77,6 +77,10 @@ type Database struct {
 	MaxIdleConns    int           `yaml:"max_idle_conns"`
 	ConnMaxLifetime time.Duration `yaml:"conn_max_lifetime"`
 	CountCache      time.Duration `yaml:"count_cache"`
+	// MigrateOnStart lets serve migrate a MySQL database itself; otherwise
+	// it refuses to start on a schema that is behind (run migrate). SQLite,
+	// the embedded default, always migrates on start.
+	MigrateOnStart bool `yaml:"migrate_on_start"`
 }
 
 type Security struct {
@@ -175,6 +179,7 @@ func (c *Config) bindings() []binding {
 		{"STUDENTAID_SERVER_TRUSTED_PROXIES", setList(&c.Server.TrustedProxies)},
 		{"STUDENTAID_DATABASE_MAX_OPEN_CONNS", setInt(&c.Database.MaxOpenConns)},
 		{"STUDENTAID_DATABASE_COUNT_CACHE", setDuration(&c.Database.CountCache)},
+		{"STUDENTAID_DATABASE_MIGRATE_ON_START", setBool(&c.Database.MigrateOnStart)},
 		{"STUDENTAID_DATABASE_MAX_IDLE_CONNS", setInt(&c.Database.MaxIdleConns)},
 		{"STUDENTAID_DATABASE_CONN_MAX_LIFETIME", setDuration(&c.Database.ConnMaxLifetime)},
 		{"STUDENTAID_DATA_KEY", setString(&c.Security.DataKey)},
@@ -243,6 +248,14 @@ func setInt64(p *int64) func(string) error {
 	return func(v string) error {
 		n, err := strconv.ParseInt(v, 10, 64)
 		*p = n
+		return err
+	}
+}
+
+func setBool(p *bool) func(string) error {
+	return func(v string) error {
+		b, err := strconv.ParseBool(v)
+		*p = b
 		return err
 	}
 }

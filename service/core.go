@@ -78,29 +78,6 @@ func (s *core) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	return s.retryTx(ctx, nil, fn)
 }
 
-// Ping answers whether the database is reachable and the schema current.
-func (s *core) Ping(ctx context.Context) error {
-	sqlDB, err := s.db.DB()
-	if err != nil {
-		return err
-	}
-	if err := sqlDB.PingContext(ctx); err != nil {
-		return err
-	}
-	want, err := LatestSchemaVersion(s.db.Dialector.Name())
-	if err != nil {
-		return err
-	}
-	have, err := SchemaVersion(ctx, s.db)
-	if err != nil {
-		return err
-	}
-	if have < want {
-		return newErr(CodeUnavailable, "schema_behind", "数据库结构版本 %d 落后于程序需要的 %d，请先运行 migrate", have, want)
-	}
-	return nil
-}
-
 // fault lets tests and fault scripts make a step fail on purpose.
 func (s *core) fault(point string) error {
 	if s.opt.Fault == nil {

@@ -120,15 +120,16 @@ func TestKeyFileCreatedPrivateOnlyWhenAllowed(t *testing.T) {
 
 func TestConfigEnvironmentOverrides(t *testing.T) {
 	env := map[string]string{
-		"STUDENTAID_LISTEN":                   "127.0.0.1:18080",
-		"STUDENTAID_DATA_DIR":                 "/tmp/x",
-		"STUDENTAID_DATABASE_DRIVER":          "mysql",
-		"STUDENTAID_DATABASE_DSN":             "u:p@tcp(db:3306)/aid?parseTime=true",
-		"STUDENTAID_ADMIN_PASSWORD":           "first-admin-pw",
-		"STUDENTAID_DATA_KEY":                 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-		"STUDENTAID_NOTICE_WORKING_DAYS":      "0",
-		"STUDENTAID_MEMORY_LIMIT":             "300MiB",
-		"STUDENTAID_DATABASE_REPLICA_MAX_LAG": "3s",
+		"STUDENTAID_LISTEN":                    "127.0.0.1:18080",
+		"STUDENTAID_DATA_DIR":                  "/tmp/x",
+		"STUDENTAID_DATABASE_DRIVER":           "mysql",
+		"STUDENTAID_DATABASE_DSN":              "u:p@tcp(db:3306)/aid?parseTime=true",
+		"STUDENTAID_ADMIN_PASSWORD":            "first-admin-pw",
+		"STUDENTAID_DATA_KEY":                  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+		"STUDENTAID_NOTICE_WORKING_DAYS":       "0",
+		"STUDENTAID_MEMORY_LIMIT":              "300MiB",
+		"STUDENTAID_DATABASE_REPLICA_MAX_LAG":  "3s",
+		"STUDENTAID_DATABASE_MIGRATE_ON_START": "true",
 	}
 	c, err := configs.Load("", func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	if err != nil {
@@ -136,7 +137,8 @@ func TestConfigEnvironmentOverrides(t *testing.T) {
 	}
 	if c.Listen != "127.0.0.1:18080" || c.DataDir != "/tmp/x" || c.Database.Driver != "mysql" ||
 		c.Database.DSN != env["STUDENTAID_DATABASE_DSN"] || c.Auth.AdminPassword != "first-admin-pw" ||
-		c.Security.DataKey != env["STUDENTAID_DATA_KEY"] || c.Notice.WorkingDays != 0 || c.Database.ReplicaMaxLag != 3*time.Second {
+		c.Security.DataKey != env["STUDENTAID_DATA_KEY"] || c.Notice.WorkingDays != 0 || c.Database.ReplicaMaxLag != 3*time.Second ||
+		!c.Database.MigrateOnStart {
 		t.Fatalf("overrides not applied: %+v", c)
 	}
 	if n, err := c.MemoryLimitBytes(); err != nil || n != 300<<20 {

@@ -93,7 +93,9 @@ func dateSet(days []string) map[string]bool {
 // Service is every domain over one shared core; main builds it once and
 // hands each caller only the domains it uses.
 type Service struct {
-	core         *core
+	core *core
+	// ownsDB: Open opened the database, so Close closes it.
+	ownsDB       bool
 	Auth         *Auth
 	Users        *Users
 	Schools      *Schools
@@ -174,12 +176,21 @@ func safely(fn func() error) (err error) {
 }
 
 // Close stops background work and waits for it; an import cut short rolls
-// back and is recorded as failed.
+// back and is recorded as failed. A database Open opened is closed too.
 func (s *Service) Close() {
 	s.core.bgCancel()
 	s.core.bg.Wait()
 	s.core.watcher.Wait()
+	if s.ownsDB {
+		closeDB(s.core.db)
+	}
 }
+
+// DB is the database, for tools that load data in bulk (scripts/bench).
+func (s *Service) DB() *gorm.DB { return s.core.db }
+
+// Keys are the data keys, for the same tools.
+func (s *Service) Keys() *Keyring { return s.core.keys }
 
 // Wait blocks until background work has finished (tests, graceful stops).
 func (s *Service) Wait() { s.core.bg.Wait() }

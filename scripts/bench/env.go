@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -273,29 +272,6 @@ func openEnvWith(ctx context.Context, cfg *Config, t Target, log *slog.Logger) (
 	if err != nil {
 		return nil, err
 	}
-	db, err := service.OpenDB(dbc, path, log)
-	if err != nil {
-		return nil, err
-	}
-	if err := service.Migrate(ctx, db); err != nil {
-		return nil, err
-	}
-	if cfg.Profile != "" {
-		if sqlProf, err = profileSQL(db, sqlProf); err != nil {
-			return nil, err
-		}
-	}
-	key, err := base64.StdEncoding.DecodeString(cfg.Key)
-	if err != nil {
-		return nil, err
-	}
-	keys, err := service.NewKeyring(key)
-	if err != nil {
-		return nil, err
-	}
-	if err := service.BindKeyring(ctx, db, keys); err != nil {
-		return nil, err
-	}
 	conf, err := configs.Load("", func(string) (string, bool) { return "", false })
 	if err != nil {
 		return nil, err
@@ -305,7 +281,17 @@ func openEnvWith(ctx context.Context, cfg *Config, t Target, log *slog.Logger) (
 	opt.FailureDelay = 0
 	opt.RosterAsyncBytes = 0
 	opt.TempDir = cfg.Work
-	svc := service.New(db, keys, log, opt)
+	svc, err := service.Open(ctx, service.Store{Database: dbc, SQLitePath: path, DataKey: cfg.Key, Migrate: true, Log: log}, opt)
+	if err != nil {
+		return nil, err
+	}
+	db := svc.DB()
+	if cfg.Profile != "" {
+		if sqlProf, err = profileSQL(db, sqlProf); err != nil {
+			svc.Close()
+			return nil, err
+		}
+	}
 	if err := svc.Standards.SeedStandards(ctx); err != nil {
 		return nil, err
 	}
@@ -317,15 +303,11 @@ func openEnvWith(ctx context.Context, cfg *Config, t Target, log *slog.Logger) (
 	gin.SetMode(gin.ReleaseMode)
 	engine := api.New(svc, log, prometheus.NewRegistry(), api.Options{MaxBodyBytes: conf.HTTP.MaxBodyBytes,
 		MaxUploadBytes: conf.Roster.MaxBytes + 1<<20, Jobs: sched})
-	return &Env{Target: t, DB: db, Keys: keys, Svc: svc, Sched: sched, Engine: engine, Log: log}, nil
+	return &Env{Target: t, DB: db, Keys: svc.Keys(), Svc: svc, Sched: sched, Engine: engine, Log: log}, nil
 }
 
-func (e *Env) Close() {
-	e.Svc.Close()
-	if sqlDB, err := e.DB.DB(); err == nil {
-		sqlDB.Close()
-	}
-}
+// Close stops the service and closes its database.
+func (e *Env) Close() { e.Svc.Close() }
 
 // sqlDB is the pool under gorm, for the bulk loaders.
 func (e *Env) sqlDB() *sql.DB {

@@ -275,7 +275,8 @@ genroster() {
 
 # server_start NAME PORT [serve flags...]: start `serve` in the background
 # with the environment the scripts share, wait until /healthz answers.
-# Extra environment goes in SERVER_ENV (an array of VAR=value).
+# Extra environment goes in SERVER_ENV (an array of VAR=value). Each server
+# may migrate the scripts' fresh database itself (database.migrate_on_start).
 SERVER_ENV=()
 server_start() {
   local name=$1 port=$2; shift 2
@@ -283,7 +284,7 @@ server_start() {
   env STUDENTAID_DATABASE_DRIVER=mysql STUDENTAID_DATABASE_DSN="$(dsn)" STUDENTAID_LISTEN="127.0.0.1:$port" \
     STUDENTAID_ADMIN_PASSWORD="$ADMIN_PW" STUDENTAID_DATA_DIR="$WORK/data-$name" STUDENTAID_DATA_KEY_FILE="$WORK/data.key" \
     STUDENTAID_LOG_FORMAT=json STUDENTAID_NOTICE_WORKING_DAYS=0 STUDENTAID_AUTH_FAILURE_DELAY=0s STUDENTAID_FAULT_DIR="$FAULT_DIR" \
-    "${SERVER_ENV[@]}" "${SERVER_CMD:-$BIN}" serve "$@" >>"$WORK/server-$name.log" 2>&1 &
+    STUDENTAID_DATABASE_MIGRATE_ON_START=true "${SERVER_ENV[@]}" "${SERVER_CMD:-$BIN}" serve "$@" >>"$WORK/server-$name.log" 2>&1 &
   SERVER_PID[$name]=$!
   SERVER_PORT[$name]=$port
   for _ in $(seq 1 240); do

@@ -103,31 +103,16 @@ func serve(now func() time.Time, configPath string) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return err
 	}
-	db, err := service.OpenDB(cfg.Database, cfg.SQLitePath(), log)
-	if err != nil {
-		return err
-	}
-	if err := service.Migrate(ctx, db); err != nil {
-		return err
-	}
-	bound, err := service.KeyCheckStored(ctx, db)
-	if err != nil {
-		return err
-	}
-	key, err := service.LoadDataKey(cfg.Security.DataKey, cfg.KeyFile(), !bound)
-	if err != nil {
-		return err
-	}
-	keys, err := service.NewKeyring(key)
-	if err != nil {
-		return err
-	}
-	if err := service.BindKeyring(ctx, db, keys); err != nil {
-		return err
-	}
+	// Like serve, on whichever database the configuration names; the
+	// script's database is new, so it is migrated here.
+	st := service.StoreFrom(cfg, log)
+	st.Migrate = true
 	opt := service.OptionsFrom(cfg)
 	opt.Now = now
-	svc := service.New(db, keys, log, opt)
+	svc, err := service.Open(ctx, st, opt)
+	if err != nil {
+		return err
+	}
 	defer svc.Close()
 	sched, err := jobs.New(svc.Jobs, log, jobs.Definitions(svc.Batches, svc.Anomalies, svc.Audit, svc.Loans, cfg.Jobs.Schedules), jobs.Options{Now: now})
 	if err != nil {
