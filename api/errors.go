@@ -50,7 +50,11 @@ func writeError(c *gin.Context, err error) {
 		c.AbortWithStatusJSON(http.StatusServiceUnavailable, errorBody{errorDetail{"database_unavailable", "数据库暂时无法访问，请稍后重试", nil}})
 		return
 	}
-	slog.ErrorContext(c.Request.Context(), "internal error", "request_id", c.GetString(ctxRequestID), "err", err)
+	log, ok := c.Value(ctxLog).(*slog.Logger)
+	if !ok {
+		log = slog.Default()
+	}
+	log.ErrorContext(c.Request.Context(), "internal error", "request_id", c.GetString(ctxRequestID), "err", err)
 	c.AbortWithStatusJSON(http.StatusInternalServerError, errorBody{errorDetail{"internal_error", "服务器内部错误，请联系管理员（请求编号 " + c.GetString(ctxRequestID) + "）", nil}})
 }
 

@@ -18,7 +18,17 @@ import (
 const (
 	ctxRequestID = "request_id"
 	ctxActor     = "actor"
+	ctxLog       = "log"
 )
+
+// withLog hands the server's logger to writeError, which answers from
+// handlers that are plain functions.
+func withLog(log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Set(ctxLog, log)
+		c.Next()
+	}
+}
 
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._\-]{1,64}$`)
 

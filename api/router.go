@@ -77,7 +77,7 @@ func New(svc *service.Service, log *slog.Logger, reg *prometheus.Registry, opt O
 		_ = e.SetTrustedProxies(nil)
 	}
 	e.HandleMethodNotAllowed = true
-	e.Use(requestID, securityHeaders, recovery(log), accessLog(log), s.metrics.observe)
+	e.Use(requestID, withLog(log), securityHeaders, recovery(log), accessLog(log), s.metrics.observe)
 	e.NoRoute(func(c *gin.Context) { fail(c, http.StatusNotFound, "not_found", "没有这个地址") })
 	e.NoMethod(func(c *gin.Context) {
 		fail(c, http.StatusMethodNotAllowed, "method_not_allowed", "该地址不支持此请求方法")
