@@ -46,7 +46,7 @@ func writeError(c *gin.Context, err error) {
 		c.AbortWithStatusJSON(status, errorBody{errorDetail{se.Reason, se.Message, se.Details}})
 		return
 	}
-	if isUnavailable(err) {
+	if service.IsUnavailable(err) {
 		c.AbortWithStatusJSON(http.StatusServiceUnavailable, errorBody{errorDetail{"database_unavailable", "数据库暂时无法访问，请稍后重试", nil}})
 		return
 	}

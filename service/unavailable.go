@@ -1,4 +1,4 @@
-package api
+package service
 
 import (
 	"database/sql/driver"
@@ -9,9 +9,10 @@ import (
 	mysqldrv "github.com/go-sql-driver/mysql"
 )
 
-// isUnavailable recognises a database that went away, which deserves 503
-// and a retry rather than 500.
-func isUnavailable(err error) bool {
+// IsUnavailable recognises a database that went away, which deserves 503
+// and a retry rather than 500. The service knows the drivers; callers need
+// not.
+func IsUnavailable(err error) bool {
 	var ne net.Error
 	return errors.Is(err, driver.ErrBadConn) ||
 		errors.Is(err, mysqldrv.ErrInvalidConn) ||
