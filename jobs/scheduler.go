@@ -168,15 +168,21 @@ func (s *Scheduler) lastDue(j Job) (time.Time, bool) {
 	return due, !due.IsZero()
 }
 
-// Stop stops the cron and waits for running jobs.
+// Stop stops the cron, cancels the context of running jobs and waits for
+// them: a long batch stops at its next check rather than holding up
+// shutdown (its transaction rolls back).
 func (s *Scheduler) Stop() {
 	s.mu.Lock()
 	c := s.cron
 	s.mu.Unlock()
+	var running context.Context
 	if c != nil {
-		<-c.Stop().Done()
+		running = c.Stop() // no new runs start
 	}
 	s.stop()
+	if running != nil {
+		<-running.Done()
+	}
 	s.wg.Wait()
 }
 
@@ -184,11 +190,11 @@ func (s *Scheduler) Stop() {
 // what they would make and take no lease.
 func (s *Scheduler) RunNow(ctx context.Context, a model.Actor, name string, dryRun bool) (model.JobRun, error) {
 	if !a.Is(model.RoleAdmin, model.RoleFinance) {
-		return model.JobRun{}, &service.Error{Code: service.CodeForbidden, Reason: "forbidden", Message: "您的角色无权执行此操作"}
+		return model.JobRun{}, service.ErrRoleForbidden
 	}
 	j, ok := s.jobs[name]
 	if !ok {
-		return model.JobRun{}, &service.Error{Code: service.CodeNotFound, Reason: "not_found", Message: "没有名为 " + name + " 的任务"}
+		return model.JobRun{}, service.NotFound("没有名为 %s 的任务", name)
 	}
 	return s.run(ctx, j, a, "manual", nil, dryRun), nil
 }
@@ -211,7 +217,7 @@ func (s *Scheduler) run(ctx context.Context, j Job, a model.Actor, trigger strin
 				msg = "无法获取任务租约"
 			}
 			r, _ = s.store.FinishRun(ctx, r.ID, service.RunSkipped, map[string]any{},
-				&service.Error{Code: service.CodeConflict, Reason: "lease_held", Message: msg})
+				service.Conflict("lease_held", "%s", msg))
 			return r
 		}
 		defer func() {
@@ -281,7 +287,7 @@ type Info struct {
 // Jobs lists the jobs with their next and last runs.
 func (s *Scheduler) Jobs(ctx context.Context, a model.Actor) ([]Info, error) {
 	if !a.Is(model.RoleAdmin, model.RoleFinance) {
-		return nil, &service.Error{Code: service.CodeForbidden, Reason: "forbidden", Message: "您的角色无权执行此操作"}
+		return nil, service.ErrRoleForbidden
 	}
 	var out []Info
 	for _, j := range s.sorted() {

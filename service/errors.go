@@ -76,6 +76,22 @@ func storageErr(err error) error {
 	return err
 }
 
+// The same errors for callers outside service that refuse on their own
+// (jobs), so every refusal reads alike.
+
+// ErrRoleForbidden is errRoleForbidden.
+var ErrRoleForbidden = errRoleForbidden
+
+// NotFound says what does not exist, in a full sentence.
+func NotFound(format string, args ...any) *Error {
+	return newErr(CodeNotFound, "not_found", format, args...)
+}
+
+// Conflict refuses what the current state does not allow, with its reason.
+func Conflict(reason, format string, args ...any) *Error {
+	return newErr(CodeConflict, reason, format, args...)
+}
+
 // translate turns gorm's portable errors into service errors; what stays
 // unknown is returned as is and becomes a logged 500.
 func translate(err error, what string) error {
