@@ -100,8 +100,19 @@ else
   log "galera-4 or rsync missing (not root): the Galera cluster test is skipped"
 fi
 
-log "go vet"
+log "gofmt, go vet, go mod tidy"
+unformatted=$(gofmt -l .)
+if [ -n "$unformatted" ]; then
+  printf 'not gofmt-formatted:\n%s\n' "$unformatted" >&2
+  exit 1
+fi
 go vet ./...
+# go.mod and go.sum are what tidy makes of the code: direct requirements
+# without "// indirect", test-only modules' sums present.
+if ! go mod tidy -diff; then
+  echo "go.mod/go.sum differ from what go mod tidy writes: run go mod tidy" >&2
+  exit 1
+fi
 log "go test (SQLite and MySQL)"
 results=$(mktemp)
 go test -count=1 -timeout 15m ./... 2>&1 | tee "$results"

@@ -523,8 +523,3 @@ func (s *Students) rosterImport(ctx context.Context, a model.Actor, id int64) (m
 	}
 	return ri, nil
 }
-
-func sha256Hex(b []byte) string {
-	h := sha256.Sum256(b)
-	return hex.EncodeToString(h[:])
-}

@@ -177,18 +177,6 @@ func (b Batch) checkTotals(lines int, lineSum model.Fen) error {
 // ledger of a million lines never holds them all.
 type LineSource func(yield func(*Line) error) error
 
-// SliceSource yields lines held in memory.
-func SliceSource(lines []Line) LineSource {
-	return func(yield func(*Line) error) error {
-		for i := range lines {
-			if err := yield(&lines[i]); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-}
-
 // Widths are the 明细 column widths, measured before the first row is
 // streamed (the stream writer fixes columns up front).
 type Widths struct{ w [len(detailHeader)]int }
@@ -215,22 +203,6 @@ func (w *Widths) Measure(l *Line) {
 	w.w[0] = max(w.w[0], intWidth(l.Seq))
 	w.w[10] = max(w.w[10], amountWidth(l.AnnualStandard))
 	w.w[11] = max(w.w[11], amountWidth(l.Amount))
-}
-
-// WriteLedger writes the batch's 发放台账 with default options.
-func WriteLedger(w io.Writer, b Batch) error { return Options{}.WriteLedger(w, b) }
-
-// WriteLedger writes the batch's 发放台账 workbook (POLICY.md "Ledger"): the
-// 汇总 sheet first and active, then 明细 streamed row by row so that memory
-// stays flat however many lines there are. The same batch always gives the
-// same bytes.
-func (o Options) WriteLedger(w io.Writer, b Batch) error {
-	widths := NewWidths(b)
-	for i := range b.Lines {
-		widths.Measure(&b.Lines[i])
-	}
-	_, err := o.WriteLedgerStream(w, b, widths, len(b.Lines), SliceSource(b.Lines))
-	return err
 }
 
 // WriteLedgerStream writes the ledger with 明细 read from src (b.Lines is not

@@ -55,8 +55,8 @@ func sampleBatch() ledger.Batch {
 func writeLedger(t testing.TB, b ledger.Batch) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := ledger.WriteLedger(&buf, b); err != nil {
-		t.Fatalf("WriteLedger: %v", err)
+	if err := streamLedger(ledger.Options{}, &buf, b); err != nil {
+		t.Fatalf("WriteLedgerStream: %v", err)
 	}
 	return buf.Bytes()
 }
@@ -398,8 +398,8 @@ func TestWriteLedgerRejectsInconsistentBatch(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			b := sampleBatch()
 			spoil(&b)
-			if err := ledger.WriteLedger(io.Discard, b); err == nil {
-				t.Error("WriteLedger accepted it")
+			if err := streamLedger(ledger.Options{}, io.Discard, b); err == nil {
+				t.Error("WriteLedgerStream accepted it")
 			}
 		})
 	}
@@ -526,7 +526,7 @@ func TestWriteLedgerMillionLines(t *testing.T) {
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	start := time.Now()
-	if err := (ledger.Options{TmpDir: t.TempDir()}).WriteLedger(out, b); err != nil {
+	if err := streamLedger(ledger.Options{TmpDir: t.TempDir()}, out, b); err != nil {
 		t.Fatal(err)
 	}
 	runtime.ReadMemStats(&after)
@@ -540,7 +540,7 @@ func BenchmarkWriteLedger100k(b *testing.B) {
 	batch := bigBatch(100_000)
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := ledger.WriteLedger(io.Discard, batch); err != nil {
+		if err := streamLedger(ledger.Options{}, io.Discard, batch); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -576,4 +576,23 @@ func BenchmarkStreamWriterBare100k(b *testing.B) {
 		}
 		_ = f.Close()
 	}
+}
+
+// streamLedger writes a batch whose lines are in memory (b.Lines) the way
+// the service streams them from the database: widths measured first, then
+// the lines in order.
+func streamLedger(o ledger.Options, w io.Writer, b ledger.Batch) error {
+	widths := ledger.NewWidths(b)
+	for i := range b.Lines {
+		widths.Measure(&b.Lines[i])
+	}
+	_, err := o.WriteLedgerStream(w, b, widths, len(b.Lines), func(yield func(*ledger.Line) error) error {
+		for i := range b.Lines {
+			if err := yield(&b.Lines[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return err
 }
