@@ -55,8 +55,30 @@ type Enrolment struct {
 	UpdatedAt  time.Time
 }
 
-// StatusEnrolled (在读) is the only status that can receive aid.
-const StatusEnrolled = "在读"
+// Enrolment statuses (学籍状态). StatusEnrolled (在读) is the only status
+// that can receive aid.
+const (
+	StatusEnrolled    = "在读"
+	StatusSuspended   = "休学"
+	StatusTransferred = "转出"
+	StatusGraduated   = "毕业"
+	StatusDroppedOut  = "辍学"
+	StatusDeceased    = "死亡"
+)
+
+// EnrolmentStatuses are every enrolment status, in the order forms list them.
+var EnrolmentStatuses = []string{StatusEnrolled, StatusSuspended, StatusTransferred, StatusGraduated, StatusDroppedOut, StatusDeceased}
+
+// Account holders (持卡人): aid is paid to the student's own account or to
+// the guardian's.
+const (
+	HolderSelf     = "本人"
+	HolderGuardian = "监护人"
+)
+
+// FieldBankAccount is the field a change of bank account is recorded under
+// in a student file's history (student_changes.field).
+const FieldBankAccount = "银行卡号"
 
 // DifficultyRecord is the 家庭经济困难认定 of one student for one school year.
 type DifficultyRecord struct {

@@ -463,7 +463,7 @@ func (s *Batches) ledgerWidths(db *gorm.DB, b model.Batch, doc ledger.Batch) (le
 	wide := func(n int) string { return strings.Repeat("国", n) } // a CJK character is two columns wide
 	widest := ledger.Line{Seq: m.Seq, SchoolName: wide(m.School), Grade: "中职一年级", Class: wide(m.Class), Name: wide(m.Name),
 		IDNumber: "000000000000000000", StudentNo: strings.Repeat("0", m.StudentNo), Level: "特别困难", BankName: wide(m.Bank),
-		BankAccount: "0000000000000000000", Holder: "监护人", Remark: "补发", AnnualStandard: m.Annual, Amount: m.Amount}
+		BankAccount: "0000000000000000000", Holder: model.HolderGuardian, Remark: "补发", AnnualStandard: m.Annual, Amount: m.Amount}
 	widths := ledger.NewWidths(doc)
 	widths.Measure(&widest)
 	return widths, nil

@@ -226,7 +226,7 @@ func (k matchKind) problemsOnList(st matchedStudent, listName string) []string {
 	}
 	switch k.code {
 	case MatchDeath:
-		if st.Status != "死亡" {
+		if st.Status != model.StatusDeceased {
 			out = append(out, fmt.Sprintf("在死亡名单上，但学籍状态仍为“%s”", st.Status))
 		}
 		if len(st.Pending) > 0 {

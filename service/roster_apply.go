@@ -268,7 +268,7 @@ func (s *Students) mergeStudent(st *model.Student, r roster.Row, cs *[]change) b
 	if r.BankAccount != "" {
 		// Compared by keyed hash, recorded masked: the history never holds the number.
 		if s.keys.Lookup("bank", r.BankAccount) != st.AccountHash {
-			*cs = append(*cs, change{"银行卡号", "", st.AccountMasked, model.MaskBankAccount(r.BankAccount)})
+			*cs = append(*cs, change{model.FieldBankAccount, "", st.AccountMasked, model.MaskBankAccount(r.BankAccount)})
 			s.setAccount(st, r.BankAccount)
 		}
 	}

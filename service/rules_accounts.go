@@ -76,7 +76,7 @@ func (sc *anomalyScan) sharedAccountCandidates() ([]string, error) {
 		return nil, err
 	}
 	var changed []int64
-	if err := sc.db.Table("student_changes").Distinct("student_id").Where("field = ?", "银行卡号").
+	if err := sc.db.Table("student_changes").Distinct("student_id").Where("field = ?", model.FieldBankAccount).
 		Pluck("student_id", &changed).Error; err != nil {
 		return nil, err
 	}
@@ -118,7 +118,7 @@ func (sc *anomalyScan) accountUses(hashes []string) (accountUses, error) {
 		if err := sc.db.Raw(`SELECT account_hash, id AS student_id, `+holderOnFile+` AS holder_name, account_masked FROM students WHERE account_hash IN ?
 			UNION
 			SELECT account_hash, student_id, holder_name, account_masked FROM batch_lines WHERE status <> ? AND account_hash IN ?`,
-			"监护人", chunk, model.LineFailed, chunk).Scan(&rows).Error; err != nil {
+			model.HolderGuardian, chunk, model.LineFailed, chunk).Scan(&rows).Error; err != nil {
 			return u, err
 		}
 		for _, r := range rows {
@@ -221,7 +221,7 @@ func (sc *anomalyScan) holderMismatch() error {
 		Holder string
 	}
 	if err := sc.db.Table("students").Select("id, holder").
-		Where("account_hash <> '' AND (holder NOT IN ? OR (holder = ? AND guardian = ''))", []string{"", "本人", "监护人"}, "监护人").
+		Where("account_hash <> '' AND (holder NOT IN ? OR (holder = ? AND guardian = ''))", []string{"", model.HolderSelf, model.HolderGuardian}, model.HolderGuardian).
 		Scan(&files).Error; err != nil {
 		return err
 	}
@@ -256,7 +256,7 @@ func (sc *anomalyScan) holderMismatch() error {
 	for _, f := range files {
 		st, sch := students[f.ID], sc.school(schoolOf[f.ID])
 		what := fmt.Sprintf("持卡人登记为“%s”", f.Holder)
-		if f.Holder == "监护人" {
+		if f.Holder == model.HolderGuardian {
 			what = "持卡人为监护人，但档案中没有监护人姓名"
 		}
 		d := studentDetail(st, sch)

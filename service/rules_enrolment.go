@@ -101,7 +101,7 @@ func ageOn(birth, day time.Time) int {
 // transfer leaves the old school's record as 转出, which is not a finding;
 // two records that both say the student is there (在读 or 休学) are.
 
-var activeStatuses = []string{model.StatusEnrolled, "休学"}
+var activeStatuses = []string{model.StatusEnrolled, model.StatusSuspended}
 
 func (sc *anomalyScan) doubleEnrolment() error {
 	var pairs []struct {
@@ -175,7 +175,7 @@ func (sc *anomalyScan) doubleEnrolment() error {
 // record a leaving, a few among many, and looks up only their students'
 // entitlements.
 
-var exitStatuses = []string{"毕业", "辍学", "转出", "死亡"}
+var exitStatuses = []string{model.StatusGraduated, model.StatusDroppedOut, model.StatusTransferred, model.StatusDeceased}
 
 // exitRow is an entitlement with an enrolment that records a leaving.
 type exitRow struct {
@@ -200,7 +200,7 @@ func (sc *anomalyScan) aidAfterExit() error {
 		WHERE e.status IN ? AND ent.status <> ? AND (
 			(e.school_id = ent.school_id AND e.school_year = SUBSTR(ent.term, 1, 9))
 			OR (e.status = ? AND e.school_year < SUBSTR(ent.term, 1, 9)))`,
-		exitStatuses, model.EntRevoked, "死亡").Scan(&rows).Error; err != nil {
+		exitStatuses, model.EntRevoked, model.StatusDeceased).Scan(&rows).Error; err != nil {
 		return err
 	}
 	// Sorted here: an ORDER BY ent.id would tempt the planner to walk every

@@ -248,7 +248,7 @@ type StudentPatch struct {
 	Remark      *string
 }
 
-var enrolmentStatuses = []string{"在读", "休学", "转出", "毕业", "辍学", "死亡"}
+var enrolmentStatuses = model.EnrolmentStatuses
 
 // PatchStudent applies corrections with history and audit in one transaction.
 func (s *Students) PatchStudent(ctx context.Context, a model.Actor, id int64, p StudentPatch) (StudentFile, error) {
@@ -325,7 +325,7 @@ func (s *Students) patchIdentity(st *model.Student, p StudentPatch, cs *[]change
 			if acct != "" {
 				masked = model.MaskBankAccount(acct)
 			}
-			track(cs, "银行卡号", "", st.AccountMasked, masked)
+			track(cs, model.FieldBankAccount, "", st.AccountMasked, masked)
 			s.setAccount(st, acct)
 		}
 	}
@@ -342,7 +342,7 @@ func (s *Students) patchIdentity(st *model.Student, p StudentPatch, cs *[]change
 			s.setPhone(st, phone)
 		}
 	}
-	if p.Holder != nil && *p.Holder != "" && *p.Holder != "本人" && *p.Holder != "监护人" {
+	if p.Holder != nil && *p.Holder != "" && *p.Holder != model.HolderSelf && *p.Holder != model.HolderGuardian {
 		return invalid("持卡人须为“本人”或“监护人”")
 	}
 	for _, f := range []struct {
@@ -356,7 +356,7 @@ func (s *Students) patchIdentity(st *model.Student, p StudentPatch, cs *[]change
 			*f.dst = v
 		}
 	}
-	if st.Holder == "监护人" && st.Guardian == "" {
+	if st.Holder == model.HolderGuardian && st.Guardian == "" {
 		return invalid("持卡人为监护人时须填写监护人姓名")
 	}
 	return nil

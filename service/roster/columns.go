@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+
+	"studentaid/model"
 )
 
 // Header texts of the roster columns, exactly as POLICY.md names them.
@@ -61,15 +63,6 @@ const (
 	LevelGeneral = "general"
 )
 
-// Account holders.
-const (
-	HolderSelf     = "本人"
-	HolderGuardian = "监护人"
-)
-
-// StatusEnrolled is the only enrolment status under which aid is paid.
-const StatusEnrolled = "在读"
-
 // Column describes one roster column for the template, its instructions sheet
 // and the parser.
 type Column struct {
@@ -86,7 +79,7 @@ type Column struct {
 	Rule        string // the rule in one line, for 填写说明
 }
 
-var statuses = []string{StatusEnrolled, "休学", "转出", "毕业", "辍学", "死亡"}
+var statuses = model.EnrolmentStatuses
 
 var levelCodes = map[string]string{
 	"特别困难": LevelSpecial,
@@ -149,7 +142,7 @@ var columns = []Column{
 	{Header: ColBankName, Requirement: "发放资助时必填", Width: 20, Rule: "如：中国农业银行益阳分行"},
 	{Header: ColBankAccount, Requirement: "发放资助时必填", Text: true, Masked: true, Width: 24,
 		Rule: "12–30位数字，可带空格；该列必须是“文本”格式"},
-	{Header: ColHolder, Requirement: "填写银行卡号时必填", Options: []string{HolderSelf, HolderGuardian}, Width: 10,
+	{Header: ColHolder, Requirement: "填写银行卡号时必填", Options: []string{model.HolderSelf, model.HolderGuardian}, Width: 10,
 		Rule: "本人/监护人：银行卡户名是学生本人还是监护人"},
 	{Header: ColPhone, Requirement: "选填", Text: true, Masked: true, Width: 16,
 		Rule: "11位手机号，或带区号的固定电话（如 0737-1234567）"},

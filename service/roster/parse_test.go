@@ -56,7 +56,7 @@ func TestParseNormalisesValidRows(t *testing.T) {
 	r := res.Rows[0]
 	if r.Line != 2 || r.School.Code != "1430903001" || r.Name != "张小明" || r.Sex != "男" || r.Grade != 4 ||
 		r.Stage != roster.StagePrimary || r.Boarding == nil || !*r.Boarding || r.Level != roster.LevelHard ||
-		r.Status != "在读" || r.Holder != roster.HolderGuardian || r.BankAccount != "6228480012345678901" ||
+		r.Status != "在读" || r.Holder != model.HolderGuardian || r.BankAccount != "6228480012345678901" ||
 		r.Phone != "13807371234" || r.Household != "农村" || r.HomeRegion != "430903" || r.Class != "2班" {
 		t.Errorf("row 2 = %+v", r)
 	}
@@ -78,7 +78,7 @@ func TestParseNormalisesValidRows(t *testing.T) {
 	if !slices.Equal(r.Categories, wantCats) {
 		t.Errorf("categories = %q, want %q", r.Categories, wantCats)
 	}
-	if r.Level != roster.LevelSpecial || r.BankAccount != "6228480012345678901" || r.Holder != roster.HolderSelf || r.Phone != "0737-1234567" {
+	if r.Level != roster.LevelSpecial || r.BankAccount != "6228480012345678901" || r.Holder != model.HolderSelf || r.Phone != "0737-1234567" {
 		t.Errorf("row 3 = %+v", r)
 	}
 

@@ -284,9 +284,9 @@ func (c *rowCheck) status() string {
 	s := c.get(ColStatus)
 	switch {
 	case s == "":
-		return StatusEnrolled
+		return model.StatusEnrolled
 	case s == "在校" || s == "在籍":
-		return StatusEnrolled
+		return model.StatusEnrolled
 	case slices.Contains(statuses, s):
 		return s
 	}
@@ -370,10 +370,10 @@ func (c *rowCheck) bank(row *Row) {
 	switch holder {
 	case "":
 		c.fail(ColHolder, "填写了银行信息时必须填写持卡人（本人 或 监护人）")
-	case HolderSelf, "学生", "学生本人":
-		row.Holder = HolderSelf
-	case HolderGuardian, "家长":
-		row.Holder = HolderGuardian
+	case model.HolderSelf, "学生", "学生本人":
+		row.Holder = model.HolderSelf
+	case model.HolderGuardian, "家长":
+		row.Holder = model.HolderGuardian
 		if row.Guardian == "" {
 			c.fail(ColGuardian, "持卡人为监护人时必须填写监护人姓名")
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"studentaid/model"
 	"studentaid/service/roster"
 )
 
@@ -133,7 +134,7 @@ func TestTemplateFilledInParses(t *testing.T) {
 	if len(res.Rows) != 1 || len(res.Errors) != 0 {
 		t.Fatalf("errors:%s", dumpErrors(res.Errors))
 	}
-	if r := res.Rows[0]; r.Name != "刘洋" || r.Sex != "女" || r.Grade != 4 || r.Holder != roster.HolderGuardian || !slices.Equal(r.Categories, []string{"农村低保", "残疾"}) {
+	if r := res.Rows[0]; r.Name != "刘洋" || r.Sex != "女" || r.Grade != 4 || r.Holder != model.HolderGuardian || !slices.Equal(r.Categories, []string{"农村低保", "残疾"}) {
 		t.Errorf("row %+v", r)
 	}
 }

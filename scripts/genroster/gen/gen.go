@@ -357,9 +357,9 @@ func (g *generator) student() map[string]string {
 		s[roster.ColBankName] = banks[prefix]
 		s[roster.ColBankAccount] = prefix + g.digits(15)
 		if guardian != "" && (grade <= 9 || g.chance(0.5)) {
-			s[roster.ColHolder] = roster.HolderGuardian
+			s[roster.ColHolder] = model.HolderGuardian
 		} else {
-			s[roster.ColHolder] = roster.HolderSelf
+			s[roster.ColHolder] = model.HolderSelf
 		}
 	}
 	if g.chance(0.8) {
