@@ -444,10 +444,7 @@ func (s *Batches) eachLine(db *gorm.DB, batchID int64, unpaidOnly bool, yield fu
 // ledgerWidths sizes 明细's columns from the widest stored values, without
 // opening any sealed number: ID and account columns get a fixed width.
 func (s *Batches) ledgerWidths(db *gorm.DB, b model.Batch, doc ledger.Batch) (ledger.Widths, error) {
-	length := "CHAR_LENGTH"
-	if db.Dialector.Name() == "sqlite" {
-		length = "LENGTH" // SQLite counts characters, MySQL's LENGTH counts bytes
-	}
+	length := s.engine.charLength()
 	var m struct {
 		School, Class, Name, StudentNo, Bank, HolderName int
 		Seq                                              int

@@ -22,10 +22,11 @@ import (
 // the replica watcher), and in
 // login_throttle.go (the login throttle) and users.go (hashPassword).
 type core struct {
-	db   *gorm.DB
-	keys *Keyring
-	log  *slog.Logger
-	opt  Options
+	db     *gorm.DB
+	engine Engine
+	keys   *Keyring
+	log    *slog.Logger
+	opt    Options
 	// started is when this service was built (service clock): on SQLite,
 	// where imports cannot write a heartbeat, an import made since is this
 	// process's own and still running or finished, never stale.

@@ -30,7 +30,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 				t.Fatalf("re-running applied steps: %v", err)
 			}
 			v, err := service.SchemaVersion(ctx, db)
-			want, _ := service.LatestSchemaVersion(db.Dialector.Name())
+			want, _ := service.LatestSchemaVersion(service.EngineOf(db))
 			if err != nil || v != want {
 				t.Fatalf("version %d, want %d (%v)", v, want, err)
 			}

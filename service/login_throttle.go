@@ -122,7 +122,7 @@ func (s *core) failureUpsert() string {
 		return "CASE WHEN " + t + "updated_at < ? THEN 1 ELSE " + t + "failures + 1 END"
 	}
 	const insert = "INSERT INTO login_throttle (k, failures, locked_until, updated_at) VALUES (?, 1, ?, ?) "
-	if s.db.Dialector.Name() == "mysql" {
+	if s.engine == EngineMySQL {
 		return insert + "ON DUPLICATE KEY UPDATE locked_until = CASE WHEN " + next("") +
 			" >= ? THEN ? ELSE locked_until END, failures = " + next("") + ", updated_at = ?"
 	}

@@ -85,8 +85,8 @@ func splitStatements(text string) []string {
 }
 
 // LatestSchemaVersion is the version the code expects; /readyz compares it.
-func LatestSchemaVersion(dialect string) (int, error) {
-	ms, err := loadMigrations(dialect)
+func LatestSchemaVersion(e Engine) (int, error) {
+	ms, err := loadMigrations(string(e))
 	if err != nil || len(ms) == 0 {
 		return 0, err
 	}
@@ -105,7 +105,7 @@ func Migrate(ctx context.Context, db *gorm.DB) error {
 // first statement of each migration, for the fault build and tests: a
 // migration cut short there must complete when run again.
 func MigrateWithFault(ctx context.Context, db *gorm.DB, fault func(point string) error) error {
-	dialect := db.Dialector.Name()
+	dialect := string(EngineOf(db))
 	ms, err := loadMigrations(dialect)
 	if err != nil {
 		return err

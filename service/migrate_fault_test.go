@@ -46,7 +46,7 @@ func TestMigrationCutShortCompletes(t *testing.T) {
 				}
 			}
 			v, err := service.SchemaVersion(ctx, db)
-			want, _ := service.LatestSchemaVersion(db.Dialector.Name())
+			want, _ := service.LatestSchemaVersion(service.EngineOf(db))
 			if err != nil || v != want {
 				t.Fatalf("version %d, want %d (%v)", v, want, err)
 			}

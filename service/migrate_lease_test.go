@@ -30,7 +30,7 @@ func TestMigrationWaitsForAnotherInstancesLease(t *testing.T) {
 			if err := service.Migrate(ctx, db); err == nil || !strings.Contains(err.Error(), "migration lease") {
 				t.Fatalf("migrated while another instance held the lease: %v", err)
 			}
-			want, _ := service.LatestSchemaVersion(db.Dialector.Name())
+			want, _ := service.LatestSchemaVersion(service.EngineOf(db))
 			if v, _ := service.SchemaVersion(context.Background(), db); v == want {
 				t.Fatal("the last migration was applied under another instance's lease")
 			}
@@ -76,7 +76,7 @@ func TestConcurrentMigrations(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			ms, _ := service.LatestSchemaVersion(db.Dialector.Name())
+			ms, _ := service.LatestSchemaVersion(service.EngineOf(db))
 			var n, distinct int64
 			db.Raw("SELECT COUNT(*) FROM schema_migrations").Scan(&n)
 			db.Raw("SELECT COUNT(DISTINCT version) FROM schema_migrations").Scan(&distinct)

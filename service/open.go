@@ -32,7 +32,7 @@ type Store struct {
 // server's schema is otherwise changed by `migrate` alone.
 func StoreFrom(c *configs.Config, log *slog.Logger) Store {
 	return Store{Database: c.Database, SQLitePath: c.SQLitePath(), DataKey: c.Security.DataKey, KeyFile: c.KeyFile(),
-		Migrate: c.Database.Driver == "sqlite" || c.Database.MigrateOnStart, Log: log}
+		Migrate: Engine(c.Database.Driver) == EngineSQLite || c.Database.MigrateOnStart, Log: log}
 }
 
 // Open opens the database, migrates it or checks that it is current, binds
@@ -100,7 +100,7 @@ func (s *Reports) Ping(ctx context.Context) error {
 
 // schemaCurrent refuses a schema older than this program needs.
 func schemaCurrent(ctx context.Context, db *gorm.DB) error {
-	want, err := LatestSchemaVersion(db.Dialector.Name())
+	want, err := LatestSchemaVersion(EngineOf(db))
 	if err != nil {
 		return err
 	}

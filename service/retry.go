@@ -26,7 +26,7 @@ const txAttempts = 10
 // same indexes and deadlock in normal use; the unique keys, not the isolation
 // level, are what keep anyone from being paid twice.
 func (s *core) bulkTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return s.retryTx(ctx, bulkTxOptions(s.db), fn)
+	return s.retryTx(ctx, s.engine.bulkTxOptions(), fn)
 }
 
 // retryTx runs fn in one transaction, and again (at most txAttempts times in
@@ -63,14 +63,6 @@ func (s *core) retry(ctx context.Context, attempt func() error) error {
 		case <-time.After(time.Duration(20+rand.IntN(100)*n) * time.Millisecond):
 		}
 	}
-}
-
-// bulkTxOptions is READ COMMITTED on MySQL, the engine's default elsewhere.
-func bulkTxOptions(db *gorm.DB) []*sql.TxOptions {
-	if db.Dialector.Name() == "mysql" {
-		return []*sql.TxOptions{{Isolation: sql.LevelReadCommitted}}
-	}
-	return nil
 }
 
 // retryCodes are the MySQL errors after which the whole transaction may be

@@ -30,7 +30,7 @@ type earlyApply struct {
 
 // startEarlyApply opens the transaction and sets opt to feed it.
 func (s *Students) startEarlyApply(ctx context.Context, a model.Actor, ri model.RosterImport, opt *roster.Options) *earlyApply {
-	tx := s.db.WithContext(ctx).Begin(bulkTxOptions(s.db)...)
+	tx := s.db.WithContext(ctx).Begin(s.engine.bulkTxOptions()...)
 	if tx.Error != nil {
 		return nil
 	}

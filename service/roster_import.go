@@ -356,7 +356,7 @@ func (s *Students) heartbeat(ctx context.Context, id int64) (stop func()) {
 	beat := func() {
 		s.db.WithContext(ctx).Model(&model.RosterImport{}).Where("id = ?", id).Update("heartbeat_at", s.now())
 	}
-	if s.db.Dialector.Name() == "sqlite" {
+	if s.engine.oneConnection() {
 		return func() {}
 	}
 	beat()
@@ -380,7 +380,7 @@ func (s *Students) heartbeat(ctx context.Context, id int64) (stop func()) {
 // transaction rolled back, so nothing of them was imported. Run at start.
 func (s *Jobs) FailStaleImports(ctx context.Context) (int64, error) {
 	q := s.db.WithContext(ctx).Model(&model.RosterImport{}).Where("status = ?", ImportProcessing)
-	if s.db.Dialector.Name() != "sqlite" {
+	if !s.engine.oneConnection() {
 		q = q.Where("heartbeat_at IS NULL OR heartbeat_at < ?", s.now().Add(-importStale))
 	} else {
 		// One process writes a SQLite file: what it started is not stale.
@@ -399,7 +399,7 @@ func failImports(q *gorm.DB, now time.Time, message string) (int64, error) {
 // the failure could not be written then. Not on SQLite, which keeps no
 // heartbeat (there a processing import is running).
 func (s *Students) failIfDead(ctx context.Context, ri *model.RosterImport) error {
-	if ri.Status != ImportProcessing || ri.HeartbeatAt == nil || s.db.Dialector.Name() == "sqlite" ||
+	if ri.Status != ImportProcessing || ri.HeartbeatAt == nil || s.engine == EngineSQLite ||
 		!ri.HeartbeatAt.Before(s.now().Add(-importStale)) {
 		return nil
 	}
@@ -415,7 +415,7 @@ func (s *Students) failIfDead(ctx context.Context, ri *model.RosterImport) error
 // Not on SQLite: its one connection is inside the import's transaction
 // (opened while the file is still being read) until the end.
 func (s *Students) setProgress(ctx context.Context, id int64, pct int) {
-	if s.db.Dialector.Name() == "sqlite" {
+	if s.engine.oneConnection() {
 		return
 	}
 	s.db.WithContext(ctx).Model(&model.RosterImport{}).Where("id = ?", id).Update("progress", pct)

@@ -134,7 +134,7 @@ func New(db *gorm.DB, keys *Keyring, log *slog.Logger, opt Options) *Service {
 		opt.LockDuration = 15 * time.Minute
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &core{db: db, keys: keys, log: log, opt: opt, bgCtx: ctx, bgCancel: cancel}
+	c := &core{db: db, engine: EngineOf(db), keys: keys, log: log, opt: opt, bgCtx: ctx, bgCancel: cancel}
 	c.started = c.now()
 	if opt.Replicas > 0 {
 		c.replicas = newReplicaSet(opt.Replicas, opt.ReplicaMaxLag)
