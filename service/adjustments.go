@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"strconv"
-	"strings"
 
 	"gorm.io/gorm"
 
@@ -103,14 +102,11 @@ func (s *Entitlements) ApproveAdjustments(ctx context.Context, a model.Actor, id
 // known yet.
 func (s *Entitlements) RecoverEntitlements(ctx context.Context, a model.Actor, ids []int64, reason string) (Transition, error) {
 	var out Transition
-	if !a.Is(model.RoleCountyOfficer) {
-		return out, errRoleForbidden
+	reason, err := countyDecision(a, ids, reason, "追回原因")
+	if err != nil {
+		return out, err
 	}
-	reason = strings.TrimSpace(reason)
-	if reason == "" || len(ids) == 0 {
-		return out, invalid("请指定 ids 并填写追回原因")
-	}
-	err := s.tx(ctx, func(tx *gorm.DB) error {
+	err = s.tx(ctx, func(tx *gorm.DB) error {
 		out = Transition{} // a retried attempt counts afresh
 		ents, err := s.selectEntitlements(tx, a, ids, ListRef{}, model.EntPaid)
 		if err != nil {

@@ -229,16 +229,27 @@ func (s *Entitlements) RevokeEntitlements(ctx context.Context, a model.Actor, id
 	return s.reject(ctx, a, ids, reason, model.EntApproved, model.EntRevoked, "revoke")
 }
 
-func (s *Entitlements) reject(ctx context.Context, a model.Actor, ids []int64, reason, from, to, action string) (Transition, error) {
-	var out Transition
+// countyDecision checks a county officer's decision on entitlements
+// (return, revoke, recover): the role, the ids, and a reason, which what
+// names. It returns the reason trimmed.
+func countyDecision(a model.Actor, ids []int64, reason, what string) (string, error) {
 	if !a.Is(model.RoleCountyOfficer) {
-		return out, errRoleForbidden
+		return "", errRoleForbidden
 	}
 	reason = strings.TrimSpace(reason)
 	if reason == "" || len(ids) == 0 {
-		return out, invalid("请指定 ids 并填写原因")
+		return "", invalid("请指定 ids 并填写%s", what)
 	}
-	err := s.tx(ctx, func(tx *gorm.DB) error {
+	return reason, nil
+}
+
+func (s *Entitlements) reject(ctx context.Context, a model.Actor, ids []int64, reason, from, to, action string) (Transition, error) {
+	var out Transition
+	reason, err := countyDecision(a, ids, reason, "原因")
+	if err != nil {
+		return out, err
+	}
+	err = s.tx(ctx, func(tx *gorm.DB) error {
 		ents, err := s.selectEntitlements(tx, a, ids, ListRef{}, from)
 		if err != nil {
 			return err
