@@ -92,7 +92,7 @@ func (s *Server) patchAnomaly(c *gin.Context) {
 
 func (s *Server) scanAnomalies(c *gin.Context) {
 	r, err := s.anomalies.ScanAnomalies(c.Request.Context(), actor(c), service.ScanOptions{DryRun: c.Query("dry_run") == "true", OnDemand: true})
-	respond(c, http.StatusOK, r, err)
+	respond(c, http.StatusOK, scanOf(r), err)
 }
 
 func (s *Server) exportAnomalies(c *gin.Context) {
@@ -105,39 +105,40 @@ func (s *Server) exportAnomalies(c *gin.Context) {
 }
 
 type matchStudentBody struct {
-	StudentID  int64                `json:"student_id"`
-	Name       string               `json:"name"`
-	IDNumber   string               `json:"id_number"` // masked
-	SchoolID   int64                `json:"school_id"`
-	SchoolName string               `json:"school_name"`
-	Grade      string               `json:"grade"`
-	Status     string               `json:"status"`
-	Level      string               `json:"level"`
-	Categories string               `json:"categories"`
-	Problems   []string             `json:"problems"`
-	Pending    []service.PendingAid `json:"pending_aid,omitempty"`
+	StudentID  int64            `json:"student_id"`
+	Name       string           `json:"name"`
+	IDNumber   string           `json:"id_number"` // masked
+	SchoolID   int64            `json:"school_id"`
+	SchoolName string           `json:"school_name"`
+	Grade      string           `json:"grade"`
+	Status     string           `json:"status"`
+	Level      string           `json:"level"`
+	Categories string           `json:"categories"`
+	Problems   []string         `json:"problems"`
+	Pending    []pendingAidBody `json:"pending_aid,omitempty"`
 }
 
 type matchBody struct {
-	Kind             string                  `json:"kind"`
-	KindLabel        string                  `json:"kind_label"`
-	SchoolYear       string                  `json:"school_year"`
-	Rows             int                     `json:"rows"`
-	Matched          int                     `json:"matched"`
-	Unmatched        int                     `json:"unmatched"`
-	Invalid          []service.MatchRowError `json:"invalid"`
-	OnList           []matchStudentBody      `json:"on_list_disagree"`
-	NotOnList        []matchStudentBody      `json:"not_on_list"`
-	NotOnListNote    string                  `json:"not_on_list_note,omitempty"`
-	FindingsOpened   int                     `json:"findings_opened"`
-	FindingsResolved int                     `json:"findings_resolved"`
+	Kind             string              `json:"kind"`
+	KindLabel        string              `json:"kind_label"`
+	SchoolYear       string              `json:"school_year"`
+	Rows             int                 `json:"rows"`
+	Matched          int                 `json:"matched"`
+	Unmatched        int                 `json:"unmatched"`
+	Invalid          []matchRowErrorBody `json:"invalid"`
+	OnList           []matchStudentBody  `json:"on_list_disagree"`
+	NotOnList        []matchStudentBody  `json:"not_on_list"`
+	NotOnListNote    string              `json:"not_on_list_note,omitempty"`
+	FindingsOpened   int                 `json:"findings_opened"`
+	FindingsResolved int                 `json:"findings_resolved"`
 }
 
 func matchStudentsOf(in []service.MatchStudent) []matchStudentBody {
 	out := make([]matchStudentBody, 0, len(in))
 	for _, m := range in {
-		out = append(out, matchStudentBody{m.StudentID, m.Name, m.IDMasked, m.SchoolID, m.SchoolName, m.GradeText, m.Status,
-			model.LevelLabel(m.Level), m.Categories, m.Problems, m.Pending})
+		out = append(out, matchStudentBody{StudentID: m.StudentID, Name: m.Name, IDNumber: m.IDMasked, SchoolID: m.SchoolID,
+			SchoolName: m.SchoolName, Grade: m.GradeText, Status: m.Status, Level: model.LevelLabel(m.Level),
+			Categories: m.Categories, Problems: m.Problems, Pending: pendingAidOf(m.Pending)})
 	}
 	return out
 }
@@ -152,6 +153,8 @@ func (s *Server) matching(c *gin.Context) {
 	defer f.Close()
 	r, err := s.matcher.MatchDepartmentList(c.Request.Context(), actor(c), service.MatchUpload{Kind: c.PostForm("kind"),
 		SchoolYear: c.PostForm("school_year"), Filename: fh.Filename, File: f, Size: fh.Size})
-	respond(c, http.StatusOK, matchBody{r.Kind, r.KindLabel, r.SchoolYear, r.Rows, r.Matched, r.Unmatched, r.Invalid,
-		matchStudentsOf(r.OnList), matchStudentsOf(r.NotOnList), r.NotOnListNote, r.FindingsOpened, r.FindingsResolved}, err)
+	respond(c, http.StatusOK, matchBody{Kind: r.Kind, KindLabel: r.KindLabel, SchoolYear: r.SchoolYear, Rows: r.Rows,
+		Matched: r.Matched, Unmatched: r.Unmatched, Invalid: matchRowErrorsOf(r.Invalid), OnList: matchStudentsOf(r.OnList),
+		NotOnList: matchStudentsOf(r.NotOnList), NotOnListNote: r.NotOnListNote, FindingsOpened: r.FindingsOpened,
+		FindingsResolved: r.FindingsResolved}, err)
 }

@@ -67,20 +67,20 @@ type MatchUpload struct {
 
 // MatchRowError is a row of the list that could not be matched.
 type MatchRowError struct {
-	Row     int    `json:"row"`
-	Column  string `json:"column"`
-	Value   string `json:"value"` // masked
-	Message string `json:"message"`
+	Row     int
+	Column  string
+	Value   string // masked
+	Message string
 }
 
 // PendingAid is an entitlement that may still be paid.
 type PendingAid struct {
-	EntitlementID int64     `json:"entitlement_id"`
-	Program       string    `json:"program"`
-	Term          string    `json:"term"`
-	Status        string    `json:"status"`
-	AmountFen     model.Fen `json:"amount_fen"`
-	SchoolID      int64     `json:"school_id"`
+	EntitlementID int64
+	Program       string
+	Term          string
+	Status        string
+	AmountFen     model.Fen
+	SchoolID      int64
 }
 
 // MatchStudent is one of our students whose file disagrees with the list.
