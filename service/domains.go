@@ -38,7 +38,8 @@ type Anomalies struct {
 	jobs *Jobs
 }
 
-// Matching checks department lists against the students (matching.go).
+// Matching checks department lists against the students (matching.go; the
+// lists are read by service/roster).
 type Matching struct{ *core }
 
 // Jobs stores the scheduler's leases and runs (jobstore.go) and fails
@@ -50,7 +51,8 @@ type Jobs struct{ *core }
 type Audit struct{ *core }
 
 // Reports gathers figures: the start page's dashboard, summary reports and
-// the /metrics totals (dashboard.go, reports.go, metrics.go).
+// the /metrics totals (dashboard.go, reports.go, metrics.go), and answers
+// /readyz (Ping, open.go).
 type Reports struct{ *core }
 
 // Loans is the county's 生源地信用助学贷款 desk: dated figures, applications
