@@ -152,7 +152,7 @@ func TestHomeStatusesAndTransfers(t *testing.T) {
 	}
 	for i, src := range []int{4, 9} {
 		got, was := res.Rows[i], oldRows[src]
-		if got.IDNumber != was.IDNumber || got.Grade != was.Grade || got.Status != roster.StatusEnrolled {
+		if got.IDNumber != was.IDNumber || got.Grade != was.Grade || got.Status != model.StatusEnrolled {
 			t.Errorf("transfer %d: %s grade %d %s, was %s grade %d", i, got.IDNumber, got.Grade, got.Status, was.IDNumber, was.Grade)
 		}
 	}
