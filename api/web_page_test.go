@@ -14,7 +14,7 @@ func TestWebPageAndAssetsAreServed(t *testing.T) {
 	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
 		h := newHarness(t, env)
 		for _, c := range []struct{ path, ctype, has string }{
-			{"/", "text/html; charset=utf-8", `<script src="/web/app.js" defer></script>`},
+			{"/", "text/html; charset=utf-8", `<script type="module" src="/web/app.js"></script>`},
 			{"/web/index.html", "text/html; charset=utf-8", `lang="zh-CN"`},
 			{"/web/app.js", "text/javascript; charset=utf-8", "sessionStorage"},
 			{"/web/app.css", "text/css; charset=utf-8", "@media"},
@@ -57,10 +57,10 @@ func TestWebPageCallsOnlyExistingEndpoints(t *testing.T) {
 		Paths map[string]json.RawMessage `json:"paths"`
 	}
 	mustJSON(t, h.do("GET", "/api/v1/openapi.json", "", nil), &doc)
-	js := h.do("GET", "/web/app.js", "", nil).Body.String()
+	js := webModules(t, h)
 	calls := regexp.MustCompile("(?:api|request|download|upload)\\((?:'[A-Z]+', )?[`'](/[^`'$?]*)").FindAllStringSubmatch(js, -1)
 	if len(calls) < 30 {
-		t.Fatalf("found only %d API calls in app.js", len(calls))
+		t.Fatalf("found only %d API calls in the page's modules", len(calls))
 	}
 	for _, c := range calls {
 		prefix := "/api/v1" + c[1]
@@ -71,7 +71,37 @@ func TestWebPageCallsOnlyExistingEndpoints(t *testing.T) {
 			}
 		}
 		if !found {
-			t.Errorf("app.js calls %s, which the API does not have", c[1])
+			t.Errorf("the page calls %s, which the API does not have", c[1])
 		}
 	}
+}
+
+// webModules follows the page's imports from /web/app.js and answers the
+// text of every module, failing when an imported module is not served.
+func webModules(t *testing.T, h *harness) string {
+	t.Helper()
+	importRe := regexp.MustCompile(`(?m)^import \{[^}]*\} from '\./([a-z]+\.js)';$`)
+	seen := map[string]bool{}
+	var all strings.Builder
+	queue := []string{"app.js"}
+	for len(queue) > 0 {
+		name := queue[0]
+		queue = queue[1:]
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		rr := h.do("GET", "/web/"+name, "", nil)
+		if rr.Code != http.StatusOK {
+			t.Fatalf("module %s: %d", name, rr.Code)
+		}
+		all.WriteString(rr.Body.String())
+		for _, m := range importRe.FindAllStringSubmatch(rr.Body.String(), -1) {
+			queue = append(queue, m[1])
+		}
+	}
+	if len(seen) < 10 {
+		t.Fatalf("the page has only %d modules: %v", len(seen), seen)
+	}
+	return all.String()
 }

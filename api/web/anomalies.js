@@ -1,0 +1,71 @@
+import { state } from './state.js';
+import { fmtTime, termLabel, isRole, READERS } from './format.js';
+import { el, nextID, badge, field, select, termSelect, errorSlot, showError, busy, table, pager, card, page, rerender } from './dom.js';
+import { api, download, qs } from './net.js';
+
+export const ANOMALY_STATUS = { open: ['待核实', 'bad'], explained: ['已说明', 'info'], resolved: ['已消除', 'ok'] };
+export const SEVERITY = { high: ['高', 'bad'], medium: ['中', 'warn'], low: ['低', ''] };
+
+export async function viewAnomalies(gen) {
+  const term = termSelect(state.query.get('term') || '', true);
+  const status = select('status', [['open', '待核实'], ['explained', '已说明'], ['resolved', '已消除'], ['', '全部']], state.query.get('status') ?? 'open');
+  const err = errorSlot();
+  const out = el('div', { 'aria-live': 'polite', id: 'anomalies' });
+  const filter = () => ({ term: term.value, status: status.value });
+  const load = async (pageNo = 1) => {
+    const l = await api('GET', `/anomalies${qs({ ...filter(), page: pageNo, page_size: 50 })}`);
+    out.replaceChildren(
+      el('p', { class: 'info' }, l.last_scan_at ? `最近一次扫描：${fmtTime(l.last_scan_at)}` : '尚未扫描过。'),
+      table([
+        { h: '规则', f: (a) => (a.rule_no ? `${a.rule_no}. ${a.rule_title}` : a.rule_title) },
+        { h: '程度', f: (a) => badge(SEVERITY, a.severity) },
+        { h: '学校', f: (a) => a.school_name || '—' },
+        { h: '学年学期', f: (a) => (a.term ? termLabel(a.term) : `${a.school_year} 学年`) },
+        { h: '情况', f: (a) => (a.student_id && isRole(...READERS) ? [a.summary, ' ', el('a', { href: `#/students/${a.student_id}` }, '档案')] : a.summary) },
+        { h: '最近发现', f: (a) => fmtTime(a.last_seen) },
+        { h: '状态', f: (a) => [badge(ANOMALY_STATUS, a.status), a.note ? el('div', {}, el('small', {}, `说明：${a.note}（${a.updated_by}）`)) : ''] },
+        { h: '处理', f: (a) => anomalyActions(a) },
+      ], l.items, { caption: `异常线索（${l.total} 条）`, empty: '没有符合条件的异常线索。', id: 'anomaly-table' }),
+      pager(l.total, l.page, l.page_size, (p) => load(p).catch((e) => showError(err, e))));
+  };
+  const scan = el('button', { type: 'button', id: 'anomaly-scan' }, '立即扫描');
+  const scanOut = el('p', { class: 'ok', role: 'status', id: 'anomaly-scan-result' });
+  scan.addEventListener('click', () => busy(scan, err, async () => {
+    scanOut.textContent = '';
+    const r = await api('POST', '/anomalies/scan');
+    scanOut.textContent = `扫描完成：现有 ${r.found} 条线索，新发现 ${r.opened} 条，已消除 ${r.resolved} 条。`;
+    await load();
+  }));
+  const exp = el('button', { type: 'button', id: 'anomaly-export' }, '导出清单');
+  exp.addEventListener('click', () => busy(exp, err, () => download(`/anomalies.xlsx${qs(filter())}`, '异常情况清单.xlsx')));
+  for (const c of [term, status]) c.addEventListener('change', () => load().catch((e) => showError(err, e)));
+  if (!page(gen, '异常情况', el('p', { class: 'lead' }, '重复享受、代领、持卡人不符、年龄与年级不符、一人多籍、状态变化后仍有资助、金额与标准不符、多次发放失败、滞留未发等线索。'),
+    card('查询', el('div', { class: 'fields' }, field('学期', term), field('状态', status)), el('p', { class: 'actions' }, scan, exp), scanOut, err), out)) return;
+  await load();
+}
+
+// anomalyActions lets a reader record why a finding is in order, or reopen it.
+export function anomalyActions(a) {
+  if (a.status === 'resolved') return '';
+  const err = errorSlot();
+  if (a.status === 'explained') {
+    const reopen = el('button', { type: 'button' }, '重新打开');
+    reopen.addEventListener('click', () => busy(reopen, err, async () => {
+      await api('PATCH', `/anomalies/${a.id}`, { status: 'open' });
+      rerender('已重新打开该线索。');
+    }));
+    return [reopen, err];
+  }
+  const note = el('textarea', { name: 'note', id: nextID('note'), rows: '2', maxlength: '500' });
+  const save = el('button', { type: 'submit' }, '保存说明');
+  const form = el('form', {}, field('核实情况说明', note), save, err);
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    if (!note.value.trim()) { showError(err, new Error('请填写核实情况'), note); note.focus(); return; }
+    busy(save, err, async () => {
+      await api('PATCH', `/anomalies/${a.id}`, { status: 'explained', note: note.value.trim() });
+      rerender('已记录说明。');
+    });
+  });
+  return el('details', {}, el('summary', {}, '填写说明'), form);
+}

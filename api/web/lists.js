@@ -1,0 +1,85 @@
+import { state } from './state.js';
+import { yuan, fmtTime, ENT_STATUS, LEVEL, programName, termLabel, isRole, READERS } from './format.js';
+import { el, badge, field, programSelect, termSelect, schoolSelect, errorSlot, showError, busy, table, pager, stat, card, confirmAction, page } from './dom.js';
+import { api, download, qs } from './net.js';
+
+export async function viewLists(gen) {
+  const program = programSelect(state.query.get('program') || 'boarding');
+  program.id = 'list-program';
+  const term = termSelect(state.query.get('term') || state.term);
+  term.id = 'list-term';
+  const county = isRole('county_officer');
+  const school = county ? await schoolSelect(state.query.get('school_id') || '', '全县所有学校（仅计算）') : null;
+  const schoolID = () => (county ? Number(school.value) || 0 : state.user.scope.school_id);
+  const err = errorSlot();
+  err.id = 'list-error';
+  const calc = el('button', { type: 'button', class: 'primary', id: 'list-calculate' }, '计算名单');
+  const submit = !county && el('button', { type: 'button', id: 'list-submit' }, '提交名单');
+  const notice = el('button', { type: 'button', id: 'list-notice' }, '下载公示表');
+  const msg = el('p', { class: 'ok', role: 'status', id: 'list-message' });
+  const calcBox = el('div', { id: 'calc-result' });
+  const listBox = el('div', { id: 'list-table', 'aria-live': 'polite' });
+
+  const loadList = async (pageNo = 1) => {
+    const l = await api('GET', `/entitlements${qs({ program: program.value, term: term.value, school_id: schoolID() || '', page: pageNo, page_size: 100 })}`);
+    listBox.replaceChildren(table([
+      { h: '姓名', f: (e) => (isRole(...READERS) ? el('a', { href: `#/students/${e.student_id}` }, e.name) : e.name) },
+      { h: '身份证件号', f: (e) => e.id_number },
+      { h: '学校', f: (e) => e.school_name },
+      { h: '年级', f: (e) => e.grade_text },
+      { h: '班级', f: (e) => e.class },
+      { h: '档次', f: (e) => LEVEL[e.level] || '—' },
+      { h: '金额（元）', num: true, f: (e) => yuan(e.amount_fen) },
+      { h: '状态', f: (e) => badge(ENT_STATUS, e.status) },
+      { h: '原因与提示', f: (e) => [e.reason, e.warning].filter(Boolean).join('；') },
+      { h: '异议', num: true, f: (e) => e.objections || '' },
+    ], l.items, { caption: `${programName(program.value)} · ${termLabel(term.value)} 名单（共 ${l.total} 人）`, empty: '尚无名单：请先上传花名册，再点“计算名单”。', id: 'entitlements' }),
+    pager(l.total, l.page, l.page_size, (p) => loadList(p).catch((e) => showError(err, e))));
+  };
+
+  calc.addEventListener('click', () => busy(calc, err, async () => {
+    msg.textContent = '';
+    const r = await api('POST', '/entitlements/calculate', { program: program.value, term: term.value, school_id: schoolID() });
+    calcBox.replaceChildren(card('计算结果',
+      el('ul', { class: 'stats' }, stat('名单人数', r.count, 'calc-count'), stat('金额合计（元）', yuan(r.total_fen), 'calc-total'),
+        stat('新增', r.created), stat('更新', r.updated), stat('未变', r.unchanged), stat('移除', r.removed)),
+      table([{ h: '姓名', f: (i) => i.name }, { h: '不符合条件的原因', f: (i) => i.reason }], r.ineligible,
+        { caption: `不符合条件的学生（${r.ineligible.length} 人）`, empty: '所有学生均符合条件。', id: 'ineligible' })));
+    msg.textContent = `计算完成：名单 ${r.count} 人，合计 ${yuan(r.total_fen)} 元。请核对后提交。`;
+    await loadList();
+  }));
+
+  if (submit) {
+    submit.addEventListener('click', () => busy(submit, err, async () => {
+      msg.textContent = '';
+      // The totals come from the server's own count of what submit will move.
+      const d = await api('GET', '/dashboard');
+      const l = d.lists.find((x) => x.program === program.value && x.term === term.value && x.school_id === schoolID());
+      const count = l ? l.draft.count + l.returned.count : 0;
+      if (!count) throw new Error('没有待提交的名单：请先计算名单（已提交或已审核的不能重复提交）。');
+      const total = l.draft.total_fen + l.returned.total_fen;
+      const ok = await confirmAction('提交资助名单', [
+        ['学校', l.school_name], ['资助项目', programName(l.program)], ['学期', termLabel(l.term)],
+        ['人数', `${count} 人`], ['金额合计', `${yuan(total)} 元`]],
+      '提交后请下载公示表张贴公示；公示期满后由县级资助中心审核。', '确认提交');
+      if (!ok) return;
+      const r = await api('POST', '/entitlements/submit', { program: program.value, term: term.value, school_id: schoolID() });
+      msg.textContent = `已提交 ${r.count} 人，合计 ${yuan(r.total_fen)} 元。请下载公示表张贴公示。`;
+      await loadList();
+    }));
+  }
+
+  notice.addEventListener('click', () => busy(notice, err, async () => {
+    msg.textContent = '';
+    if (!schoolID()) throw new Error('请先选择学校。');
+    const res = await download(`/notices${qs({ program: program.value, term: term.value, school_id: schoolID() })}`, '公示表.xlsx');
+    const ends = res.headers.get('X-Notice-Ends-At');
+    msg.textContent = `公示表已下载。${ends ? `公示期至 ${fmtTime(ends)}，期满后县级方可审核。` : ''}`;
+  }));
+
+  for (const c of [program, term, school]) if (c) c.addEventListener('change', () => loadList().catch((e) => showError(err, e)));
+  const form = el('div', { class: 'fields' }, field('资助项目', program, null, 'span2'), field('学期', term), school && field('学校', school, null, 'span2'),
+    el('div', { class: 'field wide' }, el('p', { class: 'actions' }, calc, submit, notice), err, msg));
+  if (!page(gen, '资助名单', card('名单', form), calcBox, listBox)) return;
+  await loadList();
+}
