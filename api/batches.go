@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"studentaid/jobs"
 	"studentaid/model"
 	"studentaid/service"
 )
@@ -193,12 +194,14 @@ func runOf(r model.JobRun) runBody {
 }
 
 type jobBody struct {
-	Name     string     `json:"name"`
-	Title    string     `json:"title"`
-	Schedule string     `json:"schedule"`
-	NextRun  *time.Time `json:"next_run"`
-	LastRun  *runBody   `json:"last_run"`
-	Holder   string     `json:"lease_holder"`
+	Name     string `json:"name"`
+	Title    string `json:"title"`
+	Schedule string `json:"schedule"`
+	// ScheduleText is the schedule in words, for people.
+	ScheduleText string     `json:"schedule_text"`
+	NextRun      *time.Time `json:"next_run"`
+	LastRun      *runBody   `json:"last_run"`
+	Holder       string     `json:"lease_holder"`
 }
 
 var errNoScheduler = &service.Error{Code: service.CodeUnavailable, Reason: "no_scheduler", Message: "本实例未启用任务调度"}
@@ -211,7 +214,7 @@ func (s *Server) listJobs(c *gin.Context) {
 	infos, err := s.opt.Jobs.Jobs(c.Request.Context(), actor(c))
 	out := make([]jobBody, 0, len(infos))
 	for _, i := range infos {
-		jb := jobBody{Name: i.Name, Title: i.Title, Schedule: i.Schedule, NextRun: i.NextRun, Holder: i.Holder}
+		jb := jobBody{Name: i.Name, Title: i.Title, Schedule: i.Schedule, ScheduleText: jobs.ScheduleWords(i.Schedule), NextRun: i.NextRun, Holder: i.Holder}
 		if i.LastRun != nil {
 			r := runOf(*i.LastRun)
 			jb.LastRun = &r

@@ -18,12 +18,14 @@ type programBody struct {
 	Stages   []string `json:"stages"`
 	Tiered   bool     `json:"tiered"`
 	Schedule string   `json:"schedule"`
+	// ScheduleText is the schedule in words: 每年4月10日、10月10日 03:00.
+	ScheduleText string `json:"schedule_text"`
 }
 
 func (s *Server) listPrograms(c *gin.Context) {
 	out := make([]programBody, 0, len(model.Programs))
 	for _, p := range model.Programs {
-		out = append(out, programBody{p.Code, p.Name, p.Stages, p.Tiered, s.schedule("batch_" + p.Code)})
+		out = append(out, programBody{p.Code, p.Name, p.Stages, p.Tiered, s.schedule("batch_" + p.Code), s.scheduleText("batch_" + p.Code)})
 	}
 	c.JSON(http.StatusOK, gin.H{"items": out, "total": len(out), "page": 1, "page_size": len(out)})
 }

@@ -167,6 +167,7 @@ func (s *Server) routes() []route {
 		{method: "POST", path: "/anomalies/scan", summary: "立即扫描异常情况", handler: s.scanAnomalies},
 		{method: "POST", path: "/matching", summary: "跨部门比对（民政低保、脱贫监测、残联、死亡名单）", upload: true, handler: s.matching},
 		{method: "GET", path: "/dashboard", summary: "首页：待办事项与学期统计（默认有数据的最近学期；按权限范围）", handler: s.dashboard},
+		{method: "GET", path: "/workbench", summary: "首页待办：各校各项目进度与指标、已审核待生成批次、暂缓发放的学生", handler: s.workbench},
 		{method: "GET", path: "/dashboard/chart.svg", summary: "首页统计图（SVG，kind=program|school|batches）", handler: s.dashboardChart},
 	}, s.loanRoutes()...)
 }

@@ -195,18 +195,23 @@ func (q batchQueue) held(dry bool) ([]Held, error) {
 	}
 	var held []Held
 	for _, st := range stuck {
-		reason := "上次发放失败的银行账户尚未更正"
-		switch {
-		case st.NoAccount:
-			reason = "缺少银行账户，请在学生档案中补录后再发放"
-		case st.NoGuardian:
-			reason = "持卡人为监护人但未登记监护人姓名"
-		case st.Unconfirmed:
-			reason = "银行账户变更待本县另一名资助专干确认"
-		}
-		held = append(held, Held{st.EntitlementID, st.StudentID, reason})
+		held = append(held, Held{st.EntitlementID, st.StudentID, heldReason(st.NoAccount, st.NoGuardian, st.Unconfirmed)})
 	}
 	return held, nil
+}
+
+// heldReason says why approved aid that is not payable is held back: the
+// first of payable's conditions it fails.
+func heldReason(noAccount, noGuardian, unconfirmed bool) string {
+	switch {
+	case noAccount:
+		return "缺少银行账户，请在学生档案中补录后再发放"
+	case noGuardian:
+		return "持卡人为监护人但未登记监护人姓名"
+	case unconfirmed:
+		return "银行账户变更待本县另一名资助专干确认"
+	}
+	return "上次发放失败的银行账户尚未更正"
 }
 
 // nextNumber is the sequence and number the queue's next batch gets.

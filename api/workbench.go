@@ -1,0 +1,91 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"studentaid/jobs"
+	"studentaid/model"
+)
+
+type progressBody struct {
+	SchoolID     int64                `json:"school_id"`
+	SchoolName   string               `json:"school_name"`
+	SchoolCode   string               `json:"school_code"`
+	Program      string               `json:"program"`
+	Students     int                  `json:"students"`
+	ByStatus     map[string]tallyBody `json:"by_status"`
+	MaxCount     *int                 `json:"max_count"`
+	BudgetFen    *model.Fen           `json:"budget_fen"`
+	Notice       string               `json:"notice"`
+	NoticeEndsAt *time.Time           `json:"notice_ends_at"`
+}
+
+type queuedBody struct {
+	Program      string    `json:"program"`
+	Term         string    `json:"term"`
+	Total        tallyBody `json:"total"`
+	Held         tallyBody `json:"held"`
+	Job          string    `json:"job"`
+	ScheduleText string    `json:"schedule_text"`
+}
+
+type heldBody struct {
+	EntitlementID int64     `json:"entitlement_id"`
+	StudentID     int64     `json:"student_id"`
+	Name          string    `json:"name"`
+	SchoolName    string    `json:"school_name"`
+	GradeText     string    `json:"grade_text"`
+	Class         string    `json:"class"`
+	Program       string    `json:"program"`
+	Term          string    `json:"term"`
+	AmountFen     model.Fen `json:"amount_fen"`
+	Reason        string    `json:"reason"`
+	Corrected     bool      `json:"corrected"`
+}
+
+type workbenchBody struct {
+	Term     string         `json:"term"`
+	Progress []progressBody `json:"progress"`
+	Queue    []queuedBody   `json:"queue"`
+	Held     []heldBody     `json:"held"`
+}
+
+// workbench is the home page's 待办: progress per school and program, aid
+// waiting for a batch (with when the job makes it), and held students.
+func (s *Server) workbench(c *gin.Context) {
+	w, err := s.svc.Workbench(c.Request.Context(), actor(c), c.Query("term"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	out := workbenchBody{Term: string(w.Term), Progress: []progressBody{}, Queue: []queuedBody{}, Held: []heldBody{}}
+	for _, p := range w.Progress {
+		by := map[string]tallyBody{}
+		for st, t := range p.ByStatus {
+			by[st] = tallyOf(t)
+		}
+		out.Progress = append(out.Progress, progressBody{p.SchoolID, p.SchoolName, p.SchoolCode, p.Program, p.Students, by,
+			p.MaxCount, p.BudgetFen, p.Notice, p.NoticeEnds})
+	}
+	for _, q := range w.Queue {
+		job := "batch_" + q.Program
+		out.Queue = append(out.Queue, queuedBody{q.Program, q.Term, tallyOf(q.Total), tallyOf(q.Held), job, s.scheduleText(job)})
+	}
+	for _, h := range w.Held {
+		out.Held = append(out.Held, heldBody{h.EntitlementID, h.StudentID, h.Name, h.SchoolName, model.GradeText(h.Stage, h.Grade),
+			h.Class, h.Program, h.Term, h.AmountFen, h.Reason, h.Corrected})
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// scheduleText is a job's schedule in words, or "" when this instance runs
+// no jobs (another instance does, and its schedule is not known here).
+func (s *Server) scheduleText(name string) string {
+	if s.opt.Jobs == nil {
+		return ""
+	}
+	return jobs.ScheduleWords(s.opt.Jobs.Schedule(name))
+}
