@@ -195,7 +195,8 @@ func (b *browser) login(user, password string) {
 func (b *browser) signIn(user, password string) {
 	b.t.Helper()
 	b.login(user, password)
-	b.waitText("#page-title", "您好，"+user)
+	b.waitText("#who-name", user)
+	b.waitText("#page-title", "您好，")
 }
 
 // confirm waits for the confirmation dialog, checks it states the totals,

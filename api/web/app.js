@@ -67,7 +67,6 @@ async function logout() {
   expire('您已退出登录');
 }
 
-
 async function route() {
   const raw = location.hash.replace(/^#/, '') || '/home';
   if (!raw.startsWith('/')) return; // an in-page anchor

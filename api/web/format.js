@@ -38,7 +38,7 @@ export function fmtDate(iso) {
   return `${p.year}-${p.month}-${p.day}`;
 }
 
-export const ROLE_LABEL = { admin: '系统管理员', county_officer: '县级资助中心', school_officer: '学校资助专干', finance: '财政（资金发放）', auditor: '审计' };
+export const ROLE_LABEL = { admin: '系统管理员', county_officer: '县级资助中心', school_officer: '学校资助专干', finance: '财政资金发放', auditor: '审计' };
 export const ENT_STATUS = { draft: ['草稿', ''], submitted: ['已提交', 'info'], returned: ['已退回', 'bad'], approved: ['已审核', 'ok'], batched: ['已纳入批次', 'info'], paid: ['已发放', 'ok'], revoked: ['已撤销', 'bad'] };
 export const BATCH_STATUS = { generated: ['已生成，待财政审核', 'warn'], approved: ['已审核，待银行结果', 'info'], paid: ['已发放', 'ok'], partially_paid: ['部分发放', 'bad'], failed: ['全部失败', 'bad'] };
 export const LINE_STATUS = { pending: ['待发放', ''], paid: ['已发放', 'ok'], failed: ['发放失败', 'bad'] };

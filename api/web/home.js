@@ -1,7 +1,8 @@
 import { state } from './state.js';
 import { yuan, fmtTime, ROLE_LABEL, BATCH_STATUS, NOTICE, programName, termLabel, isRole, READERS } from './format.js';
 import { el, badge, field, termSelect, table, card, page } from './dom.js';
-import { request, api, qs } from './net.js';
+import { request, api, qs, schoolsInScope, regions } from './net.js';
+import { workbench } from './workbench.js';
 
 export async function viewHome(gen) {
   const term = state.query.get('term') || state.term;
@@ -10,6 +11,9 @@ export async function viewHome(gen) {
   picker.addEventListener('change', () => { location.hash = `#/home?term=${picker.value}`; });
   const intro = el('div', { class: 'fields' }, field('统计学期', picker));
   const attention = card('需要您处理的事项', attentionOf(d));
+  const [bench, hello] = await Promise.all([
+    workbench(d.term).catch((e) => [el('p', { class: 'error', role: 'alert' }, `待办加载失败：${e.message}`)]),
+    greeting()]);
   const figs = {};
   const chartCard = (kind, title, data) => {
     figs[kind] = el('figure', { class: 'chart', id: `chart-${kind}` }, el('p', { class: 'loading' }, '正在绘制…'));
@@ -19,7 +23,7 @@ export async function viewHome(gen) {
     chartCard('program', '各资助项目金额', barTable(d, d.by_program, '资助项目')),
     chartCard('school', '各学校金额', barTable(d, d.by_school, '学校')),
     chartCard('batches', '发放批次：已发放 / 失败 / 待发放', batchTable(d.batches)));
-  if (!page(gen, `您好，${state.user.username}`, el('p', { class: 'lead' }, `${ROLE_LABEL[state.user.role]} · 当前学期：${termLabel(state.term)}`), attention, intro, charts)) return;
+  if (!page(gen, hello, el('p', { class: 'lead' }, `${ROLE_LABEL[state.user.role]} · 当前学期：${termLabel(state.term)}`), bench, attention, intro, charts)) return;
   const redraw = () => Promise.all(Object.entries(figs).map(([kind, fig]) => drawChart(fig, kind, d.term)));
   // A phone turned sideways or a resized window gets charts drawn for the
   // new width; the listener goes once the user has left the page.
@@ -31,6 +35,25 @@ export async function viewHome(gen) {
   };
   window.addEventListener('resize', onResize);
   await redraw();
+}
+
+// HELLO is how a greeting names each role after its school or area.
+const HELLO = { school_officer: '资助专干', county_officer: '学生资助管理中心', finance: '财政资金发放岗', auditor: '审计人员', admin: '系统管理员' };
+
+// greeting names the user's school or area rather than the login name.
+async function greeting() {
+  const scope = state.user.scope || {};
+  try {
+    if (scope.kind === 'school') {
+      const sc = (await schoolsInScope()).find((x) => x.id === scope.school_id);
+      if (sc) return `您好，${sc.name}${HELLO.school_officer}`;
+    }
+    if (scope.region_code) {
+      const r = (await regions()).find((x) => x.code === scope.region_code);
+      if (r) return `您好，${r.name}${HELLO[state.user.role] || ''}`;
+    }
+  } catch (_) { /* the name is a courtesy: fall back to the role */ }
+  return `您好，${HELLO[state.user.role] || ''}`;
 }
 
 // drawChart asks the server for an SVG drawn to the figure's width and puts

@@ -1,8 +1,6 @@
 // The page's state shared by every module: who is signed in, the programs
 // and current term, and the route being drawn.
 
-
-
 export const TOKEN_KEY = 'studentaid.token';
 export const USER_KEY = 'studentaid.user';
 
