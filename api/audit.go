@@ -27,6 +27,12 @@ type auditBody struct {
 	Region    string          `json:"region_code"`
 	PrevHash  string          `json:"prev_hash"`
 	Hash      string          `json:"hash"`
+	// The words an auditor reads: action and object kind in Chinese, the
+	// object's name, and the change with amounts in 元 and Beijing time.
+	ActionLabel string `json:"action_label"`
+	EntityLabel string `json:"entity_label"`
+	Object      string `json:"object"`
+	Change      string `json:"change"`
 }
 
 func rawJSON(s string) json.RawMessage {
@@ -38,8 +44,29 @@ func rawJSON(s string) json.RawMessage {
 }
 
 func auditOf(e model.AuditEntry) auditBody {
-	return auditBody{e.ID, e.At, e.ActorID, e.ActorName, e.Role, e.Action, e.Entity, e.EntityID,
-		rawJSON(e.BeforeJSON), rawJSON(e.AfterJSON), e.RequestID, e.ClientIP, e.RegionCode, e.PrevHash, e.Hash}
+	return auditBody{ID: e.ID, At: e.At, ActorID: e.ActorID, Actor: e.ActorName, Role: e.Role, Action: e.Action,
+		Entity: e.Entity, EntityID: e.EntityID, Before: rawJSON(e.BeforeJSON), After: rawJSON(e.AfterJSON),
+		RequestID: e.RequestID, ClientIP: e.ClientIP, RegionCode: e.RegionCode, PrevHash: e.PrevHash, Hash: e.Hash}
+}
+
+func auditRowOf(r service.AuditRow) auditBody {
+	b := auditOf(r.AuditEntry)
+	b.ActionLabel, b.EntityLabel, b.Object, b.Change = r.ActionLabel, r.EntityLabel, r.Object, r.Change
+	return b
+}
+
+// auditFilter reads the log's filters; false when one was bad (answered).
+func auditFilter(c *gin.Context) (service.AuditFilter, bool) {
+	from, ok1 := dateParam(c, "from")
+	to, ok2 := dateParam(c, "to")
+	if !ok1 || !ok2 {
+		return service.AuditFilter{}, false
+	}
+	if c.Query("to") != "" && len(c.Query("to")) == len("2006-01-02") {
+		to = to.AddDate(0, 0, 1) // a day given as "to" includes that whole day
+	}
+	return service.AuditFilter{Action: c.Query("action"), Entity: c.Query("entity"), EntityID: c.Query("entity_id"),
+		Actor: c.Query("actor"), From: from, To: to}, true
 }
 
 func (s *Server) listAudit(c *gin.Context) {
@@ -47,17 +74,44 @@ func (s *Server) listAudit(c *gin.Context) {
 	if !ok {
 		return
 	}
-	from, ok1 := dateParam(c, "from")
-	to, ok2 := dateParam(c, "to")
-	if !ok1 || !ok2 {
+	f, ok := auditFilter(c)
+	if !ok {
 		return
 	}
-	if c.Query("to") != "" && len(c.Query("to")) == len("2006-01-02") {
-		to = to.AddDate(0, 0, 1) // a day given as "to" includes that whole day
+	f.Page = p
+	l, err := s.svc.ListAuditRows(c.Request.Context(), actor(c), f)
+	respond(c, http.StatusOK, listOf(l, auditRowOf), err)
+}
+
+func (s *Server) exportAudit(c *gin.Context) {
+	f, ok := auditFilter(c)
+	if !ok {
+		return
 	}
-	l, err := s.audit.ListAudit(c.Request.Context(), actor(c), service.AuditFilter{
-		Entity: c.Query("entity"), EntityID: c.Query("entity_id"), Actor: c.Query("actor"), From: from, To: to, Page: p})
-	respond(c, http.StatusOK, listOf(l, auditOf), err)
+	b, err := s.svc.AuditWorkbook(c.Request.Context(), actor(c), f)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	sendFile(c, "审计日志.xlsx", xlsxType, b)
+}
+
+type auditWordBody struct {
+	Code  string `json:"code"`
+	Label string `json:"label"`
+}
+
+// auditWords are the codes of the log's filters with their Chinese names,
+// for the page's drop-downs.
+func (s *Server) auditWords(c *gin.Context) {
+	words := func(ws []service.AuditWord) []auditWordBody {
+		out := make([]auditWordBody, len(ws))
+		for i, w := range ws {
+			out[i] = auditWordBody{w.Code, w.Label}
+		}
+		return out
+	}
+	c.JSON(http.StatusOK, gin.H{"actions": words(service.AuditActions), "entities": words(service.AuditEntities)})
 }
 
 type verifyBody struct {

@@ -12,6 +12,7 @@ import (
 
 // AuditFilter selects audit entries; zero values do not filter.
 type AuditFilter struct {
+	Action   string
 	Entity   string
 	EntityID string
 	Actor    string
@@ -20,13 +21,30 @@ type AuditFilter struct {
 }
 
 // ListAudit is for auditors and admins only.
-func (s *Audit) ListAudit(ctx context.Context, a model.Actor, f AuditFilter) (List[model.AuditEntry], error) {
+func (s *Service) ListAudit(ctx context.Context, a model.Actor, f AuditFilter) (List[model.AuditEntry], error) {
+	q, err := s.auditQuery(ctx, a, f)
+	if err != nil {
+		return List[model.AuditEntry]{}, err
+	}
+	out := List[model.AuditEntry]{Page: f.Page.Normalize()}
+	if err := q.Count(&out.Total).Error; err != nil {
+		return out, err
+	}
+	err = out.Page.apply(q.Order("id DESC")).Find(&out.Items).Error
+	return out, err
+}
+
+// auditQuery is the filtered log, for the page and for its export.
+func (s *Service) auditQuery(ctx context.Context, a model.Actor, f AuditFilter) (*gorm.DB, error) {
 	if !a.Is(model.RoleAuditor, model.RoleAdmin) {
-		return List[model.AuditEntry]{}, errRoleForbidden
+		return nil, errRoleForbidden
 	}
 	// A county auditor reads its county's entries (its entities and its
 	// users' actions), a city auditor the city's, an admin all (API.md).
 	q := inScopeRegions(s.reader(ctx).Model(&model.AuditEntry{}), a, "region_code")
+	if f.Action != "" {
+		q = q.Where("action = ?", f.Action)
+	}
 	if f.Entity != "" {
 		q = q.Where("entity = ?", f.Entity)
 	}
@@ -42,12 +60,7 @@ func (s *Audit) ListAudit(ctx context.Context, a model.Actor, f AuditFilter) (Li
 	if !f.To.IsZero() {
 		q = q.Where("at < ?", f.To.UTC())
 	}
-	out := List[model.AuditEntry]{Page: f.Page.Normalize()}
-	if err := q.Count(&out.Total).Error; err != nil {
-		return out, err
-	}
-	err := out.Page.apply(q.Order("id DESC")).Find(&out.Items).Error
-	return out, err
+	return q, nil
 }
 
 // AuditCheck is the result of walking the chain.
