@@ -13,6 +13,7 @@ import (
 
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
+	"github.com/xuri/excelize/v2"
 )
 
 // chromiumPath finds Debian's Chromium. scripts/test.sh sets
@@ -258,6 +259,10 @@ func (b *browser) shot(name string) {
 	} {
 		b.do(v.size)
 		b.waitFor("charts drawn for the width", chartsFit)
+		b.checkWords(name)
+		if v.suffix == "390x844" {
+			b.checkFits(name)
+		}
 		ctx, cancel := context.WithTimeout(b.ctx, browserStep)
 		img, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 		cancel()
@@ -269,4 +274,100 @@ func (b *browser) shot(name string) {
 		}
 	}
 	b.desktop()
+}
+
+// tooWide lists the elements sticking out past the viewport's right edge,
+// outside the boxes that scroll sideways on purpose (wide tables, the menu).
+const tooWide = `[...document.querySelectorAll('body *')].filter((e) => {
+	if (e.closest('.table-wrap, #nav ul, dialog:not([open])') || !e.getClientRects().length) return false;
+	return e.getBoundingClientRect().right > window.innerWidth + 1;
+}).slice(0, 5).map((e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right) + 'px')`
+
+// checkFits fails when anything but a scrolling table is wider than a phone.
+func (b *browser) checkFits(shot string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, browserStep)
+	defer cancel()
+	wide, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](tooWide))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if len(wide) > 0 {
+		b.t.Errorf("%s: wider than 390 px: %v", shot, wide)
+	}
+}
+
+// latinWords are the ASCII words a page may show: codes and names people
+// use as they are (login names, batch numbers, file types).
+var latinWords = map[string]bool{"Excel": true, "xlsx": true, "xls": true, "WPS": true, "SHA": true, "IP": true,
+	"BOARDING": true, "NONBOARDING": true, "VOCATIONAL": true, "GRANT": true, "SENIOR": true, "JavaScript": true}
+
+// visibleWords are the Latin-letter words in the visible text, except in
+// the user's login name and the users table, where login names are shown.
+const visibleWords = `(() => {
+	const skip = (n) => n.parentElement && n.parentElement.closest('#who-name, #users, code, input, select, option, [hidden]');
+	const w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+	const out = [];
+	for (let n; (n = w.nextNode());) {
+		if (skip(n) || !n.parentElement.getClientRects().length) continue;
+		out.push(...(n.textContent.match(/[A-Za-z][A-Za-z0-9_]*/g) || []).filter((w) => w.length > 1));
+	}
+	return out;
+})()`
+
+// checkWords fails on an English word on screen: the page is for people
+// who read Chinese, and a code showing means a missing translation.
+func (b *browser) checkWords(shot string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, browserStep)
+	defer cancel()
+	words, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](visibleWords))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	var bad []string
+	for _, w := range words {
+		if !latinWords[w] && !strings.Contains(w, "_") {
+			bad = append(bad, w)
+		}
+	}
+	if len(bad) > 0 {
+		b.t.Errorf("%s: English words on screen: %v", shot, bad)
+	}
+}
+
+// sameRows checks that a downloaded export has the rows the table on the
+// screen shows: same count, and each screen row's first cell in the file.
+func (b *browser) sameRows(path, sheet, table string) {
+	b.t.Helper()
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		b.t.Fatalf("export %s does not open: %v", path, err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows(sheet)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, browserStep)
+	defer cancel()
+	screen, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](fmt.Sprintf(
+		`[...document.querySelectorAll('%s tbody tr')].map((r) => r.cells[0].innerText.trim())`, table)))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	var data []string
+	for _, r := range rows[min(2, len(rows)):] {
+		if len(r) > 0 && r[0] != "合计" {
+			data = append(data, r[0])
+		}
+	}
+	if len(data) != len(screen) {
+		b.t.Fatalf("export %s has %d rows, the screen %d", path, len(data), len(screen))
+	}
+	for i := range screen {
+		if data[i] != screen[i] {
+			b.t.Errorf("export row %d: %q, screen %q", i+1, data[i], screen[i])
+		}
+	}
 }

@@ -68,6 +68,14 @@ var auditFields = map[string]string{
 	"ids": "编号", "student_count": "学生数", "warnings": "提示", "invalid": "无效", "errors": "错误",
 }
 
+// auditStatuses name the status codes of entitlements, batches, lines and
+// anomalies as the pages do.
+var auditStatuses = map[string]string{
+	"draft": "草稿", "submitted": "已提交", "returned": "已退回", "approved": "已审核", "batched": "已纳入批次",
+	"paid": "已发放", "revoked": "已撤销", "generated": "已生成", "partially_paid": "部分发放", "failed": "发放失败",
+	"pending": "待发放", "open": "待核实", "explained": "已说明", "resolved": "已消除", "cancelled": "已取消",
+}
+
 // AuditChange writes an entry's before and after as a line an auditor can
 // read: fields in Chinese, fen as 元, times in Beijing time, and only what
 // changed when both sides are there.
@@ -139,6 +147,9 @@ func auditValue(key string, v any) string {
 			if p, ok := model.ProgramByCode(x); ok {
 				return p.Name
 			}
+		}
+		if w, ok := auditStatuses[x]; ok && key == "status" {
+			return w
 		}
 		if key == "term" {
 			if t, err := model.ParseTerm(x); err == nil {

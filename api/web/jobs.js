@@ -17,7 +17,7 @@ export async function viewJobs(gen) {
   const runsBox = el('div', {});
   const run = async (j, dry, btn, err) => busy(btn, err, async () => {
     const makesBatches = j.name.startsWith('batch_');
-    if (!dry && !(await confirmAction('立即运行任务', [['任务', j.title], ['计划', j.schedule]],
+    if (!dry && !(await confirmAction('立即运行任务', [['任务', j.title], ['计划', j.schedule_text || j.schedule]],
       makesBatches ? '立即运行会按当前已审核的名单生成发放批次（批次生成后冻结，不可修改）。可先“试运行”查看将生成的批次。' : '立即运行该任务。',
       '确认运行'))) return;
     const r = await api('POST', `/jobs/${encodeURIComponent(j.name)}/run${dry ? '?dry_run=true' : ''}`);
@@ -27,7 +27,7 @@ export async function viewJobs(gen) {
     await loadRuns();
   });
   const showJobs = () => jobsBox.replaceChildren(table([
-    { h: '任务', f: (j) => j.title || j.name }, { h: '计划（cron）', f: (j) => el('code', {}, j.schedule) },
+    { h: '任务', f: (j) => j.title || j.name }, { h: '计划', f: (j) => j.schedule_text || el('code', {}, j.schedule) },
     { h: '下次运行', f: (j) => fmtTime(j.next_run) },
     { h: '上次运行', f: (j) => (j.last_run ? [fmtTime(j.last_run.started_at), ' ', badge(RUN_STATUS, j.last_run.status)] : '从未运行') },
     { h: '操作', f: (j) => {
@@ -43,7 +43,7 @@ export async function viewJobs(gen) {
     const l = await api('GET', '/jobs/runs?page_size=20');
     runsBox.replaceChildren(table([
       { h: '任务', f: (r) => titleOf(r.job) }, { h: '开始', f: (r) => fmtTime(r.started_at) }, { h: '结束', f: (r) => fmtTime(r.finished_at) },
-      { h: '实例', f: (r) => r.instance }, { h: '方式', f: (r) => ({ schedule: '按计划', catch_up: '补运行', manual: '手动' }[r.trigger] || r.trigger) + (r.dry_run ? '（试运行）' : '') },
+      { h: '实例', f: (r) => el('code', {}, r.instance) }, { h: '方式', f: (r) => ({ schedule: '按计划', catch_up: '补运行', manual: '手动' }[r.trigger] || r.trigger) + (r.dry_run ? '（试运行）' : '') },
       { h: '状态', f: (r) => badge(RUN_STATUS, r.status) }, { h: '错误', f: (r) => r.error },
     ], l.items, { caption: '最近运行记录', empty: '暂无运行记录', id: 'job-runs' }));
   };

@@ -61,12 +61,20 @@ export async function viewStudent(gen, id) {
       { h: '结果', f: (p) => badge(LINE_STATUS, p.status) }, { h: '失败原因', f: (p) => p.fail_reason }, { h: '银行回盘', f: (p) => fmtTime(p.result_at) },
     ], f.payments, { caption: '批次发放明细', empty: '暂无发放记录', id: 'file-payments' })),
     card('变更记录', table([
-      { h: '时间', f: (c) => fmtTime(c.at) }, { h: '操作人', f: (c) => c.actor }, { h: '来源', f: (c) => c.source },
+      { h: '时间', f: (c) => fmtTime(c.at) }, { h: '操作人', f: (c) => c.actor }, { h: '来源', f: (c) => sourceText(c.source) },
       { h: '学年', f: (c) => c.school_year || '' }, { h: '项目', f: (c) => c.field }, { h: '原值', f: (c) => c.old }, { h: '新值', f: (c) => c.new },
     ], f.history, { caption: '变更记录', empty: '暂无变更' })),
   ];
   if (isRole('school_officer', 'county_officer')) sections.splice(1, 0, studentEditor(f));
   page(gen, `电子档案：${f.name}`, el('p', {}, el('a', { href: '#/students' }, '← 返回学生列表')), sections);
+}
+
+// sourceText names where a change came from: a roster import (by its
+// number) or an officer's correction.
+function sourceText(src) {
+  const m = /^roster:(\d+)$/.exec(src || '');
+  if (m) return `花名册导入（第 ${m[1]} 号）`;
+  return { edit: '人工更正' }[src] || '其他';
 }
 
 export function studentEditor(f) {
