@@ -13,8 +13,9 @@ export async function viewUsers(gen) {
     { h: '状态', f: (u) => [u.disabled ? badge({ x: ['已停用', 'bad'] }, 'x') : badge({ x: ['正常', 'ok'] }, 'x'), u.locked ? [' ', badge({ x: ['已锁定', 'warn'] }, 'x')] : ''] },
     { h: '操作', f: (u) => {
       const err = errorSlot();
-      const toggle = el('button', { type: 'button' }, u.disabled ? '启用' : '停用');
-      toggle.addEventListener('click', () => busy(toggle, err, async () => {
+      // An administrator cannot lock themself out.
+      const toggle = u.id !== state.user.id && el('button', { type: 'button' }, u.disabled ? '启用' : '停用');
+      if (toggle) toggle.addEventListener('click', () => busy(toggle, err, async () => {
         if (!u.disabled && !(await confirmAction('停用用户', [['用户名', u.username], ['角色', u.role_label]], '停用后该用户不能登录。', '确认停用'))) return;
         await api('PATCH', `/users/${u.id}`, { disabled: !u.disabled });
         rerender(`已${u.disabled ? '启用' : '停用'} ${u.username}。`);

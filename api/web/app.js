@@ -64,7 +64,7 @@ function renderChrome(current) {
 
 async function logout() {
   try { await request('POST', '/auth/logout'); } catch (_) { /* leaving anyway */ }
-  expire('您已退出登录');
+  expire('您已退出登录', false);
 }
 
 async function route() {
@@ -75,7 +75,8 @@ async function route() {
   const gen = ++state.gen;
   if (!state.user) {
     renderChrome(null);
-    if (path !== '/login') location.replace('#/login');
+    // The page asked for is opened after the login, not 首页.
+    if (path !== '/login') { state.after = raw; location.replace('#/login'); }
     else viewLogin(gen);
     return;
   }

@@ -1,10 +1,20 @@
 import { state } from './state.js';
 import { yuan, fmtTime, ENT_STATUS, LEVEL, programName, termLabel, isRole, READERS } from './format.js';
 import { el, badge, field, programSelect, termSelect, schoolSelect, errorSlot, showError, busy, table, pager, stat, card, confirmAction, page } from './dom.js';
-import { api, download, qs } from './net.js';
+import { api, download, qs, schoolsInScope } from './net.js';
+
+// FIRST_PROGRAM is the program a school of each type starts on: a
+// vocational school never sees the boarding subsidy first.
+const FIRST_PROGRAM = { vocational: 'vocational_grant', senior: 'senior_grant' };
+
+async function defaultProgram() {
+  if (!isRole('school_officer')) return 'boarding';
+  const sc = (await schoolsInScope()).find((x) => x.id === state.user.scope.school_id);
+  return (sc && FIRST_PROGRAM[sc.type]) || 'boarding';
+}
 
 export async function viewLists(gen) {
-  const program = programSelect(state.query.get('program') || 'boarding');
+  const program = programSelect(state.query.get('program') || await defaultProgram());
   program.id = 'list-program';
   const term = termSelect(state.query.get('term') || state.term);
   term.id = 'list-term';
@@ -43,9 +53,14 @@ export async function viewLists(gen) {
     calcBox.replaceChildren(card('计算结果',
       el('ul', { class: 'stats' }, stat('名单人数', r.count, 'calc-count'), stat('金额合计（元）', yuan(r.total_fen), 'calc-total'),
         stat('新增', r.created), stat('更新', r.updated), stat('未变', r.unchanged), stat('移除', r.removed)),
-      table([{ h: '姓名', f: (i) => i.name }, { h: '不符合条件的原因', f: (i) => i.reason }], r.ineligible,
-        { caption: `不符合条件的学生（${r.ineligible.length} 人）`, empty: '所有学生均符合条件。', id: 'ineligible' })));
-    msg.textContent = `计算完成：名单 ${r.count} 人，合计 ${yuan(r.total_fen)} 元。请核对后提交。`;
+      // A long list of ineligible pupils stays folded so the list itself
+      // is not pushed a screen down.
+      el('details', { open: r.ineligible.length <= 10 }, el('summary', {}, `不符合条件的学生（${r.ineligible.length} 人）`),
+        table([{ h: '姓名', f: (i) => i.name }, { h: '不符合条件的原因', f: (i) => i.reason }], r.ineligible,
+          { caption: `不符合条件的学生（${r.ineligible.length} 人）`, empty: r.count ? '所有学生均符合条件。' : '本校尚无该学年的学生：请先上传花名册。', id: 'ineligible' }))));
+    msg.textContent = r.created + r.updated + r.removed > 0 || r.count === 0
+      ? `计算完成：名单 ${r.count} 人，合计 ${yuan(r.total_fen)} 元。请核对后提交。`
+      : `计算完成：名单 ${r.count} 人，合计 ${yuan(r.total_fen)} 元，与上次相同；已提交或已审核的记录不受重新计算影响。`;
     await loadList();
   }));
 

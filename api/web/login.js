@@ -9,6 +9,8 @@ export function viewLogin(gen) {
   err.id = 'login-error';
   const submit = el('button', { type: 'submit', class: 'primary', id: 'login-submit' }, '登录');
   const form = el('form', { class: 'card', novalidate: true }, field('用户名', user), field('密码', pw), err, submit);
+  // A field marked wrong is cleared as soon as the user types in it.
+  for (const c of [user, pw]) c.addEventListener('input', () => c.removeAttribute('aria-invalid'));
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     if (!user.value.trim() || !pw.value) {
@@ -30,7 +32,8 @@ export function viewLogin(gen) {
       state.user = res.user;
       state.cache = {};
       if (!res.user.password_change_required) await loadBasics();
-      location.hash = '#/home';
+      location.hash = `#${state.after || '/home'}`;
+      state.after = '';
     });
   });
   if (gen !== state.gen) return;

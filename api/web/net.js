@@ -111,13 +111,19 @@ export const regions = () => cached('regions', async () => (await api('GET', '/r
 
 // expire ends the session in this tab; the message is for the login page,
 // and only the first of several failing requests sets it.
-export function expire(message = '登录已过期，请重新登录') {
+export function expire(message = '登录已过期，请重新登录', returnHere = true) {
   if (state.user) state.flash = message;
   sessionStorage.removeItem(TOKEN_KEY);
   sessionStorage.removeItem(USER_KEY);
   state.user = null;
   state.cache = {};
-  if (location.hash !== '#/login') location.hash = '#/login';
+  // A sign-out (returnHere false) forgets the page a request that failed
+  // meanwhile may have noted: the next user starts on 首页.
+  if (!returnHere) state.after = '';
+  if (location.hash !== '#/login') {
+    if (returnHere) state.after = location.hash.slice(1);
+    location.hash = '#/login';
+  }
 }
 
 export async function loadBasics() {
