@@ -209,12 +209,31 @@ func (s *Server) listEntitlements(c *gin.Context) {
 	if !ok {
 		return
 	}
-	f := service.EntitlementFilter{Program: c.Query("program"), Term: c.Query("term"), Status: c.Query("status"), Page: p}
-	if f.SchoolID, ok = queryID(c, "school_id"); !ok {
+	f, ok := entitlementFilter(c)
+	if !ok {
 		return
 	}
-	l, err := s.entitlements.ListEntitlements(c.Request.Context(), actor(c), f)
-	respond(c, http.StatusOK, listOf(l, entitlementOf), err)
+	f.Page = p
+	l, err := s.svc.ListEntitlements(c.Request.Context(), actor(c), f)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	// The 合计 row covers the whole filtered list, not only this page.
+	t, err := s.svc.EntitlementTotal(c.Request.Context(), actor(c), f)
+	respond(c, http.StatusOK, struct {
+		listBody[entitlementBody]
+		TotalFen model.Fen `json:"total_fen"`
+	}{listOf(l, entitlementOf), t.Fen}, err)
+}
+
+// entitlementFilter reads the list's filters, search and order.
+func entitlementFilter(c *gin.Context) (service.EntitlementFilter, bool) {
+	f := service.EntitlementFilter{Program: c.Query("program"), Term: c.Query("term"), Status: c.Query("status"),
+		Q: c.Query("q"), Sort: c.Query("sort")}
+	var ok bool
+	f.SchoolID, ok = queryID(c, "school_id")
+	return f, ok
 }
 
 // queryID reads an optional numeric query parameter.

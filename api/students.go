@@ -125,21 +125,31 @@ func studentRowOf(r service.StudentRow) studentRowBody {
 		r.Grade, model.GradeText(r.Stage, r.Grade), r.Class, r.Boarding, r.Status, r.Level}
 }
 
+// studentFilter reads the student list's filters and search.
+func studentFilter(c *gin.Context) (service.StudentFilter, bool) {
+	f := service.StudentFilter{SchoolYear: c.Query("school_year"), Q: c.Query("q"), Program: c.Query("program")}
+	if v := c.Query("school_id"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			fail(c, http.StatusBadRequest, "invalid_school_id", "school_id 须为学校编号")
+			return f, false
+		}
+		f.SchoolID = id
+	}
+	return f, true
+}
+
 func (s *Server) listStudents(c *gin.Context) {
 	p, ok := page(c)
 	if !ok {
 		return
 	}
-	f := service.StudentFilter{SchoolYear: c.Query("school_year"), Q: c.Query("q"), Program: c.Query("program"), Page: p}
-	if v := c.Query("school_id"); v != "" {
-		id, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			fail(c, http.StatusBadRequest, "invalid_school_id", "school_id 须为学校编号")
-			return
-		}
-		f.SchoolID = id
+	f, ok := studentFilter(c)
+	if !ok {
+		return
 	}
-	l, err := s.students.ListStudents(c.Request.Context(), actor(c), f)
+	f.Page = p
+	l, err := s.svc.ListStudents(c.Request.Context(), actor(c), f)
 	respond(c, http.StatusOK, listOf(l, studentRowOf), err)
 }
 

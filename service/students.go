@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -76,31 +77,38 @@ func (s *Students) ListStudents(ctx context.Context, a model.Actor, f StudentFil
 	} else if !searched {
 		s.counts.put(key, out.Total, now, s.opt.CountCache)
 	}
-	page := out.Page.apply(q.Select("e.id").Order(studentListOrder))
-	if err := db.Table("(?) p", page).
+	out.Items, err = s.studentRows(db, out.Page.apply(q.Select("e.id").Order(studentListOrder)))
+	return out, err
+}
+
+// studentRows reads the rows of the enrolments whose ids the query selects,
+// in studentListOrder.
+func (s *Service) studentRows(db *gorm.DB, ids *gorm.DB) ([]StudentRow, error) {
+	var items []StudentRow
+	if err := db.Table("(?) p", ids).
 		Joins("JOIN enrolments e ON e.id = p.id").
 		Joins("JOIN students st ON st.id = e.student_id").
 		Joins("LEFT JOIN difficulty_records d ON d.student_id = e.student_id AND d.school_year = e.school_year").
 		Select(`e.student_id, st.name, st.id_masked, st.sex, e.school_id, e.school_year, e.stage, e.grade, e.class,
 		e.boarding, e.status, d.level`).
-		Scan(&out.Items).Error; err != nil {
-		return out, err
+		Scan(&items).Error; err != nil {
+		return nil, err
 	}
-	ids := make([]int64, len(out.Items))
-	for i, it := range out.Items {
-		ids[i] = it.SchoolID
+	schoolIDs := make([]int64, len(items))
+	for i, it := range items {
+		schoolIDs[i] = it.SchoolID
 	}
-	schools, err := s.schoolsByID(db, ids)
-	for i := range out.Items {
-		out.Items[i].SchoolName = schools[out.Items[i].SchoolID].Name
+	schools, err := s.schoolsByID(db, schoolIDs)
+	for i := range items {
+		items[i].SchoolName = schools[items[i].SchoolID].Name
 	}
 	// The page's rows in studentListOrder, sorted here: an ORDER BY on the
 	// joined page would cost the database a temporary table per request.
-	slices.SortFunc(out.Items, func(x, y StudentRow) int {
+	slices.SortFunc(items, func(x, y StudentRow) int {
 		return cmp.Or(cmp.Compare(x.SchoolID, y.SchoolID), -strings.Compare(x.SchoolYear, y.SchoolYear),
 			cmp.Compare(x.Grade, y.Grade), strings.Compare(x.Class, y.Class), cmp.Compare(x.StudentID, y.StudentID))
 	})
-	return out, err
+	return items, err
 }
 
 // studentQuery is GET /students's filter over enrolments e. With a school
@@ -135,12 +143,7 @@ func (s *Students) studentQuery(db *gorm.DB, a model.Actor, f StudentFilter) (*g
 		if utf8.RuneCountInString(qs) > maxQueryRunes {
 			return nil, false, invalid("查询内容不能超过 %d 个字（姓名或完整的身份证件号）", maxQueryRunes)
 		}
-		q = q.Joins("JOIN students s ON s.id = e.student_id")
-		if id, err := model.ParseIDNumber(model.IDTypeResident, qs, s.opt.Now()); err == nil {
-			q = q.Where("s.id_hash = ?", s.idLookup(id))
-		} else {
-			q = q.Where("s.name LIKE ?", likePrefix(qs))
-		}
+		q = s.searchStudents(q.Joins("JOIN students s ON s.id = e.student_id"), "s", qs)
 	}
 	return q, true, nil
 }
@@ -149,10 +152,29 @@ func (s *Students) studentQuery(db *gorm.DB, a model.Actor, f StudentFilter) (*g
 // LIKE pattern is work (or an error) for the database.
 const maxQueryRunes = 64
 
-// likePrefix escapes LIKE wildcards in user input.
-func likePrefix(q string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return r.Replace(q) + "%"
+// searchStudents narrows q (joined to students as alias) to a search: a
+// full ID number goes through the keyed hash; the last digits match the
+// masked number's visible tail (never the plain number, which is only
+// stored encrypted); anything else any part of the name.
+func (s *Service) searchStudents(q *gorm.DB, alias, search string) *gorm.DB {
+	if id, err := model.ParseIDNumber(model.IDTypeResident, search, s.opt.Now()); err == nil {
+		return q.Where(alias+".id_hash = ?", s.idLookup(id))
+	}
+	if idTail.MatchString(search) {
+		return q.Where(alias+".id_masked LIKE ?", "%"+strings.ToUpper(search))
+	}
+	return q.Where(alias+".name LIKE ? ESCAPE '!'", "%"+likeEscape(search)+"%")
+}
+
+// idTail is a search for the last digits of an ID number, as many as a
+// masked number shows (430921********123X).
+var idTail = regexp.MustCompile(`^[0-9]{1,3}[0-9Xx]$`)
+
+// likeEscape escapes LIKE wildcards in user input, for a pattern used with
+// ESCAPE '!' (the same on SQLite, which has no default escape, and MySQL).
+func likeEscape(q string) string {
+	r := strings.NewReplacer(`!`, `!!`, `%`, `!%`, `_`, `!_`)
+	return r.Replace(q)
 }
 
 // StudentFile is the electronic file (电子档案) of one student.
