@@ -337,8 +337,9 @@ func (b *browser) checkWords(shot string) {
 }
 
 // sameRows checks that a downloaded export has the rows the table on the
-// screen shows: same count, and each screen row's first cell in the file.
-func (b *browser) sameRows(path, sheet, table string) {
+// screen shows: same count, and each screen row's cell screenCol equal to
+// the file's column fileCol (the file's own 序号 and 合计 rows aside).
+func (b *browser) sameRows(path, sheet, table string, screenCol, fileCol int) {
 	b.t.Helper()
 	f, err := excelize.OpenFile(path)
 	if err != nil {
@@ -352,14 +353,14 @@ func (b *browser) sameRows(path, sheet, table string) {
 	ctx, cancel := context.WithTimeout(b.ctx, browserStep)
 	defer cancel()
 	screen, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](fmt.Sprintf(
-		`[...document.querySelectorAll('%s tbody tr')].map((r) => r.cells[0].innerText.trim())`, table)))
+		`[...document.querySelectorAll('%s tbody tr')].map((r) => r.cells[%d].innerText.trim())`, table, screenCol)))
 	if err != nil {
 		b.t.Fatal(err)
 	}
 	var data []string
 	for _, r := range rows[min(2, len(rows)):] {
-		if len(r) > 0 && r[0] != "合计" {
-			data = append(data, r[0])
+		if len(r) > fileCol && r[0] != "合计" {
+			data = append(data, r[fileCol])
 		}
 	}
 	if len(data) != len(screen) {

@@ -42,6 +42,7 @@ type heldBody struct {
 	Program       string    `json:"program"`
 	Term          string    `json:"term"`
 	AmountFen     model.Fen `json:"amount_fen"`
+	Status        string    `json:"status"`
 	Reason        string    `json:"reason"`
 	Corrected     bool      `json:"corrected"`
 }
@@ -76,7 +77,7 @@ func (s *Server) workbench(c *gin.Context) {
 	}
 	for _, h := range w.Held {
 		out.Held = append(out.Held, heldBody{h.EntitlementID, h.StudentID, h.Name, h.SchoolName, model.GradeText(h.Stage, h.Grade),
-			h.Class, h.Program, h.Term, h.AmountFen, h.Reason, h.Corrected})
+			h.Class, h.Program, h.Term, h.AmountFen, h.Status, h.Reason, h.Corrected})
 	}
 	c.JSON(http.StatusOK, out)
 }

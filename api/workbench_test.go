@@ -30,6 +30,7 @@ type workbenchRec struct {
 		Class     string
 		GradeText string `json:"grade_text"`
 		AmountFen int64  `json:"amount_fen"`
+		Status    string
 		Reason    string
 		Corrected bool
 	}
@@ -129,6 +130,18 @@ func TestWorkbenchShowsProgressQueueAndHeldStudents(t *testing.T) {
 		fin = h.workbench("finance_nanxian")
 		if len(fin.Held) != 1 || !fin.Held[0].Corrected || fin.Held[0].Reason != "已更正，待下一批次" || fin.Queue[0].Held.Count != 0 {
 			t.Fatalf("after the correction: %+v", fin)
+		}
+
+		// A pupil with no bank account is warned about at calculation, long
+		// before a batch would hold the aid back.
+		r0 := webBoarder("无卡生", validID("430921", "20150701", 20), "")
+		r0[9], r0[11], r0[12] = "", "", ""
+		h.importRows("school_maocaojie", [][]any{r0})
+		h.calculate("school_maocaojie", "boarding", "2025-2026-1", 0)
+		other := h.workbench("school_maocaojie")
+		if len(other.Held) != 1 || other.Held[0].Name != "无卡生" || other.Held[0].Status != "draft" ||
+			other.Held[0].Reason != "缺少银行账户，请在学生档案中补录后再发放" {
+			t.Fatalf("no warning at calculation: %+v", other.Held)
 		}
 	})
 }

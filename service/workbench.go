@@ -45,9 +45,10 @@ type QueuedAid struct {
 	Held    Tally
 }
 
-// HeldStudent is a student whose approved aid cannot be paid as things
-// stand, or whose account was corrected after a failed payment and goes in
-// the next batch (Corrected).
+// HeldStudent is a student whose aid cannot be paid as things stand (on a
+// list not yet approved too, so that the school hears of it at calculation
+// rather than at the batch), or whose account was corrected after a failed
+// payment and goes in the next batch (Corrected).
 type HeldStudent struct {
 	EntitlementID int64
 	StudentID     int64
@@ -59,6 +60,7 @@ type HeldStudent struct {
 	Program       string
 	Term          string
 	AmountFen     model.Fen
+	Status        string // the entitlement's: a list not yet approved is warned early
 	Reason        string
 	Corrected     bool
 }
@@ -191,9 +193,9 @@ func (s *Service) queuedAid(db *gorm.DB, a model.Actor) ([]QueuedAid, error) {
 	return out, nil
 }
 
-// heldStudents lists approved aid that a batch would hold back, and aid whose
-// failed account has since been corrected (it goes in the next batch), with
-// the reasons the batch job itself gives.
+// heldStudents lists aid on its way to a batch that the batch would hold
+// back, and approved aid whose failed account has since been corrected (it
+// goes in the next batch), with the reasons the batch job itself gives.
 func (s *Service) heldStudents(db *gorm.DB, a model.Actor) ([]HeldStudent, error) {
 	var rows []struct {
 		HeldStudent
@@ -207,12 +209,12 @@ func (s *Service) heldStudents(db *gorm.DB, a model.Actor) ([]HeldStudent, error
 		Select(`ent.id AS entitlement_id, ent.student_id, s.name, sc.name AS school_name, ent.grade, ent.stage,
 			COALESCE((SELECT e.class FROM enrolments e WHERE e.student_id = ent.student_id AND e.school_id = ent.school_id
 			          ORDER BY e.school_year DESC LIMIT 1), '') AS class,
-			ent.program, ent.term, ent.amount_fen,
+			ent.program, ent.term, ent.amount_fen, ent.status,
 			CASE WHEN `+payableEntitlement+` THEN 1 ELSE 0 END AS payable,
 			CASE WHEN s.account_enc = '' THEN 1 ELSE 0 END AS no_account,
 			CASE WHEN s.holder = '监护人' AND s.guardian = '' THEN 1 ELSE 0 END AS no_guardian`).
-		Where("ent.status = ?", model.EntApproved).
-		Where("NOT (" + payableEntitlement + ") OR EXISTS (SELECT 1 FROM batch_lines bl WHERE bl.entitlement_id = ent.id AND bl.adjustment_id IS NULL AND bl.status = 'failed')").
+		Where("ent.status IN ?", []string{model.EntDraft, model.EntReturned, model.EntSubmitted, model.EntApproved}).
+		Where("NOT ("+payableEntitlement+") OR (ent.status = ? AND EXISTS (SELECT 1 FROM batch_lines bl WHERE bl.entitlement_id = ent.id AND bl.adjustment_id IS NULL AND bl.status = 'failed'))", model.EntApproved).
 		Order("sc.code, ent.grade, class, s.name, ent.id").Limit(maxHeldStudents)
 	if err := inScopeSchools(q, a, "ent.school_id").Scan(&rows).Error; err != nil {
 		return nil, err

@@ -59,7 +59,11 @@ export async function showApprovalDetail(l, box) {
     const r = await api('POST', '/entitlements/return', { ids: picked.map((x) => x.id), reason: reason.value.trim() });
     rerender(`已退回 ${r.count} 人，合计 ${yuan(r.total_fen)} 元。`);
   }));
+  // 全选 ticks every row (or none), for sending a whole list back.
+  const all = el('input', { type: 'checkbox', id: 'select-all' });
+  all.addEventListener('change', () => { for (const c of checks.values()) c.checked = all.checked; });
   box.replaceChildren(card(`名单明细：${l.school_name} · ${programName(l.program)} · ${termLabel(l.term)}`,
+    el('p', { class: 'check' }, all, el('label', { for: all.id }, `全选（${rows.length} 人）`)),
     table([
       { h: '选择', f: (r) => { const c = el('input', { type: 'checkbox', 'aria-label': `选择 ${r.name}` }); checks.set(r.id, c); return c; } },
       { h: '姓名', f: (r) => el('a', { href: `#/students/${r.student_id}` }, r.name) },

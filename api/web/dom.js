@@ -101,11 +101,26 @@ export async function busy(button, slot, work) {
   }
 }
 
+// table draws rows under column headings. A column with sort names the
+// server's sort key; opts.sort ({ key, go }) makes such headings buttons that
+// ask the server for the list in that order (again: the other way round).
 export function table(cols, rows, opts = {}) {
   if (!rows.length) return el('p', { class: 'empty', id: opts.id }, opts.empty || '暂无数据');
+  const heading = (c) => {
+    if (!c.sort || !opts.sort) return c.h;
+    const cur = opts.sort.key || '';
+    const dir = cur === c.sort ? 'ascending' : cur === `-${c.sort}` ? 'descending' : null;
+    return el('button', { type: 'button', class: 'sort', 'data-sort': c.sort, 'aria-label': `按${c.h}排序`,
+      onclick: () => opts.sort.go(cur === c.sort ? `-${c.sort}` : c.sort) }, c.h, dir ? (dir === 'ascending' ? ' ▲' : ' ▼') : ' ⇅');
+  };
+  const sortOf = (c) => {
+    if (!c.sort || !opts.sort) return null;
+    const cur = opts.sort.key || '';
+    return cur === c.sort ? 'ascending' : cur === `-${c.sort}` ? 'descending' : 'none';
+  };
   const t = el('table', { id: opts.id, class: cols.length > 5 ? 'wide' : null },
     opts.caption && el('caption', {}, opts.caption),
-    el('thead', {}, el('tr', {}, cols.map((c) => el('th', { scope: 'col', class: c.num ? 'num' : null }, c.h)))),
+    el('thead', {}, el('tr', {}, cols.map((c) => el('th', { scope: 'col', class: c.num ? 'num' : null, 'aria-sort': sortOf(c) }, heading(c))))),
     el('tbody', {}, rows.map((r) => el('tr', {}, cols.map((c) => el('td', { class: c.num ? 'num' : c.nowrap ? 'nowrap' : null, 'data-label': c.h }, c.f(r)))))),
     opts.foot && el('tfoot', {}, el('tr', {}, opts.foot.map((v, i) => el('td', { class: cols[i] && cols[i].num ? 'num' : null, 'data-label': cols[i] && cols[i].h }, v)))));
   return el('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': opts.caption || '数据表' }, t);

@@ -47,6 +47,16 @@ export const LEVEL = { special: '特别困难', hard: '困难', general: '一般
 export const STAGE = { primary: '小学', junior: '初中', senior: '普通高中', vocational: '中职' };
 export const SCHOOL_TYPE = { primary: '小学', junior: '初中', nine_year: '九年一贯制学校', senior: '普通高中', complete_secondary: '完全中学', vocational: '中等职业学校' };
 export const RUN_STATUS = { running: ['运行中', 'info'], succeeded: ['成功', 'ok'], failed: ['失败', 'bad'], skipped: ['已跳过', ''] };
+// gradeText writes a grade as officers read it, like model.GradeText:
+// 三年级, 高二, 中职一年级.
+export function gradeText(stage, grade) {
+  const n = ['', '一', '二', '三', '四', '五', '六', '七', '八', '九'];
+  if (stage === 'vocational' && grade >= 1 && grade <= 3) return `中职${n[grade]}年级`;
+  if (stage === 'senior' && grade >= 10 && grade <= 12) return `高${n[grade - 9]}`;
+  if (grade >= 1 && grade <= 9) return `${n[grade]}年级`;
+  return String(grade);
+}
+
 export const ENROL_STATUS = ['在读', '休学', '转出', '毕业', '辍学', '死亡'];
 
 export const programName = (code) => (state.programs.find((p) => p.code === code) || { name: code }).name;

@@ -1,6 +1,6 @@
 import { state } from './state.js';
 import { yuan, fmtTime, ENT_STATUS, LEVEL, programName, termLabel, isRole, READERS } from './format.js';
-import { el, badge, field, programSelect, termSelect, schoolSelect, errorSlot, showError, busy, table, pager, stat, card, confirmAction, page } from './dom.js';
+import { el, badge, field, input, programSelect, termSelect, schoolSelect, errorSlot, showError, busy, table, pager, stat, card, confirmAction, page } from './dom.js';
 import { api, download, qs, schoolsInScope } from './net.js';
 
 // FIRST_PROGRAM is the program a school of each type starts on: a
@@ -11,6 +11,21 @@ async function defaultProgram() {
   if (!isRole('school_officer')) return 'boarding';
   const sc = (await schoolsInScope()).find((x) => x.id === state.user.scope.school_id);
   return (sc && FIRST_PROGRAM[sc.type]) || 'boarding';
+}
+
+// heldOnList are the students of a list not yet approved whose bank
+// account would hold their aid back, so the school hears of it now rather
+// than when finance runs the batch. school narrows to one school's name
+// (null: the user's own scope).
+async function heldOnList(program, term, school) {
+  const w = await api('GET', `/workbench${qs({ term })}`);
+  return w.held.filter((h) => h.program === program && h.term === term && h.status !== 'approved' && (!school || h.school_name === school));
+}
+
+function bankWarning(held) {
+  return el('div', { class: 'warn-box', id: 'bank-warning', role: 'alert' },
+    el('p', {}, `注意：${held.length} 名学生的银行账户有问题，审核后将暂缓发放。请在学生档案的“更正信息”中补录或更正：`),
+    el('ul', {}, held.map((h) => el('li', {}, el('a', { href: `#/students/${h.student_id}` }, h.name), `（${h.school_name} ${h.grade_text}${h.class}）：${h.reason}`))));
 }
 
 export async function viewLists(gen) {
@@ -30,20 +45,35 @@ export async function viewLists(gen) {
   const calcBox = el('div', { id: 'calc-result' });
   const listBox = el('div', { id: 'list-table', 'aria-live': 'polite' });
 
+  // The list's own search, order and export: what is on screen is what the
+  // 导出Excel button writes, every page, with the 合计 of the whole list.
+  const search = input('q', { type: 'search', placeholder: '姓名中的字或证件号后几位', 'aria-label': '在名单中查找' });
+  const exp = el('button', { type: 'button', id: 'list-export' }, '导出Excel');
+  let sort = '';
+  const filter = () => ({ program: program.value, term: term.value, school_id: schoolID() || '', q: search.value.trim(), sort });
+  exp.addEventListener('click', () => busy(exp, err, () => download(`/entitlements.xlsx${qs(filter())}`, '资助名单.xlsx')));
+  search.addEventListener('search', () => loadList().catch((e) => showError(err, e)));
+  search.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') { ev.preventDefault(); loadList().catch((e) => showError(err, e)); } });
+  const toolbar = el('div', { class: 'toolbar' }, search, exp);
   const loadList = async (pageNo = 1) => {
-    const l = await api('GET', `/entitlements${qs({ program: program.value, term: term.value, school_id: schoolID() || '', page: pageNo, page_size: 100 })}`);
-    listBox.replaceChildren(table([
-      { h: '姓名', f: (e) => (isRole(...READERS) ? el('a', { href: `#/students/${e.student_id}` }, e.name) : e.name) },
+    const l = await api('GET', `/entitlements${qs({ ...filter(), page: pageNo, page_size: 100 })}`);
+    listBox.replaceChildren(toolbar, table([
+      { h: '姓名', sort: 'name', f: (e) => (isRole(...READERS) ? el('a', { href: `#/students/${e.student_id}` }, e.name) : e.name) },
       { h: '身份证件号', f: (e) => e.id_number },
-      { h: '学校', f: (e) => e.school_name },
-      { h: '年级', f: (e) => e.grade_text },
+      { h: '学校', sort: 'school', f: (e) => e.school_name },
+      { h: '年级', sort: 'grade', f: (e) => e.grade_text },
       { h: '班级', f: (e) => e.class },
-      { h: '档次', f: (e) => LEVEL[e.level] || '—' },
-      { h: '金额（元）', num: true, f: (e) => yuan(e.amount_fen) },
-      { h: '状态', f: (e) => badge(ENT_STATUS, e.status) },
+      { h: '档次', sort: 'level', f: (e) => LEVEL[e.level] || '—' },
+      { h: '金额（元）', num: true, sort: 'amount', f: (e) => yuan(e.amount_fen) },
+      { h: '状态', sort: 'status', f: (e) => badge(ENT_STATUS, e.status) },
       { h: '原因与提示', f: (e) => [e.reason, e.warning].filter(Boolean).join('；') },
       { h: '异议', num: true, f: (e) => e.objections || '' },
-    ], l.items, { caption: `${programName(program.value)} · ${termLabel(term.value)} 名单（共 ${l.total} 人）`, empty: '尚无名单：请先上传花名册，再点“计算名单”。', id: 'entitlements' }),
+    ], l.items, {
+      caption: `${programName(program.value)} · ${termLabel(term.value)} 名单（共 ${l.total} 人）`, id: 'entitlements',
+      empty: search.value.trim() ? '名单中没有找到该学生。' : '尚无名单：请先上传花名册，再点“计算名单”。',
+      sort: { key: sort, go: (k) => { sort = k; loadList().catch((e) => showError(err, e)); } },
+      foot: ['合计', `${l.total} 人`, '', '', '', '', yuan(l.total_fen), '', '', ''],
+    }),
     pager(l.total, l.page, l.page_size, (p) => loadList(p).catch((e) => showError(err, e))));
   };
 
@@ -58,6 +88,8 @@ export async function viewLists(gen) {
       el('details', { open: r.ineligible.length <= 10 }, el('summary', {}, `不符合条件的学生（${r.ineligible.length} 人）`),
         table([{ h: '姓名', f: (i) => i.name }, { h: '不符合条件的原因', f: (i) => i.reason }], r.ineligible,
           { caption: `不符合条件的学生（${r.ineligible.length} 人）`, empty: r.count ? '所有学生均符合条件。' : '本校尚无该学年的学生：请先上传花名册。', id: 'ineligible' }))));
+    const held = await heldOnList(program.value, term.value, null);
+    if (held.length) calcBox.firstChild.append(bankWarning(held));
     msg.textContent = r.created + r.updated + r.removed > 0 || r.count === 0
       ? `计算完成：名单 ${r.count} 人，合计 ${yuan(r.total_fen)} 元。请核对后提交。`
       : `计算完成：名单 ${r.count} 人，合计 ${yuan(r.total_fen)} 元，与上次相同；已提交或已审核的记录不受重新计算影响。`;
@@ -73,10 +105,12 @@ export async function viewLists(gen) {
       const count = l ? l.draft.count + l.returned.count : 0;
       if (!count) throw new Error('没有待提交的名单：请先计算名单（已提交或已审核的不能重复提交）。');
       const total = l.draft.total_fen + l.returned.total_fen;
+      const held = await heldOnList(program.value, term.value, l.school_name);
       const ok = await confirmAction('提交资助名单', [
         ['学校', l.school_name], ['资助项目', programName(l.program)], ['学期', termLabel(l.term)],
-        ['人数', `${count} 人`], ['金额合计', `${yuan(total)} 元`]],
-      '提交后请下载公示表张贴公示；公示期满后由县级资助中心审核。', '确认提交');
+        ['人数', `${count} 人`], ['金额合计', `${yuan(total)} 元`],
+        held.length ? ['银行账户', `${held.length} 人有问题：${held.map((h) => `${h.name}（${h.grade_text}${h.class}）`).join('、')}`] : null],
+      held.length ? '以上学生审核后将暂缓发放，请先在学生档案中补录或更正银行卡号。提交后请下载公示表张贴公示。' : '提交后请下载公示表张贴公示；公示期满后由县级资助中心审核。', '确认提交');
       if (!ok) return;
       const r = await api('POST', '/entitlements/submit', { program: program.value, term: term.value, school_id: schoolID() });
       msg.textContent = `已提交 ${r.count} 人，合计 ${yuan(r.total_fen)} 元。请下载公示表张贴公示。`;

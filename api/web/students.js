@@ -1,7 +1,7 @@
 import { state } from './state.js';
-import { yuan, fmtTime, ENT_STATUS, LINE_STATUS, LEVEL, STAGE, ENROL_STATUS, programName, termLabel, isRole, yearsAround } from './format.js';
+import { yuan, fmtTime, gradeText, ENT_STATUS, LINE_STATUS, LEVEL, STAGE, ENROL_STATUS, programName, termLabel, isRole, yearsAround } from './format.js';
 import { el, badge, field, select, input, schoolSelect, errorSlot, showError, busy, table, pager, facts, card, confirmAction, page, rerender } from './dom.js';
-import { api, qs } from './net.js';
+import { api, download, qs, regions } from './net.js';
 
 export async function viewStudents(gen) {
   const q = input('q', { type: 'search', value: state.query.get('q') || '' });
@@ -9,12 +9,15 @@ export async function viewStudents(gen) {
   const school = isRole('school_officer') ? null : await schoolSelect(state.query.get('school_id') || '', '全部学校');
   const err = errorSlot();
   const submit = el('button', { type: 'submit', class: 'primary' }, '查询');
+  const exp = el('button', { type: 'button', id: 'students-export' }, '导出Excel');
   const out = el('div', { id: 'students-result', 'aria-live': 'polite' });
   const form = el('form', { class: 'fields', role: 'search' },
-    field('姓名或完整身份证件号', q, '按姓名开头查找；身份证件号须填完整 18 位'), field('学年', year), school && field('学校', school),
-    el('div', { class: 'field' }, submit, err));
+    field('姓名或身份证件号', q, '姓名中的任意字，或证件号后几位、完整号码'), field('学年', year), school && field('学校', school),
+    el('div', { class: 'field' }, el('p', { class: 'actions' }, submit, exp), err));
+  const filter = () => ({ q: q.value.trim(), school_year: year.value, school_id: school && school.value });
+  exp.addEventListener('click', () => busy(exp, err, () => download(`/students.xlsx${qs(filter())}`, '学生名单.xlsx')));
   const load = (pageNo) => busy(submit, err, async () => {
-    const l = await api('GET', `/students${qs({ q: q.value.trim(), school_year: year.value, school_id: school && school.value, page: pageNo, page_size: 50 })}`);
+    const l = await api('GET', `/students${qs({ ...filter(), page: pageNo, page_size: 50 })}`);
     out.replaceChildren(table([
       { h: '姓名', f: (s) => el('a', { href: `#/students/${s.id}` }, s.name) },
       { h: '身份证件号', f: (s) => s.id_number },
@@ -33,15 +36,16 @@ export async function viewStudents(gen) {
 }
 
 export async function viewStudent(gen, id) {
-  const f = await api('GET', `/students/${id}`);
+  const [f, rs] = await Promise.all([api('GET', `/students/${id}`), regions()]);
+  const home = f.home_region ? `${(rs.find((r) => r.code === f.home_region) || { name: '未登记的区县' }).name}（${f.home_region}）` : '';
   const sections = [
     card('基本信息', facts([
       ['姓名', f.name], ['证件类型', f.id_type], ['身份证件号', f.id_number], ['性别', f.sex], ['出生日期', f.birth_date || ''],
-      ['户口性质', f.household], ['户籍地区码', f.home_region], ['监护人', f.guardian], ['开户银行', f.bank_name],
+      ['户口性质', f.household], ['户籍地区', home], ['监护人', f.guardian], ['开户银行', f.bank_name],
       ['银行卡号', f.bank_account], ['持卡人', f.holder], ['联系电话', f.phone]])),
     card('学籍（按学年）', table([
       { h: '学年', f: (e) => e.school_year }, { h: '学校', f: (e) => e.school_name }, { h: '学段', f: (e) => STAGE[e.stage] || e.stage },
-      { h: '年级', num: true, f: (e) => e.grade }, { h: '班级', f: (e) => e.class }, { h: '学籍号', f: (e) => e.student_no },
+      { h: '年级', f: (e) => gradeText(e.stage, e.grade) }, { h: '班级', f: (e) => e.class }, { h: '学籍号', f: (e) => e.student_no },
       { h: '寄宿', f: (e) => (e.boarding === null ? '' : e.boarding ? '是' : '否') }, { h: '学籍状态', f: (e) => e.status }, { h: '备注', f: (e) => e.remark },
     ], f.enrolments, { caption: '学籍记录', empty: '暂无学籍记录' })),
     card('家庭经济困难认定', table([
