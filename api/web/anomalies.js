@@ -24,7 +24,7 @@ export async function viewAnomalies(gen) {
         { h: '情况', f: (a) => (a.student_id && isRole(...READERS) ? [a.summary, ' ', el('a', { href: `#/students/${a.student_id}` }, '档案')] : a.summary) },
         { h: '最近发现', f: (a) => fmtTime(a.last_seen) },
         { h: '状态', f: (a) => [badge(ANOMALY_STATUS, a.status), a.note ? el('div', {}, el('small', {}, `说明：${a.note}（${a.updated_by}）`)) : ''] },
-        { h: '处理', f: (a) => anomalyActions(a) },
+        { h: '处理', f: (a) => [remedy(a), anomalyActions(a)] },
       ], l.items, { caption: `异常线索（${l.total} 条）`, empty: '没有符合条件的异常线索。', id: 'anomaly-table' }),
       pager(l.total, l.page, l.page_size, (p) => load(p).catch((e) => showError(err, e))));
   };
@@ -45,6 +45,38 @@ export async function viewAnomalies(gen) {
 }
 
 // anomalyActions lets a reader record why a finding is in order, or reopen it.
+// REMEDIES say, per rule, where the finding is put right: aid that should
+// not be paid is revoked or recovered, a wrong account or enrolment is
+// corrected in the student's file, money stuck is for finance.
+const REMEDIES = {
+  duplicate_aid: ['corrections', '撤销或扣回重复的资助'],
+  aid_after_exit: ['corrections', '撤销或扣回该生的资助'],
+  matching_death: ['corrections', '撤销或扣回该生的资助'],
+  amount_mismatch: ['corrections', '登记扣回或审核补发'],
+  shared_account: ['file', '在档案中更正银行账户'],
+  holder_mismatch: ['file', '在档案中更正持卡人或监护人'],
+  repeated_failure: ['file', '在档案中更正银行账户'],
+  age_grade: ['file', '在档案中核对年级与出生日期'],
+  double_enrolment: ['file', '核对学籍，办理转学或更正'],
+  stale_approved: ['batches', '请财政生成发放批次'],
+  stale_batch: ['batches', '查看批次，督促登记银行结果'],
+};
+
+function remedy(a) {
+  const [where, text] = REMEDIES[a.rule] || [];
+  if (!where || a.status === 'resolved') return '';
+  // The summary starts 姓名（430921********123X）: the ID's visible tail finds
+  // exactly that student in the lists' search.
+  const who = a.summary.match(/^([^（\s]+)（\d{6}\*+(\d{3}[\dX])）/);
+  const name = who ? who[2] : '';
+  if (where === 'corrections' && isRole('county_officer')) {
+    return el('p', {}, el('a', { href: `#/corrections${qs({ term: a.term || '', school_id: a.school_id || '', q: name })}` }, text));
+  }
+  if ((where === 'file' || where === 'corrections') && a.student_id) return el('p', {}, el('a', { href: `#/students/${a.student_id}` }, where === 'file' ? text : '查看学生档案'));
+  if (where === 'batches') return el('p', {}, el('a', { href: '#/batches' }, text));
+  return '';
+}
+
 export function anomalyActions(a) {
   if (a.status === 'resolved') return '';
   const err = errorSlot();

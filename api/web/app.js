@@ -23,6 +23,8 @@ import { viewAudit } from './audit.js';
 import { viewReports } from './reports.js';
 import { viewUsers, viewSchools } from './admin.js';
 import { viewChangePassword } from './password.js';
+import { viewCorrections } from './corrections.js';
+import { viewMatching } from './matching.js';
 
 // FILE_READERS may open students' files.
 const FILE_READERS = ['school_officer', 'county_officer', 'auditor'];
@@ -35,6 +37,7 @@ const ROUTES = [
   // Not the admin: no child's file for the system administrator (DESIGN.md).
   { path: '/students', title: '学生档案', roles: FILE_READERS, view: viewStudents },
   { re: /^\/students\/(\d+)$/, title: '电子档案', roles: FILE_READERS, view: viewStudent },
+  { path: '/corrections', title: '撤销与扣回', roles: ['county_officer'], view: viewCorrections },
   { path: '/quotas', title: '资助指标', roles: ['county_officer'], view: viewQuotas },
   { path: '/standards', title: '资助标准', roles: READERS, view: viewStandards },
   { path: '/batches', title: '发放批次', roles: ['finance', 'county_officer', 'auditor'], view: viewBatches },
@@ -42,9 +45,13 @@ const ROUTES = [
   { path: '/jobs', title: '定时任务', roles: ['admin', 'finance'], view: viewJobs },
   { path: '/audit', title: '审计日志', roles: ['auditor', 'admin'], view: viewAudit },
   { path: '/anomalies', title: '异常情况', roles: ['auditor', 'county_officer'], view: viewAnomalies },
+  { path: '/matching', title: '跨部门比对', roles: ['county_officer'], view: viewMatching },
   { path: '/reports', title: '汇总报表', roles: ['auditor', 'county_officer', 'finance'], view: viewReports },
   { path: '/users', title: '用户管理', roles: ['admin'], view: viewUsers },
   { path: '/schools', title: '学校管理', roles: ['admin'], view: viewSchools },
+  // Pages whose back ends other issues build are added here when they land:
+  // 账户变更确认 (/account-changes, issue 14), 转学 (/transfers, issue 14),
+  // 生源地信用助学贷款 (/loans, issue 17) and 修改密码 (/password, issue 15).
 ];
 
 function renderChrome(current) {

@@ -1,6 +1,6 @@
 import { state } from './state.js';
 import { yuan, fmtTime, ENT_STATUS, LEVEL, programName, termLabel, isRole, READERS } from './format.js';
-import { el, badge, field, input, programSelect, termSelect, schoolSelect, errorSlot, showError, busy, table, pager, stat, card, confirmAction, page } from './dom.js';
+import { el, badge, field, input, select, rerender, programSelect, termSelect, schoolSelect, errorSlot, showError, busy, table, pager, stat, card, confirmAction, page } from './dom.js';
 import { api, download, qs, schoolsInScope } from './net.js';
 
 // FIRST_PROGRAM is the program a school of each type starts on: a
@@ -114,7 +114,7 @@ export async function viewLists(gen) {
       if (!ok) return;
       const r = await api('POST', '/entitlements/submit', { program: program.value, term: term.value, school_id: schoolID() });
       msg.textContent = `已提交 ${r.count} 人，合计 ${yuan(r.total_fen)} 元。请下载公示表张贴公示。`;
-      await loadList();
+      await Promise.all([loadList(), loadObjection()]);
     }));
   }
 
@@ -129,6 +129,36 @@ export async function viewLists(gen) {
   for (const c of [program, term, school]) if (c) c.addEventListener('change', () => loadList().catch((e) => showError(err, e)));
   const form = el('div', { class: 'fields' }, field('资助项目', program, null, 'span2'), field('学期', term), school && field('学校', school, null, 'span2'),
     el('div', { class: 'field wide' }, el('p', { class: 'actions' }, calc, submit, notice), err, msg));
-  if (!page(gen, '资助名单', card('名单', form), calcBox, listBox)) return;
-  await loadList();
+  const objBox = el('div', { id: 'objection-box' });
+  const loadObjection = () => objectionForm(objBox, program.value, term.value, schoolID()).catch((e) => showError(err, e));
+  for (const c of [program, term, school]) if (c) c.addEventListener('change', loadObjection);
+  if (!page(gen, '资助名单', card('名单', form), calcBox, listBox, objBox)) return;
+  await Promise.all([loadList(), loadObjection()]);
+}
+
+// objectionForm records a 公示 objection against a pupil of a submitted
+// list (someone at the school or in the village says the family does not
+// qualify); the county sees the count when it approves.
+async function objectionForm(box, program, term, schoolID) {
+  box.replaceChildren();
+  if (!schoolID) return;
+  const l = await api('GET', `/entitlements${qs({ program, term, school_id: schoolID, status: 'submitted', page_size: 200 })}`);
+  if (!l.items.length) return;
+  const who = select('student_id', l.items.map((e) => [e.student_id, `${e.name}（${e.grade_text}${e.class}）`]), '');
+  who.id = 'objection-student';
+  const content = el('textarea', { name: 'content', id: 'objection-content', rows: '3', maxlength: '500' });
+  const err = errorSlot();
+  const save = el('button', { type: 'submit', id: 'objection-save' }, '登记异议');
+  const form = el('form', { class: 'fields', novalidate: true }, field('学生', who, null, 'span2'),
+    field('异议内容', content, '反映人、反映的情况和核实安排；不要填写身份证件号、银行卡号', true), el('div', { class: 'field wide' }, save, err));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    if (!content.value.trim()) { showError(err, new Error('请填写异议内容'), content); content.focus(); return; }
+    showError(err, null, content);
+    busy(save, err, async () => {
+      await api('POST', '/notices/objections', { program, term, school_id: schoolID, student_id: Number(who.value), content: content.value.trim() });
+      rerender(`已登记对 ${who.selectedOptions[0].textContent} 的公示异议。`);
+    });
+  });
+  box.append(card('登记公示异议', el('p', { class: 'lead' }, '公示期间收到的异议逐条登记，县级审核时可见；核实后不符合条件的由县级退回。'), form));
 }
