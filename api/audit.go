@@ -79,7 +79,7 @@ func (s *Server) listAudit(c *gin.Context) {
 		return
 	}
 	f.Page = p
-	l, err := s.svc.ListAuditRows(c.Request.Context(), actor(c), f)
+	l, err := s.audit.ListAuditRows(c.Request.Context(), actor(c), f)
 	respond(c, http.StatusOK, listOf(l, auditRowOf), err)
 }
 
@@ -88,7 +88,7 @@ func (s *Server) exportAudit(c *gin.Context) {
 	if !ok {
 		return
 	}
-	b, err := s.svc.AuditWorkbook(c.Request.Context(), actor(c), f)
+	b, err := s.audit.AuditWorkbook(c.Request.Context(), actor(c), f)
 	if err != nil {
 		writeError(c, err)
 		return

@@ -214,13 +214,13 @@ func (s *Server) listEntitlements(c *gin.Context) {
 		return
 	}
 	f.Page = p
-	l, err := s.svc.ListEntitlements(c.Request.Context(), actor(c), f)
+	l, err := s.entitlements.ListEntitlements(c.Request.Context(), actor(c), f)
 	if err != nil {
 		writeError(c, err)
 		return
 	}
 	// The 合计 row covers the whole filtered list, not only this page.
-	t, err := s.svc.EntitlementTotal(c.Request.Context(), actor(c), f)
+	t, err := s.entitlements.EntitlementTotal(c.Request.Context(), actor(c), f)
 	respond(c, http.StatusOK, struct {
 		listBody[entitlementBody]
 		TotalFen model.Fen `json:"total_fen"`

@@ -11,7 +11,7 @@ func (s *Server) exportStudents(c *gin.Context) {
 	if !ok {
 		return
 	}
-	b, err := s.svc.StudentWorkbook(c.Request.Context(), actor(c), f)
+	b, err := s.students.StudentWorkbook(c.Request.Context(), actor(c), f)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -26,7 +26,7 @@ func (s *Server) exportEntitlements(c *gin.Context) {
 	if !ok {
 		return
 	}
-	b, err := s.svc.EntitlementWorkbook(c.Request.Context(), actor(c), f)
+	b, err := s.entitlements.EntitlementWorkbook(c.Request.Context(), actor(c), f)
 	if err != nil {
 		writeError(c, err)
 		return

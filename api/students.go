@@ -149,7 +149,7 @@ func (s *Server) listStudents(c *gin.Context) {
 		return
 	}
 	f.Page = p
-	l, err := s.svc.ListStudents(c.Request.Context(), actor(c), f)
+	l, err := s.students.ListStudents(c.Request.Context(), actor(c), f)
 	respond(c, http.StatusOK, listOf(l, studentRowOf), err)
 }
 

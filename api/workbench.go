@@ -57,7 +57,7 @@ type workbenchBody struct {
 // workbench is the home page's 待办: progress per school and program, aid
 // waiting for a batch (with when the job makes it), and held students.
 func (s *Server) workbench(c *gin.Context) {
-	w, err := s.svc.Workbench(c.Request.Context(), actor(c), c.Query("term"))
+	w, err := s.reports.Workbench(c.Request.Context(), actor(c), c.Query("term"))
 	if err != nil {
 		writeError(c, err)
 		return

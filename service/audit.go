@@ -21,7 +21,7 @@ type AuditFilter struct {
 }
 
 // ListAudit is for auditors and admins only.
-func (s *Service) ListAudit(ctx context.Context, a model.Actor, f AuditFilter) (List[model.AuditEntry], error) {
+func (s *Audit) ListAudit(ctx context.Context, a model.Actor, f AuditFilter) (List[model.AuditEntry], error) {
 	q, err := s.auditQuery(ctx, a, f)
 	if err != nil {
 		return List[model.AuditEntry]{}, err
@@ -35,7 +35,7 @@ func (s *Service) ListAudit(ctx context.Context, a model.Actor, f AuditFilter) (
 }
 
 // auditQuery is the filtered log, for the page and for its export.
-func (s *Service) auditQuery(ctx context.Context, a model.Actor, f AuditFilter) (*gorm.DB, error) {
+func (s *Audit) auditQuery(ctx context.Context, a model.Actor, f AuditFilter) (*gorm.DB, error) {
 	if !a.Is(model.RoleAuditor, model.RoleAdmin) {
 		return nil, errRoleForbidden
 	}

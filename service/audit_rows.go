@@ -23,7 +23,7 @@ type AuditRow struct {
 }
 
 // ListAuditRows is ListAudit with the words filled in.
-func (s *Service) ListAuditRows(ctx context.Context, a model.Actor, f AuditFilter) (List[AuditRow], error) {
+func (s *Audit) ListAuditRows(ctx context.Context, a model.Actor, f AuditFilter) (List[AuditRow], error) {
 	l, err := s.ListAudit(ctx, a, f)
 	out := List[AuditRow]{Total: l.Total, Page: l.Page, Items: []AuditRow{}}
 	if err != nil {
@@ -99,7 +99,7 @@ func auditObjects(db *gorm.DB, a model.Actor, entries []model.AuditEntry) (map[s
 
 // AuditWorkbook exports the filtered log as .xlsx in the words of the page,
 // newest first, up to maxExportRows entries. The download is itself audited.
-func (s *Service) AuditWorkbook(ctx context.Context, a model.Actor, f AuditFilter) ([]byte, error) {
+func (s *Audit) AuditWorkbook(ctx context.Context, a model.Actor, f AuditFilter) ([]byte, error) {
 	q, err := s.auditQuery(ctx, a, f)
 	if err != nil {
 		return nil, err

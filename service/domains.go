@@ -15,7 +15,7 @@ type Users struct{ *core }
 type Schools struct{ *core }
 
 // Students holds the student files and the roster import (students.go,
-// roster_*.go, student_patch_rules.go).
+// students_export.go, roster_*.go, student_patch_rules.go).
 type Students struct{ *core }
 
 // Standards holds the aid standards (standards.go).
@@ -23,7 +23,7 @@ type Standards struct{ *core }
 
 // Entitlements calculates aid and carries it through review, adjustments
 // and notices (calculate.go, workflow.go, adjustments.go, notices.go,
-// entitlements.go).
+// entitlements.go, entitlements_export.go).
 type Entitlements struct{ *core }
 
 // Batches generates payment batches, their ledgers and bank files and
@@ -47,12 +47,13 @@ type Matching struct{ *core }
 // so the scheduler depends on Jobs alone for its own work.
 type Jobs struct{ *core }
 
-// Audit reads, verifies and anchors the audit log (audit.go, audit_keyed.go).
+// Audit reads, words, exports, verifies and anchors the audit log (audit.go,
+// audit_keyed.go, audit_rows.go, audit_words.go).
 type Audit struct{ *core }
 
-// Reports gathers figures: the start page's dashboard, summary reports and
-// the /metrics totals (dashboard.go, reports.go, metrics.go), and answers
-// /readyz (Ping, open.go).
+// Reports gathers figures: the start page's dashboard and 待办 workbench,
+// summary reports and the /metrics totals (dashboard.go, workbench.go,
+// reports.go, metrics.go), and answers /readyz (Ping, open.go).
 type Reports struct{ *core }
 
 // Loans is the county's 生源地信用助学贷款 desk: dated figures, applications

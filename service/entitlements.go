@@ -32,7 +32,7 @@ type EntitlementRow struct {
 
 // ListEntitlements lists entitlements in scope with the objections raised
 // against each during its notice.
-func (s *Service) ListEntitlements(ctx context.Context, a model.Actor, f EntitlementFilter) (List[EntitlementRow], error) {
+func (s *Entitlements) ListEntitlements(ctx context.Context, a model.Actor, f EntitlementFilter) (List[EntitlementRow], error) {
 	q, err := s.entitlementQuery(ctx, a, f)
 	out := List[EntitlementRow]{Page: f.Page.Normalize()}
 	if err != nil {
@@ -64,7 +64,7 @@ var entitlementSorts = map[string]string{
 }
 
 // entitlementQuery is the filtered, scoped list of entitlements.
-func (s *Service) entitlementQuery(ctx context.Context, a model.Actor, f EntitlementFilter) (*gorm.DB, error) {
+func (s *Entitlements) entitlementQuery(ctx context.Context, a model.Actor, f EntitlementFilter) (*gorm.DB, error) {
 	if _, ok := entitlementSorts[f.Sort]; !ok {
 		return nil, invalid("排序方式 %q 无效", truncateRunes(f.Sort, 16))
 	}
@@ -102,7 +102,7 @@ func entitlementRows(q *gorm.DB, f EntitlementFilter) *gorm.DB {
 
 // EntitlementTotal is the head count and amount of the whole filtered list,
 // for its 合计 row.
-func (s *Service) EntitlementTotal(ctx context.Context, a model.Actor, f EntitlementFilter) (Tally, error) {
+func (s *Entitlements) EntitlementTotal(ctx context.Context, a model.Actor, f EntitlementFilter) (Tally, error) {
 	var t Tally
 	q, err := s.entitlementQuery(ctx, a, f)
 	if err != nil {

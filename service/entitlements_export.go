@@ -16,7 +16,7 @@ var entitlementStatusLabels = map[string]string{
 // EntitlementWorkbook exports the list GET /entitlements would show with
 // the same filter, search and order, every page, with a 合计 row; ID
 // numbers stay masked. The download is audited.
-func (s *Service) EntitlementWorkbook(ctx context.Context, a model.Actor, f EntitlementFilter) ([]byte, error) {
+func (s *Entitlements) EntitlementWorkbook(ctx context.Context, a model.Actor, f EntitlementFilter) ([]byte, error) {
 	q, err := s.entitlementQuery(ctx, a, f)
 	if err != nil {
 		return nil, err

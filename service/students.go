@@ -83,7 +83,7 @@ func (s *Students) ListStudents(ctx context.Context, a model.Actor, f StudentFil
 
 // studentRows reads the rows of the enrolments whose ids the query selects,
 // in studentListOrder.
-func (s *Service) studentRows(db *gorm.DB, ids *gorm.DB) ([]StudentRow, error) {
+func (s *Students) studentRows(db *gorm.DB, ids *gorm.DB) ([]StudentRow, error) {
 	var items []StudentRow
 	if err := db.Table("(?) p", ids).
 		Joins("JOIN enrolments e ON e.id = p.id").
@@ -156,7 +156,7 @@ const maxQueryRunes = 64
 // full ID number goes through the keyed hash; the last digits match the
 // masked number's visible tail (never the plain number, which is only
 // stored encrypted); anything else any part of the name.
-func (s *Service) searchStudents(q *gorm.DB, alias, search string) *gorm.DB {
+func (s *core) searchStudents(q *gorm.DB, alias, search string) *gorm.DB {
 	if id, err := model.ParseIDNumber(model.IDTypeResident, search, s.opt.Now()); err == nil {
 		return q.Where(alias+".id_hash = ?", s.idLookup(id))
 	}

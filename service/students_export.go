@@ -11,7 +11,7 @@ import (
 // StudentWorkbook exports the students GET /students would list with the
 // same filter (search included), every page, as .xlsx; ID numbers stay
 // masked. The download is audited.
-func (s *Service) StudentWorkbook(ctx context.Context, a model.Actor, f StudentFilter) ([]byte, error) {
+func (s *Students) StudentWorkbook(ctx context.Context, a model.Actor, f StudentFilter) ([]byte, error) {
 	if a.Is(model.RoleFinance) {
 		return nil, errRoleForbidden
 	}

@@ -71,7 +71,7 @@ const maxHeldStudents = 200
 
 // Workbench reads the home page's to-do for a term (empty: the current one).
 // Admin sees no students' money (least privilege), so it is refused.
-func (s *Service) Workbench(ctx context.Context, a model.Actor, term string) (Workbench, error) {
+func (s *Reports) Workbench(ctx context.Context, a model.Actor, term string) (Workbench, error) {
 	w := Workbench{Term: model.TermOf(s.now()), Progress: []SchoolProgress{}, Queue: []QueuedAid{}, Held: []HeldStudent{}}
 	if a.Is(model.RoleAdmin) {
 		return w, forbidden("系统管理员不查看资助数据")
@@ -100,7 +100,7 @@ func (s *Service) Workbench(ctx context.Context, a model.Actor, term string) (Wo
 // schoolProgress has a row for every school in scope and every program its
 // type can have, including those with nothing yet: a school that has not
 // reported is exactly what the county needs to see.
-func (s *Service) schoolProgress(db *gorm.DB, a model.Actor, term model.Term) ([]SchoolProgress, error) {
+func (s *Reports) schoolProgress(db *gorm.DB, a model.Actor, term model.Term) ([]SchoolProgress, error) {
 	var schools []model.School
 	if err := inScopeSchools(db.Model(&model.School{}), a, "id").Order("code").Find(&schools).Error; err != nil {
 		return nil, err
@@ -167,7 +167,7 @@ func (s *Service) schoolProgress(db *gorm.DB, a model.Actor, term model.Term) ([
 
 // queuedAid sums approved aid in no batch by program and term, with the part
 // the batch job would hold back (the job's own payable test decides).
-func (s *Service) queuedAid(db *gorm.DB, a model.Actor) ([]QueuedAid, error) {
+func (s *Reports) queuedAid(db *gorm.DB, a model.Actor) ([]QueuedAid, error) {
 	var rows []struct {
 		Program string
 		Term    string
@@ -196,7 +196,7 @@ func (s *Service) queuedAid(db *gorm.DB, a model.Actor) ([]QueuedAid, error) {
 // heldStudents lists aid on its way to a batch that the batch would hold
 // back, and approved aid whose failed account has since been corrected (it
 // goes in the next batch), with the reasons the batch job itself gives.
-func (s *Service) heldStudents(db *gorm.DB, a model.Actor) ([]HeldStudent, error) {
+func (s *Reports) heldStudents(db *gorm.DB, a model.Actor) ([]HeldStudent, error) {
 	var rows []struct {
 		HeldStudent
 		Payable    bool
