@@ -59,7 +59,7 @@ func scopeFor(tx *gorm.DB, u *model.User) error {
 		return nil
 	case model.RoleSchoolOfficer:
 		if u.SchoolID == nil {
-			return invalid("学校资助专干必须指定学校（school_id）")
+			return invalid("学校资助专干必须选择所属学校")
 		}
 		var sc model.School
 		if err := tx.First(&sc, *u.SchoolID).Error; err != nil {
@@ -70,7 +70,7 @@ func scopeFor(tx *gorm.DB, u *model.User) error {
 	}
 	u.SchoolID = nil
 	if u.RegionCode == nil || *u.RegionCode == "" {
-		return invalid("该角色必须指定所属区域（region_code）")
+		return invalid("该角色必须选择所属区域")
 	}
 	if (u.Role == model.RoleCountyOfficer || u.Role == model.RoleFinance) && !model.IsCountyCode(*u.RegionCode) {
 		return invalid("县级资助中心和财政用户的区域必须是区县代码")

@@ -70,7 +70,7 @@ export function resultsUpload(b) {
   const file = el('input', { type: 'file', name: 'file', id: 'results-file', accept: '.xlsx' });
   const err = errorSlot();
   err.id = 'results-error';
-  const problems = el('div', { id: 'results-problems' });
+  const problems = el('div', { id: 'results-problems', class: 'field wide' });
   const submit = el('button', { type: 'submit', class: 'primary', id: 'results-submit' }, '上传并登记');
   const form = el('form', { class: 'fields', novalidate: true },
     field('银行结果文件（.xlsx）', file, '列：序号、账号、户名、金额、状态（成功/失败）、失败原因', true),

@@ -118,7 +118,7 @@ export function table(cols, rows, opts = {}) {
     const cur = opts.sort.key || '';
     return cur === c.sort ? 'ascending' : cur === `-${c.sort}` ? 'descending' : 'none';
   };
-  const t = el('table', { id: opts.id, class: cols.length > 5 ? 'wide' : null },
+  const t = el('table', { id: opts.id, class: cols.length > 4 ? 'wide' : null },
     opts.caption && el('caption', {}, opts.caption),
     el('thead', {}, el('tr', {}, cols.map((c) => el('th', { scope: 'col', class: c.num ? 'num' : null, 'aria-sort': sortOf(c) }, heading(c))))),
     el('tbody', {}, rows.map((r) => el('tr', {}, cols.map((c) => el('td', { class: c.num ? 'num' : c.nowrap ? 'nowrap' : null, 'data-label': c.h }, c.f(r)))))),
