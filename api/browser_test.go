@@ -95,6 +95,7 @@ func TestBrowserJourneys(t *testing.T) {
 	// calculation, submission and the public notice.
 	b.signIn("school_nanzhou", service.DemoPassword)
 	b.waitText("#attention-none", "暂无")
+	b.waitText("#wb-steps li.current", "上传花名册")
 	b.waitFor("charts", `document.querySelectorAll('figure.chart svg').length === 3`)
 	b.shot("03-school-home-empty")
 
@@ -161,6 +162,7 @@ func TestBrowserJourneys(t *testing.T) {
 	h.setClock(shanghai(2025, 9, 23, 9, 0))
 	b.signIn("county_nanxian", service.DemoPassword)
 	b.waitText("#attention-lists", "南县南洲镇中心小学", "公示期满", "2,500.00")
+	b.waitText("#wb-progress", "未上报花名册", "公示期满，待审核", "合计")
 	b.waitFor("charts", `document.querySelectorAll('figure.chart svg').length === 3`)
 	b.shot("11-county-home")
 	b.visit("/approvals", "名单审核")
@@ -197,6 +199,8 @@ func TestBrowserJourneys(t *testing.T) {
 
 	// Finance: the job makes the batch; approve, download, results with one failure.
 	b.signIn("finance_nanxian", service.DemoPassword)
+	b.waitText("#wb-queue", "已审核待生成批次 4 人 2,500.00 元", "生成批次")
+	b.shot("16a-finance-home-queue")
 	b.visit("/jobs", "定时任务")
 	b.waitText("#jobs", "生成发放批次")
 	b.click(`#jobs button.primary[data-job="batch_boarding"]`)
@@ -222,12 +226,18 @@ func TestBrowserJourneys(t *testing.T) {
 	b.shot("21-batch-results")
 	b.visit("/home", "您好")
 	b.waitText("#attention-failed", "账户已销户", "625.00")
+	b.waitText("#wb-held", "赵四", "四年级", "暂缓发放")
+	b.waitText("#wb-queue", "已审核待生成批次 1 人 625.00 元", "每年4月10日、10月10日 03:00")
 	b.waitFor("charts", `document.querySelectorAll('figure.chart svg').length === 3`)
 	b.shot("22-finance-home")
 	b.checkProblems()
 
 	// Auditor: finds the batch, downloads its ledger, verifies the audit chain.
 	b.signIn("auditor_yiyang", service.DemoPassword)
+	b.waitText("#wb-ledgers", "430921-BOARDING-2025-2026-1-001", "部分发放")
+	b.waitText("#wb-progress", "南县南洲镇中心小学", "合计")
+	b.waitFor("charts", `document.querySelectorAll('figure.chart svg').length === 3`)
+	b.shot("22a-auditor-home")
 	b.visit("/batches", "发放批次")
 	b.waitText("#batches", "430921-BOARDING-2025-2026-1-001", "部分发放")
 	b.shot("23-auditor-batches")

@@ -12,7 +12,7 @@ export async function viewHome(gen) {
   const intro = el('div', { class: 'fields' }, field('统计学期', picker));
   const attention = card('需要您处理的事项', attentionOf(d));
   const [bench, hello] = await Promise.all([
-    workbench(d.term).catch((e) => [el('p', { class: 'error', role: 'alert' }, `待办加载失败：${e.message}`)]),
+    workbench(d.term, d).catch((e) => [el('p', { class: 'error', role: 'alert' }, `待办加载失败：${e.message}`)]),
     greeting()]);
   const figs = {};
   const chartCard = (kind, title, data) => {

@@ -4,7 +4,7 @@
 // finance's button to make it, and the students whose aid is held for their
 // bank account, by name and class.
 
-import { yuan, fmtTime, programName, termLabel, isRole, READERS } from './format.js';
+import { yuan, fmtTime, BATCH_STATUS, programName, termLabel, isRole, READERS } from './format.js';
 import { el, badge, errorSlot, busy, table, card, confirmAction, rerender } from './dom.js';
 import { api } from './net.js';
 
@@ -148,14 +148,28 @@ function heldTable(w) {
   ];
 }
 
+// ledgersCard lists the term's batches for auditors with their ledgers, the
+// newest first: what has been frozen for payment since they last looked.
+function ledgersCard(batches) {
+  const rows = [...batches].sort((a, b) => (a.created_at < b.created_at ? 1 : -1));
+  return card('本学期发放台账', table([
+    { h: '批次号', f: (b) => el('a', { href: `#/batches/${b.id}` }, b.number) },
+    { h: '资助项目', f: (b) => programName(b.program) },
+    { h: '生成时间', nowrap: true, f: (b) => fmtTime(b.created_at) },
+    { h: '状态', f: (b) => badge(BATCH_STATUS, b.status) },
+    { h: '金额（元）', num: true, f: (b) => yuan(b.paid.total_fen + b.failed.total_fen + b.pending.total_fen) },
+  ], rows, { caption: '新生成的台账在前，点批次号查看并下载', id: 'wb-ledgers', empty: '本学期尚未生成发放批次' }));
+}
+
 // workbench draws the role's to-do; admin has none (it sees no aid data).
-export async function workbench(term) {
+export async function workbench(term, dash) {
   if (isRole('admin')) return [];
   const w = await api('GET', `/workbench?term=${encodeURIComponent(term)}`);
   const out = [];
   if (isRole('school_officer')) {
     out.push(card('本学期工作进度', el('div', { class: 'steps-grid', id: 'wb-steps' }, w.progress.map((p) => schoolSteps(w, p)))));
   }
+  if (isRole('auditor')) out.push(ledgersCard(dash.batches));
   if (isRole('county_officer', 'auditor')) out.push(card('各校上报与指标', countyTable(w)));
   if (w.queue.length) {
     out.push(card('已审核待生成批次', el('ul', { class: 'queue', id: 'wb-queue' }, queueRows(w))));
