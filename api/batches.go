@@ -27,11 +27,14 @@ type batchBody struct {
 	ApprovedAt   *time.Time `json:"approved_at"`
 	ApprovedBy   string     `json:"approved_by"`
 	PaidAt       *time.Time `json:"paid_at"`
+	// TotalCapital is the total in 大写 as on the ledger (人民币…元整), for
+	// the page's confirmation and the batch's facts.
+	TotalCapital string `json:"total_capital"`
 }
 
 func batchOf(b model.Batch) batchBody {
 	return batchBody{b.ID, b.Number, b.RegionCode, b.Program, b.Term, b.LineCount, b.TotalFen, b.Status, b.LedgerSHA256,
-		b.LinesSHA256, b.CreatedAt, b.ApprovedAt, b.ApprovedBy, b.PaidAt}
+		b.LinesSHA256, b.CreatedAt, b.ApprovedAt, b.ApprovedBy, b.PaidAt, b.TotalFen.Capital()}
 }
 
 func (s *Server) listBatches(c *gin.Context) {

@@ -129,6 +129,11 @@ func TestBrowserJourneys(t *testing.T) {
 	b.waitText("#page-title", "电子档案：")
 	b.waitFor("the file", `document.body.innerText.includes('变更记录')`)
 	b.shot("07-student-file")
+	b.do(chromedp.Evaluate[chromedp.Void](`document.querySelector('#edit-account').closest('details').open = true`))
+	b.do(chromedp.SendKeys(chromedp.CSS("#edit-account"), "6217 0010"), chromedp.Click(chromedp.CSS("#main form button[type=submit]")))
+	b.waitText("#edit-account-error", "12–30 位数字")
+	b.waitFor("the field marked", `document.querySelector('#edit-account').getAttribute('aria-invalid') === 'true' && !document.querySelector('#confirm').open`)
+	b.shot("07a-bad-account")
 
 	b.visit("/lists", "资助名单")
 	b.click("#list-calculate")

@@ -42,7 +42,7 @@ export async function viewBatch(gen, id) {
     const approve = el('button', { type: 'button', class: 'primary', id: 'batch-approve' }, '审核通过，准予发放');
     approve.addEventListener('click', () => busy(approve, actErr, async () => {
       const ok = await confirmAction('审核发放批次', [['批次号', b.number], ['资助项目', programName(b.program)], ['学期', termLabel(b.term)],
-        ['笔数', `${b.lines} 笔`], ['金额合计', `${yuan(b.total_fen)} 元`]], '审核后可下载银行代发文件交银行发放；批次一经审核不可更改。', '确认审核');
+        ['笔数', `${b.lines} 笔`], ['金额合计', `${yuan(b.total_fen)} 元`], ['大写', b.total_capital]], '审核后可下载银行代发文件交银行发放；批次一经审核不可更改。', '确认审核');
       if (!ok) return;
       await api('POST', `/batches/${id}/approve`);
       rerender(`批次 ${b.number} 已审核，可以下载银行代发文件。`);
@@ -52,7 +52,7 @@ export async function viewBatch(gen, id) {
   const sections = [
     card('批次信息', facts([
       ['批次号', b.number], ['区县', `${(rs.find((r) => r.code === b.region_code) || { name: '' }).name}（${b.region_code}）`], ['资助项目', programName(b.program)], ['学期', termLabel(b.term)],
-      ['笔数', `${b.lines} 笔`], ['金额合计', `${yuan(b.total_fen)} 元`], ['状态', badge(BATCH_STATUS, b.status)],
+      ['笔数', `${b.lines} 笔`], ['金额合计', `${yuan(b.total_fen)} 元`], ['大写', b.total_capital], ['状态', badge(BATCH_STATUS, b.status)],
       ['生成时间', fmtTime(b.created_at)], ['审核', b.approved_by ? `${b.approved_by}，${fmtTime(b.approved_at)}` : '未审核'],
       ['发放完成', fmtTime(b.paid_at) || '—'], ['台账 SHA-256', el('code', {}, b.ledger_sha256)]]),
     el('p', { class: 'actions' }, buttons), actErr),

@@ -83,28 +83,49 @@ function sourceText(src) {
 
 export function studentEditor(f) {
   const years = f.enrolments.map((e) => [e.school_year, `${e.school_year} 学年`]);
-  const bankName = input('bank_name', { placeholder: f.bank_name });
-  const account = input('bank_account', { inputmode: 'numeric', autocomplete: 'off' });
+  // Current values are said in the hints, not as placeholders, which look
+  // filled in.
+  const now = (v) => (v ? `现为：${v}；留空表示不修改` : '现未登记；留空表示不修改');
+  const bankName = input('bank_name');
+  const account = input('bank_account', { inputmode: 'numeric', autocomplete: 'off', id: 'edit-account' });
   const holder = select('holder', [['', '不修改'], ['本人', '本人'], ['监护人', '监护人']], '');
-  const guardian = input('guardian', { placeholder: f.guardian });
+  const guardian = input('guardian');
   const phone = input('phone', { inputmode: 'tel' });
   const year = select('school_year', years, years.length ? years[0][0] : '');
   const status = select('status', [['', '不修改'], ...ENROL_STATUS.map((s) => [s, s])], '');
   const boarding = select('boarding', [['', '不修改'], ['true', '是'], ['false', '否']], '');
   const cls = input('class');
   const err = errorSlot();
+  const accountErr = errorSlot();
+  accountErr.id = 'edit-account-error';
+  const accountField = field('银行卡号', account, now(f.bank_account));
+  accountField.append(accountErr);
+  // A card number is checked as it is typed (12–30 digits, POLICY.md), so
+  // a wrong one is marked at the field before any dialog.
+  const digits = () => account.value.replace(/\s/g, '');
+  const checkAccount = () => {
+    const bad = digits() !== '' && !/^\d{12,30}$/.test(digits());
+    showError(accountErr, bad ? new Error('银行卡号须为 12–30 位数字（空格会自动去掉）') : null, account);
+    return !bad;
+  };
+  account.addEventListener('input', () => { if (account.getAttribute('aria-invalid')) checkAccount(); });
+  account.addEventListener('blur', checkAccount);
   const submit = el('button', { type: 'submit', class: 'primary' }, '保存更正');
-  const form = el('form', { class: 'fields' },
-    field('开户银行', bankName), field('银行卡号', account, '留空表示不修改'), field('持卡人', holder), field('监护人姓名', guardian),
-    field('联系电话', phone), field('学年（以下学籍项）', year), field('学籍状态', status), field('是否寄宿', boarding), field('班级', cls),
+  const form = el('form', { class: 'fields', novalidate: true },
+    field('开户银行', bankName, now(f.bank_name)), accountField, field('持卡人', holder, now(f.holder)), field('监护人姓名', guardian, now(f.guardian)),
+    field('联系电话', phone, now(f.phone)), field('学年（以下学籍项）', year), field('学籍状态', status), field('是否寄宿', boarding), field('班级', cls),
     el('div', { class: 'field wide' }, submit, err));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
+    if (!checkAccount()) { account.focus(); return; }
     const patch = {};
     const changed = [];
     const put = (key, label, value, shown) => { if (value !== '') { patch[key] = value; changed.push([label, shown ?? value]); } };
     put('bank_name', '开户银行', bankName.value.trim());
-    put('bank_account', '银行卡号', account.value.replace(/\s/g, ''), '（新卡号，保存后只显示掩码）');
+    // The dialog shows the new number in groups of four to check against
+    // the card; after saving only the masked number is shown.
+    put('bank_account', '新银行卡号', digits(), digits().replace(/(\d{4})(?=\d)/g, '$1 '));
+    if (patch.bank_account) changed.push(['原银行卡号', f.bank_account || '未登记']);
     put('holder', '持卡人', holder.value);
     put('guardian', '监护人姓名', guardian.value.trim());
     put('phone', '联系电话', phone.value.trim());
