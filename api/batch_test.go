@@ -54,7 +54,7 @@ type runRec struct {
 			Lines    int
 			TotalFen int64 `json:"total_fen"`
 		}
-		Held []struct{ Reason string }
+		Held []struct{ Reason, Name string }
 	}
 }
 
@@ -213,7 +213,7 @@ func TestFullCycleFromRosterToPaid(t *testing.T) {
 			t.Fatalf("file lacks the failed payment: %s", rr.Body)
 		}
 		// The account is not corrected: the next run holds the aid back.
-		if r := h.runJob(fin, "batch_boarding", false); len(r.Made.Batches) != 0 || len(r.Made.Held) != 1 {
+		if r := h.runJob(fin, "batch_boarding", false); len(r.Made.Batches) != 0 || len(r.Made.Held) != 1 || r.Made.Held[0].Name != failed[0].Name {
 			t.Fatalf("re-run with the same account: %+v", r)
 		}
 		h.changeAccount(failed[0].StudentID, "6217 0055 5566 6677 777")

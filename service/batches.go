@@ -31,6 +31,10 @@ type Held struct {
 	EntitlementID int64  `json:"entitlement_id"`
 	StudentID     int64  `json:"student_id"`
 	Reason        string `json:"reason"`
+	// Name and SchoolName say who, for finance, who has no student files
+	// to look a number up in.
+	Name       string `json:"name"`
+	SchoolName string `json:"school_name"`
 }
 
 // GenerateResult is what a batch job run made.
@@ -181,11 +185,13 @@ func (q batchQueue) held(dry bool) ([]Held, error) {
 	var stuck []struct {
 		EntitlementID int64
 		StudentID     int64
+		Name          string
+		SchoolName    string
 		NoAccount     bool
 		NoGuardian    bool
 		Unconfirmed   bool
 	}
-	sel := q.approved().Select(`ent.id AS entitlement_id, ent.student_id, s.account_enc = '' AS no_account,
+	sel := q.approved().Select(`ent.id AS entitlement_id, ent.student_id, s.name, sc.name AS school_name, s.account_enc = '' AS no_account,
 		(s.holder = '监护人' AND s.guardian = '') AS no_guardian, ` + pendingAccountChange + ` AS unconfirmed`)
 	if dry {
 		sel = sel.Where("NOT (" + payableEntitlement + ")")
@@ -195,7 +201,7 @@ func (q batchQueue) held(dry bool) ([]Held, error) {
 	}
 	var held []Held
 	for _, st := range stuck {
-		held = append(held, Held{st.EntitlementID, st.StudentID, heldReason(st.NoAccount, st.NoGuardian, st.Unconfirmed)})
+		held = append(held, Held{st.EntitlementID, st.StudentID, heldReason(st.NoAccount, st.NoGuardian, st.Unconfirmed), st.Name, st.SchoolName})
 	}
 	return held, nil
 }

@@ -63,5 +63,6 @@ export function showRun(box, j, r) {
       { h: '批次号', f: (b) => (b.id ? el('a', { href: `#/batches/${b.id}` }, b.number) : b.number) },
       { h: '笔数', num: true, f: (b) => b.lines }, { h: '金额（元）', num: true, f: (b) => yuan(b.total_fen) },
     ], batches, { caption: r.dry_run ? '将生成的批次' : '生成的批次', empty: '没有需要生成的批次', id: 'job-batches' }),
-    held.length ? table([{ h: '学生编号', f: (h) => h.student_id }, { h: '暂缓原因', f: (h) => h.reason }], held, { caption: `暂缓发放（${held.length} 人）` }) : ''));
+    held.length ? table([{ h: '姓名', f: (h) => h.name }, { h: '学校', f: (h) => h.school_name }, { h: '暂缓原因', f: (h) => h.reason }], held,
+      { caption: `暂缓发放（${held.length} 人）：学校补录或更正银行账户后进入下一批次`, id: 'job-held' }) : ''));
 }
