@@ -42,9 +42,14 @@ func (s *Server) listBatches(c *gin.Context) {
 	if !ok {
 		return
 	}
-	l, err := s.batches.ListBatches(c.Request.Context(), actor(c), service.BatchFilter{RegionCode: c.Query("region_code"),
-		Program: c.Query("program"), Term: c.Query("term"), Status: c.Query("status"), Page: p})
+	f := batchFilter(c)
+	f.Page = p
+	l, err := s.batches.ListBatches(c.Request.Context(), actor(c), f)
 	respond(c, http.StatusOK, listOf(l, batchOf), err)
+}
+
+func batchFilter(c *gin.Context) service.BatchFilter {
+	return service.BatchFilter{RegionCode: c.Query("region_code"), Program: c.Query("program"), Term: c.Query("term"), Status: c.Query("status")}
 }
 
 type batchSchoolBody struct {

@@ -246,6 +246,8 @@ func TestBrowserJourneys(t *testing.T) {
 	b.visit("/batches", "发放批次")
 	b.waitText("#batches", "430921-BOARDING-2025-2026-1-001", "部分发放")
 	b.shot("23-auditor-batches")
+	b.click("#batches-export")
+	b.sameRows(b.download("发放批次"), "发放批次", "#batches", 0, 0)
 	b.click("#batches a")
 	b.waitText("#page-title", "430921-BOARDING-2025-2026-1-001")
 	b.click("#ledger-download")

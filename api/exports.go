@@ -33,3 +33,13 @@ func (s *Server) exportEntitlements(c *gin.Context) {
 	}
 	sendFile(c, "资助名单.xlsx", xlsxType, b)
 }
+
+// exportBatches is GET /batches.xlsx: the batches with the page's filter.
+func (s *Server) exportBatches(c *gin.Context) {
+	b, err := s.batches.BatchListWorkbook(c.Request.Context(), actor(c), batchFilter(c))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	sendFile(c, "发放批次.xlsx", xlsxType, b)
+}

@@ -85,3 +85,23 @@ func TestListsSearchSortTotalAndExport(t *testing.T) {
 		want(t, h.do("GET", "/api/v1/students.xlsx", h.as("finance_nanxian"), nil), http.StatusForbidden)
 	})
 }
+
+func TestBatchListExportsWithTotal(t *testing.T) {
+	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
+		h := newHarness(t, env)
+		approvedBoarding(t, h)
+		h.runJob("finance_nanxian", "batch_boarding", false)
+		rr := h.do("GET", "/api/v1/batches.xlsx?term=2025-2026-1", h.as("auditor_yiyang"), nil)
+		want(t, rr, http.StatusOK)
+		x, err := excelize.OpenReader(bytes.NewReader(rr.Body.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, _ := x.GetRows("发放批次")
+		if len(rows) != 4 || rows[2][0] != "430921-BOARDING-2025-2026-1-001" || rows[2][1] != "义务教育家庭经济困难寄宿生生活补助" ||
+			rows[3][0] != "合计" || rows[3][4] != "1,875.00" {
+			t.Fatalf("batch export: %v", rows)
+		}
+		want(t, h.do("GET", "/api/v1/batches.xlsx", h.as("school_nanzhou"), nil), http.StatusForbidden)
+	})
+}

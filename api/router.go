@@ -150,6 +150,7 @@ func (s *Server) routes() []route {
 		{method: "GET", path: "/quotas", summary: "学校名单、指标与公示期", handler: s.listQuotas},
 		{method: "PUT", path: "/quotas", summary: "设定学校资助指标", handler: s.setQuota},
 		{method: "GET", path: "/batches", summary: "发放批次", handler: s.listBatches},
+		{method: "GET", path: "/batches.xlsx", summary: "导出发放批次清单（含合计行）", handler: s.exportBatches},
 		{method: "GET", path: "/batches/:id", summary: "批次详情（按学校汇总）", handler: s.getBatch},
 		{method: "GET", path: "/batches/:id/lines", summary: "批次明细", handler: s.listBatchLines},
 		{method: "GET", path: "/batches/:id/ledger.xlsx", summary: "下载发放台账", handler: s.ledger},

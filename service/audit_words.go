@@ -36,7 +36,7 @@ var AuditEntities = []AuditWord{
 	{"batch", "发放批次"}, {"ledger", "发放台账"}, {"bank_file", "银行代发文件"},
 	{"summary_report", "资助汇总表"}, {"anomaly", "异常情况"}, {"anomalies", "异常情况清单"},
 	{"department_list", "部门比对名单"}, {"job", "定时任务"}, {"audit", "审计日志"},
-	{"students", "学生名单"}, {"entitlements", "资助名单"},
+	{"students", "学生名单"}, {"entitlements", "资助名单"}, {"batches", "发放批次清单"},
 }
 
 // AuditLabel is the Chinese word for a code of the list, or 其他 for one

@@ -33,12 +33,26 @@ type BatchFilter struct {
 // ListBatches lists batches in the actor's area, without their ledgers.
 func (s *Batches) ListBatches(ctx context.Context, a model.Actor, f BatchFilter) (List[model.Batch], error) {
 	out := List[model.Batch]{Page: f.Page.Normalize()}
+	q, err := s.batchQuery(ctx, a, f)
+	if err != nil {
+		return out, err
+	}
+	if err := q.Count(&out.Total).Error; err != nil {
+		return out, err
+	}
+	err = out.Page.apply(q.Order("created_at DESC, id DESC")).Find(&out.Items).Error
+	return out, err
+}
+
+// batchQuery is the filtered, scoped list of batches, for the page and its
+// export.
+func (s *Batches) batchQuery(ctx context.Context, a model.Actor, f BatchFilter) (*gorm.DB, error) {
 	if !a.Is(batchReaders...) {
-		return out, errRoleForbidden
+		return nil, errRoleForbidden
 	}
 	q := inScopeRegions(s.reader(ctx).Model(&model.Batch{}), a, "region_code")
 	if f.RegionCode != "" && !regionCodePattern.MatchString(f.RegionCode) {
-		return out, invalid("region_code 须为 6 位区域代码")
+		return nil, invalid("region_code 须为 6 位区域代码")
 	}
 	if f.RegionCode != "" {
 		q = q.Where("region_code LIKE ?", model.RegionPrefix(f.RegionCode)+"%")
@@ -48,11 +62,7 @@ func (s *Batches) ListBatches(ctx context.Context, a model.Actor, f BatchFilter)
 			q = q.Where(col+" = ?", v)
 		}
 	}
-	if err := q.Count(&out.Total).Error; err != nil {
-		return out, err
-	}
-	err := out.Page.apply(q.Order("created_at DESC, id DESC")).Find(&out.Items).Error
-	return out, err
+	return q, nil
 }
 
 // BatchDetail is a batch with its per-school and per-status totals.
