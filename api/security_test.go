@@ -92,7 +92,7 @@ var securityTable = map[string]routeAccess{
 		"effective_from": "2026-01-01", "region_code": "{region}"}},
 	// Entitlements and the list workflow.
 	"POST /entitlements/calculate":      {who: roleSet{school, county}, body: map[string]any{}},
-	"GET /entitlements":                 {who: anyRole, filters: []string{"program", "term", "school_id", "status"}},
+	"GET /entitlements":                 {who: anyRole, filters: []string{"program", "term", "school_id", "status", "q", "sort"}},
 	"POST /entitlements/submit":         {who: roleSet{school}, body: map[string]any{}},
 	"POST /entitlements/approve":        {who: roleSet{county}, body: map[string]any{}},
 	"POST /entitlements/return":         {who: roleSet{county}, body: map[string]any{}},
@@ -119,7 +119,7 @@ var securityTable = map[string]routeAccess{
 	"POST /jobs/:name/run":         {who: roleSet{admin, finance}, query: "dry_run=true"},
 	"GET /jobs/runs":               {who: roleSet{admin, finance, auditor}, filters: []string{"name"}},
 	"GET /reports/summary.xlsx":    {who: roleSet{auditor, county, finance}, query: "term=2025-2026-1", filters: []string{"term", "region_code"}},
-	"GET /audit":                   {who: roleSet{auditor, admin}, filters: []string{"entity", "entity_id", "actor", "from", "to"}},
+	"GET /audit":                   {who: roleSet{auditor, admin}, filters: []string{"action", "entity", "entity_id", "actor", "from", "to"}},
 	"GET /audit/verify":            {who: roleSet{auditor, admin}},
 	// Anomalies (this issue): read by auditors and counties of the area,
 	// explained by counties, reopened by auditors; scans also by admins.
@@ -158,6 +158,14 @@ var securityTable = map[string]routeAccess{
 	"GET /loans/:id":                        {who: roleSet{county, auditor}},
 	"POST /loans/:id/extension":             {who: roleSet{county}, body: map[string]any{}},
 	"POST /loans/:id/prepayment":            {who: roleSet{county}, body: map[string]any{}},
+	// The page's workbench and list exports (issue 16): the same readers as
+	// the lists they export; admin sees no aid figures on the workbench.
+	"GET /workbench":         {who: roleSet{school, county, finance, auditor}, filters: []string{"term"}},
+	"GET /students.xlsx":     {who: roleSet{admin, county, school, auditor}, filters: []string{"school_id", "school_year", "q", "program"}},
+	"GET /entitlements.xlsx": {who: anyRole, filters: []string{"program", "term", "school_id", "status", "q", "sort"}},
+	"GET /batches.xlsx":      {who: roleSet{finance, county, auditor}, also: roleSet{admin}, filters: []string{"region_code", "program", "term", "status"}},
+	"GET /audit.xlsx":        {who: roleSet{auditor, admin}, filters: []string{"action", "entity", "entity_id", "actor", "from", "to"}},
+	"GET /audit/words":       {who: anyRole}, // names of codes only, like /programs
 }
 
 func (r roleSet) has(role model.Role) bool { return slices.Contains(r, role) }
