@@ -173,6 +173,7 @@ func TestBrowserJourneys(t *testing.T) {
 	b.visit("/approvals", "名单审核")
 	b.click("#approvals button.link")
 	b.waitText("#approval-rows", "张一", "赵四")
+	b.waitText("#approvals", "未设指标", "1 条")
 	b.shot("12-approvals")
 	b.click("#approvals button[data-list]")
 	b.confirm("13-approve-confirm", "4 人", "2,500.00 元")

@@ -1,10 +1,15 @@
 import { yuan, fmtTime, NOTICE, LEVEL, programName, termLabel } from './format.js';
 import { el, nextID, badge, field, errorSlot, showError, busy, table, card, confirmAction, page, rerender } from './dom.js';
 import { api, qs } from './net.js';
+import { quotaText } from './workbench.js';
 
 export async function viewApprovals(gen) {
   const d = await api('GET', '/dashboard');
   const lists = d.lists.filter((l) => l.submitted.count > 0);
+  // Each list's quota used and left, from the workbench of its term.
+  const benches = await Promise.all([...new Set(lists.map((l) => l.term))].map((t) => api('GET', `/workbench${qs({ term: t })}`)));
+  const quota = new Map();
+  for (const w of benches) for (const p of w.progress) quota.set(`${p.school_id}|${p.program}|${w.term}`, p);
   const detail = el('div', { id: 'approval-detail' });
   const rows = table([
     { h: '学校', f: (l) => l.school_name },
@@ -15,6 +20,7 @@ export async function viewApprovals(gen) {
     { h: '提交时间', f: (l) => fmtTime(l.submitted_at) },
     { h: '公示', f: (l) => [badge(NOTICE, l.notice), el('br'), l.notice_ends_at && l.notice !== 'notice_not_started' ? `至 ${fmtTime(l.notice_ends_at)}` : ''] },
     { h: '异议', num: true, f: (l) => (l.objections ? el('span', { class: 'badge bad' }, `${l.objections} 条`) : '0') },
+    { h: '指标使用', f: (l) => { const p = quota.get(`${l.school_id}|${l.program}|${l.term}`); return p ? quotaText(p) : '未设指标'; } },
     { h: '操作', f: (l) => approvalActions(l, detail) },
   ], lists, { caption: '已提交、待审核的学校名单', empty: '目前没有待审核的名单。', id: 'approvals' });
   page(gen, '名单审核', el('p', { class: 'lead' }, '学校提交名单并公示期满后方可审核；有异议的请先查看明细，必要时退回并说明原因。'), card('待审核名单', rows), detail);

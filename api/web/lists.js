@@ -2,6 +2,7 @@ import { state } from './state.js';
 import { yuan, fmtTime, ENT_STATUS, LEVEL, programName, termLabel, isRole, READERS } from './format.js';
 import { el, badge, field, input, select, rerender, programSelect, termSelect, schoolSelect, errorSlot, showError, busy, table, pager, stat, card, confirmAction, page } from './dom.js';
 import { api, download, qs, schoolsInScope } from './net.js';
+import { quotaText } from './workbench.js';
 
 // FIRST_PROGRAM is the program a school of each type starts on: a
 // vocational school never sees the boarding subsidy first.
@@ -19,7 +20,9 @@ async function defaultProgram() {
 // (null: the user's own scope).
 async function heldOnList(program, term, school) {
   const w = await api('GET', `/workbench${qs({ term })}`);
-  return w.held.filter((h) => h.program === program && h.term === term && h.status !== 'approved' && (!school || h.school_name === school));
+  const held = w.held.filter((h) => h.program === program && h.term === term && h.status !== 'approved' && (!school || h.school_name === school));
+  held.quota = w.progress.find((p) => p.program === program && (!school || p.school_name === school));
+  return held;
 }
 
 function bankWarning(held) {
@@ -109,7 +112,8 @@ export async function viewLists(gen) {
       const ok = await confirmAction('提交资助名单', [
         ['学校', l.school_name], ['资助项目', programName(l.program)], ['学期', termLabel(l.term)],
         ['人数', `${count} 人`], ['金额合计', `${yuan(total)} 元`],
-        held.length ? ['银行账户', `${held.length} 人有问题：${held.map((h) => `${h.name}（${h.grade_text}${h.class}）`).join('、')}`] : null],
+        held.length ? ['银行账户', `${held.length} 人有问题：${held.map((h) => `${h.name}（${h.grade_text}${h.class}）`).join('、')}`] : null,
+        held.quota && (held.quota.max_count != null || held.quota.budget_fen != null) ? ['指标', quotaText(held.quota)] : null],
       held.length ? '以上学生审核后将暂缓发放，请先在学生档案中补录或更正银行卡号。提交后请下载公示表张贴公示。' : '提交后请下载公示表张贴公示；公示期满后由县级资助中心审核。', '确认提交');
       if (!ok) return;
       const r = await api('POST', '/entitlements/submit', { program: program.value, term: term.value, school_id: schoolID() });

@@ -69,7 +69,7 @@ function schoolSteps(w, p) {
 }
 
 // quotaText is the quota used and left, for one school's program.
-function quotaText(p) {
+export function quotaText(p) {
   const used = sum(p.by_status, ...ALL_STATUSES);
   const parts = [];
   if (p.max_count !== null && p.max_count !== undefined) parts.push(`名额 ${used.count}/${p.max_count}，余 ${Math.max(0, p.max_count - used.count)}`);
