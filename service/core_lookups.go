@@ -1,8 +1,10 @@
 package service
 
 import (
+	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 
 	"gorm.io/gorm"
 
@@ -10,7 +12,7 @@ import (
 )
 
 // Reads more than one domain makes: a student by ID number, schools by id,
-// a student file's entitlements and payments.
+// a student file's entitlements and payments, and the lists' search.
 
 // idLookup is the keyed hash an ID number is found by (students.id_hash).
 func (s *core) idLookup(id model.IDNumber) string {
@@ -66,4 +68,29 @@ func (s *core) studentEntitlements(tx *gorm.DB, studentID int64) ([]EntitlementR
 		Joins("JOIN schools sc ON sc.id = ent.school_id").
 		Where("ent.student_id = ?", studentID).Order("ent.term DESC, ent.program").Scan(&out).Error
 	return out, err
+}
+
+// searchStudents narrows q (joined to students as alias) to a search: a
+// full ID number goes through the keyed hash; the last digits match the
+// masked number's visible tail (never the plain number, which is only
+// stored encrypted); anything else any part of the name.
+func (s *core) searchStudents(q *gorm.DB, alias, search string) *gorm.DB {
+	if id, err := model.ParseIDNumber(model.IDTypeResident, search, s.opt.Now()); err == nil {
+		return q.Where(alias+".id_hash = ?", s.idLookup(id))
+	}
+	if idTail.MatchString(search) {
+		return q.Where(alias+".id_masked LIKE ?", "%"+strings.ToUpper(search))
+	}
+	return q.Where(alias+".name LIKE ? ESCAPE '!'", "%"+likeEscape(search)+"%")
+}
+
+// idTail is a search for the last digits of an ID number, as many as a
+// masked number shows (430921********123X).
+var idTail = regexp.MustCompile(`^[0-9]{1,3}[0-9Xx]$`)
+
+// likeEscape escapes LIKE wildcards in user input, for a pattern used with
+// ESCAPE '!' (the same on SQLite, which has no default escape, and MySQL).
+func likeEscape(q string) string {
+	r := strings.NewReplacer(`!`, `!!`, `%`, `!%`, `_`, `!_`)
+	return r.Replace(q)
 }

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -151,31 +150,6 @@ func (s *Students) studentQuery(db *gorm.DB, a model.Actor, f StudentFilter) (*g
 // maxQueryRunes bounds q: a name or an ID number is far shorter, and a long
 // LIKE pattern is work (or an error) for the database.
 const maxQueryRunes = 64
-
-// searchStudents narrows q (joined to students as alias) to a search: a
-// full ID number goes through the keyed hash; the last digits match the
-// masked number's visible tail (never the plain number, which is only
-// stored encrypted); anything else any part of the name.
-func (s *core) searchStudents(q *gorm.DB, alias, search string) *gorm.DB {
-	if id, err := model.ParseIDNumber(model.IDTypeResident, search, s.opt.Now()); err == nil {
-		return q.Where(alias+".id_hash = ?", s.idLookup(id))
-	}
-	if idTail.MatchString(search) {
-		return q.Where(alias+".id_masked LIKE ?", "%"+strings.ToUpper(search))
-	}
-	return q.Where(alias+".name LIKE ? ESCAPE '!'", "%"+likeEscape(search)+"%")
-}
-
-// idTail is a search for the last digits of an ID number, as many as a
-// masked number shows (430921********123X).
-var idTail = regexp.MustCompile(`^[0-9]{1,3}[0-9Xx]$`)
-
-// likeEscape escapes LIKE wildcards in user input, for a pattern used with
-// ESCAPE '!' (the same on SQLite, which has no default escape, and MySQL).
-func likeEscape(q string) string {
-	r := strings.NewReplacer(`!`, `!!`, `%`, `!%`, `_`, `!_`)
-	return r.Replace(q)
-}
 
 // StudentFile is the electronic file (电子档案) of one student.
 type StudentFile struct {
