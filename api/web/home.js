@@ -23,7 +23,7 @@ export async function viewHome(gen) {
     chartCard('program', '各资助项目金额', barTable(d, d.by_program, '资助项目')),
     chartCard('school', '各学校金额', barTable(d, d.by_school, '学校')),
     chartCard('batches', '发放批次：已发放 / 失败 / 待发放', batchTable(d.batches)));
-  if (!page(gen, hello, el('p', { class: 'lead' }, `${ROLE_LABEL[state.user.role]} · 当前学期：${termLabel(state.term)}`), bench, attention, intro, charts)) return;
+  if (!page(gen, hello, el('p', { class: 'lead' }, `${ROLE_LABEL[state.user.role]} · 当前学期：${termLabel(state.currentTerm)}`), bench, attention, intro, charts)) return;
   const redraw = () => Promise.all(Object.entries(figs).map(([kind, fig]) => drawChart(fig, kind, d.term)));
   // A phone turned sideways or a resized window gets charts drawn for the
   // new width; the listener goes once the user has left the page.

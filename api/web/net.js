@@ -129,7 +129,9 @@ export function expire(message = '登录已过期，请重新登录', returnHere
 export async function loadBasics() {
   const [programs, dash] = await Promise.all([api('GET', '/programs'), api('GET', '/dashboard')]);
   state.programs = programs.items;
+  // Pages default to the latest term with data; the lead names the one in progress.
   state.term = dash.term;
+  state.currentTerm = dash.current_term;
   state.now = dash.now;
   return dash;
 }

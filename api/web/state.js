@@ -4,4 +4,4 @@
 export const TOKEN_KEY = 'studentaid.token';
 export const USER_KEY = 'studentaid.user';
 
-export const state = { user: null, programs: [], term: '', now: '', gen: 0, flash: '', after: '', query: new URLSearchParams(), cache: {} };
+export const state = { user: null, programs: [], term: '', currentTerm: '', now: '', gen: 0, flash: '', after: '', query: new URLSearchParams(), cache: {} };
