@@ -67,6 +67,10 @@ var auditFields = map[string]string{
 	"entitlements": "资助记录数", "adjustments": "补发扣回数", "batch_id": "批次编号", "list_id": "名单编号",
 	"entitlement_ids": "资助记录编号", "adjustment_ids": "补发扣回编号", "entitlement_id": "资助记录编号",
 	"ids": "编号", "student_count": "学生数", "warnings": "提示", "invalid": "无效", "errors": "错误",
+	"thresholds": "阈值", "content": "内容", "by_rule": "按规则",
+	// Records written whole (a standard) carry Go's field names.
+	"AnnualFen": "年标准", "CreatedAt": "创建时间", "CreatedBy": "创建人", "EffectiveFrom": "生效日期", "ID": "编号",
+	"Level": "档次", "Program": "资助项目", "RegionCode": "区域代码", "Source": "依据", "Stage": "学段",
 }
 
 // auditStatuses name the status codes of entitlements, batches, lines and
@@ -76,6 +80,9 @@ var auditStatuses = map[string]string{
 	"paid": "已发放", "revoked": "已撤销", "generated": "已生成", "partially_paid": "部分发放", "failed": "发放失败",
 	"pending": "待发放", "open": "待核实", "explained": "已说明", "resolved": "已消除", "cancelled": "已取消",
 }
+
+// auditStages name the 学段 codes.
+var auditStages = map[string]string{"primary": "小学", "junior": "初中", "senior": "普通高中", "vocational": "中职"}
 
 // AuditChange writes an entry's before and after as a line an auditor can
 // read: fields in Chinese, fen as 元, times in Beijing time, and only what
@@ -136,7 +143,7 @@ func auditValue(key string, v any) string {
 		}
 		return "否"
 	case float64:
-		if strings.HasSuffix(key, "_fen") {
+		if strings.HasSuffix(strings.ToLower(key), "fen") {
 			return model.Fen(int64(x)).Yuan() + " 元"
 		}
 		return fmt.Sprintf("%v", x)
@@ -144,7 +151,17 @@ func auditValue(key string, v any) string {
 		if t, err := time.Parse(time.RFC3339Nano, x); err == nil {
 			return t.In(model.Shanghai()).Format("2006-01-02 15:04")
 		}
-		if key == "program" {
+		switch strings.ToLower(key) {
+		case "level":
+			if l := model.LevelLabel(x); l != "" {
+				return l
+			}
+		case "stage":
+			if st, ok := auditStages[x]; ok {
+				return st
+			}
+		}
+		if strings.ToLower(key) == "program" {
 			if p, ok := model.ProgramByCode(x); ok {
 				return p.Name
 			}
