@@ -46,7 +46,7 @@ func rawJSON(s string) json.RawMessage {
 func auditOf(e model.AuditEntry) auditBody {
 	return auditBody{ID: e.ID, At: e.At, ActorID: e.ActorID, Actor: e.ActorName, Role: e.Role, Action: e.Action,
 		Entity: e.Entity, EntityID: e.EntityID, Before: rawJSON(e.BeforeJSON), After: rawJSON(e.AfterJSON),
-		RequestID: e.RequestID, ClientIP: e.ClientIP, RegionCode: e.RegionCode, PrevHash: e.PrevHash, Hash: e.Hash}
+		RequestID: e.RequestID, ClientIP: e.ClientIP, Region: e.RegionCode, PrevHash: e.PrevHash, Hash: e.Hash}
 }
 
 func auditRowOf(r service.AuditRow) auditBody {

@@ -161,9 +161,9 @@ var securityTable = map[string]routeAccess{
 	// The page's workbench and list exports (issue 16): the same readers as
 	// the lists they export; admin sees no aid figures on the workbench.
 	"GET /workbench":         {who: roleSet{school, county, finance, auditor}, filters: []string{"term"}},
-	"GET /students.xlsx":     {who: roleSet{admin, county, school, auditor}, filters: []string{"school_id", "school_year", "q", "program"}},
+	"GET /students.xlsx":     {who: roleSet{county, school, auditor}, filters: []string{"school_id", "school_year", "q", "program"}},
 	"GET /entitlements.xlsx": {who: anyRole, filters: []string{"program", "term", "school_id", "status", "q", "sort"}},
-	"GET /batches.xlsx":      {who: roleSet{finance, county, auditor}, also: roleSet{admin}, filters: []string{"region_code", "program", "term", "status"}},
+	"GET /batches.xlsx":      {who: roleSet{finance, county, auditor}, filters: []string{"region_code", "program", "term", "status"}},
 	"GET /audit.xlsx":        {who: roleSet{auditor, admin}, filters: []string{"action", "entity", "entity_id", "actor", "from", "to"}},
 	"GET /audit/words":       {who: anyRole}, // names of codes only, like /programs
 }

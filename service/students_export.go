@@ -15,6 +15,9 @@ func (s *Students) StudentWorkbook(ctx context.Context, a model.Actor, f Student
 	if a.Is(model.RoleFinance) {
 		return nil, errRoleForbidden
 	}
+	if a.Is(model.RoleAdmin) {
+		return nil, errStudentData
+	}
 	db := s.reader(ctx)
 	var rows []StudentRow
 	q, visible, err := s.studentQuery(db, a, f)
