@@ -31,6 +31,8 @@ func TestBrowserForcedPasswordChange(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#new-password"), "Tu3-lake-Morning-7"),
 		chromedp.SendKeys(chromedp.CSS("#new-password-again"), "Tu3-lake-Morning-7"),
 		chromedp.Click(chromedp.CSS("#password-submit")))
-	b.waitText("#page-title", "您好，county_new")
+	// 首页 greets by the user's area (issue 16); the login name is in the header.
+	b.waitText("#who-name", "county_new")
+	b.waitText("#page-title", "您好，")
 	b.checkProblems()
 }
