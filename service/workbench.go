@@ -199,9 +199,10 @@ func (s *Reports) queuedAid(db *gorm.DB, a model.Actor) ([]QueuedAid, error) {
 func (s *Reports) heldStudents(db *gorm.DB, a model.Actor) ([]HeldStudent, error) {
 	var rows []struct {
 		HeldStudent
-		Payable    bool
-		NoAccount  bool
-		NoGuardian bool
+		Payable     bool
+		NoAccount   bool
+		NoGuardian  bool
+		Unconfirmed bool
 	}
 	q := db.Table("entitlements ent").
 		Joins("JOIN students s ON s.id = ent.student_id").
@@ -212,7 +213,8 @@ func (s *Reports) heldStudents(db *gorm.DB, a model.Actor) ([]HeldStudent, error
 			ent.program, ent.term, ent.amount_fen, ent.status,
 			CASE WHEN `+payableEntitlement+` THEN 1 ELSE 0 END AS payable,
 			CASE WHEN s.account_enc = '' THEN 1 ELSE 0 END AS no_account,
-			CASE WHEN s.holder = '监护人' AND s.guardian = '' THEN 1 ELSE 0 END AS no_guardian`).
+			CASE WHEN s.holder = '监护人' AND s.guardian = '' THEN 1 ELSE 0 END AS no_guardian,
+			CASE WHEN `+pendingAccountChange+` THEN 1 ELSE 0 END AS unconfirmed`).
 		Where("ent.status IN ?", []string{model.EntDraft, model.EntReturned, model.EntSubmitted, model.EntApproved}).
 		Where("NOT ("+payableEntitlement+") OR (ent.status = ? AND EXISTS (SELECT 1 FROM batch_lines bl WHERE bl.entitlement_id = ent.id AND bl.adjustment_id IS NULL AND bl.status = 'failed'))", model.EntApproved).
 		Order("sc.code, ent.grade, class, s.name, ent.id").Limit(maxHeldStudents)
@@ -222,7 +224,7 @@ func (s *Reports) heldStudents(db *gorm.DB, a model.Actor) ([]HeldStudent, error
 	out := make([]HeldStudent, 0, len(rows))
 	for _, r := range rows {
 		h := r.HeldStudent
-		h.Corrected, h.Reason = r.Payable, heldReason(r.NoAccount, r.NoGuardian, false)
+		h.Corrected, h.Reason = r.Payable, heldReason(r.NoAccount, r.NoGuardian, r.Unconfirmed)
 		if r.Payable {
 			h.Reason = "已更正，待下一批次"
 		}
