@@ -75,9 +75,9 @@ func (d *player) playTerm(ctx context.Context) error {
 }
 
 // today is what the county does on the day the demo is loaded (svc is on
-// the real clock): approvals the next batch run will pick up. Issue 14's
-// bank-account change waiting for a second officer and issue 17's loan
-// applications in each state belong here once their service methods exist.
+// the real clock): approvals the next batch run will pick up, a bank-account
+// change on an approved, unpaid student that waits for a second officer, and
+// 生源地信用助学贷款 applications in each state.
 func (d *player) today(ctx context.Context, svc *service.Service) error {
 	for _, l := range []struct{ county, officer, program string }{
 		{"county_nanxian", "school_nanzhou", "nonboarding"},
@@ -87,6 +87,28 @@ func (d *player) today(ctx context.Context, svc *service.Service) error {
 			service.ApproveRequest{ListRef: d.list(l.officer, l.program)}); err != nil {
 			return fmt.Errorf("%s approves %s %s: %w", l.county, l.officer, l.program, err)
 		}
+	}
+	if err := d.accountChange(ctx, svc); err != nil {
+		return err
+	}
+	return d.loans(ctx, svc)
+}
+
+// accountChange: 南洲's officer types a new bank account for a student
+// approved today, unpaid, so the change waits for a second officer.
+func (d *player) accountChange(ctx context.Context, svc *service.Service) error {
+	e, err := d.first(ctx, "school_nanzhou", "nonboarding", model.EntApproved)
+	if err != nil {
+		return err
+	}
+	bank, acct := "中国农业银行", "6228480012345678901"
+	f, err := svc.Students.PatchStudent(ctx, d.who["school_nanzhou"], e.StudentID,
+		service.StudentPatch{BankName: &bank, BankAccount: &acct, SchoolYear: d.term.SchoolYear()})
+	if err == nil && f.AccountChange == nil {
+		err = fmt.Errorf("the new account of student %d did not wait for a second officer", e.StudentID)
+	}
+	if err != nil {
+		return fmt.Errorf("school_nanzhou changes an account: %w", err)
 	}
 	return nil
 }
