@@ -25,7 +25,7 @@ func conflicting(times int32) func(*service.Options) {
 	var n atomic.Int32
 	return func(o *service.Options) {
 		o.Fault = func(point string) error {
-			if point == "batch:lines_written" && n.Add(1) <= times {
+			if point == service.FaultBatchAfterLinesInsert && n.Add(1) <= times {
 				return &mysqldriver.MySQLError{Number: 1213, Message: "Deadlock found when trying to get lock; try restarting transaction"}
 			}
 			return nil

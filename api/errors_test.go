@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"studentaid/service"
 	"studentaid/service/servicetest"
 )
 
@@ -13,7 +14,7 @@ import (
 func TestInternalErrorIsLoggedByTheServersLogger(t *testing.T) {
 	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
 		env.Opt.Fault = func(point string) error {
-			if point == "calc:planned" {
+			if point == service.FaultCalcPlanned {
 				panic("a bug in the calculation")
 			}
 			return nil

@@ -127,9 +127,23 @@ func TestWorkbenchShowsProgressQueueAndHeldStudents(t *testing.T) {
 		}
 		want(t, h.do("PATCH", fmt.Sprintf("/api/v1/students/%d", fin.Held[0].StudentID), h.as("school_nanzhou"),
 			map[string]any{"bank_account": "6217009999888877776"}), http.StatusOK)
+		// The new account waits for a second officer of the county (issue 14)
+		// before the aid is payable again.
+		fin = h.workbench("finance_nanxian")
+		if len(fin.Held) != 1 || fin.Held[0].Corrected || fin.Held[0].Reason != "银行账户变更待本县另一名资助专干确认" {
+			t.Fatalf("after the correction, before its confirmation: %+v", fin)
+		}
+		var changes struct {
+			Items []struct{ ID int64 }
+		}
+		mustJSON(t, h.do("GET", "/api/v1/account-changes?status=pending", h.as("county_nanxian"), nil), &changes)
+		if len(changes.Items) != 1 {
+			t.Fatalf("pending account changes: %+v", changes.Items)
+		}
+		want(t, h.do("POST", fmt.Sprintf("/api/v1/account-changes/%d/confirm", changes.Items[0].ID), h.as("county_nanxian"), nil), http.StatusOK)
 		fin = h.workbench("finance_nanxian")
 		if len(fin.Held) != 1 || !fin.Held[0].Corrected || fin.Held[0].Reason != "已更正，待下一批次" || fin.Queue[0].Held.Count != 0 {
-			t.Fatalf("after the correction: %+v", fin)
+			t.Fatalf("after the confirmed correction: %+v", fin)
 		}
 
 		// A pupil with no bank account is warned about at calculation, long
