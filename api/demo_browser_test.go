@@ -73,9 +73,9 @@ func TestBrowserDemo(t *testing.T) {
 		routes []string
 	}{
 		{"school_nanzhou", []string{"/students", "/lists"}},
-		{"county_nanxian", []string{"/students", "/lists", "/approvals", "/batches", "/anomalies"}},
-		{"finance_nanxian", []string{"/batches"}},
-		{"auditor_yiyang", []string{"/students", "/batches", "/anomalies", "/audit"}},
+		{"county_nanxian", []string{"/students", "/lists", "/approvals", "/batches", "/anomalies", "/account-changes", "/loans"}},
+		{"finance_nanxian", []string{"/batches", "/loans"}},
+		{"auditor_yiyang", []string{"/students", "/batches", "/anomalies", "/audit", "/account-changes", "/loans"}},
 		{"admin", []string{"/audit"}},
 	} {
 		pw := service.DemoPassword
@@ -94,6 +94,25 @@ func TestBrowserDemo(t *testing.T) {
 			b.shot("demo-" + r.user + "-" + route[1:])
 		}
 	}
+	b.checkProblems()
+
+	// The county officer confirms the account change 南洲's officer made,
+	// approves a received loan application and downloads the statement.
+	b.signIn("county_nanxian", service.DemoPassword)
+	b.waitText("#wb-account-changes", "1 条")
+	b.visit("/account-changes", "账户变更确认")
+	b.click("#account-changes button[data-change]")
+	b.confirm("demo-account-change-confirm", "确认账户变更", "新账户")
+	b.waitText("#flash", "已确认")
+	b.waitText("#account-changes", "没有待确认")
+	b.visit("/loans?status=received", "贷款")
+	b.waitText("#loans", "已受理")
+	b.click("#loans button[data-loan].primary")
+	b.confirm("demo-loan-approve", "贷款申请审核通过")
+	b.waitText("#flash", "已审核通过")
+	b.waitText("#loan-years", "%")
+	b.click("#statement-download")
+	b.download("统计表")
 	b.checkProblems()
 
 	// A second start (another process on the same database) changes nothing.

@@ -25,6 +25,8 @@ import { viewUsers, viewSchools } from './admin.js';
 import { viewChangePassword } from './password.js';
 import { viewCorrections } from './corrections.js';
 import { viewMatching } from './matching.js';
+import { viewAccountChanges } from './accountchanges.js';
+import { viewLoans } from './loans.js';
 
 // FILE_READERS may open students' files.
 const FILE_READERS = ['school_officer', 'county_officer', 'auditor'];
@@ -45,13 +47,14 @@ const ROUTES = [
   { path: '/jobs', title: '定时任务', roles: ['admin', 'finance'], view: viewJobs },
   { path: '/audit', title: '审计日志', roles: ['auditor', 'admin'], view: viewAudit },
   { path: '/anomalies', title: '异常情况', roles: ['auditor', 'county_officer'], view: viewAnomalies },
+  { path: '/account-changes', title: '账户变更确认', roles: ['county_officer', 'auditor'], view: viewAccountChanges },
+  { path: '/loans', title: '助学贷款', roles: ['county_officer', 'auditor', 'finance'], view: viewLoans },
   { path: '/matching', title: '跨部门比对', roles: ['county_officer'], view: viewMatching },
   { path: '/reports', title: '汇总报表', roles: ['auditor', 'county_officer', 'finance'], view: viewReports },
   { path: '/users', title: '用户管理', roles: ['admin'], view: viewUsers },
   { path: '/schools', title: '学校管理', roles: ['admin'], view: viewSchools },
   // Pages whose back ends other issues build are added here when they land:
-  // 账户变更确认 (/account-changes, issue 14), 转学 (/transfers, issue 14),
-  // 生源地信用助学贷款 (/loans, issue 17) and 修改密码 (/password, issue 15).
+  // 转学 (/transfers, issue 14) and 修改密码 (/password, issue 15).
 ];
 
 function renderChrome(current) {

@@ -166,6 +166,14 @@ export async function workbench(term, dash) {
   if (isRole('admin')) return [];
   const w = await api('GET', `/workbench?term=${encodeURIComponent(term)}`);
   const out = [];
+  if (isRole('county_officer')) {
+    // Account changes waiting for a second officer hold aid out of batches.
+    const ac = await api('GET', '/account-changes?status=pending&page_size=1');
+    if (ac.total) {
+      out.push(card('账户变更待确认', el('p', { id: 'wb-account-changes' }, `${ac.total} 条银行账户变更等待另一名资助专干确认，相关资助暂缓发放。`,
+        el('a', { href: '#/account-changes' }, '去确认'))));
+    }
+  }
   if (isRole('school_officer')) {
     out.push(card('本学期工作进度', el('div', { class: 'steps-grid', id: 'wb-steps' }, w.progress.map((p) => schoolSteps(w, p)))));
   }
