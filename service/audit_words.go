@@ -81,6 +81,14 @@ var auditStatuses = map[string]string{
 	"pending": "待发放", "open": "待核实", "explained": "已说明", "resolved": "已消除", "cancelled": "已取消",
 }
 
+// auditLoanWords name the loan applications' statuses, kinds and levels.
+var auditLoanWords = map[string]map[string]string{
+	"status": {"received": "已受理", "contracted": "已签合同", "receipt_confirmed": "回执已确认", "disbursed": "已放款",
+		"graduated": "已毕业", "repaying": "还款中", "settled": "已结清", "overdue": "逾期", "defaulted": "违约"},
+	"kind":  {"first": "首贷", "renewal": "续贷"},
+	"level": {"junior_college": "专科（高职）", "undergraduate": "本科", "graduate": "研究生"},
+}
+
 // auditStages name the 学段 codes.
 var auditStages = map[string]string{"primary": "小学", "junior": "初中", "senior": "普通高中", "vocational": "中职"}
 
@@ -165,6 +173,9 @@ func auditValue(key string, v any) string {
 			if p, ok := model.ProgramByCode(x); ok {
 				return p.Name
 			}
+		}
+		if w, ok := auditLoanWords[key][x]; ok {
+			return w
 		}
 		if w, ok := auditStatuses[x]; ok && key == "status" {
 			return w
