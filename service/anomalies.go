@@ -187,6 +187,20 @@ func (s *Anomalies) UpdateAnomaly(ctx context.Context, a model.Actor, id int64, 
 // maxExportRows bounds one export; a filter narrows a larger set.
 const maxExportRows = 100000
 
+// checkExportSize counts the rows q selects and refuses an export of more
+// than maxExportRows with a too_many_rows rule error; format words the
+// refusal and takes the count and the bound, in that order.
+func checkExportSize(q *gorm.DB, format string) error {
+	var total int64
+	if err := q.Count(&total).Error; err != nil {
+		return err
+	}
+	if total > maxExportRows {
+		return ruleErr("too_many_rows", format, total, maxExportRows)
+	}
+	return nil
+}
+
 // AnomalyWorkbook exports the filtered findings as .xlsx; every cell is a
 // text cell (a name typed as "=…" stays text). The download is audited.
 func (s *Anomalies) AnomalyWorkbook(ctx context.Context, a model.Actor, f AnomalyFilter) ([]byte, error) {
@@ -194,12 +208,8 @@ func (s *Anomalies) AnomalyWorkbook(ctx context.Context, a model.Actor, f Anomal
 	if err != nil {
 		return nil, err
 	}
-	var total int64
-	if err := q.Count(&total).Error; err != nil {
+	if err := checkExportSize(q, "共 %d 条，超过单次导出上限 %d 条：请按区域、学期或规则筛选后导出"); err != nil {
 		return nil, err
-	}
-	if total > maxExportRows {
-		return nil, ruleErr("too_many_rows", "共 %d 条，超过单次导出上限 %d 条：请按区域、学期或规则筛选后导出", total, maxExportRows)
 	}
 	var rows []AnomalyRow
 	if err := q.Select("an.*, sc.name AS school_name").Order(anomalyOrder).Scan(&rows).Error; err != nil {

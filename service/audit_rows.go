@@ -104,12 +104,8 @@ func (s *Audit) AuditWorkbook(ctx context.Context, a model.Actor, f AuditFilter)
 	if err != nil {
 		return nil, err
 	}
-	var total int64
-	if err := q.Count(&total).Error; err != nil {
+	if err := checkExportSize(q, "共 %d 条，超过单次导出上限 %d 条：请缩小日期范围或按操作、对象筛选后导出"); err != nil {
 		return nil, err
-	}
-	if total > maxExportRows {
-		return nil, ruleErr("too_many_rows", "共 %d 条，超过单次导出上限 %d 条：请缩小日期范围或按操作、对象筛选后导出", total, maxExportRows)
 	}
 	var entries []model.AuditEntry
 	if err := q.Order("id DESC").Find(&entries).Error; err != nil {

@@ -20,12 +20,8 @@ func (s *Batches) BatchListWorkbook(ctx context.Context, a model.Actor, f BatchF
 	if err != nil {
 		return nil, err
 	}
-	var total int64
-	if err := q.Count(&total).Error; err != nil {
+	if err := checkExportSize(q, "共 %d 个批次，超过单次导出上限 %d：请按学期或项目筛选后导出"); err != nil {
 		return nil, err
-	}
-	if total > maxExportRows {
-		return nil, ruleErr("too_many_rows", "共 %d 个批次，超过单次导出上限 %d：请按学期或项目筛选后导出", total, maxExportRows)
 	}
 	var batches []model.Batch
 	if err := q.Order("created_at DESC, id DESC").Find(&batches).Error; err != nil {

@@ -21,12 +21,8 @@ func (s *Entitlements) EntitlementWorkbook(ctx context.Context, a model.Actor, f
 	if err != nil {
 		return nil, err
 	}
-	var total int64
-	if err := q.Count(&total).Error; err != nil {
+	if err := checkExportSize(q, "共 %d 条，超过单次导出上限 %d 条：请按学校、项目或学期筛选后导出"); err != nil {
 		return nil, err
-	}
-	if total > maxExportRows {
-		return nil, ruleErr("too_many_rows", "共 %d 条，超过单次导出上限 %d 条：请按学校、项目或学期筛选后导出", total, maxExportRows)
 	}
 	var rows []EntitlementRow
 	if err := entitlementRows(q, f).Scan(&rows).Error; err != nil {

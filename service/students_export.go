@@ -25,12 +25,8 @@ func (s *Students) StudentWorkbook(ctx context.Context, a model.Actor, f Student
 		return nil, err
 	}
 	if visible {
-		var total int64
-		if err := q.Count(&total).Error; err != nil {
+		if err := checkExportSize(q, "共 %d 人，超过单次导出上限 %d 人：请按学校或学年筛选后导出"); err != nil {
 			return nil, err
-		}
-		if total > maxExportRows {
-			return nil, ruleErr("too_many_rows", "共 %d 人，超过单次导出上限 %d 人：请按学校或学年筛选后导出", total, maxExportRows)
 		}
 		if rows, err = s.studentRows(db, q.Select("e.id")); err != nil {
 			return nil, err
