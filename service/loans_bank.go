@@ -49,11 +49,7 @@ func (s *Loans) ApplyLoanBankFile(ctx context.Context, a model.Actor, file io.Re
 				rep.Unchanged++
 			}
 		}
-		if rep.Rejected = countRows(rep.Errors); rep.Rejected > 0 {
-			rep.Created, rep.Unchanged = 0, 0
-			return rejectReport(rep)
-		}
-		return nil
+		return rejectAnyRow(&rep)
 	})
 	return rep, err
 }

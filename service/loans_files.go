@@ -38,6 +38,17 @@ var errDryRun = errors.New("dry run")
 
 func loanFileErr(err error) error { return ledgerFileErr(err, "loan_file_") }
 
+// rejectAnyRow counts the rows in error; with any, the whole list is
+// refused: nothing counts as created or unchanged and the report is the
+// refusal's details.
+func rejectAnyRow(rep *LoanFileReport) error {
+	if rep.Rejected = countRows(rep.Errors); rep.Rejected > 0 {
+		rep.Created, rep.Unchanged = 0, 0
+		return rejectReport(*rep)
+	}
+	return nil
+}
+
 // rejectReport answers an upload with bad rows: 422 with every row error,
 // nothing changed (hard rule 5).
 func rejectReport(rep LoanFileReport) error {
@@ -177,11 +188,7 @@ func (s *Loans) ImportLoanReceipts(ctx context.Context, a model.Actor, file io.R
 			}
 			rep.Created++
 		}
-		if rep.Rejected = countRows(rep.Errors); rep.Rejected > 0 {
-			rep.Created, rep.Unchanged = 0, 0
-			return rejectReport(rep)
-		}
-		return nil
+		return rejectAnyRow(&rep)
 	})
 	return rep, err
 }
