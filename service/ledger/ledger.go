@@ -388,6 +388,30 @@ func (c *cellWriter) colWidth(col string, width float64) {
 	}
 }
 
+// colWidths sets the widths of the columns from A on, in order.
+func (c *cellWriter) colWidths(widths ...float64) {
+	for i, w := range widths {
+		col, _ := excelize.ColumnNumberToName(i + 1)
+		c.colWidth(col, w)
+	}
+}
+
+// newSheetFile opens a workbook whose one sheet is named sheet, with the
+// styles; the caller closes the file.
+func newSheetFile(sheet string) (*excelize.File, styles, error) {
+	f := excelize.NewFile()
+	if err := f.SetSheetName("Sheet1", sheet); err != nil {
+		f.Close()
+		return nil, styles{}, err
+	}
+	st, err := newStyles(f)
+	if err != nil {
+		f.Close()
+		return nil, styles{}, err
+	}
+	return f, st, nil
+}
+
 func cellName(col, row int) string {
 	name, _ := excelize.CoordinatesToCellName(col, row)
 	return name

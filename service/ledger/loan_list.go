@@ -27,16 +27,12 @@ var loanListHeader = []string{"序号", "学年", "姓名", "身份证号", "共
 // WriteLoanList writes a list of applications as one sheet with a header
 // row, frozen and filtered, amounts as numbers.
 func WriteLoanList(w io.Writer, title string, at time.Time, rows []LoanListRow) error {
-	f := excelize.NewFile()
-	defer f.Close()
 	const sh = "贷款名单"
-	if err := f.SetSheetName("Sheet1", sh); err != nil {
-		return err
-	}
-	st, err := newStyles(f)
+	f, st, err := newSheetFile(sh)
 	if err != nil {
 		return err
 	}
+	defer f.Close()
 	cw := cellWriter{f: f, sheet: sh}
 	cw.set("A1", st.title, title+"（"+at.In(model.Shanghai()).Format("2006-01-02 15:04")+" 导出）")
 	cw.merge("A1", cellName(len(loanListHeader), 1))
@@ -57,10 +53,7 @@ func WriteLoanList(w io.Writer, title string, at time.Time, rows []LoanListRow) 
 		cw.set("O"+n, st.text, r.DisbursedOn)
 		cw.amount("P"+n, st.amount, r.DisbursedFen)
 	}
-	for i, width := range []float64{6, 11, 10, 20, 10, 8, 20, 14, 22, 10, 13, 13, 10, 16, 12, 13} {
-		col, _ := excelize.ColumnNumberToName(i + 1)
-		cw.colWidth(col, width)
-	}
+	cw.colWidths(6, 11, 10, 20, 10, 8, 20, 14, 22, 10, 13, 13, 10, 16, 12, 13)
 	if cw.err != nil {
 		return cw.err
 	}

@@ -46,16 +46,12 @@ func (s LoanStatement) Title() string {
 // WriteLoanStatement writes the statement; the same statement gives the same
 // bytes, and the service stores them with their SHA-256 (frozen).
 func WriteLoanStatement(w io.Writer, s LoanStatement) error {
-	f := excelize.NewFile()
-	defer f.Close()
 	const sh = "汇总"
-	if err := f.SetSheetName("Sheet1", sh); err != nil {
-		return err
-	}
-	st, err := newStyles(f)
+	f, st, err := newSheetFile(sh)
 	if err != nil {
 		return err
 	}
+	defer f.Close()
 	cw := cellWriter{f: f, sheet: sh}
 	cw.set("A1", st.title, s.Title())
 	cw.merge("A1", "D1")
@@ -144,10 +140,7 @@ func writeUniversitySheet(f *excelize.File, st styles, s LoanStatement) error {
 		cw.set("H"+r, st.integer, u.Defaulted)
 		nameW = max(nameW, displayWidth(u.Name))
 	}
-	for i, w := range []float64{8, 10, widthFor(nameW), 10, 16, 16, 10, 10} {
-		col, _ := excelize.ColumnNumberToName(i + 1)
-		cw.colWidth(col, w)
-	}
+	cw.colWidths(8, 10, widthFor(nameW), 10, 16, 16, 10, 10)
 	if cw.err != nil {
 		return cw.err
 	}
