@@ -2,7 +2,9 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -400,23 +402,18 @@ func (s *Server) prepayLoan(c *gin.Context, id int64) (model.LoanApplication, er
 	return s.loans.RecordPrepayment(c.Request.Context(), actor(c), id, b.AmountFen, on)
 }
 
-func (s *Server) loanReceipts(c *gin.Context) {
-	f, fh, ok := formFile(c, "file")
-	if !ok {
-		return
-	}
-	defer f.Close()
-	rep, err := s.loans.ImportLoanReceipts(c.Request.Context(), actor(c), f, fh.Size)
-	respondLoanFile(c, rep, err)
-}
+func (s *Server) loanReceipts(c *gin.Context) { s.loanFile(c, s.loans.ImportLoanReceipts) }
 
-func (s *Server) loanBankFile(c *gin.Context) {
+func (s *Server) loanBankFile(c *gin.Context) { s.loanFile(c, s.loans.ApplyLoanBankFile) }
+
+// loanFile reads the upload's file and answers with what apply reports of it.
+func (s *Server) loanFile(c *gin.Context, apply func(context.Context, model.Actor, io.ReaderAt, int64) (service.LoanFileReport, error)) {
 	f, fh, ok := formFile(c, "file")
 	if !ok {
 		return
 	}
 	defer f.Close()
-	rep, err := s.loans.ApplyLoanBankFile(c.Request.Context(), actor(c), f, fh.Size)
+	rep, err := apply(c.Request.Context(), actor(c), f, fh.Size)
 	respondLoanFile(c, rep, err)
 }
 
