@@ -476,10 +476,20 @@ func (s *Server) loanYears(c *gin.Context) {
 	respond(c, http.StatusOK, gin.H{"items": items}, err)
 }
 
-func (s *Server) loanReminders(c *gin.Context) {
-	year, err := strconv.Atoi(c.DefaultQuery("year", strconv.Itoa(time.Now().In(model.Shanghai()).Year())))
+// yearQuery reads the query's year, def when it is absent; a year that is
+// not a number is answered 400 invalid_year.
+func yearQuery(c *gin.Context, def string) (int, bool) {
+	year, err := strconv.Atoi(c.DefaultQuery("year", def))
 	if err != nil {
 		fail(c, http.StatusBadRequest, "invalid_year", "year 须为四位年份")
+		return 0, false
+	}
+	return year, true
+}
+
+func (s *Server) loanReminders(c *gin.Context) {
+	year, ok := yearQuery(c, strconv.Itoa(time.Now().In(model.Shanghai()).Year()))
+	if !ok {
 		return
 	}
 	list, err := s.loans.LoanReminders(c.Request.Context(), actor(c), year)
@@ -493,9 +503,8 @@ func (s *Server) loanReminders(c *gin.Context) {
 
 // loanStatement serves the frozen statement with its SHA-256 as ETag.
 func (s *Server) loanStatement(c *gin.Context) {
-	year, err := strconv.Atoi(c.Query("year"))
-	if err != nil {
-		fail(c, http.StatusBadRequest, "invalid_year", "year 须为四位年份")
+	year, ok := yearQuery(c, "")
+	if !ok {
 		return
 	}
 	st, err := s.loans.LoanStatement(c.Request.Context(), actor(c), year, c.Query("region_code"))
