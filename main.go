@@ -81,6 +81,10 @@ func open(ctx context.Context, configPath string, migrate bool) (*app, error) {
 	// Whatever logs through slog's default (gin's recovery, libraries) uses
 	// the configured format and level too.
 	slog.SetDefault(log)
+	if cfg.ShortNotice() {
+		log.Warn("notice trial: the public notice period is shorter than POLICY's minimum; not for a real term",
+			"working_days", cfg.Notice.WorkingDays, "minimum", configs.MinNoticeWorkingDays)
+	}
 	if limit, _ := cfg.MemoryLimitBytes(); limit > 0 && os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(limit)
 	}

@@ -109,8 +109,20 @@ type HTTP struct {
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
 }
 
+// MinNoticeWorkingDays is POLICY's shortest public notice (公示) period.
+const MinNoticeWorkingDays = 5
+
+// ShortNotice says whether the notice period is below POLICY's minimum,
+// which only a trial allows; the server logs it at start so nobody runs a
+// real term on it unaware.
+func (c *Config) ShortNotice() bool { return c.Notice.WorkingDays < MinNoticeWorkingDays }
+
 type Notice struct {
-	WorkingDays   int      `yaml:"working_days"`
+	WorkingDays int `yaml:"working_days"`
+	// Trial allows a notice shorter than POLICY's 5 working days (0 for an
+	// immediate approval) so a demo or test need not wait a week; it is
+	// off by default and the server warns at start when it is on.
+	Trial         bool     `yaml:"trial"`
 	Holidays      []string `yaml:"holidays"`
 	ExtraWorkdays []string `yaml:"extra_workdays"`
 }
@@ -193,6 +205,7 @@ func (c *Config) bindings() []binding {
 		{"STUDENTAID_AUTH_SESSION_CACHE", setDuration(&c.Auth.SessionCache)},
 		{"STUDENTAID_HTTP_MAX_BODY_BYTES", setInt64(&c.HTTP.MaxBodyBytes)},
 		{"STUDENTAID_NOTICE_WORKING_DAYS", setInt(&c.Notice.WorkingDays)},
+		{"STUDENTAID_NOTICE_TRIAL", setBool(&c.Notice.Trial)},
 		{"STUDENTAID_ROSTER_MAX_BYTES", setInt64(&c.Roster.MaxBytes)},
 		{"STUDENTAID_ROSTER_MAX_ROWS", setInt(&c.Roster.MaxRows)},
 		{"STUDENTAID_ROSTER_ASYNC_BYTES", setInt64(&c.Roster.AsyncBytes)},
@@ -332,6 +345,10 @@ func (c *Config) Validate() error {
 	}
 	if c.Notice.WorkingDays < 0 {
 		errs = append(errs, errors.New("notice.working_days must not be negative"))
+	} else if c.Notice.WorkingDays < MinNoticeWorkingDays && !c.Notice.Trial {
+		// POLICY: the notice lasts at least 5 working days; a shorter one
+		// would let a list be approved before the public could object.
+		errs = append(errs, fmt.Errorf("notice.working_days must be at least %d (public notice period); set notice.trial (STUDENTAID_NOTICE_TRIAL=true) for a shorter trial period", MinNoticeWorkingDays))
 	}
 	if c.Bank.MaxLinesPerFile < 1 {
 		errs = append(errs, errors.New("bank.max_lines_per_file must be positive"))

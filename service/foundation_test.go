@@ -127,6 +127,7 @@ func TestConfigEnvironmentOverrides(t *testing.T) {
 		"STUDENTAID_ADMIN_PASSWORD":            "first-admin-pw",
 		"STUDENTAID_DATA_KEY":                  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
 		"STUDENTAID_NOTICE_WORKING_DAYS":       "0",
+		"STUDENTAID_NOTICE_TRIAL":              "true",
 		"STUDENTAID_MEMORY_LIMIT":              "300MiB",
 		"STUDENTAID_DATABASE_REPLICA_MAX_LAG":  "3s",
 		"STUDENTAID_DATABASE_MIGRATE_ON_START": "true",
