@@ -241,6 +241,11 @@ func seedScanData(tb testing.TB, env *servicetest.Env, n int) scanPlan {
 		if i%1000 == plantDupPaid {
 			rows = append(rows, line(i, nil, holder, model.LinePaid, ""))
 		}
+		// Rule 8 counts per account: one failure each for two students
+		// paid into student 32's account is two failures to it.
+		if k := i % 1000; k == plantLinePaid || k == plantLinePaid+1 {
+			rows = append(rows, line(i, nil, holder, model.LineFailed, "账户已冻结"))
+		}
 	}
 	insertRows(tb, db, "batch_lines", lineCols, rows)
 	// The plantLinePaid students' accounts changed after their lines were
@@ -258,7 +263,7 @@ func seedScanData(tb testing.TB, env *servicetest.Env, n int) scanPlan {
 	}{
 		{model.RuleSharedAccount, plantShared}, {model.RuleSharedAccount, plantLinePaid}, {model.RuleAgeGrade, plantAge}, {model.RuleAidAfterExit, plantExit},
 		{model.RuleDoubleEnrolment, plantDouble}, {model.RuleHolderMismatch, plantHolder},
-		{model.RuleRepeatedFailure, plantFailures}, {model.RuleDuplicateAid, plantDupPaid},
+		{model.RuleRepeatedFailure, plantFailures}, {model.RuleRepeatedFailure, plantLinePaid}, {model.RuleDuplicateAid, plantDupPaid},
 	} {
 		for g := range groups {
 			if g*1000+k.offset+1 <= n {

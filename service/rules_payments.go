@@ -10,27 +10,31 @@ import (
 // Anomaly rules about getting the money out: repeated failed payments
 // (rule 8) and approved aid or batches left unpaid (rule 9, 滞留).
 
-// Rule 8: payments that failed two or more times to the same account, for
-// the same student.
+// Rule 8: payments that failed two or more times to the same account. Counted
+// per account, whoever the lines were for: an account that fails for two
+// students (siblings on a guardian's card) is as wrong as one failing twice
+// for one student, and the fix is the same, so it is one finding.
 
 func (sc *anomalyScan) repeatedFailures() error {
 	var rows []struct {
-		StudentID     int64
 		AccountHash   string
 		AccountMasked string
 		N             int
+		Students      int
+		StudentID     int64
 		SchoolID      int64
 		Term          string
 		LastReason    string
 	}
-	if err := sc.db.Table("batch_lines bl").Select(`bl.student_id, bl.account_hash, MAX(bl.account_masked) AS account_masked,
-			COUNT(*) AS n, MAX(bl.school_id) AS school_id, MAX(b.term) AS term, MAX(bl.fail_reason) AS last_reason`).
+	if err := sc.db.Table("batch_lines bl").Select(`bl.account_hash, MAX(bl.account_masked) AS account_masked,
+			COUNT(*) AS n, COUNT(DISTINCT bl.student_id) AS students, MAX(bl.student_id) AS student_id,
+			MAX(bl.school_id) AS school_id, MAX(b.term) AS term, MAX(bl.fail_reason) AS last_reason`).
 		Joins("JOIN batches b ON b.id = bl.batch_id").
 		// A failed line gives up its open_entitlement_id: the NULL range of
 		// that unique key holds the failed lines and the top-ups, a few
 		// among all the lines.
 		Where("bl.open_entitlement_id IS NULL AND bl.status = ?", model.LineFailed).
-		Group("bl.student_id, bl.account_hash").Having("COUNT(*) >= ?", sc.th.FailedPayments).Scan(&rows).Error; err != nil {
+		Group("bl.account_hash").Having("COUNT(*) >= ?", sc.th.FailedPayments).Scan(&rows).Error; err != nil {
 		return err
 	}
 	students, err := studentsOf(sc, rows, func(i int) int64 { return rows[i].StudentID })
@@ -40,10 +44,14 @@ func (sc *anomalyScan) repeatedFailures() error {
 	for _, r := range rows {
 		st, sch := students[r.StudentID], sc.school(r.SchoolID)
 		d := studentDetail(st, sch)
-		d["account"], d["failures"], d["fail_reason"] = r.AccountMasked, r.N, r.LastReason
-		sc.add(finding{rule: model.RuleRepeatedFailure, key: fingerprint(model.RuleRepeatedFailure, r.StudentID, r.AccountHash),
+		d["account"], d["failures"], d["students"], d["fail_reason"] = r.AccountMasked, r.N, r.Students, r.LastReason
+		who := personOf(st) + " 的资助"
+		if r.Students > 1 {
+			who = fmt.Sprintf("%s 等 %d 名学生的资助", personOf(st), r.Students)
+		}
+		sc.add(finding{rule: model.RuleRepeatedFailure, key: fingerprint(model.RuleRepeatedFailure, r.AccountHash),
 			region: sch.RegionCode, schoolYear: model.Term(r.Term).SchoolYear(), term: r.Term, schoolID: sch.ID, studentID: r.StudentID,
-			summary: fmt.Sprintf("%s 的资助向账户 %s 发放失败 %d 次（%s），请核实账户", personOf(st), r.AccountMasked, r.N, r.LastReason),
+			summary: fmt.Sprintf("%s向账户 %s 发放失败 %d 次（%s），请核实账户", who, r.AccountMasked, r.N, r.LastReason),
 			details: d})
 	}
 	return nil
