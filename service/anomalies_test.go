@@ -376,3 +376,38 @@ func BenchmarkScanAnomalies(b *testing.B) {
 		})
 	}
 }
+
+// Rule 9 covers approved 补发 too: one approved past the stale limit and
+// not in a batch is 滞留; a recent one or one already batched is not.
+func TestScanAnomaliesFindsStaleTopUps(t *testing.T) {
+	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
+		ctx := context.Background()
+		seedScanData(t, env, 1000)
+		admin := model.SystemActor("test")
+		before, err := env.Svc.Anomalies.ScanAnomalies(ctx, admin, service.ScanOptions{DryRun: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var std int64
+		if err := env.DB.Raw("SELECT id FROM standards WHERE program = 'boarding' AND level = '' AND region_code = '' ORDER BY effective_from LIMIT 1").
+			Scan(&std).Error; err != nil || std == 0 {
+			t.Fatalf("standard: %v", err)
+		}
+		now := env.Clock.Now().UTC()
+		old, recent := now.AddDate(0, 0, -40), now.AddDate(0, 0, -1)
+		// Entitlements 2, 3 and 4 are paid (see seedScanData).
+		insertRows(t, env.DB, "adjustments", []string{"entitlement_id", "standard_id", "amount_fen", "annual_fen", "reason", "status",
+			"created_by", "approved_by", "approved_at", "created_at", "updated_at"}, [][]any{
+			{int64(2), std, int64(12500), int64(250000), "资助标准调整", model.AdjApproved, "t", "t", old, old, old},
+			{int64(3), std, int64(12500), int64(250000), "资助标准调整", model.AdjApproved, "t", "t", recent, recent, recent},
+			{int64(4), std, int64(12500), int64(250000), "资助标准调整", model.AdjBatched, "t", "t", old, old, old},
+		})
+		after, err := env.Svc.Anomalies.ScanAnomalies(ctx, admin, service.ScanOptions{DryRun: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := after.ByRule[model.RuleStaleApproved], before.ByRule[model.RuleStaleApproved]+1; got != want {
+			t.Fatalf("stale_approved: %d findings, want %d (one stale top-up)", got, want)
+		}
+	})
+}

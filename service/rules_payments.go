@@ -91,6 +91,39 @@ func (sc *anomalyScan) staleApproved() error {
 	return nil
 }
 
+// staleTopUps is rule 9 for approved 补发: a top-up is owed money like an
+// approved entitlement, and one left out of batches past the limit is as
+// stuck. One finding per school, program and term, as for the lists.
+func (sc *anomalyScan) staleTopUps() error {
+	cutoff := sc.now.AddDate(0, 0, -sc.th.StaleDays)
+	var rows []struct {
+		SchoolID int64
+		Program  string
+		Term     string
+		N        int
+		TotalFen model.Fen
+		Oldest   string // MIN of a time: SQLite answers text, MySQL a time
+	}
+	if err := sc.db.Table("adjustments adj").Select(`ent.school_id, ent.program, ent.term, COUNT(*) AS n,
+			SUM(adj.amount_fen) AS total_fen, MIN(adj.approved_at) AS oldest`).
+		Joins("JOIN entitlements ent ON ent.id = adj.entitlement_id").
+		Where("adj.status = ? AND adj.amount_fen > 0 AND adj.approved_at < ?", model.AdjApproved, cutoff).
+		Group("ent.school_id, ent.program, ent.term").Scan(&rows).Error; err != nil {
+		return err
+	}
+	for _, r := range rows {
+		sch := sc.school(r.SchoolID)
+		oldest := parseDBTime(r.Oldest).In(model.Shanghai()).Format("2006-01-02")
+		sc.add(finding{rule: model.RuleStaleApproved, key: fingerprint(model.RuleStaleApproved, "top-up", r.SchoolID, r.Program, r.Term),
+			region: sch.RegionCode, schoolYear: model.Term(r.Term).SchoolYear(), term: r.Term, schoolID: sch.ID,
+			summary: fmt.Sprintf("%s %s 学期%s有 %d 笔补发 %s 元自 %s 审核通过后超过 %d 天未纳入发放批次", sch.Name, r.Term,
+				programName(r.Program), r.N, r.TotalFen.Yuan(), oldest, sc.th.StaleDays),
+			details: map[string]any{"school_id": sch.ID, "school_name": sch.Name, "program": r.Program, "term": r.Term,
+				"top_ups": r.N, "total_fen": r.TotalFen, "approved_since": oldest}})
+	}
+	return nil
+}
+
 // parseDBTime reads an aggregate of a time column, which SQLite returns as
 // the text it stores and database/sql renders from MySQL's time as RFC 3339.
 func parseDBTime(v string) time.Time {
