@@ -456,6 +456,45 @@ func TestCountyTierOverrideForVocationalGrant(t *testing.T) {
 	})
 }
 
+// On the 公示 sheet, a vocational student eligible without a difficulty
+// level shows why (涉农专业 / 连片特困地区) under 档次, not a blank.
+func TestNoticeTierShowsReasonWithoutLevel(t *testing.T) {
+	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
+		h := newHarness(t, env)
+		headers := []string{"姓名", "身份证件号", "学籍号", "年级", "专业", "是否涉农专业", "户口性质", "家庭经济困难等级", "开户银行", "银行卡号", "持卡人"}
+		id1, id2, id3 := validID("430921", "20090301", 12), validID("430921", "20090401", 14), validID("430923", "20090501", 16)
+		rows := [][]any{
+			{"特困生", id1, "G" + id1, "中职一年级", "现代农艺技术", "是", "农村", "特别困难", "南县农商银行", "6217001111222233334", "本人"},
+			{"涉农生", id2, "G" + id2, "中职二年级", "现代农艺技术", "是", "城镇", "", "南县农商银行", "6217001111222233335", "本人"},
+			{"安化生", id3, "G" + id3, "中职一年级", "计算机应用", "否", "农村", "", "南县农商银行", "6217001111222233336", "本人"},
+		}
+		if rep, code, body := h.uploadRoster("school_zhizhuan", rosterFile(t, headers, rows), map[string]string{"school_year": "2025-2026"}); code != http.StatusOK || rep.Created != 3 {
+			t.Fatalf("vocational roster: %d %s", code, body)
+		}
+		if r := h.calculate("school_zhizhuan", "vocational_grant", "2025-2026-1", 0); r.Created != 3 {
+			t.Fatalf("calculation: %+v", r)
+		}
+		ref := map[string]any{"program": "vocational_grant", "term": "2025-2026-1", "school_id": h.schoolID("2143092104")}
+		want(t, h.do("POST", "/api/v1/entitlements/submit", h.as("school_zhizhuan"), ref), http.StatusOK)
+		rr := h.do("GET", fmt.Sprintf("/api/v1/notices?program=vocational_grant&term=2025-2026-1&school_id=%d", h.schoolID("2143092104")), h.as("school_zhizhuan"), nil)
+		want(t, rr, http.StatusOK)
+		f, err := excelize.OpenReader(bytes.NewReader(rr.Body.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sheet, _ := f.GetRows(f.GetSheetName(0))
+		tiers := map[string]string{}
+		for _, r := range sheet[2:] {
+			if len(r) > 6 {
+				tiers[r[1]] = r[6]
+			}
+		}
+		if tiers["特困生"] != "特别困难" || tiers["涉农生"] != "涉农专业" || tiers["安化生"] != "连片特困地区" {
+			t.Fatalf("档次: %v", tiers)
+		}
+	})
+}
+
 // TestCalculationPanicIsAnError: schools are calculated on worker
 // goroutines; a panic in one is an internal error for the request, the
 // process lives on and nothing of that school's list is written.

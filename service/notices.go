@@ -61,9 +61,10 @@ func (s *Entitlements) Notice(ctx context.Context, a model.Actor, ref ListRef) (
 			Grade     int
 			Class     string
 			Level     string
+			Rule      string
 			AmountFen model.Fen
 		}
-		if err := tx.Table("entitlements ent").Select("s.name, ent.stage, ent.grade, e.class, ent.level, ent.amount_fen").
+		if err := tx.Table("entitlements ent").Select("s.name, ent.stage, ent.grade, e.class, ent.level, ent.rule, ent.amount_fen").
 			Joins("JOIN students s ON s.id = ent.student_id").
 			Joins("LEFT JOIN enrolments e ON e.student_id = ent.student_id AND e.school_id = ent.school_id AND e.school_year = ?", term.SchoolYear()).
 			Where("ent.list_id = ? AND ent.status IN ?", list.ID, []string{model.EntSubmitted, model.EntApproved, model.EntBatched, model.EntPaid}).
@@ -94,10 +95,7 @@ func (s *Entitlements) Notice(ctx context.Context, a model.Actor, ref ListRef) (
 		n := ledger.Notice{SchoolName: sc.Name, ProgramName: p.Name, Term: term, Start: *list.NoticeStartedAt,
 			End: *list.NoticeEndsAt, WorkingDays: s.opt.NoticeWorkingDays}
 		for _, r := range rows {
-			tier := model.LevelLabel(r.Level)
-			if !p.Tiered {
-				tier = "—"
-			}
+			tier := noticeTier(p.Tiered, r.Level, r.Rule)
 			n.Rows = append(n.Rows, ledger.NoticeRow{Name: r.Name, Grade: model.GradeText(r.Stage, r.Grade), Class: r.Class, Tier: tier, Amount: r.AmountFen})
 		}
 		var buf bytes.Buffer
@@ -108,6 +106,23 @@ func (s *Entitlements) Notice(ctx context.Context, a model.Actor, ref ListRef) (
 		return nil
 	})
 	return out, err
+}
+
+// noticeTier is the 档次 cell of the 公示 sheet. A student eligible without a
+// difficulty level (涉农, 连片) gets the base amount; a blank cell would read
+// as a missing identification to the public, so the reason is shown.
+func noticeTier(tiered bool, level, rule string) string {
+	switch {
+	case !tiered:
+		return "—"
+	case level != "":
+		return model.LevelLabel(level)
+	case rule == "涉农专业":
+		return "涉农专业"
+	case strings.HasPrefix(rule, "连片特困地区"):
+		return "连片特困地区"
+	}
+	return model.LevelLabel(level)
 }
 
 // ObjectionInput is an objection raised during the notice.
