@@ -130,6 +130,7 @@ func serve(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	configPath := fs.String("config", "", "configuration file (default: built-in defaults)")
 	withDemo := fs.Bool("demo", false, "load the demo county, schools, users and, on the first start, a term")
+	demoTerm := fs.Bool("demo-term", true, "with --demo: also play the demo term (false: divisions, schools and users only, as the fault scripts need)")
 	check := fs.Bool("check-config", false, "validate the configuration (and the data key) and exit")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -150,7 +151,7 @@ func serve(args []string, out io.Writer) error {
 		fmt.Fprintf(out, "\n首次启动：已创建管理员账号 admin，一次性密码：%s\n（请登录后立即修改；此密码不会再次显示）\n\n", pw)
 	}
 	if *withDemo {
-		users, err := demo.Load(ctx, a.svc, a.log, a.cfg.Jobs.Schedules)
+		users, err := demo.Load(ctx, a.svc, a.log, a.cfg.Jobs.Schedules, *demoTerm)
 		if err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}

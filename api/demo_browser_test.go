@@ -21,7 +21,7 @@ func demoStart(t *testing.T, svc *service.Service, env *servicetest.Env) {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if _, err := demo.Load(ctx, svc, log, nil); err != nil {
+	if _, err := demo.Load(ctx, svc, log, nil, true); err != nil {
 		t.Fatal(err)
 	}
 	sched, err := jobs.New(svc.Jobs, log, jobs.Definitions(svc.Batches, svc.Anomalies, svc.Audit, svc.Loans, nil), jobs.Options{Now: env.Clock.Now})

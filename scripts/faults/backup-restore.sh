@@ -30,7 +30,7 @@ db_init
 db_start
 db_create "$DB_NAME"
 PORT=$(free_port 18700)
-server_start a "$PORT" --demo
+server_start a "$PORT" --demo --demo-term=false
 log "server on 127.0.0.1:$PORT, private MariaDB on 127.0.0.1:$DB_PORT"
 
 T=$(login a school_nanzhou "$DEMO_PW")

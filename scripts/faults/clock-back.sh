@@ -28,7 +28,7 @@ db_create "$DB_NAME"
 PORT=$(free_port 18900)
 
 # The demo data and the approvals, on the real binary with its own schedules.
-server_start a "$PORT" --demo
+server_start a "$PORT" --demo --demo-term=false
 T1=$(login a school_nanzhou "$DEMO_PW")
 FT=$(login a finance_nanxian "$DEMO_PW")
 S1=$(school_id a "$T1" 2143092101)

@@ -81,7 +81,7 @@ check_phase() {
 
 # --- 1. first start at the real date ---------------------------------------
 log "1. the real binary on an empty database, real date $(date -u '+%F %T')"
-server_start a "$PORT" --demo
+server_start a "$PORT" --demo --demo-term=false
 AT=$(login a admin "$ADMIN_PW")
 req a "$AT" GET /api/v1/jobs
 declare -A SCHEDULED=()

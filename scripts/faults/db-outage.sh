@@ -29,7 +29,7 @@ db_start
 db_create "$DB_NAME"
 PORT=$(free_port 18100)
 SERVER_ENV=(STUDENTAID_ROSTER_ASYNC_BYTES=65536 STUDENTAID_FAULT=roster.mid_write:wait)
-server_start a "$PORT" --demo
+server_start a "$PORT" --demo --demo-term=false
 log "server on 127.0.0.1:$PORT, private MariaDB on 127.0.0.1:$DB_PORT"
 
 T=$(login a school_nanzhou "$DEMO_PW")

@@ -33,7 +33,7 @@ else
   SERVER_ENV+=(STUDENTAID_FAULT=roster.upload_copy:enospc)
   HOW="no mount here: the fault-test build's roster.upload_copy:enospc"
 fi
-server_start a "$PORT" --demo
+server_start a "$PORT" --demo --demo-term=false
 log "server on 127.0.0.1:$PORT, data directory on $HOW"
 
 T=$(login a school_nanzhou "$DEMO_PW")

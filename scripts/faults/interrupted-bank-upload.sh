@@ -36,7 +36,7 @@ db_create "$DB_NAME"
 PORT=$(free_port 18400)
 # Armed from the start: only an upload that reaches its transaction (step 4) strikes.
 SERVER_ENV=(STUDENTAID_FAULT=bank_results.mid_file:wait)
-server_start a "$PORT" --demo
+server_start a "$PORT" --demo --demo-term=false
 log "server on 127.0.0.1:$PORT, private MariaDB on 127.0.0.1:$DB_PORT"
 
 T=$(login a school_nanzhou "$DEMO_PW")

@@ -36,7 +36,7 @@ db_start
 db_create "$DB_NAME"
 PORT=$(free_port 18300)
 SERVER_ENV=("${LEASE[@]}" STUDENTAID_FAULT=batch.after_lines_insert:wait)
-server_start a "$PORT" --demo
+server_start a "$PORT" --demo --demo-term=false
 log "server on 127.0.0.1:$PORT, private MariaDB on 127.0.0.1:$DB_PORT"
 approve_boarding "$ROWS1" "$ROWS2"
 

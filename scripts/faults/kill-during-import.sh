@@ -30,7 +30,7 @@ PORT=$(free_port 18200)
 # A small async threshold: the upload answers 202 and imports in the background.
 ASYNC=(STUDENTAID_ROSTER_ASYNC_BYTES=65536)
 SERVER_ENV=("${ASYNC[@]}" STUDENTAID_FAULT=roster.before_commit:wait)
-server_start a "$PORT" --demo
+server_start a "$PORT" --demo --demo-term=false
 log "server on 127.0.0.1:$PORT, private MariaDB on 127.0.0.1:$DB_PORT"
 
 T=$(login a school_nanzhou "$DEMO_PW")

@@ -47,7 +47,7 @@ check "migrate was killed" -- test "$(kill -0 "$MIG" 2>/dev/null && echo alive |
 sql "UPDATE schema_migration_lease SET expires_ms = 0"
 log "the server starts on the half-migrated database"
 PORT=$(free_port 18950)
-server_start a "$PORT" --demo
+server_start a "$PORT" --demo --demo-term=false
 req a "" GET /readyz
 expect_eq "/readyz on the database migrated at start" "$CODE" 200
 T=$(login a county_nanxian "$DEMO_PW")

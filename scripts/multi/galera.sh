@@ -87,7 +87,7 @@ declare -A NODE_OF=([a]=1 [b]=2 [c]=3)
 k=0
 for x in a b c; do
   SERVER_ENV=(STUDENTAID_DATABASE_DSN="root@tcp(127.0.0.1:${NODE_PORT[${NODE_OF[$x]}]})/$DB_NAME?parseTime=true&charset=utf8mb4")
-  if [ "$x" = a ]; then server_start a "$(free_port "$P0")" --demo; else server_start "$x" "$(free_port $((P0 + k)))"; fi
+  if [ "$x" = a ]; then server_start a "$(free_port "$P0")" --demo --demo-term=false; else server_start "$x" "$(free_port $((P0 + k)))"; fi
   k=$((k + 1))
 done
 SERVER_ENV=()

@@ -43,7 +43,7 @@ log "primary 127.0.0.1:$DB_PORT, replica 127.0.0.1:$R_PORT (GTID)"
 SERVER_ENV=(STUDENTAID_DATABASE_REPLICAS="root@tcp(127.0.0.1:$R_PORT)/$DB_NAME?parseTime=true&charset=utf8mb4"
   STUDENTAID_DATABASE_REPLICA_MAX_LAG=3s)
 P0=$(free_port 18700)
-server_start a "$P0" --demo
+server_start a "$P0" --demo --demo-term=false
 server_start b "$(free_port $((P0 + 1)))"
 server_start c "$(free_port $((P0 + 2)))"
 

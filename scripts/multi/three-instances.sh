@@ -29,7 +29,7 @@ db_init
 db_start
 db_create "$DB_NAME"
 P0=$(free_port 18600)
-server_start a "$P0" --demo
+server_start a "$P0" --demo --demo-term=false
 server_start b "$(free_port $((P0 + 1)))"
 server_start c "$(free_port $((P0 + 2)))"
 log "instances a=${SERVER_PORT[a]} b=${SERVER_PORT[b]} c=${SERVER_PORT[c]} on one MariaDB (127.0.0.1:$DB_PORT/$DB_NAME)"

@@ -63,7 +63,7 @@ func counts(t *testing.T, env *servicetest.Env) map[string]int64 {
 func TestDemoPlaysATermOnceAndAStartChangesNothing(t *testing.T) {
 	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
 		ctx := context.Background()
-		users, err := demo.Load(ctx, env.Svc, quiet, nil)
+		users, err := demo.Load(ctx, env.Svc, quiet, nil, true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,7 +82,7 @@ func TestDemoPlaysATermOnceAndAStartChangesNothing(t *testing.T) {
 
 		// What a start with --demo does after the first: the demo again, then
 		// the scheduler's catch-up.
-		if _, err := demo.Load(ctx, env.Svc, quiet, nil); err != nil {
+		if _, err := demo.Load(ctx, env.Svc, quiet, nil, true); err != nil {
 			t.Fatal(err)
 		}
 		sched, err := jobs.New(env.Svc.Jobs, quiet, jobs.Definitions(env.Svc.Batches, env.Svc.Anomalies, env.Svc.Audit, env.Svc.Loans, nil), jobs.Options{Now: env.Clock.Now})
@@ -104,7 +104,7 @@ func TestDemoPlaysATermOnceAndAStartChangesNothing(t *testing.T) {
 func TestDemoPlaysAnAutumnTerm(t *testing.T) {
 	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
 		env.Clock.Set(time.Date(2026, 3, 16, 2, 0, 0, 0, time.UTC))
-		if _, err := demo.Load(context.Background(), env.Svc, quiet, nil); err != nil {
+		if _, err := demo.Load(context.Background(), env.Svc, quiet, nil, true); err != nil {
 			t.Fatal(err)
 		}
 		for name, n := range counts(t, env) {
@@ -143,7 +143,7 @@ func BenchmarkDemoLoad(b *testing.B) {
 		env := servicetest.NewEnv(b, "sqlite", func(o *service.Options) { o.BcryptCost = 12 })
 		before := cpuTime(b)
 		b.StartTimer()
-		if _, err := demo.Load(ctx, env.Svc, quiet, nil); err != nil {
+		if _, err := demo.Load(ctx, env.Svc, quiet, nil, true); err != nil {
 			b.Fatal(err)
 		}
 		b.StopTimer()
