@@ -30,8 +30,8 @@ type adjustmentBody struct {
 }
 
 func adjustmentOf(r service.AdjustmentRow) adjustmentBody {
-	return adjustmentBody{r.ID, r.EntitlementID, r.StudentID, r.Name, r.IDMasked, r.SchoolID, r.SchoolName, r.Program, r.Term,
-		r.PaidFen, r.AmountFen, r.AnnualFen, r.Reason, r.Status, r.ApprovedBy, r.ApprovedAt}
+	return adjustmentBody{ID: r.ID, EntitlementID: r.EntitlementID, StudentID: r.StudentID, Name: r.Name, IDNumber: r.IDMasked, SchoolID: r.SchoolID, SchoolName: r.SchoolName, Program: r.Program, Term: r.Term,
+		PaidFen: r.PaidFen, AmountFen: r.AmountFen, AnnualFen: r.AnnualFen, Reason: r.Reason, Status: r.Status, ApprovedBy: r.ApprovedBy, ApprovedAt: r.ApprovedAt}
 }
 
 func (s *Server) listAdjustments(c *gin.Context) {

@@ -61,7 +61,7 @@ type regionBody struct {
 }
 
 func regionOf(r model.Region) regionBody {
-	return regionBody{r.Code, r.Name, r.ParentCode, r.ContiguousHardshipArea}
+	return regionBody{Code: r.Code, Name: r.Name, ParentCode: r.ParentCode, ContiguousHardshipArea: r.ContiguousHardshipArea}
 }
 
 func (s *Server) createRegion(c *gin.Context) {
@@ -93,7 +93,7 @@ type schoolBody struct {
 }
 
 func schoolOf(sc model.School) schoolBody {
-	return schoolBody{sc.ID, sc.Code, sc.Name, sc.RegionCode, string(sc.Type), sc.CreatedAt}
+	return schoolBody{ID: sc.ID, Code: sc.Code, Name: sc.Name, RegionCode: sc.RegionCode, Type: string(sc.Type), CreatedAt: sc.CreatedAt}
 }
 
 func (s *Server) createSchool(c *gin.Context) {

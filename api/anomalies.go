@@ -37,9 +37,9 @@ type anomalyBody struct {
 
 func anomalyOf(r service.AnomalyRow) anomalyBody {
 	rule, _ := model.AnomalyRuleByCode(r.Rule)
-	return anomalyBody{r.ID, r.Rule, rule.PolicyNo, rule.Title, r.Severity, r.Fingerprint, r.RegionCode, r.SchoolYear, r.Term,
-		r.SchoolID, r.SchoolName, r.StudentID, r.Summary, service.AnomalyDetails(r.Anomaly), r.FirstSeen, r.LastSeen,
-		r.ResolvedAt, r.Status, r.Note, r.UpdatedBy, r.UpdatedAt}
+	return anomalyBody{ID: r.ID, Rule: r.Rule, RuleNo: rule.PolicyNo, RuleTitle: rule.Title, Severity: r.Severity, Key: r.Fingerprint, RegionCode: r.RegionCode, SchoolYear: r.SchoolYear, Term: r.Term,
+		SchoolID: r.SchoolID, SchoolName: r.SchoolName, StudentID: r.StudentID, Summary: r.Summary, Details: service.AnomalyDetails(r.Anomaly), FirstSeen: r.FirstSeen, LastSeen: r.LastSeen,
+		ResolvedAt: r.ResolvedAt, Status: r.Status, Note: r.Note, UpdatedBy: r.UpdatedBy, UpdatedAt: r.UpdatedAt}
 }
 
 func anomalyFilter(c *gin.Context, p service.Page) service.AnomalyFilter {
@@ -63,7 +63,7 @@ func (s *Server) listAnomalies(c *gin.Context) {
 		return
 	}
 	last, err := s.anomalies.LastAnomalyScan(c.Request.Context())
-	respond(c, http.StatusOK, anomalyListBody{listOf(l, anomalyOf), last}, err)
+	respond(c, http.StatusOK, anomalyListBody{listBody: listOf(l, anomalyOf), LastScanAt: last}, err)
 }
 
 func (s *Server) getAnomaly(c *gin.Context) {

@@ -107,7 +107,7 @@ func (s *Server) auditWords(c *gin.Context) {
 	words := func(ws []service.AuditWord) []auditWordBody {
 		out := make([]auditWordBody, len(ws))
 		for i, w := range ws {
-			out[i] = auditWordBody{w.Code, w.Label}
+			out[i] = auditWordBody{Code: w.Code, Label: w.Label}
 		}
 		return out
 	}

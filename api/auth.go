@@ -73,7 +73,7 @@ func (s *Server) login(c *gin.Context) {
 		return
 	}
 	res, err := s.auth.Login(c.Request.Context(), clientOf(c), req.Username, req.Password)
-	respond(c, http.StatusOK, loginResponse{res.Token, res.ExpiresAt, userOf(res.User, false)}, err)
+	respond(c, http.StatusOK, loginResponse{Token: res.Token, ExpiresAt: res.ExpiresAt, User: userOf(res.User, false)}, err)
 }
 
 type passwordRequest struct {

@@ -33,8 +33,8 @@ type batchBody struct {
 }
 
 func batchOf(b model.Batch) batchBody {
-	return batchBody{b.ID, b.Number, b.RegionCode, b.Program, b.Term, b.LineCount, b.TotalFen, b.Status, b.LedgerSHA256,
-		b.LinesSHA256, b.CreatedAt, b.ApprovedAt, b.ApprovedBy, b.PaidAt, b.TotalFen.Capital()}
+	return batchBody{ID: b.ID, Number: b.Number, RegionCode: b.RegionCode, Program: b.Program, Term: b.Term, Lines: b.LineCount, TotalFen: b.TotalFen, Status: b.Status, LedgerSHA256: b.LedgerSHA256,
+		LinesSHA256: b.LinesSHA256, CreatedAt: b.CreatedAt, ApprovedAt: b.ApprovedAt, ApprovedBy: b.ApprovedBy, PaidAt: b.PaidAt, TotalCapital: b.TotalFen.Capital()}
 }
 
 func (s *Server) listBatches(c *gin.Context) {
@@ -68,7 +68,7 @@ func (s *Server) getBatch(c *gin.Context) {
 	d, err := s.batches.GetBatch(c.Request.Context(), actor(c), id)
 	schools := make([]batchSchoolBody, 0, len(d.Schools))
 	for _, x := range d.Schools {
-		schools = append(schools, batchSchoolBody{x.SchoolID, x.SchoolCode, x.SchoolName, x.LineCount, x.TotalFen})
+		schools = append(schools, batchSchoolBody{SchoolID: x.SchoolID, SchoolCode: x.SchoolCode, SchoolName: x.SchoolName, Lines: x.LineCount, TotalFen: x.TotalFen})
 	}
 	respond(c, http.StatusOK, gin.H{"batch": batchOf(d.Batch), "schools": schools, "lines_by_status": d.Status}, err)
 }
@@ -95,9 +95,9 @@ type lineBody struct {
 }
 
 func lineOf(l service.LineView) lineBody {
-	return lineBody{l.Seq, l.StudentID, l.SchoolName, model.GradeText(l.Stage, l.Grade), l.Class, l.Name, l.IDNumber, l.StudentNo,
-		model.LevelLabel(l.Level), l.AnnualFen, l.AmountFen, l.BankName, l.BankAccount, l.Holder, l.HolderName,
-		l.Status, l.FailReason, l.ResultAt}
+	return lineBody{Seq: l.Seq, StudentID: l.StudentID, SchoolName: l.SchoolName, Grade: model.GradeText(l.Stage, l.Grade), Class: l.Class, Name: l.Name, IDNumber: l.IDNumber, StudentNo: l.StudentNo,
+		Level: model.LevelLabel(l.Level), AnnualFen: l.AnnualFen, AmountFen: l.AmountFen, BankName: l.BankName, BankAccount: l.BankAccount, Holder: l.Holder, HolderName: l.HolderName,
+		Status: l.Status, FailReason: l.FailReason, ResultAt: l.ResultAt}
 }
 
 func (s *Server) listBatchLines(c *gin.Context) {
@@ -198,7 +198,7 @@ type runBody struct {
 }
 
 func runOf(r model.JobRun) runBody {
-	return runBody{r.ID, r.Job, r.Instance, r.TriggerKind, r.ScheduledFor, r.DryRun, r.Status, rawJSON(r.Made), r.Error, r.StartedAt, r.FinishedAt}
+	return runBody{ID: r.ID, Job: r.Job, Instance: r.Instance, Trigger: r.TriggerKind, ScheduledFor: r.ScheduledFor, DryRun: r.DryRun, Status: r.Status, Made: rawJSON(r.Made), Error: r.Error, StartedAt: r.StartedAt, FinishedAt: r.FinishedAt}
 }
 
 type jobBody struct {

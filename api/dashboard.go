@@ -19,7 +19,7 @@ type tallyBody struct {
 	TotalFen model.Fen `json:"total_fen"`
 }
 
-func tallyOf(t service.Tally) tallyBody { return tallyBody{t.Count, t.Fen} }
+func tallyOf(t service.Tally) tallyBody { return tallyBody{Count: t.Count, TotalFen: t.Fen} }
 
 type dashListBody struct {
 	ListID          int64      `json:"list_id"`
@@ -99,7 +99,7 @@ func barsOf(bars []service.AmountBar) []barBody {
 		for i, p := range service.AmountPhases {
 			phases[p.Key] = b.ByPhase[i]
 		}
-		out = append(out, barBody{b.Key, b.Label, b.Total.Count, b.Total.Fen, phases})
+		out = append(out, barBody{Key: b.Key, Label: b.Label, Count: b.Total.Count, TotalFen: b.Total.Fen, Phases: phases})
 	}
 	return out
 }
@@ -107,8 +107,8 @@ func barsOf(bars []service.AmountBar) []barBody {
 func batchSplitsOf(bs []service.BatchSplit) []batchSplitBody {
 	out := make([]batchSplitBody, 0, len(bs))
 	for _, b := range bs {
-		out = append(out, batchSplitBody{b.ID, b.Number, b.Program, b.Term, b.Status, b.CreatedAt,
-			tallyOf(b.Paid), tallyOf(b.Failed), tallyOf(b.Pending)})
+		out = append(out, batchSplitBody{ID: b.ID, Number: b.Number, Program: b.Program, Term: b.Term, Status: b.Status, CreatedAt: b.CreatedAt,
+			Paid: tallyOf(b.Paid), Failed: tallyOf(b.Failed), Pending: tallyOf(b.Pending)})
 	}
 	return out
 }
@@ -120,16 +120,16 @@ func dashboardOf(d service.Dashboard) dashboardBody {
 		Batches: batchSplitsOf(d.Batches), OpenBatches: batchSplitsOf(d.OpenBatches),
 		FailedPayments: make([]failedPaymentBody, 0, len(d.FailedPayments)), FailedTotal: tallyOf(d.FailedTotal)}
 	for _, p := range service.AmountPhases {
-		out.Phases = append(out.Phases, phaseBody{p.Key, p.Label})
+		out.Phases = append(out.Phases, phaseBody{Key: p.Key, Label: p.Label})
 	}
 	for _, l := range d.Lists {
-		out.Lists = append(out.Lists, dashListBody{l.ListID, l.SchoolID, l.SchoolName, l.Program, l.Term,
-			tallyOf(l.Draft), tallyOf(l.Returned), tallyOf(l.Submitted), l.Objections,
-			l.SubmittedAt, l.NoticeStartedAt, l.NoticeEndsAt, l.Notice})
+		out.Lists = append(out.Lists, dashListBody{ListID: l.ListID, SchoolID: l.SchoolID, SchoolName: l.SchoolName, Program: l.Program, Term: l.Term,
+			Draft: tallyOf(l.Draft), Returned: tallyOf(l.Returned), Submitted: tallyOf(l.Submitted), Objections: l.Objections,
+			SubmittedAt: l.SubmittedAt, NoticeStartedAt: l.NoticeStartedAt, NoticeEndsAt: l.NoticeEndsAt, Notice: l.Notice})
 	}
 	for _, f := range d.FailedPayments {
-		out.FailedPayments = append(out.FailedPayments, failedPaymentBody{f.LineID, f.BatchID, f.Number, f.StudentID,
-			f.Name, f.SchoolName, f.AccountMasked, f.AmountFen, f.FailReason, f.ResultAt, f.TopUp})
+		out.FailedPayments = append(out.FailedPayments, failedPaymentBody{LineID: f.LineID, BatchID: f.BatchID, Number: f.Number, StudentID: f.StudentID,
+			Name: f.Name, SchoolName: f.SchoolName, BankAccount: f.AccountMasked, AmountFen: f.AmountFen, Reason: f.FailReason, ResultAt: f.ResultAt, TopUp: f.TopUp})
 	}
 	return out
 }
@@ -193,7 +193,7 @@ var phaseColors = map[string]string{"to_submit": "#7b8794", "submitted": "#b7791
 func amountLegend() []chartSeries {
 	out := make([]chartSeries, 0, len(service.AmountPhases))
 	for _, p := range service.AmountPhases {
-		out = append(out, chartSeries{p.Label, phaseColors[p.Key]})
+		out = append(out, chartSeries{label: p.Label, color: phaseColors[p.Key]})
 	}
 	return out
 }
@@ -222,7 +222,7 @@ func schoolChart(d service.Dashboard, width int) []byte {
 
 func batchChart(d service.Dashboard, width int) []byte {
 	c := chart{id: "chart-batches", title: d.Term.Label() + " 发放批次：已发放 / 发放失败 / 待发放", empty: "本学期暂无发放批次",
-		series: []chartSeries{{"已发放", "#2f855a"}, {"发放失败", "#c53030"}, {"待发放", "#7b8794"}}}
+		series: []chartSeries{{label: "已发放", color: "#2f855a"}, {label: "发放失败", color: "#c53030"}, {label: "待发放", color: "#7b8794"}}}
 	var total [3]service.Tally
 	for _, b := range d.Batches {
 		parts := [3]service.Tally{b.Paid, b.Failed, b.Pending}

@@ -25,7 +25,7 @@ type programBody struct {
 func (s *Server) listPrograms(c *gin.Context) {
 	out := make([]programBody, 0, len(model.Programs))
 	for _, p := range model.Programs {
-		out = append(out, programBody{p.Code, p.Name, p.Stages, p.Tiered, s.schedule("batch_" + p.Code), s.scheduleText("batch_" + p.Code)})
+		out = append(out, programBody{Code: p.Code, Name: p.Name, Stages: p.Stages, Tiered: p.Tiered, Schedule: s.schedule("batch_" + p.Code), ScheduleText: s.scheduleText("batch_" + p.Code)})
 	}
 	c.JSON(http.StatusOK, gin.H{"items": out, "total": len(out), "page": 1, "page_size": len(out)})
 }
@@ -51,8 +51,8 @@ type standardBody struct {
 }
 
 func standardOf(st model.Standard) standardBody {
-	return standardBody{st.ID, st.Program, st.Stage, st.Level, st.RegionCode, st.AnnualFen,
-		st.EffectiveFrom.Format("2006-01-02"), st.Source, st.CreatedBy}
+	return standardBody{ID: st.ID, Program: st.Program, Stage: st.Stage, Level: st.Level, RegionCode: st.RegionCode, AnnualFen: st.AnnualFen,
+		EffectiveFrom: st.EffectiveFrom.Format("2006-01-02"), Source: st.Source, CreatedBy: st.CreatedBy}
 }
 
 func (s *Server) listStandards(c *gin.Context) {
@@ -117,9 +117,9 @@ func (s *Server) calculate(c *gin.Context) {
 		return
 	}
 	r, err := s.entitlements.CalculateEntitlements(c.Request.Context(), actor(c), service.CalcRequest{Program: b.Program, Term: b.Term, SchoolID: b.SchoolID})
-	out := calcBody{r.Adjustments, r.Created, r.Updated, r.Unchanged, r.Removed, make([]ineligibleBody, 0, len(r.Ineligible)), r.Count, r.TotalFen}
+	out := calcBody{Adjustments: r.Adjustments, Created: r.Created, Updated: r.Updated, Unchanged: r.Unchanged, Removed: r.Removed, Ineligible: make([]ineligibleBody, 0, len(r.Ineligible)), Count: r.Count, TotalFen: r.TotalFen}
 	for _, i := range r.Ineligible {
-		out.Ineligible = append(out.Ineligible, ineligibleBody{i.StudentID, i.Name, i.SchoolID, i.Reason})
+		out.Ineligible = append(out.Ineligible, ineligibleBody{StudentID: i.StudentID, Name: i.Name, SchoolID: i.SchoolID, Reason: i.Reason})
 	}
 	respond(c, http.StatusOK, out, err)
 }
@@ -134,7 +134,7 @@ func transitionOf(t service.Transition, err error) (transitionBody, error) {
 	if t.IDs == nil {
 		t.IDs = []int64{}
 	}
-	return transitionBody{t.Count, t.TotalFen, t.IDs}, err
+	return transitionBody{Count: t.Count, TotalFen: t.TotalFen, IDs: t.IDs}, err
 }
 
 func (s *Server) submit(c *gin.Context) {
@@ -199,9 +199,9 @@ type entitlementBody struct {
 }
 
 func entitlementOf(r service.EntitlementRow) entitlementBody {
-	return entitlementBody{r.ID, r.StudentID, r.Name, r.IDMasked, r.SchoolID, r.SchoolName, r.Program, r.Term, r.Stage,
-		r.Grade, model.GradeText(r.Stage, r.Grade), r.Class, r.Level, r.Rule, r.AnnualFen, r.AmountFen, r.Status, r.Reason, r.Warning,
-		r.Objections, r.NoticeEndsAt}
+	return entitlementBody{ID: r.ID, StudentID: r.StudentID, Name: r.Name, IDNumber: r.IDMasked, SchoolID: r.SchoolID, SchoolName: r.SchoolName, Program: r.Program, Term: r.Term, Stage: r.Stage,
+		Grade: r.Grade, GradeText: model.GradeText(r.Stage, r.Grade), Class: r.Class, Level: r.Level, Rule: r.Rule, AnnualFen: r.AnnualFen, AmountFen: r.AmountFen, Status: r.Status, Reason: r.Reason, Warning: r.Warning,
+		Objections: r.Objections, NoticeEndsAt: r.NoticeEndsAt}
 }
 
 func (s *Server) listEntitlements(c *gin.Context) {
@@ -224,7 +224,7 @@ func (s *Server) listEntitlements(c *gin.Context) {
 	respond(c, http.StatusOK, struct {
 		listBody[entitlementBody]
 		TotalFen model.Fen `json:"total_fen"`
-	}{listOf(l, entitlementOf), t.Fen}, err)
+	}{listBody: listOf(l, entitlementOf), TotalFen: t.Fen}, err)
 }
 
 // entitlementFilter reads the list's filters, search and order.
@@ -290,7 +290,7 @@ type quotaBody struct {
 }
 
 func quotaOf(l model.AidList) quotaBody {
-	return quotaBody{listRefBody{l.Program, l.Term, l.SchoolID}, l.MaxCount, l.BudgetFen, l.SubmittedAt, l.NoticeStartedAt, l.NoticeEndsAt}
+	return quotaBody{listRefBody: listRefBody{Program: l.Program, Term: l.Term, SchoolID: l.SchoolID}, MaxCount: l.MaxCount, BudgetFen: l.BudgetFen, SubmittedAt: l.SubmittedAt, NoticeStartedAt: l.NoticeStartedAt, NoticeEndsAt: l.NoticeEndsAt}
 }
 
 func (s *Server) setQuota(c *gin.Context) {

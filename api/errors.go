@@ -43,11 +43,11 @@ func writeError(c *gin.Context, err error) {
 		if !ok {
 			status = http.StatusInternalServerError
 		}
-		c.AbortWithStatusJSON(status, errorBody{errorDetail{se.Reason, se.Message, se.Details}})
+		c.AbortWithStatusJSON(status, errorBody{Error: errorDetail{Code: se.Reason, Message: se.Message, Details: se.Details}})
 		return
 	}
 	if service.IsUnavailable(err) {
-		c.AbortWithStatusJSON(http.StatusServiceUnavailable, errorBody{errorDetail{"database_unavailable", "数据库暂时无法访问，请稍后重试", nil}})
+		c.AbortWithStatusJSON(http.StatusServiceUnavailable, errorBody{Error: errorDetail{Code: "database_unavailable", Message: "数据库暂时无法访问，请稍后重试", Details: nil}})
 		return
 	}
 	log, ok := c.Value(ctxLog).(*slog.Logger)
@@ -55,9 +55,9 @@ func writeError(c *gin.Context, err error) {
 		log = slog.Default()
 	}
 	log.ErrorContext(c.Request.Context(), "internal error", "request_id", c.GetString(ctxRequestID), "err", err)
-	c.AbortWithStatusJSON(http.StatusInternalServerError, errorBody{errorDetail{"internal_error", "服务器内部错误，请联系管理员（请求编号 " + c.GetString(ctxRequestID) + "）", nil}})
+	c.AbortWithStatusJSON(http.StatusInternalServerError, errorBody{Error: errorDetail{Code: "internal_error", Message: "服务器内部错误，请联系管理员（请求编号 " + c.GetString(ctxRequestID) + "）", Details: nil}})
 }
 
 func fail(c *gin.Context, status int, code, message string) {
-	c.AbortWithStatusJSON(status, errorBody{errorDetail{code, message, nil}})
+	c.AbortWithStatusJSON(status, errorBody{Error: errorDetail{Code: code, Message: message, Details: nil}})
 }

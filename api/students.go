@@ -37,8 +37,8 @@ type rosterReportBody struct {
 }
 
 func rosterReportOf(r service.RosterReport) rosterReportBody {
-	return rosterReportBody{r.ID, r.Status, r.Progress, r.SchoolYear, r.SchoolID, r.Filename, r.Mode, r.DryRun, r.Rows,
-		r.Created, r.Updated, r.Unchanged, r.Rejected, r.ErrorCount, r.Errors, r.Warnings, r.Message, r.CreatedAt, r.FinishedAt}
+	return rosterReportBody{ID: r.ID, Status: r.Status, Progress: r.Progress, SchoolYear: r.SchoolYear, SchoolID: r.SchoolID, Filename: r.Filename, Mode: r.Mode, DryRun: r.DryRun, Rows: r.Rows,
+		Created: r.Created, Updated: r.Updated, Unchanged: r.Unchanged, Rejected: r.Rejected, ErrorCount: r.ErrorCount, Errors: r.Errors, Warnings: r.Warnings, Message: r.Message, CreatedAt: r.CreatedAt, FinishedAt: r.FinishedAt}
 }
 
 func (s *Server) rosterTemplate(c *gin.Context) {
@@ -121,8 +121,8 @@ type studentRowBody struct {
 }
 
 func studentRowOf(r service.StudentRow) studentRowBody {
-	return studentRowBody{r.StudentID, r.Name, r.IDMasked, r.Sex, r.SchoolID, r.SchoolName, r.SchoolYear, r.Stage,
-		r.Grade, model.GradeText(r.Stage, r.Grade), r.Class, r.Boarding, r.Status, r.Level}
+	return studentRowBody{ID: r.StudentID, Name: r.Name, IDNumber: r.IDMasked, Sex: r.Sex, SchoolID: r.SchoolID, SchoolName: r.SchoolName, SchoolYear: r.SchoolYear, Stage: r.Stage,
+		Grade: r.Grade, GradeText: model.GradeText(r.Stage, r.Grade), Class: r.Class, Boarding: r.Boarding, Status: r.Status, Level: r.Level}
 }
 
 // studentFilter reads the student list's filters and search.
@@ -241,8 +241,8 @@ func studentFileOf(f service.StudentFile) studentFileBody {
 		b.Entitlements = append(b.Entitlements, entitlementOf(e))
 	}
 	for _, p := range f.Payments {
-		b.Payments = append(b.Payments, paymentBody{p.EntitlementID, p.BatchID, p.BatchNumber, p.Program, p.Term, p.AmountFen,
-			p.AccountMasked, p.Status, p.FailReason, p.ResultAt})
+		b.Payments = append(b.Payments, paymentBody{EntitlementID: p.EntitlementID, BatchID: p.BatchID, BatchNumber: p.BatchNumber, Program: p.Program, Term: p.Term, AmountFen: p.AmountFen,
+			BankAccount: p.AccountMasked, Status: p.Status, FailReason: p.FailReason, ResultAt: p.ResultAt})
 	}
 	// The file shows the ID masked, so the birth date only by year: the
 	// date and the masked ID's first six and last four rebuild the number.
@@ -250,14 +250,14 @@ func studentFileOf(f service.StudentFile) studentFileBody {
 		b.BirthDate = st.BirthDate.Format("2006")
 	}
 	for _, e := range f.Enrolments {
-		b.Enrolments = append(b.Enrolments, enrolmentBody{e.SchoolYear, e.SchoolID, e.SchoolCode, e.SchoolName, e.Stage,
-			e.Grade, e.Class, model.MaskStudentNo(e.StudentNo), e.Major, e.AgriMajor, e.Boarding, e.Status, e.Remark})
+		b.Enrolments = append(b.Enrolments, enrolmentBody{SchoolYear: e.SchoolYear, SchoolID: e.SchoolID, SchoolCode: e.SchoolCode, SchoolName: e.SchoolName, Stage: e.Stage,
+			Grade: e.Grade, Class: e.Class, StudentNo: model.MaskStudentNo(e.StudentNo), Major: e.Major, AgriMajor: e.AgriMajor, Boarding: e.Boarding, Status: e.Status, Remark: e.Remark})
 	}
 	for _, d := range f.Difficulty {
-		b.Difficulty = append(b.Difficulty, difficultyBody{d.SchoolYear, d.Level, model.LevelLabel(d.Level), d.Categories, d.SchoolID, d.IdentifiedAt})
+		b.Difficulty = append(b.Difficulty, difficultyBody{SchoolYear: d.SchoolYear, Level: d.Level, LevelLabel: model.LevelLabel(d.Level), Categories: d.Categories, SchoolID: d.SchoolID, IdentifiedAt: d.IdentifiedAt})
 	}
 	for _, h := range f.Changes {
-		b.History = append(b.History, changeBody{h.At, h.ActorName, h.Source, h.SchoolYear, h.Field, h.OldValue, h.NewValue})
+		b.History = append(b.History, changeBody{At: h.At, Actor: h.ActorName, Source: h.Source, SchoolYear: h.SchoolYear, Field: h.Field, Old: h.OldValue, New: h.NewValue})
 	}
 	return b
 }

@@ -68,16 +68,16 @@ func (s *Server) workbench(c *gin.Context) {
 		for st, t := range p.ByStatus {
 			by[st] = tallyOf(t)
 		}
-		out.Progress = append(out.Progress, progressBody{p.SchoolID, p.SchoolName, p.SchoolCode, p.Program, p.Students, by,
-			p.MaxCount, p.BudgetFen, p.Notice, p.NoticeEnds})
+		out.Progress = append(out.Progress, progressBody{SchoolID: p.SchoolID, SchoolName: p.SchoolName, SchoolCode: p.SchoolCode, Program: p.Program, Students: p.Students, ByStatus: by,
+			MaxCount: p.MaxCount, BudgetFen: p.BudgetFen, Notice: p.Notice, NoticeEndsAt: p.NoticeEnds})
 	}
 	for _, q := range w.Queue {
 		job := "batch_" + q.Program
-		out.Queue = append(out.Queue, queuedBody{q.Program, q.Term, tallyOf(q.Total), tallyOf(q.Held), job, s.scheduleText(job)})
+		out.Queue = append(out.Queue, queuedBody{Program: q.Program, Term: q.Term, Total: tallyOf(q.Total), Held: tallyOf(q.Held), Job: job, ScheduleText: s.scheduleText(job)})
 	}
 	for _, h := range w.Held {
-		out.Held = append(out.Held, heldBody{h.EntitlementID, h.StudentID, h.Name, h.SchoolName, model.GradeText(h.Stage, h.Grade),
-			h.Class, h.Program, h.Term, h.AmountFen, h.Status, h.Reason, h.Corrected})
+		out.Held = append(out.Held, heldBody{EntitlementID: h.EntitlementID, StudentID: h.StudentID, Name: h.Name, SchoolName: h.SchoolName, GradeText: model.GradeText(h.Stage, h.Grade),
+			Class: h.Class, Program: h.Program, Term: h.Term, AmountFen: h.AmountFen, Status: h.Status, Reason: h.Reason, Corrected: h.Corrected})
 	}
 	c.JSON(http.StatusOK, out)
 }
