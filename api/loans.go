@@ -102,18 +102,18 @@ func day(t *time.Time) string {
 func loanOf(r service.LoanRow) any {
 	l := r.LoanApplication
 	if r.NameAndStatus {
-		return loanNameBody{l.ID, l.SchoolYear, l.Name, l.Status}
+		return loanNameBody{ID: l.ID, SchoolYear: l.SchoolYear, Name: l.Name, Status: l.Status}
 	}
 	b := loanBody{ID: l.ID, SchoolYear: l.SchoolYear, Kind: l.Kind, Status: l.Status, StatusLabel: model.LoanStatusLabel(l.Status),
 		RegionCode: l.RegionCode, StudentID: l.StudentID, Name: l.Name, IDNumber: r.IDMasked,
-		CoBorrower: coBorrowerBody{l.CoName, l.CoIDMasked, l.CoRelation, l.CoPhoneMasked}, University: l.University,
+		CoBorrower: coBorrowerBody{Name: l.CoName, IDNumber: l.CoIDMasked, Relation: l.CoRelation, Phone: l.CoPhoneMasked}, University: l.University,
 		UniversityCode: l.UniversityCode, Level: l.Level, Years: l.Years, EntryYear: l.EntryYear, TuitionFen: l.TuitionFen,
 		AccommodationFen: l.AccommodationFen, LivingFen: l.LivingFen, LimitFen: l.LimitFen, GrantedFen: l.GrantedFen,
 		GrantedSchoolFen: l.GrantedSchoolFen, GrantedLivingFen: l.GrantedLivingFen, Difficulty: l.Difficulty, Reason: l.Reason,
 		ReceiptOn: day(l.ReceiptOn), DisbursedOn: day(l.DisbursedOn), DisbursedFen: l.DisbursedFen, ExtendedYears: l.ExtendedYears,
 		PrepaidFen: l.PrepaidFen, CreatedAt: l.CreatedAt, UpdatedAt: l.UpdatedAt}
 	if l.ContractNo != nil {
-		b.Contract = &contractBody{*l.ContractNo, day(l.SignedOn), l.ContractFen, l.TermYears}
+		b.Contract = &contractBody{ContractNo: *l.ContractNo, SignedOn: day(l.SignedOn), TotalFen: l.ContractFen, TermYears: l.TermYears}
 	}
 	return b
 }
@@ -135,8 +135,8 @@ type figuresBody struct {
 }
 
 func figuresOf(f model.LoanFigures) figuresBody {
-	return figuresBody{f.EffectiveFrom.Format("2006-01-02"), f.LimitJuniorCollegeFen, f.LimitUndergraduateFen, f.LimitGraduateFen,
-		f.TermExtraYears, f.MaxTermYears, f.GraceYears, f.RiskFundBP, f.RepaymentMonth, f.RepaymentDay, f.Source}
+	return figuresBody{EffectiveFrom: f.EffectiveFrom.Format("2006-01-02"), LimitJuniorCollegeFen: f.LimitJuniorCollegeFen, LimitUndergraduateFen: f.LimitUndergraduateFen, LimitGraduateFen: f.LimitGraduateFen,
+		TermExtraYears: f.TermExtraYears, MaxTermYears: f.MaxTermYears, GraceYears: f.GraceYears, RiskFundBP: f.RiskFundBP, RepaymentMonth: f.RepaymentMonth, RepaymentDay: f.RepaymentDay, Source: f.Source}
 }
 
 type rateBody struct {
@@ -148,7 +148,7 @@ type rateBody struct {
 }
 
 func rateOf(r model.LoanRate) rateBody {
-	return rateBody{r.EffectiveFrom.Format("2006-01-02"), r.LprBP, r.SpreadBP, r.RateBP, r.Source}
+	return rateBody{EffectiveFrom: r.EffectiveFrom.Format("2006-01-02"), LprBP: r.LprBP, SpreadBP: r.SpreadBP, RateBP: r.RateBP, Source: r.Source}
 }
 
 func (s *Server) loanLimits(c *gin.Context) {
@@ -254,9 +254,9 @@ type loanRowErrorBody struct {
 }
 
 func loanFileOf(r service.LoanFileReport) loanFileBody {
-	out := loanFileBody{r.Kind, r.Rows, r.Created, r.Unchanged, r.Rejected, r.DryRun, make([]loanRowErrorBody, 0, len(r.Errors))}
+	out := loanFileBody{Kind: r.Kind, Rows: r.Rows, Created: r.Created, Unchanged: r.Unchanged, Rejected: r.Rejected, DryRun: r.DryRun, Errors: make([]loanRowErrorBody, 0, len(r.Errors))}
 	for _, e := range r.Errors {
-		out.Errors = append(out.Errors, loanRowErrorBody{e.Row, e.Column, e.Message})
+		out.Errors = append(out.Errors, loanRowErrorBody{Row: e.Row, Column: e.Column, Message: e.Message})
 	}
 	return out
 }
@@ -426,7 +426,7 @@ type instalmentBody struct {
 }
 
 func instalmentOf(it model.Instalment) instalmentBody {
-	return instalmentBody{it.DueOn.Format("2006-01-02"), it.Principal, it.Interest, it.RateBP, it.InterestOnly}
+	return instalmentBody{DueOn: it.DueOn.Format("2006-01-02"), PrincipalFen: it.Principal, InterestFen: it.Interest, RateBP: it.RateBP, InterestOnly: it.InterestOnly}
 }
 
 func (s *Server) getLoan(c *gin.Context) {
