@@ -156,9 +156,6 @@ func (s *Server) loanLimits(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if on.IsZero() {
-		on = time.Now()
-	}
 	l, err := s.loans.LimitsOn(c.Request.Context(), on)
 	respond(c, http.StatusOK, gin.H{"on": l.On.Format("2006-01-02"), "figures": figuresOf(l.Figures), "rate": rateOf(l.Rate),
 		"application_deadline": l.Deadline.Format("2006-01-02")}, err)
@@ -481,14 +478,14 @@ func (s *Server) loanYears(c *gin.Context) {
 func yearQuery(c *gin.Context, def string) (int, bool) {
 	year, err := strconv.Atoi(c.DefaultQuery("year", def))
 	if err != nil {
-		fail(c, http.StatusBadRequest, "invalid_year", "year 须为四位年份")
+		fail(c, http.StatusBadRequest, "invalid_year", "年份须为四位数字（如 2026）")
 		return 0, false
 	}
 	return year, true
 }
 
 func (s *Server) loanReminders(c *gin.Context) {
-	year, ok := yearQuery(c, strconv.Itoa(time.Now().In(model.Shanghai()).Year()))
+	year, ok := yearQuery(c, "0")
 	if !ok {
 		return
 	}

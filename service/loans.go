@@ -188,8 +188,11 @@ type LoanLimits struct {
 	Deadline time.Time // for the school year the day lies in
 }
 
-// LimitsOn answers GET /loans/limits: any signed-in user may read the figures.
+// LimitsOn answers GET /loans/limits (zero on: today): any signed-in user may read the figures.
 func (s *Loans) LimitsOn(ctx context.Context, on time.Time) (LoanLimits, error) {
+	if on.IsZero() {
+		on = s.now() // today by the service clock, which tests and the demo set
+	}
 	day := model.Civil(on.In(model.Shanghai()).Date())
 	out := LoanLimits{On: day}
 	db := s.db.WithContext(ctx)

@@ -30,6 +30,9 @@ func (s *Loans) LoanReminders(ctx context.Context, a model.Actor, year int) ([]L
 	if !a.Is(model.RoleCountyOfficer, model.RoleAuditor) {
 		return nil, errRoleForbidden
 	}
+	if year == 0 {
+		year = s.now().In(model.Shanghai()).Year()
+	}
 	return s.reminders(ctx, a, year)
 }
 
