@@ -150,10 +150,13 @@ func (s *Batches) ListBatchLines(ctx context.Context, a model.Actor, id int64, s
 	full := a.Is(model.RoleFinance, model.RoleAuditor)
 	for _, l := range lines {
 		v := LineView{BatchLine: l, IDNumber: l.IDMasked, BankAccount: l.AccountMasked}
-		v.StudentNo = model.MaskStudentNo(l.StudentNo)
+		no, err := s.keys.Open(l.StudentNo)
+		if err != nil {
+			return out, err
+		}
+		v.StudentNo = model.MaskStudentNo(no)
 		if full {
-			v.StudentNo = l.StudentNo
-			var err error
+			v.StudentNo = no
 			if v.IDNumber, err = s.keys.Open(l.IDEnc); err != nil {
 				return out, err
 			}
@@ -194,13 +197,13 @@ func (s *Batches) LedgerInfo(ctx context.Context, a model.Actor, id int64) (Ledg
 // the primary.
 func (s *Batches) CopyLedger(ctx context.Context, f LedgerFile, w io.Writer) error {
 	if f.Masked {
-		return copyChunks(s.db.WithContext(ctx), "masked_ledger_chunks", f.Batch.ID, w)
+		return copyChunks(s.db.WithContext(ctx), s.keys, "masked_ledger_chunks", f.Batch.ID, w)
 	}
 	db, err := s.ledgerReader(ctx, f.Batch.ID)
 	if err != nil {
 		return err
 	}
-	return copyChunks(db, "ledger_chunks", f.Batch.ID, w)
+	return copyChunks(db, s.keys, "ledger_chunks", f.Batch.ID, w)
 }
 
 // RebuildLedger writes the ledger again from the frozen lines; it must give

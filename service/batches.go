@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 
@@ -441,6 +442,9 @@ func (s *Batches) eachLine(db *gorm.DB, batchID int64, unpaidOnly bool, yield fu
 		if l.IDNumber, err = s.keys.Open(idEnc); err != nil {
 			return err
 		}
+		if l.StudentNo, err = s.keys.Open(l.StudentNo); err != nil {
+			return err
+		}
 		if l.BankAccount, err = s.keys.Open(acctEnc); err != nil {
 			return err
 		}
@@ -452,8 +456,10 @@ func (s *Batches) eachLine(db *gorm.DB, batchID int64, unpaidOnly bool, yield fu
 	return rows.Err()
 }
 
-// ledgerWidths sizes 明细's columns from the widest stored values, without
-// opening any sealed number: ID and account columns get a fixed width.
+// ledgerWidths sizes 明细's columns from the widest stored values. ID and
+// account columns get a fixed width; 学籍号 are opened to be measured, as
+// the width their plain text had before they were sealed (so a rebuild of
+// an older ledger still gives its bytes).
 func (s *Batches) ledgerWidths(db *gorm.DB, b model.Batch, doc ledger.Batch) (ledger.Widths, error) {
 	length := s.engine.charLength()
 	var m struct {
@@ -463,9 +469,13 @@ func (s *Batches) ledgerWidths(db *gorm.DB, b model.Batch, doc ledger.Batch) (le
 	}
 	q := "COALESCE(MAX(" + length + "(%s)), 0) AS %s"
 	sel := []string{fmt.Sprintf(q, "school_name", "school"), fmt.Sprintf(q, "class", "class"), fmt.Sprintf(q, "name", "name"),
-		fmt.Sprintf(q, "student_no", "student_no"), fmt.Sprintf(q, "bank_name", "bank"), fmt.Sprintf(q, "holder_name", "holder_name"),
+		fmt.Sprintf(q, "bank_name", "bank"), fmt.Sprintf(q, "holder_name", "holder_name"),
 		"COALESCE(MAX(seq), 0) AS seq", "COALESCE(MAX(annual_fen), 0) AS annual", "COALESCE(MAX(amount_fen), 0) AS amount"}
 	if err := db.Model(&model.BatchLine{}).Select(strings.Join(sel, ", ")).Where("batch_id = ?", b.ID).Scan(&m).Error; err != nil {
+		return ledger.Widths{}, err
+	}
+	var err error
+	if m.StudentNo, err = s.widestStudentNo(db, b.ID); err != nil {
 		return ledger.Widths{}, err
 	}
 	wide := func(n int) string { return strings.Repeat("国", n) } // a CJK character is two columns wide
@@ -475,4 +485,26 @@ func (s *Batches) ledgerWidths(db *gorm.DB, b model.Batch, doc ledger.Batch) (le
 	widths := ledger.NewWidths(doc)
 	widths.Measure(&widest)
 	return widths, nil
+}
+
+// widestStudentNo is the length in characters of a batch's longest 学籍号.
+func (s *Batches) widestStudentNo(db *gorm.DB, batchID int64) (int, error) {
+	rows, err := db.Model(&model.BatchLine{}).Select("student_no").Where("batch_id = ? AND student_no <> ''", batchID).Rows()
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	widest := 0
+	for rows.Next() {
+		var sealed string
+		if err := rows.Scan(&sealed); err != nil {
+			return 0, err
+		}
+		no, err := s.keys.Open(sealed)
+		if err != nil {
+			return 0, err
+		}
+		widest = max(widest, utf8.RuneCountInString(no))
+	}
+	return widest, rows.Err()
 }

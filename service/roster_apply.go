@@ -67,7 +67,7 @@ func (s *Students) applyChunk(tx *gorm.DB, a model.Actor, ri model.RosterImport,
 	for i, r := range rows {
 		hashes[i] = s.idLookup(r.IDNumber)
 	}
-	files, err := loadChunkFiles(tx, hashes, ri.SchoolYear)
+	files, err := loadChunkFiles(tx, s.keys, hashes, ri.SchoolYear)
 	if err != nil {
 		return importCounts{}, err
 	}
@@ -86,7 +86,7 @@ type chunkFiles struct {
 	diffs  map[int64]*model.DifficultyRecord
 }
 
-func loadChunkFiles(tx *gorm.DB, hashes []string, year string) (chunkFiles, error) {
+func loadChunkFiles(tx *gorm.DB, keys *Keyring, hashes []string, year string) (chunkFiles, error) {
 	var f chunkFiles
 	var found []model.Student
 	if err := tx.Where("id_hash IN ?", hashes).Find(&found).Error; err != nil {
@@ -106,6 +106,11 @@ func loadChunkFiles(tx *gorm.DB, hashes []string, year string) (chunkFiles, erro
 			return f, err
 		}
 		for i := range es {
+			// Compared in plain with the row; sealed again when saved (sealedEnrolment).
+			var err error
+			if es[i].StudentNo, err = keys.Open(es[i].StudentNo); err != nil {
+				return f, err
+			}
 			f.enrols[enrolKey{es[i].StudentID, es[i].SchoolID}] = &es[i]
 		}
 		var ds []model.DifficultyRecord
@@ -176,11 +181,11 @@ func (s *Students) applyEnrolmentRows(tx *gorm.DB, a model.Actor, ri model.Roste
 		want := enrolmentOf(r, st.ID, year, &rosterID, now)
 		if old := files.enrols[enrolKey{st.ID, r.School.ID}]; old == nil {
 			enrolCreated = true
-			newEnrols = append(newEnrols, want)
+			newEnrols = append(newEnrols, s.sealedEnrolment(want))
 			p.changes = append(p.changes, change{field: "学籍", year: year, new: fmt.Sprintf("%s %s", r.School.Name, model.GradeText(r.Stage, r.Grade))})
 		} else if mergeEnrolment(old, want, year, &p.changes) && write {
 			old.RosterID, old.UpdatedAt = &rosterID, now
-			if err := tx.Save(old).Error; err != nil {
+			if err := tx.Save(s.sealedEnrolment(old)).Error; err != nil {
 				return counts, err
 			}
 		}
@@ -287,6 +292,13 @@ func enrolmentOf(r roster.Row, studentID int64, year string, rosterID *int64, no
 		Status: r.Status, Remark: r.Remark, RosterID: rosterID, CreatedAt: now, UpdatedAt: now}
 }
 
+// sealedEnrolment is a copy of an enrolment to store, its 学籍号 sealed.
+func (s *Students) sealedEnrolment(e *model.Enrolment) *model.Enrolment {
+	c := *e
+	c.StudentNo = s.keys.Seal(e.StudentNo)
+	return &c
+}
+
 // mergeEnrolment replaces this school's record for the year with the row's.
 func mergeEnrolment(old, want *model.Enrolment, year string, cs *[]change) bool {
 	n := len(*cs)
@@ -297,7 +309,10 @@ func mergeEnrolment(old, want *model.Enrolment, year string, cs *[]change) bool 
 	track(cs, "年级", year, model.GradeText(old.Stage, old.Grade), model.GradeText(want.Stage, want.Grade))
 	old.Stage, old.Grade = want.Stage, want.Grade
 	str("班级", &old.Class, want.Class)
-	str("学籍号", &old.StudentNo, want.StudentNo)
+	if old.StudentNo != want.StudentNo { // recorded masked: a national 学籍号 holds the ID number
+		*cs = append(*cs, change{model.FieldStudentNo, year, model.MaskStudentNo(old.StudentNo), model.MaskStudentNo(want.StudentNo)})
+		old.StudentNo = want.StudentNo
+	}
 	str("专业", &old.Major, want.Major)
 	str("学籍状态", &old.Status, want.Status)
 	str("备注", &old.Remark, want.Remark)
