@@ -92,7 +92,7 @@ func Rekey(ctx context.Context, db *gorm.DB, keyFile string) (RekeyResult, error
 			// Written by a service still running: the next run walks the
 			// tables again (the audit chain goes on from its cursor).
 			err = fmt.Errorf("%s 中仍有 %d 个值不是用新密钥加密的（可能还有服务实例在运行）：请停止所有实例后再次运行 rekey", where, left)
-			_ = db.Exec("DELETE FROM settings WHERE name LIKE 'reseal:rekey:%' AND name <> ?", r.cursorName("audit_log")).Error
+			_ = db.Exec("DELETE FROM settings WHERE name LIKE 'reseal:rekey:%' AND name <> ?", r.cursorName("audit_entries")).Error
 		}
 		return res, err
 	}
@@ -169,7 +169,7 @@ func rekeyAuditChain(db *gorm.DB, r resealer, oldKeys, newKeys *Keyring) error {
 	if err := db.Raw("SELECT COUNT(*) FROM settings WHERE name = ?", settingAuditKeyed).Scan(&keyed).Error; err != nil || keyed == 0 {
 		return err
 	}
-	cur, err := r.cursor("audit_log")
+	cur, err := r.cursor("audit_entries")
 	if err != nil || cur == "done" {
 		return err
 	}
@@ -196,7 +196,7 @@ func rekeyAuditChain(db *gorm.DB, r resealer, oldKeys, newKeys *Keyring) error {
 				}
 				newPrev, last = e.Hash, e.ID
 			}
-			return r.saveCursor(tx, "audit_log", fmt.Sprintf("%d %s %s", last, oldPrev, newPrev))
+			return r.saveCursor(tx, "audit_entries", fmt.Sprintf("%d %s %s", last, oldPrev, newPrev))
 		})
 		if err != nil {
 			return err
@@ -216,7 +216,7 @@ func rekeyAuditChain(db *gorm.DB, r resealer, oldKeys, newKeys *Keyring) error {
 		if err := tx.Exec("UPDATE audit_head SET last_hash = ? WHERE id = 1", newPrev).Error; err != nil {
 			return err
 		}
-		return r.saveCursor(tx, "audit_log", "done")
+		return r.saveCursor(tx, "audit_entries", "done")
 	})
 }
 

@@ -121,6 +121,7 @@ func (c *Clock) Set(t time.Time) {
 type Env struct {
 	Driver string
 	DB     *gorm.DB
+	Key    []byte // the data key, for tests that write a key file (rekey)
 	Keys   *service.Keyring
 	Svc    *service.Service
 	Clock  *Clock
@@ -163,7 +164,7 @@ func NewEnv(t testing.TB, driver string, tune ...func(*service.Options)) *Env {
 	if err := svc.Standards.SeedStandards(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	return &Env{Driver: driver, DB: db, Keys: keys, Clock: clock, Opt: opt, Svc: svc}
+	return &Env{Driver: driver, DB: db, Key: key, Keys: keys, Clock: clock, Opt: opt, Svc: svc}
 }
 
 // Each runs fn as a parallel subtest on every driver, each with its own Env.
