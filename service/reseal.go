@@ -117,10 +117,11 @@ func (r resealer) cursor(table string) (string, error) {
 	return v, r.db.Raw("SELECT value FROM settings WHERE name = ?", r.cursorName(table)).Scan(&v).Error
 }
 
+// saveCursor replaces the cursor (MySQL counts an UPDATE to the same value
+// as no row affected, so update-else-insert would not do).
 func (r resealer) saveCursor(tx *gorm.DB, table, v string) error {
-	res := tx.Exec("UPDATE settings SET value = ? WHERE name = ?", v, r.cursorName(table))
-	if res.Error != nil || res.RowsAffected > 0 {
-		return res.Error
+	if err := tx.Exec("DELETE FROM settings WHERE name = ?", r.cursorName(table)).Error; err != nil {
+		return err
 	}
 	return tx.Exec("INSERT INTO settings (name, value) VALUES (?, ?)", r.cursorName(table), v).Error
 }

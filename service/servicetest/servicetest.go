@@ -145,6 +145,10 @@ func NewEnv(t testing.TB, driver string, tune ...func(*service.Options)) *Env {
 	if err := service.BindKeyring(context.Background(), db, keys); err != nil {
 		t.Fatal(err)
 	}
+	// As Open does: a new database's (empty) chain is recorded as keyed.
+	if err := service.UpgradeAuditChain(context.Background(), db, keys); err != nil {
+		t.Fatal(err)
+	}
 	clock := NewClock(Start)
 	cfg, err := configs.Load("", func(string) (string, bool) { return "", false })
 	if err != nil {
