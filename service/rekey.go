@@ -36,7 +36,16 @@ type RekeyResult struct {
 // the old key keep appearing.
 func Rekey(ctx context.Context, db *gorm.DB, keyFile string) (RekeyResult, error) {
 	var res RekeyResult
-	db = db.WithContext(ctx)
+	// Under the migration lease: no migrate or first-start sealing meanwhile.
+	err := withMigrationLease(ctx, db, func(l *migrationLease) (err error) {
+		res, err = rekey(db.WithContext(ctx), keyFile, l)
+		return err
+	})
+	return res, err
+}
+
+func rekey(db *gorm.DB, keyFile string, lease *migrationLease) (RekeyResult, error) {
+	var res RekeyResult
 	keys, err := LoadDataKey("", keyFile, false)
 	if err != nil {
 		return res, err
@@ -80,7 +89,7 @@ func Rekey(ctx context.Context, db *gorm.DB, keyFile string) (RekeyResult, error
 	if err != nil {
 		return res, err
 	}
-	r := resealer{db: db, keys: newKeys, pass: "rekey", all: true}
+	r := resealer{db: db, keys: newKeys, pass: "rekey", all: true, lease: lease}
 	if err := r.run(); err != nil {
 		return res, err
 	}

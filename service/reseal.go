@@ -70,20 +70,35 @@ type resealer struct {
 	keys *Keyring
 	pass string // names the cursors in settings
 	all  bool
+	// lease is the migration lease held on MySQL, renewed with each chunk.
+	lease *migrationLease
 }
 
 // SealAtRest seals what was stored in plain before issue 15 — 学籍号,
 // stored ledgers, error workbooks — and masks 学籍号 in the change history,
 // once per database (migration 0060 leaves "pending"). Instances starting
-// together may both work on it: each update applies only to the value it
-// read, so neither undoes the other.
+// together take turns under the migration lease; besides, each update
+// applies only to the value it read, so no run undoes another's.
 func SealAtRest(ctx context.Context, db *gorm.DB, k *Keyring) error {
 	db = db.WithContext(ctx)
-	var state string
-	if err := db.Raw("SELECT value FROM settings WHERE name = ?", settingSealAtRest).Scan(&state).Error; err != nil || state != "pending" {
+	pending := func() (bool, error) {
+		var state string
+		err := db.Raw("SELECT value FROM settings WHERE name = ?", settingSealAtRest).Scan(&state).Error
+		return state == "pending", err
+	}
+	if p, err := pending(); err != nil || !p {
 		return err
 	}
-	r := resealer{db: db, keys: k, pass: "seal"}
+	return withMigrationLease(ctx, db, func(l *migrationLease) error {
+		// Another instance may have finished while this one waited.
+		if p, err := pending(); err != nil || !p {
+			return err
+		}
+		return sealAtRest(resealer{db: db, keys: k, pass: "seal", lease: l})
+	})
+}
+
+func sealAtRest(r resealer) error {
 	if err := r.run(); err != nil {
 		return err
 	}
@@ -93,7 +108,7 @@ func SealAtRest(ctx context.Context, db *gorm.DB, k *Keyring) error {
 	if err := r.clearCursors(); err != nil {
 		return err
 	}
-	return db.Exec("UPDATE settings SET value = 'done' WHERE name = ?", settingSealAtRest).Error
+	return r.db.Exec("UPDATE settings SET value = 'done' WHERE name = ?", settingSealAtRest).Error
 }
 
 func (r resealer) run() error {
@@ -120,6 +135,11 @@ func (r resealer) cursor(table string) (string, error) {
 // saveCursor replaces the cursor (MySQL counts an UPDATE to the same value
 // as no row affected, so update-else-insert would not do).
 func (r resealer) saveCursor(tx *gorm.DB, table, v string) error {
+	if r.lease != nil {
+		if err := r.lease.renew(); err != nil {
+			return err
+		}
+	}
 	if err := tx.Exec("DELETE FROM settings WHERE name = ?", r.cursorName(table)).Error; err != nil {
 		return err
 	}
@@ -291,6 +311,30 @@ func (r resealer) file(tx *gorm.DB, table, col, keyWhere string, id []any) error
 	}
 	return tx.Exec("UPDATE "+table+" SET "+col+" = ? WHERE "+keyWhere+" AND "+col+" = ?",
 		append(append([]any{r.keys.SealBytes(plain)}, id...), data)...).Error
+}
+
+// withMigrationLease runs fn holding the migration lease on MySQL, where
+// several instances may start at once; SQLite has one connection, which
+// serialises them anyway (and leaves none for a lease).
+func withMigrationLease(ctx context.Context, db *gorm.DB, fn func(*migrationLease) error) error {
+	if EngineOf(db) != EngineMySQL {
+		return fn(nil)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return err
+	}
+	c, err := sqlDB.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	l, err := takeMigrationLease(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer l.release()
+	return fn(l)
 }
 
 // readRows reads a query's rows as text, NULL as "".
