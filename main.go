@@ -310,6 +310,12 @@ func rekey(args []string, out io.Writer) error {
 		return err
 	}
 	defer a.svc.Close()
+	if res.NewHead != "" {
+		a.log.Info("audit chain relinked under the new data key", "seq", res.AuditSeq, "old_hash", res.OldHead, "new_hash", res.NewHead)
+	}
+	if err := a.svc.Audit.RecordRekey(ctx, model.SystemActor("cli:rekey"), res); err != nil {
+		return err
+	}
 	an, err := a.svc.Audit.AnchorAudit(ctx, false)
 	if err != nil {
 		return err

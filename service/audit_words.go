@@ -26,6 +26,7 @@ var AuditActions = []AuditWord{
 	{"approve", "审核通过"}, {"return", "退回"}, {"revoke", "撤销"}, {"recover", "登记扣回"},
 	{"generate", "生成批次"}, {"bank_results", "登记银行结果"}, {"download", "下载"},
 	{"scan", "异常扫描"}, {"explain", "说明异常"}, {"reopen", "重新打开异常"}, {"match", "跨部门比对"},
+	{"rekey", "轮换数据密钥"},
 }
 
 var AuditEntities = []AuditWord{
@@ -37,6 +38,7 @@ var AuditEntities = []AuditWord{
 	{"summary_report", "资助汇总表"}, {"anomaly", "异常情况"}, {"anomalies", "异常情况清单"},
 	{"department_list", "部门比对名单"}, {"job", "定时任务"}, {"audit", "审计日志"},
 	{"students", "学生名单"}, {"entitlements", "资助名单"}, {"batches", "发放批次清单"},
+	{"data_key", "数据密钥"},
 }
 
 // AuditLabel is the Chinese word for a code of the list, or 其他 for one
@@ -52,7 +54,7 @@ func AuditLabel(words []AuditWord, code string) string {
 
 // auditFields name the keys of the before/after records.
 var auditFields = map[string]string{
-	"status": "状态", "term": "学期", "school_id": "学校编号", "school_name": "学校", "program": "资助项目",
+	"status": "状态", "term": "学期", "key_id": "密钥编号", "school_id": "学校编号", "school_name": "学校", "program": "资助项目",
 	"total_fen": "金额合计", "amount_fen": "金额", "budget_fen": "预算", "rows": "行数", "student_id": "学生编号",
 	"school_year": "学年", "reason": "原因", "number": "批次号", "approved_at": "审核时间", "approved_by": "审核人",
 	"note": "说明", "name": "姓名", "lines": "笔数", "id_number": "身份证件号", "count": "人数", "username": "用户名",

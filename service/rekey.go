@@ -29,6 +29,11 @@ const settingRekeyTo = "rekey_to"
 type RekeyResult struct {
 	From, To string // key ids
 	Started  bool   // a new key was made by this run (else an earlier run's was finished)
+	// The audit chain's head before and after it was linked again under the
+	// new key (empty when this run only retired the old key): logged, it
+	// ties the anchors exported before the rotation to those after.
+	AuditSeq         int64
+	OldHead, NewHead string
 }
 
 // Rekey rotates the data key kept in keyFile. Every instance of the service
@@ -93,7 +98,7 @@ func rekey(db *gorm.DB, keyFile string, lease *migrationLease) (RekeyResult, err
 	if err := r.run(); err != nil {
 		return res, err
 	}
-	if err := rekeyAuditChain(db, r, oldKeys, newKeys); err != nil {
+	if res.AuditSeq, res.OldHead, res.NewHead, err = rekeyAuditChain(db, r, oldKeys, newKeys); err != nil {
 		return res, err
 	}
 	if left, where, err := sealedWithOtherKeys(db, newKeys.KeyID()); err != nil || left > 0 {
@@ -173,17 +178,18 @@ func sealedWithOtherKeys(db *gorm.DB, id string) (int64, string, error) {
 // goes on checking the old chain where it stopped. A chain that was never
 // keyed (it did not verify when the chain became keyed) is left as it is
 // for someone to investigate, as UpgradeAuditChain leaves it.
-func rekeyAuditChain(db *gorm.DB, r resealer, oldKeys, newKeys *Keyring) error {
+func rekeyAuditChain(db *gorm.DB, r resealer, oldKeys, newKeys *Keyring) (last int64, oldPrev, newPrev string, err error) {
 	var keyed int64
 	if err := db.Raw("SELECT COUNT(*) FROM settings WHERE name = ?", settingAuditKeyed).Scan(&keyed).Error; err != nil || keyed == 0 {
-		return err
+		return 0, "", "", err
 	}
 	cur, err := r.cursor("audit_entries")
-	if err != nil || cur == "done" {
-		return err
+	f := strings.Fields(cur)
+	if err != nil || len(f) == 4 { // "done" and the figures
+		return 0, "", "", err
 	}
-	last, oldPrev, newPrev := int64(0), zeroHash, zeroHash
-	if f := strings.Fields(cur); len(f) == 3 {
+	oldPrev, newPrev = zeroHash, zeroHash
+	if len(f) == 3 {
 		last, _ = strconv.ParseInt(f[0], 10, 64)
 		oldPrev, newPrev = f[1], f[2]
 	}
@@ -208,13 +214,13 @@ func rekeyAuditChain(db *gorm.DB, r resealer, oldKeys, newKeys *Keyring) error {
 			return r.saveCursor(tx, "audit_entries", fmt.Sprintf("%d %s %s", last, oldPrev, newPrev))
 		})
 		if err != nil {
-			return err
+			return 0, "", "", err
 		}
 		if len(batch) < resealRows {
 			break
 		}
 	}
-	return db.Transaction(func(tx *gorm.DB) error {
+	return last, oldPrev, newPrev, db.Transaction(func(tx *gorm.DB) error {
 		head, err := readAuditHead(tx)
 		if err != nil {
 			return err
@@ -225,7 +231,7 @@ func rekeyAuditChain(db *gorm.DB, r resealer, oldKeys, newKeys *Keyring) error {
 		if err := tx.Exec("UPDATE audit_head SET last_hash = ? WHERE id = 1", newPrev).Error; err != nil {
 			return err
 		}
-		return r.saveCursor(tx, "audit_entries", "done")
+		return r.saveCursor(tx, "audit_entries", fmt.Sprintf("done %d %s %s", last, oldPrev, newPrev))
 	})
 }
 
@@ -250,4 +256,12 @@ func RekeyStore(ctx context.Context, st Store) (RekeyResult, error) {
 		return RekeyResult{}, err
 	}
 	return Rekey(ctx, db, st.KeyFile)
+}
+
+// RecordRekey writes a finished rotation into the audit log, linked under
+// the new key.
+func (s *Audit) RecordRekey(ctx context.Context, a model.Actor, r RekeyResult) error {
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		return s.audit(tx, a, "rekey", "data_key", r.To, map[string]any{"key_id": r.From}, map[string]any{"key_id": r.To})
+	})
 }
