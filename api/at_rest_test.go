@@ -220,15 +220,18 @@ func TestSealedAtRest(t *testing.T) {
 	})
 }
 
-// cutAt cancels ctx when the first update of table is about to run, as a
+// cutAt cancels ctx when the nth update of table is about to run, as a
 // kill would stop the process there; the callback is removed at the end.
-func cutAt(t *testing.T, db *gorm.DB, table string) context.Context {
+func cutAt(t *testing.T, db *gorm.DB, table string, nth int) context.Context {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	name := "test:cut:" + table
+	seen := 0
 	cut := func(tx *gorm.DB) {
-		if tx.Statement.Table == table || strings.Contains(tx.Statement.SQL.String(), "UPDATE "+table+" ") {
-			cancel()
+		if tx.Statement.Table == table || strings.HasPrefix(tx.Statement.SQL.String(), "UPDATE "+table+" ") {
+			if seen++; seen == nth {
+				cancel()
+			}
 		}
 	}
 	if err := db.Callback().Update().Before("gorm:update").Register(name, cut); err != nil {
@@ -262,20 +265,30 @@ func setting(t *testing.T, db *gorm.DB, name string) string {
 // TestSealAtRestConvertsOldRows: a database written before issue 15 (学籍号,
 // ledgers, error workbooks and the history's 学籍号 in plain) is sealed by
 // SealAtRest; a run cut short resumes, and another run changes nothing.
+// Small ledger chunks make each rendering several transactions of files.
 func TestSealAtRestConvertsOldRows(t *testing.T) {
 	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
 		h := newHarness(t, env)
 		w := newSealedWorld(t, h)
 		unseal(t, env, w)
 		ctx := context.Background()
+		if n := countWhere(t, h, "SELECT COUNT(*) FROM ledger_chunks"); n < 12 {
+			t.Fatalf("%d ledger chunks: too few to cut the table after its first transaction", n)
+		}
 
-		err := service.SealAtRest(cutAt(t, env.DB, "batch_lines"), env.DB, env.Keys)
+		err := service.SealAtRest(cutAt(t, env.DB, "batch_lines", 1), env.DB, env.Keys)
 		uncut(env.DB, "batch_lines")
 		if err == nil {
 			t.Fatal("the cut run did not stop")
 		}
 		if setting(t, env.DB, "seal_at_rest") != "pending" || plainCount(t, env.DB, "enrolments") != 0 || plainCount(t, env.DB, "batch_lines") == 0 {
 			t.Fatal("the cut run should have sealed the enrolments and no batch line")
+		}
+		// Cut again in the second transaction of ledger chunks (8 files each).
+		err = service.SealAtRest(cutAt(t, env.DB, "ledger_chunks", 10), env.DB, env.Keys)
+		uncut(env.DB, "ledger_chunks")
+		if sealed := sealedFiles(t, env.DB, "ledger_chunks"); err == nil || sealed != 8 {
+			t.Fatalf("cut in the ledger chunks: %d sealed (%v)", sealed, err)
 		}
 		if err := service.SealAtRest(ctx, env.DB, env.Keys); err != nil {
 			t.Fatal(err)
@@ -290,7 +303,7 @@ func TestSealAtRestConvertsOldRows(t *testing.T) {
 		if err := service.SealAtRest(ctx, env.DB, env.Keys); err != nil || snapshot(t, env.DB) != before {
 			t.Fatalf("a second run changed sealed values (%v)", err)
 		}
-	})
+	}, func(o *service.Options) { o.LedgerChunkBytes = 512 })
 }
 
 // unseal turns the world back into what a database before issue 15 held.
@@ -352,6 +365,22 @@ func mustExecDB(t *testing.T, db *gorm.DB, q string, args ...any) {
 	}
 }
 
+// sealedFiles counts a table's sealed stored files.
+func sealedFiles(t *testing.T, db *gorm.DB, table string) int {
+	t.Helper()
+	var data [][]byte
+	if err := db.Raw("SELECT data FROM " + table).Scan(&data).Error; err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, d := range data {
+		if _, ok := service.SealedFileKeyID(d); ok {
+			n++
+		}
+	}
+	return n
+}
+
 // plainCount counts the 学籍号 of a table not sealed.
 func plainCount(t *testing.T, db *gorm.DB, table string) int {
 	t.Helper()
@@ -406,7 +435,7 @@ func TestRekey(t *testing.T) {
 		// A wrong password leaves a login_throttle row keyed under the old key.
 		want(t, h.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "county_nanxian", "password": "wrong-password-1"}), http.StatusUnauthorized)
 
-		_, err := service.Rekey(cutAt(t, env.DB, "batch_lines"), env.DB, keyFile)
+		_, err := service.Rekey(cutAt(t, env.DB, "batch_lines", 1), env.DB, keyFile)
 		uncut(env.DB, "batch_lines")
 		if err == nil {
 			t.Fatal("the cut run did not stop")

@@ -246,14 +246,14 @@ func (r resealer) files(table string, keys []string, col string) error {
 	if err != nil {
 		return err
 	}
-	last := make([]any, len(keys))
-	for i, f := range strings.Fields(cur) {
-		last[i], _ = strconv.ParseInt(f, 10, 64)
-	}
-	if cur == "" {
-		for i := range last {
-			last[i] = int64(0)
+	// The cursor is the last key done, "batch_id seq" or "id"; none: start.
+	last, f := make([]any, len(keys)), strings.Fields(cur)
+	for i := range last {
+		var v int64
+		if i < len(f) {
+			v, _ = strconv.ParseInt(f[i], 10, 64)
 		}
+		last[i] = v
 	}
 	// Keyset order over (batch_id, seq) or (id).
 	after := keys[0] + " > ?"
