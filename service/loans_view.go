@@ -62,6 +62,9 @@ func (s *Loans) ExportLoanApplications(ctx context.Context, a model.Actor, f Loa
 	if school {
 		return forbidden("学校只能在列表中查看本校毕业生的姓名和贷款状态")
 	}
+	if err := checkExportSize(q.Session(&gorm.Session{}), "共 %d 条，超过单次导出上限 %d 条：请按学年或状态筛选后导出"); err != nil {
+		return err
+	}
 	var rows []LoanRow
 	if err := q.Select("l.*, st.id_masked").Order("l.school_year DESC, l.id").Scan(&rows).Error; err != nil {
 		return err
