@@ -27,6 +27,8 @@ import { viewCorrections } from './corrections.js';
 import { viewMatching } from './matching.js';
 import { viewAccountChanges } from './accountchanges.js';
 import { viewLoans } from './loans.js';
+import { viewLoan } from './loan_detail.js';
+import { viewLoanOverdue } from './loan_overdue.js';
 
 // FILE_READERS may open students' files.
 const FILE_READERS = ['school_officer', 'county_officer', 'auditor'];
@@ -49,6 +51,9 @@ const ROUTES = [
   { path: '/anomalies', title: '异常情况', roles: ['auditor', 'county_officer'], view: viewAnomalies },
   { path: '/account-changes', title: '账户变更确认', roles: ['county_officer', 'auditor'], view: viewAccountChanges },
   { path: '/loans', title: '助学贷款', roles: ['county_officer', 'auditor', 'finance'], view: viewLoans },
+  // Borrowers' files and the overdue list: the county's officers and auditors only (issue 17).
+  { re: /^\/loans\/overdue$/, title: '逾期名单', roles: ['county_officer', 'auditor'], view: viewLoanOverdue },
+  { re: /^\/loans\/(\d+)$/, title: '贷款详情', roles: ['county_officer', 'auditor'], view: viewLoan },
   { path: '/matching', title: '跨部门比对', roles: ['county_officer'], view: viewMatching },
   { path: '/reports', title: '汇总报表', roles: ['auditor', 'county_officer', 'finance'], view: viewReports },
   { path: '/users', title: '用户管理', roles: ['admin'], view: viewUsers },
