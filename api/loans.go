@@ -254,11 +254,10 @@ type loanRowErrorBody struct {
 }
 
 func loanFileOf(r service.LoanFileReport) loanFileBody {
-	out := loanFileBody{Kind: r.Kind, Rows: r.Rows, Created: r.Created, Unchanged: r.Unchanged, Rejected: r.Rejected, DryRun: r.DryRun, Errors: make([]loanRowErrorBody, 0, len(r.Errors))}
-	for _, e := range r.Errors {
-		out.Errors = append(out.Errors, loanRowErrorBody{Row: e.Row, Column: e.Column, Message: e.Message})
-	}
-	return out
+	return loanFileBody{Kind: r.Kind, Rows: r.Rows, Created: r.Created, Unchanged: r.Unchanged, Rejected: r.Rejected, DryRun: r.DryRun,
+		Errors: mapOf(r.Errors, func(e ledger.RowError) loanRowErrorBody {
+			return loanRowErrorBody{Row: e.Row, Column: e.Column, Message: e.Message}
+		})}
 }
 
 // respondLoanFile answers an upload, with the report in a refusal's details.
@@ -275,14 +274,10 @@ func respondLoanFile(c *gin.Context, rep service.LoanFileReport, err error) {
 }
 
 func (s *Server) importLoanApplications(c *gin.Context) {
-	f, fh, ok := formFile(c, "file")
-	if !ok {
-		return
-	}
-	defer f.Close()
-	rep, err := s.loans.ImportLoanApplications(c.Request.Context(), actor(c), service.LoanImport{File: f, Size: fh.Size,
-		SchoolYear: c.PostForm("school_year"), Mode: c.PostForm("mode"), DryRun: c.PostForm("dry_run") == "true"})
-	respondLoanFile(c, rep, err)
+	s.loanFile(c, func(ctx context.Context, a model.Actor, f io.ReaderAt, size int64) (service.LoanFileReport, error) {
+		return s.loans.ImportLoanApplications(ctx, a, service.LoanImport{File: f, Size: size,
+			SchoolYear: c.PostForm("school_year"), Mode: c.PostForm("mode"), DryRun: c.PostForm("dry_run") == "true"})
+	})
 }
 
 func (s *Server) loanTemplate(c *gin.Context) {
@@ -293,18 +288,23 @@ func (s *Server) loanTemplate(c *gin.Context) {
 	sendXLSX(c, "生源地信用助学贷款申请表（"+year+"学年）.xlsx", func(b *bytes.Buffer) error { return ledger.WriteLoanTemplate(b, year) })
 }
 
+// loanFilter is the application list's query, the same for its export.
+func loanFilter(c *gin.Context) service.LoanFilter {
+	return service.LoanFilter{SchoolYear: c.Query("school_year"), Status: c.Query("status")}
+}
+
 func (s *Server) listLoanApplications(c *gin.Context) {
-	p, ok := page(c)
-	if !ok {
+	f := loanFilter(c)
+	var ok bool
+	if f.Page, ok = page(c); !ok {
 		return
 	}
-	l, err := s.loans.ListLoanApplications(c.Request.Context(), actor(c),
-		service.LoanFilter{SchoolYear: c.Query("school_year"), Status: c.Query("status"), Page: p})
+	l, err := s.loans.ListLoanApplications(c.Request.Context(), actor(c), f)
 	respond(c, http.StatusOK, listOf(l, loanOf), err)
 }
 
 func (s *Server) exportLoanApplications(c *gin.Context) {
-	f := service.LoanFilter{SchoolYear: c.Query("school_year"), Status: c.Query("status")}
+	f := loanFilter(c)
 	sendXLSX(c, "生源地信用助学贷款名单.xlsx", func(b *bytes.Buffer) error {
 		return s.loans.ExportLoanApplications(c.Request.Context(), actor(c), f, b)
 	})

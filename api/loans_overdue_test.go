@@ -19,7 +19,7 @@ func disbursedLoan(t *testing.T, h *harness, seq int, name, contract, university
 	t.Helper()
 	county := h.as("county_nanxian")
 	b := loanBody(loanID("430921", seq), name)
-	b["university_code"] = university
+	b["university_code"], b["university"] = university, map[string]string{"10533": "中南大学", "10542": "湖南师范大学"}[university]
 	rr := h.do("POST", "/api/v1/loans/applications", county, b)
 	want(t, rr, http.StatusCreated)
 	var app struct{ ID int64 }
