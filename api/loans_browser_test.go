@@ -51,6 +51,7 @@ func TestBrowserLoanDesk(t *testing.T) {
 	// the bank's status, the state's interest and every step taken.
 	b.do(chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll('#loans a')].find((a) => a.textContent === '陈一').click()`))
 	b.waitText("#page-title", "贷款详情：陈一")
+	b.waitText("#main", "刘大山（父子）", "中南大学（10533）", "2029-08-31", "20,000.00 元")
 	b.waitText("#loan-contracts", "NX2025-001", "2025-09-20", "2025-09-28")
 	b.waitText("#loan-disbursements", "2025-10-15", "20,000.00")
 	b.waitText("#loan-plan", "2029-12-20", "宽限期", "逾期")

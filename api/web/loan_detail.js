@@ -11,8 +11,6 @@ import { LOAN_STATUS, LOAN_LEVEL } from './loans.js';
 const KIND = { first: '首贷', renewal: '续贷' };
 const REPAYMENT = { paid: ['正常还款', 'ok'], overdue: ['逾期', 'bad'], defaulted: ['违约', 'bad'], compensated: ['代偿', 'bad'], settled: ['结清', 'ok'] };
 const pct = (bp) => `${(bp / 100).toFixed(2)}%`;
-// lastDay is the day before a date: the state pays interest up to 31 August.
-const lastDay = (d) => new Date(Date.parse(`${d}T00:00:00Z`) - 86400e3).toISOString().slice(0, 10);
 
 export async function viewLoan(gen, id) {
   const v = await api('GET', `/loans/${id}`);
@@ -29,7 +27,8 @@ export async function viewLoan(gen, id) {
     ['当前状态', badge(LOAN_STATUS, last.status)],
     ['贷款本金', `${yuan(v.principal_fen)} 元（已放款减提前还款）`],
     v.term_years ? ['贷款期限', `${v.term_years} 年`] : null,
-    ['财政贴息至', `${lastDay(v.study_end)}（在读期间利息由财政全额贴息）`],
+    // POLICY.md: the state pays the interest up to 31 August of the graduation year.
+    ['财政贴息至', `${last.entry_year + last.years}-08-31（在读期间利息由财政全额贴息）`],
     ['财政贴息合计', `${yuan(v.subsidy_total_fen)} 元`],
   ]));
   const applications = card('各学年申请', table([
