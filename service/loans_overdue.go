@@ -76,7 +76,12 @@ func (s *Loans) ListOverdueLoans(ctx context.Context, a model.Actor, f OverdueFi
 	if err := count.Distinct("l.student_id").Count(&out.Total).Error; err != nil {
 		return out, err
 	}
-	all, _ := s.overdueQuery(db, a, OverdueFilter{Status: f.Status, Q: f.Q}) // checked above
+	// The universities of the list before its university and year filters,
+	// for the filter's choices and the per-university figures.
+	all, err := s.overdueQuery(db, a, OverdueFilter{Status: f.Status, Q: f.Q})
+	if err != nil {
+		return out, err
+	}
 	if err := all.Select("l.university_code AS code, MAX(l.university) AS name, COUNT(DISTINCT l.student_id) AS borrowers").
 		Group("l.university_code").Order("borrowers DESC, code").Scan(&out.Universities).Error; err != nil {
 		return out, err
