@@ -154,6 +154,8 @@ var securityTable = map[string]routeAccess{
 	"POST /loans/bank-files":                {who: roleSet{county}},
 	"GET /loans/years":                      {who: roleSet{county, auditor, finance}, filters: []string{"region_code"}},
 	"GET /loans/reminders":                  {who: roleSet{county, auditor}, query: "year=2030"},
+	"GET /loans/overdue":                    {who: roleSet{county, auditor}, filters: []string{"status", "university_code", "due_year", "q", "page"}},
+	"GET /loans/overdue.xlsx":               {who: roleSet{county, auditor}, filters: []string{"status", "university_code", "due_year", "q"}},
 	"GET /loans/statements":                 {who: roleSet{county, finance, auditor}, query: "year=2024"},
 	"GET /loans/:id":                        {who: roleSet{county, auditor}},
 	"POST /loans/:id/extension":             {who: roleSet{county}, body: map[string]any{}},
