@@ -143,6 +143,7 @@ func (s *Server) routes() []route {
 		{method: "POST", path: "/entitlements/return", summary: "县级退回", handler: reasoned(s.entitlements.ReturnEntitlements)},
 		{method: "POST", path: "/entitlements/revoke", summary: "撤销已审核未发放的资助", handler: reasoned(s.entitlements.RevokeEntitlements)},
 		{method: "POST", path: "/entitlements/recover", summary: "登记已发放资助的扣回", handler: reasoned(s.entitlements.RecoverEntitlements)},
+		{method: "POST", path: "/entitlements/:id/correct", summary: "认定更正：更正已发放资助的困难等级或学段（生成补发或扣回草稿）", handler: s.correctEntitlement},
 		{method: "GET", path: "/adjustments", summary: "补发与扣回", handler: s.listAdjustments},
 		{method: "POST", path: "/adjustments/approve", summary: "审核补发与扣回", handler: reasoned(s.entitlements.ApproveAdjustments)},
 		{method: "GET", path: "/notices", summary: "下载公示表（开始公示期）", handler: s.notice},

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -267,11 +268,11 @@ func (s *Entitlements) calculateSchool(ctx context.Context, a model.Actor, c cal
 			Select("id").Where("list_id = ? AND status = ?", list.ID, model.EntPaid)).Order("id").Find(&adjs).Error; err != nil {
 			return err
 		}
-		received, err := receivedOnList(tx, list.ID)
+		paid, err := paidStateOf(tx, list.ID, adjs)
 		if err != nil {
 			return err
 		}
-		plan := planList(c, sc, list, cands, existing, adjs, received)
+		plan := planList(c, sc, list, cands, existing, paid)
 		if err := s.fault(FaultCalcPlanned); err != nil {
 			return err
 		}
@@ -295,13 +296,8 @@ type listPlan struct {
 
 // planList decides, without touching the database, the list a school should
 // have. It is deterministic: the same files give the same plan.
-func planList(c calculation, sc model.School, list model.AidList, cands []candidate, existing []existingEnt, adjs []model.Adjustment,
-	received map[int64]model.Fen) listPlan {
+func planList(c calculation, sc model.School, list model.AidList, cands []candidate, existing []existingEnt, paid paidState) listPlan {
 	plan := listPlan{warnings: map[int64]string{}}
-	adjByEnt := map[int64][]model.Adjustment{}
-	for _, a := range adjs {
-		adjByEnt[a.EntitlementID] = append(adjByEnt[a.EntitlementID], a)
-	}
 	byStudent := make(map[int64]*existingEnt, len(existing))
 	for i := range existing {
 		byStudent[existing[i].StudentID] = &existing[i]
@@ -311,7 +307,7 @@ func planList(c calculation, sc model.School, list model.AidList, cands []candid
 	seen := map[int64]bool{}
 	for _, cd := range cands {
 		seen[cd.StudentID] = true
-		if e, ok := plan.consider(c, sc, cd, byStudent[cd.StudentID], adjByEnt, received, &fixed); ok {
+		if e, ok := plan.consider(c, sc, cd, byStudent[cd.StudentID], paid, &fixed); ok {
 			eligible = append(eligible, e)
 		}
 	}
@@ -356,8 +352,8 @@ type listTotal struct {
 // consider plans what happens to one candidate's entitlement, except for the
 // eligible whose draft the quota decides: those it returns. Entitlements
 // past draft count into fixed.
-func (plan *listPlan) consider(c calculation, sc model.School, cd candidate, ent *existingEnt, adjByEnt map[int64][]model.Adjustment,
-	received map[int64]model.Fen, fixed *listTotal) (eligibleOne, bool) {
+func (plan *listPlan) consider(c calculation, sc model.School, cd candidate, ent *existingEnt, paid paidState,
+	fixed *listTotal) (eligibleOne, bool) {
 	v := judge(c.program.Code, c.term, cd, c.contiguous)
 	var std model.Standard
 	if v.eligible {
@@ -376,7 +372,7 @@ func (plan *listPlan) consider(c calculation, sc model.School, cd candidate, ent
 		fixed.count++
 		fixed.fen += ent.AmountFen
 		plan.result.Unchanged++
-		plan.fixedOne(c, sc, v, ent.Entitlement, adjByEnt[ent.ID], received[ent.ID])
+		plan.fixedOne(c, sc, v, ent.Entitlement, paid)
 	case !v.eligible:
 		plan.result.Ineligible = append(plan.result.Ineligible, Ineligible{cd.StudentID, cd.Name, sc.ID, v.reason})
 		if ent != nil && ent.Status != model.EntRevoked {
@@ -391,15 +387,17 @@ func (plan *listPlan) consider(c calculation, sc model.School, cd candidate, ent
 
 // fixedOne looks again at aid already submitted, approved, batched or paid.
 // POLICY.md: the term's amount is fixed by the level on record at approval
-// (the entitlement's level and stage); a level changed since then applies to
-// later terms only. Paid aid is never edited: a changed standard makes an
-// adjustment, whatever became of the student since approval decided the
-// term. Other changes show as a warning for the county to act on.
-func (plan *listPlan) fixedOne(c calculation, sc model.School, v verdict, ent model.Entitlement, adjs []model.Adjustment, received model.Fen) {
-	std, err := c.standards.find(c.program.Code, ent.Stage, ent.Level, sc.RegionCode, c.term.Start())
+// (the entitlement's level and stage, or the county's latest correction of
+// them); a level changed since then applies to later terms only. Paid aid is
+// never edited: a changed standard or a correction makes an adjustment,
+// whatever became of the student since approval decided the term. Other
+// changes show as a warning for the county to act on.
+func (plan *listPlan) fixedOne(c calculation, sc model.School, v verdict, ent model.Entitlement, paid paidState) {
+	rec, reason := paid.record(ent)
+	std, err := c.standards.find(c.program.Code, rec.Stage, rec.Level, sc.RegionCode, c.term.Start())
 	warning := ""
 	if err == nil && ent.Status == model.EntPaid {
-		warning = plan.adjust(ent, std, adjs, received)
+		warning = plan.adjust(ent, std, paid.adjs[ent.ID], paid.received[ent.ID], reason)
 	}
 	switch {
 	case warning != "":
@@ -493,22 +491,8 @@ func (s *Entitlements) applyPlan(tx *gorm.DB, a model.Actor, c calculation, list
 			return err
 		}
 	}
-	for _, adj := range plan.adjCreate {
-		adj.CreatedBy, adj.CreatedAt, adj.UpdatedAt = actorName(a), now, now
-	}
-	if err := insertAll(tx, plan.adjCreate); err != nil {
+	if err := plan.applyAdjustments(tx, a, now); err != nil {
 		return err
-	}
-	for _, adj := range plan.adjUpdate {
-		adj.UpdatedAt = now
-		if err := tx.Save(adj).Error; err != nil {
-			return err
-		}
-	}
-	if len(plan.adjRemove) > 0 {
-		if err := tx.Where("id IN ? AND status = ?", plan.adjRemove, model.AdjDraft).Delete(&model.Adjustment{}).Error; err != nil {
-			return err
-		}
 	}
 	for id, w := range plan.warnings {
 		if err := tx.Model(&model.Entitlement{}).Where("id = ?", id).Update("warning", w).Error; err != nil {
@@ -522,4 +506,24 @@ func (s *Entitlements) applyPlan(tx *gorm.DB, a model.Actor, c calculation, list
 	return s.audit(tx, a, "calculate", "aid_list", strconv.FormatInt(list.ID, 10), nil, map[string]any{
 		"program": c.program.Code, "term": string(c.term), "school_id": list.SchoolID, "created": r.Created,
 		"updated": r.Updated, "removed": r.Removed, "warnings": len(plan.warnings), "adjustments": r.Adjustments, "count": r.Count, "total_fen": r.TotalFen})
+}
+
+// applyAdjustments writes the plan's draft top-ups and recoveries.
+func (plan *listPlan) applyAdjustments(tx *gorm.DB, a model.Actor, now time.Time) error {
+	for _, adj := range plan.adjCreate {
+		adj.CreatedBy, adj.CreatedAt, adj.UpdatedAt = actorName(a), now, now
+	}
+	if err := insertAll(tx, plan.adjCreate); err != nil {
+		return err
+	}
+	for _, adj := range plan.adjUpdate {
+		adj.UpdatedAt = now
+		if err := tx.Save(adj).Error; err != nil {
+			return err
+		}
+	}
+	if len(plan.adjRemove) == 0 {
+		return nil
+	}
+	return tx.Where("id IN ? AND status = ?", plan.adjRemove, model.AdjDraft).Delete(&model.Adjustment{}).Error
 }

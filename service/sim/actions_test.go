@@ -220,6 +220,32 @@ func (sm *sim) recover(p int, term string) {
 	e.recovered = rr.Code == http.StatusOK
 }
 
+// correct is the county's 认定更正 of the level a paid term was approved
+// with: from then on the corrected level decides what is due.
+func (sm *sim) correct(p int, term, level string) {
+	k := entKey{p, programOf(sm.o.persons[p]), term}
+	e := sm.o.ents[k]
+	if e == nil || e.recovered {
+		return
+	}
+	county := countyOf[e.region].officer
+	id := sm.entitlementOf(p, k.program, term, "paid", county)
+	if id == 0 {
+		return
+	}
+	rr := sm.w.do("POST", fmt.Sprintf("/api/v1/entitlements/%d/correct", id), sm.w.as(county), map[string]any{"level": level, "reason": "认定等级录入错误"})
+	if levelCode[level] == e.level {
+		sm.w.expect(rr, http.StatusBadRequest)
+		return
+	}
+	// 409: a top-up is awaiting the bank's result, or the adjustment would
+	// reuse a standard (settled by hand); the county tries again later.
+	sm.w.expect(rr, http.StatusOK, http.StatusConflict)
+	if rr.Code == http.StatusOK {
+		e.level = levelCode[level]
+	}
+}
+
 // revoke withdraws approved aid not yet in a batch.
 func (sm *sim) revoke(p int, term string) {
 	k := entKey{p, programOf(sm.o.persons[p]), term}

@@ -34,7 +34,7 @@ type stdEv struct {
 // event is one step of the simulation; it carries everything it needs, so a
 // shorter list of events still replays.
 type event struct {
-	Kind    string // roster, standard, cycle, batch, replay, account, recover, revoke, drain
+	Kind    string // roster, standard, cycle, batch, replay, account, recover, revoke, correct, drain
 	School  int
 	Year    string
 	Term    string
@@ -43,6 +43,7 @@ type event struct {
 	Account string
 	Std     stdEv
 	Seed    uint64
+	Level   string // correct: the level the county corrects to
 }
 
 func (e event) String() string {
@@ -63,6 +64,8 @@ func (e event) String() string {
 		return fmt.Sprintf("account p%d → %s", e.Person, e.Account)
 	case "recover", "revoke":
 		return fmt.Sprintf("%s p%d term=%s", e.Kind, e.Person, e.Term)
+	case "correct":
+		return fmt.Sprintf("correct p%d term=%s level=%s", e.Person, e.Term, e.Level)
 	}
 	return e.Kind
 }
@@ -138,6 +141,8 @@ func generate(seed uint64, n int) []event {
 			e = event{Kind: "recover", Person: rng.IntN(len(persons)), Term: simTerms[rng.IntN(len(simTerms))]}
 		case k < 93:
 			e = event{Kind: "revoke", Person: rng.IntN(len(persons)), Term: simTerms[rng.IntN(len(simTerms))]}
+		case k < 96:
+			e = event{Kind: "correct", Person: rng.IntN(len(persons)), Term: simTerms[rng.IntN(len(simTerms))], Level: levels[rng.IntN(3)]}
 		default:
 			e = event{Kind: "drain"}
 		}
@@ -180,6 +185,8 @@ func (sm *sim) run(e event) {
 		sm.recover(e.Person, e.Term)
 	case "revoke":
 		sm.revoke(e.Person, e.Term)
+	case "correct":
+		sm.correct(e.Person, e.Term, e.Level)
 	case "drain":
 		sm.drain()
 	default:
