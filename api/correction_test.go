@@ -103,3 +103,47 @@ func TestCorrectionRefusedBeforePayment(t *testing.T) {
 		}
 	})
 }
+
+// Aid whose line failed at the bank, then was revoked and taken up again as
+// a draft, keeps its row when the pupil no longer qualifies: its failed line
+// refers to it (found by the simulator, seed 6).
+func TestDraftWithFailedLineIsRevokedNotDeleted(t *testing.T) {
+	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
+		h := newHarness(t, env)
+		approvedBoarding(t, h)
+		r := h.runJob("finance_nanxian", "batch_boarding", false)
+		path := fmt.Sprintf("/api/v1/batches/%d", r.Made.Batches[0].ID)
+		want(t, h.do("POST", path+"/approve", h.as("finance_nanxian"), nil), http.StatusOK)
+		var lines struct {
+			Items []struct {
+				Seq         int
+				BankAccount string `json:"bank_account"`
+				AmountFen   int64  `json:"amount_fen"`
+			}
+		}
+		mustJSON(t, h.do("GET", path+"/lines?page_size=200", h.as("finance_nanxian"), nil), &lines)
+		var rows [][]any
+		for i, l := range lines.Items {
+			status := "成功"
+			if i == 0 {
+				status = "失败"
+			}
+			rows = append(rows, []any{l.Seq, l.BankAccount, "某", fmt.Sprintf("%d.%02d", l.AmountFen/100, l.AmountFen%100), status, "账户已销户"})
+		}
+		want(t, h.upload(path+"/results", h.as("finance_nanxian"), "file", "r.xlsx", bankResults(t, rows), nil), http.StatusOK)
+		var failed int64
+		env.DB.Raw("SELECT entitlement_id FROM batch_lines WHERE status = 'failed'").Scan(&failed)
+		want(t, h.do("POST", "/api/v1/entitlements/revoke", h.as("county_nanxian"), map[string]any{"ids": []int64{failed}, "reason": "核实不符"}), http.StatusOK)
+		h.calculate("school_nanzhou", "boarding", "2025-2026-1", 0)
+		var sid int64
+		env.DB.Raw("SELECT student_id FROM entitlements WHERE id = ?", failed).Scan(&sid)
+		want(t, h.do("PATCH", fmt.Sprintf("/api/v1/students/%d", sid), h.as("school_nanzhou"),
+			map[string]any{"school_year": "2025-2026", "status": "休学"}), http.StatusOK)
+		h.calculate("school_nanzhou", "boarding", "2025-2026-1", 0)
+		var status string
+		env.DB.Raw("SELECT status FROM entitlements WHERE id = ?", failed).Scan(&status)
+		if status != "revoked" {
+			t.Fatalf("the aid with a failed line is %q", status)
+		}
+	})
+}

@@ -485,11 +485,8 @@ func (s *Entitlements) applyPlan(tx *gorm.DB, a model.Actor, c calculation, list
 			return err
 		}
 	}
-	if len(plan.remove) > 0 {
-		if err := tx.Where("id IN ? AND status IN ?", plan.remove, []string{model.EntDraft, model.EntReturned}).
-			Delete(&model.Entitlement{}).Error; err != nil {
-			return err
-		}
+	if err := removeDrafts(tx, plan.remove, now); err != nil {
+		return err
 	}
 	if err := plan.applyAdjustments(tx, a, now); err != nil {
 		return err
@@ -526,4 +523,21 @@ func (plan *listPlan) applyAdjustments(tx *gorm.DB, a model.Actor, now time.Time
 		return nil
 	}
 	return tx.Where("id IN ? AND status = ?", plan.adjRemove, model.AdjDraft).Delete(&model.Adjustment{}).Error
+}
+
+// removeDrafts deletes drafts and returned aid that no longer belong on the
+// list, except those a batch line refers to (their line failed, the aid was
+// revoked and then taken up again): the ledger keeps naming them, so they
+// go back to revoked instead.
+func removeDrafts(tx *gorm.DB, ids []int64, now time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	open := []string{model.EntDraft, model.EntReturned}
+	inBatches := tx.Session(&gorm.Session{NewDB: true}).Model(&model.BatchLine{}).Select("entitlement_id").Where("entitlement_id IN ?", ids)
+	if err := tx.Model(&model.Entitlement{}).Where("id IN ? AND status IN ? AND id IN (?)", ids, open, inBatches).
+		Updates(map[string]any{"status": model.EntRevoked, "reason": "重新计算时不再符合条件", "updated_at": now}).Error; err != nil {
+		return err
+	}
+	return tx.Where("id IN ? AND status IN ?", ids, open).Delete(&model.Entitlement{}).Error
 }
