@@ -37,15 +37,19 @@ type Corrected struct {
 // (reason 认定更正) for the county to approve like any other adjustment.
 func (s *Entitlements) CorrectEntitlement(ctx context.Context, a model.Actor, id int64, req CorrectRequest) (Corrected, error) {
 	var out Corrected
-	reason, err := countyDecision(a, []int64{id}, req.Reason, "更正原因")
-	if err != nil {
-		return out, err
+	if !a.Is(model.RoleCountyOfficer) {
+		return out, errRoleForbidden
 	}
-	err = s.tx(ctx, func(tx *gorm.DB) error {
+	reason := strings.TrimSpace(req.Reason)
+	err := s.tx(ctx, func(tx *gorm.DB) error {
 		out = Corrected{}
+		// Whose record it is comes before what is wrong with the request.
 		ents, err := s.selectEntitlements(tx, a, []int64{id}, ListRef{}, model.EntPaid)
 		if err != nil {
 			return err
+		}
+		if reason == "" {
+			return invalid("请填写更正原因")
 		}
 		ent := ents[0]
 		var sc model.School

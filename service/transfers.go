@@ -152,9 +152,6 @@ func (s *Students) AcceptTransfer(ctx context.Context, a model.Actor, id int64) 
 
 // RejectTransfer refuses a transfer request with a reason; nothing changes.
 func (s *Students) RejectTransfer(ctx context.Context, a model.Actor, id int64, reason string) (TransferRow, error) {
-	if strings.TrimSpace(reason) == "" {
-		return TransferRow{}, invalid("请填写不同意转学的原因")
-	}
 	return s.decideTransfer(ctx, a, id, model.TransferRejected, strings.TrimSpace(reason))
 }
 
@@ -172,7 +169,10 @@ func (s *Students) decideTransfer(ctx context.Context, a model.Actor, id int64, 
 			return forbidden("转学申请须由学生现就读学校或其县级资助中心确认")
 		}
 		if row.Status != model.TransferPending {
-			return conflict("该转学申请已处理（%s），不能重复处理", row.Status)
+			return conflict("该转学申请已%s，不能重复处理", map[string]string{model.TransferAccepted: "同意", model.TransferRejected: "被驳回"}[row.Status])
+		}
+		if to == model.TransferRejected && reason == "" {
+			return invalid("请填写不同意转学的原因")
 		}
 		now := s.now()
 		res := tx.Model(&model.Transfer{}).Where("id = ? AND status = ?", id, model.TransferPending).
