@@ -85,11 +85,15 @@ func (s *Batches) GenerateBatches(ctx context.Context, a model.Actor, program st
 // is corrected: paying it again would fail again.
 // An account change waiting for a second officer holds all the student's aid.
 func payable(failedLine string) string {
-	return `s.account_enc <> '' AND NOT (s.holder = '监护人' AND s.guardian = '')
+	return `s.account_enc <> '' AND NOT (s.holder = ` + sqlGuardian + ` AND s.guardian = '')
 	AND NOT EXISTS (SELECT 1 FROM batch_lines bl WHERE ` + failedLine + ` AND bl.status = 'failed'
 	                AND bl.account_hash = s.account_hash)
 	AND NOT ` + pendingAccountChange
 }
+
+// sqlGuardian is model.HolderGuardian as an SQL literal, for the queries
+// that name the holder: a constant, so never a place for input.
+const sqlGuardian = "'" + model.HolderGuardian + "'"
 
 const pendingAccountChange = `EXISTS (SELECT 1 FROM account_changes ac WHERE ac.student_id = s.id AND ac.status = 'pending')`
 
@@ -106,7 +110,7 @@ const lineSource = `SELECT ent.id AS entitlement_id, ent.id AS open_entitlement_
 	ent.student_id, ent.school_id, sc.code AS school_code, sc.name AS school_name, ent.stage, ent.grade,
 	COALESCE(e.class, '') AS class, s.name, s.id_type, s.id_enc, s.id_masked, COALESCE(e.student_no, '') AS student_no,
 	ent.level, ent.annual_fen, ent.amount_fen, s.bank_name, s.account_enc, s.account_hash, s.account_masked, s.holder,
-	CASE WHEN s.holder = '监护人' THEN s.guardian ELSE s.name END AS holder_name, '' AS remark, 0 AS kind, ent.id AS src
+	CASE WHEN s.holder = ` + sqlGuardian + ` THEN s.guardian ELSE s.name END AS holder_name, '' AS remark, 0 AS kind, ent.id AS src
 	FROM entitlements ent
 	JOIN students s ON s.id = ent.student_id
 	JOIN schools sc ON sc.id = ent.school_id
@@ -116,7 +120,7 @@ const lineSource = `SELECT ent.id AS entitlement_id, ent.id AS open_entitlement_
 	SELECT ent.id, NULL, adj.id, adj.id, ent.student_id, ent.school_id, sc.code, sc.name, ent.stage, ent.grade,
 	COALESCE(e.class, ''), s.name, s.id_type, s.id_enc, s.id_masked, COALESCE(e.student_no, ''), ent.level, adj.annual_fen,
 	adj.amount_fen, s.bank_name, s.account_enc, s.account_hash, s.account_masked, s.holder,
-	CASE WHEN s.holder = '监护人' THEN s.guardian ELSE s.name END, '补发', 1, adj.id
+	CASE WHEN s.holder = ` + sqlGuardian + ` THEN s.guardian ELSE s.name END, '补发', 1, adj.id
 	FROM adjustments adj
 	JOIN entitlements ent ON ent.id = adj.entitlement_id
 	JOIN students s ON s.id = ent.student_id
@@ -193,7 +197,7 @@ func (q batchQueue) held(dry bool) ([]Held, error) {
 		Unconfirmed   bool
 	}
 	sel := q.approved().Select(`ent.id AS entitlement_id, ent.student_id, s.name, sc.name AS school_name, s.account_enc = '' AS no_account,
-		(s.holder = '监护人' AND s.guardian = '') AS no_guardian, ` + pendingAccountChange + ` AS unconfirmed`)
+		(s.holder = ` + sqlGuardian + ` AND s.guardian = '') AS no_guardian, ` + pendingAccountChange + ` AS unconfirmed`)
 	if dry {
 		sel = sel.Where("NOT (" + payableEntitlement + ")")
 	}
