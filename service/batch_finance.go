@@ -371,7 +371,7 @@ func (s *Batches) ApplyBankResults(ctx context.Context, a model.Actor, id int64,
 		}
 		problems := make([]ResultProblem, 0, len(rowErrs))
 		for _, e := range rowErrs {
-			problems = append(problems, ResultProblem{e.Row, e.Column, e.Message})
+			problems = append(problems, ResultProblem{Row: e.Row, Column: e.Column, Message: e.Message})
 		}
 		updates, probs := s.matchResults(lines, results)
 		problems = append(problems, probs...)
@@ -549,7 +549,7 @@ func (s *Batches) matchResults(lines []model.BatchLine, results []ledger.Result)
 		if want == model.LineFailed && reason == "" {
 			reason = "银行未说明原因"
 		}
-		ups = append(ups, lineUpdate{l, want, reason})
+		ups = append(ups, lineUpdate{line: l, status: want, reason: reason})
 	}
 	return ups, probs
 }

@@ -206,7 +206,8 @@ func (q batchQueue) held(dry bool) ([]Held, error) {
 	}
 	var held []Held
 	for _, st := range stuck {
-		held = append(held, Held{st.EntitlementID, st.StudentID, heldReason(st.NoAccount, st.NoGuardian, st.Unconfirmed), st.Name, st.SchoolName})
+		held = append(held, Held{EntitlementID: st.EntitlementID, StudentID: st.StudentID, Reason: heldReason(st.NoAccount, st.NoGuardian, st.Unconfirmed),
+			Name: st.Name, SchoolName: st.SchoolName})
 	}
 	return held, nil
 }

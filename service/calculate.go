@@ -364,8 +364,8 @@ func (plan *listPlan) consider(c calculation, sc model.School, cd candidate, ent
 	}
 	switch {
 	case ent != nil && ent.SchoolID != sc.ID && ent.Status != model.EntRevoked:
-		plan.result.Ineligible = append(plan.result.Ineligible, Ineligible{cd.StudentID, cd.Name, sc.ID,
-			alreadyElsewhere + "（" + ent.SchoolName + "）"})
+		plan.result.Ineligible = append(plan.result.Ineligible, Ineligible{StudentID: cd.StudentID, Name: cd.Name, SchoolID: sc.ID,
+			Reason: alreadyElsewhere + "（" + ent.SchoolName + "）"})
 	case ent != nil && ent.Status != model.EntDraft && ent.Status != model.EntReturned && ent.Status != model.EntRevoked:
 		// Fixed: submitted, approved, batched or paid. A change in the file
 		// shows as a warning for the county to act on (revoke or adjust).
@@ -374,13 +374,13 @@ func (plan *listPlan) consider(c calculation, sc model.School, cd candidate, ent
 		plan.result.Unchanged++
 		plan.fixedOne(c, sc, v, ent.Entitlement, paid)
 	case !v.eligible:
-		plan.result.Ineligible = append(plan.result.Ineligible, Ineligible{cd.StudentID, cd.Name, sc.ID, v.reason})
+		plan.result.Ineligible = append(plan.result.Ineligible, Ineligible{StudentID: cd.StudentID, Name: cd.Name, SchoolID: sc.ID, Reason: v.reason})
 		if ent != nil && ent.Status != model.EntRevoked {
 			plan.remove = append(plan.remove, ent.ID)
 			plan.result.Removed++
 		}
 	default:
-		return eligibleOne{cd, v, std, ent}, true
+		return eligibleOne{cand: cd, v: v, std: std, ent: ent}, true
 	}
 	return eligibleOne{}, false
 }
@@ -420,8 +420,8 @@ func (plan *listPlan) admit(c calculation, sc model.School, list model.AidList, 
 	for _, e := range eligible {
 		amount := e.std.AnnualFen / 2
 		if list.MaxCount != nil && count+1 > *list.MaxCount {
-			plan.result.Ineligible = append(plan.result.Ineligible, Ineligible{e.cand.StudentID, e.cand.Name, sc.ID,
-				fmt.Sprintf("超出学校资助名额（指标 %d 人，按困难等级排序后未入选）", *list.MaxCount)})
+			plan.result.Ineligible = append(plan.result.Ineligible, Ineligible{StudentID: e.cand.StudentID, Name: e.cand.Name, SchoolID: sc.ID,
+				Reason: fmt.Sprintf("超出学校资助名额（指标 %d 人，按困难等级排序后未入选）", *list.MaxCount)})
 			if e.ent != nil {
 				plan.remove = append(plan.remove, e.ent.ID)
 				plan.result.Removed++
@@ -429,8 +429,8 @@ func (plan *listPlan) admit(c calculation, sc model.School, list model.AidList, 
 			continue
 		}
 		if list.BudgetFen != nil && fen+amount > *list.BudgetFen {
-			plan.result.Ineligible = append(plan.result.Ineligible, Ineligible{e.cand.StudentID, e.cand.Name, sc.ID,
-				fmt.Sprintf("超出学校资助预算（%s 元，按困难等级排序后未入选）", list.BudgetFen.Yuan())})
+			plan.result.Ineligible = append(plan.result.Ineligible, Ineligible{StudentID: e.cand.StudentID, Name: e.cand.Name, SchoolID: sc.ID,
+				Reason: fmt.Sprintf("超出学校资助预算（%s 元，按困难等级排序后未入选）", list.BudgetFen.Yuan())})
 			if e.ent != nil {
 				plan.remove = append(plan.remove, e.ent.ID)
 				plan.result.Removed++

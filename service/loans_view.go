@@ -198,7 +198,7 @@ func (s *Loans) GetLoan(ctx context.Context, a model.Actor, id int64) (LoanView,
 	v.Principal, v.StudyEnd, v.TermYears, v.Plan = p.in.Principal, p.in.StudyEnd, p.in.TermYears, p.instalments
 	for y := firstDisbursedYear(apps); y > 0 && y <= v.StudyEnd.Year(); y++ {
 		if fen := calc.subsidy(apps, y); fen > 0 {
-			v.Subsidy = append(v.Subsidy, YearAmount{y, fen})
+			v.Subsidy = append(v.Subsidy, YearAmount{Year: y, Fen: fen})
 		}
 	}
 	return v, nil

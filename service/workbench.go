@@ -188,7 +188,7 @@ func (s *Reports) queuedAid(db *gorm.DB, a model.Actor) ([]QueuedAid, error) {
 	}
 	out := make([]QueuedAid, 0, len(rows))
 	for _, r := range rows {
-		out = append(out, QueuedAid{Program: r.Program, Term: r.Term, Total: Tally{r.N, r.Fen}, Held: Tally{r.HeldN, r.HeldFen}})
+		out = append(out, QueuedAid{Program: r.Program, Term: r.Term, Total: Tally{Count: r.N, Fen: r.Fen}, Held: Tally{Count: r.HeldN, Fen: r.HeldFen}})
 	}
 	return out, nil
 }
