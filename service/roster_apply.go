@@ -32,7 +32,7 @@ type change struct {
 // track records a change of a plain field.
 func track(cs *[]change, field, year, old, new string) {
 	if old != new {
-		*cs = append(*cs, change{field, year, old, new})
+		*cs = append(*cs, change{field: field, year: year, old: old, new: new})
 	}
 }
 
@@ -273,13 +273,13 @@ func (s *Students) mergeStudent(st *model.Student, r roster.Row, cs *[]change) b
 	if r.BankAccount != "" {
 		// Compared by keyed hash, recorded masked: the history never holds the number.
 		if s.keys.Lookup("bank", r.BankAccount) != st.AccountHash {
-			*cs = append(*cs, change{model.FieldBankAccount, "", st.AccountMasked, model.MaskBankAccount(r.BankAccount)})
+			*cs = append(*cs, change{field: model.FieldBankAccount, old: st.AccountMasked, new: model.MaskBankAccount(r.BankAccount)})
 			s.setAccount(st, r.BankAccount)
 		}
 	}
 	if r.Phone != "" {
 		if s.keys.Lookup("phone", r.Phone) != st.PhoneHash {
-			*cs = append(*cs, change{"联系电话", "", st.PhoneMasked, model.MaskPhone(r.Phone)})
+			*cs = append(*cs, change{field: "联系电话", old: st.PhoneMasked, new: model.MaskPhone(r.Phone)})
 			s.setPhone(st, r.Phone)
 		}
 	}
@@ -310,7 +310,7 @@ func mergeEnrolment(old, want *model.Enrolment, year string, cs *[]change) bool 
 	old.Stage, old.Grade = want.Stage, want.Grade
 	str("班级", &old.Class, want.Class)
 	if old.StudentNo != want.StudentNo { // recorded masked: a national 学籍号 holds the ID number
-		*cs = append(*cs, change{model.FieldStudentNo, year, model.MaskStudentNo(old.StudentNo), model.MaskStudentNo(want.StudentNo)})
+		*cs = append(*cs, change{field: model.FieldStudentNo, year: year, old: model.MaskStudentNo(old.StudentNo), new: model.MaskStudentNo(want.StudentNo)})
 		old.StudentNo = want.StudentNo
 	}
 	str("专业", &old.Major, want.Major)
@@ -339,13 +339,13 @@ func (s *Students) applyDifficulty(tx *gorm.DB, a model.Actor, r roster.Row, stu
 	case old == nil:
 		*created = append(*created, &model.DifficultyRecord{StudentID: studentID, SchoolYear: year, Level: r.Level,
 			Categories: cats, SchoolID: r.School.ID, IdentifiedBy: userID, IdentifiedAt: now, UpdatedAt: now})
-		*cs = append(*cs, change{"困难认定", year, "", strings.Trim(model.LevelLabel(r.Level)+" "+cats, " ")})
+		*cs = append(*cs, change{field: "困难认定", year: year, new: strings.Trim(model.LevelLabel(r.Level)+" "+cats, " ")})
 		return nil
 	case r.Level == "" && cats == "":
 		if old.SchoolID != r.School.ID {
 			return nil
 		}
-		*cs = append(*cs, change{"困难认定", year, strings.Trim(model.LevelLabel(old.Level)+" "+old.Categories, " "), "（已取消认定）"})
+		*cs = append(*cs, change{field: "困难认定", year: year, old: strings.Trim(model.LevelLabel(old.Level)+" "+old.Categories, " "), new: "（已取消认定）"})
 		if write {
 			return tx.Delete(old).Error
 		}
