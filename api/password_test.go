@@ -68,8 +68,8 @@ func TestOneTimePasswordMustBeChanged(t *testing.T) {
 	})
 }
 
-// The last active admin can be neither disabled nor demoted, not even by
-// itself; with a second admin it can.
+// The last active admin can be neither disabled nor demoted; no admin
+// disables their own account (issue 16, item 11): another admin does.
 func TestLastAdminStays(t *testing.T) {
 	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
 		h := newHarness(t, env)
@@ -77,13 +77,19 @@ func TestLastAdminStays(t *testing.T) {
 		var id int64
 		env.DB.Raw("SELECT id FROM users WHERE username = ?", "admin").Scan(&id)
 		path := "/api/v1/users/" + strconv.FormatInt(id, 10)
-		for _, body := range []map[string]any{{"disabled": true}, {"role": "auditor", "region_code": "430900"}} {
-			rr := h.do("PATCH", path, admin, body)
-			if rr.Code != http.StatusUnprocessableEntity || errorCode(t, rr) != "last_admin" {
-				t.Fatalf("%v on the last admin: %d %s", body, rr.Code, rr.Body)
-			}
+		want(t, h.do("PATCH", path, admin, map[string]any{"disabled": true}), http.StatusConflict)
+		rr := h.do("PATCH", path, admin, map[string]any{"role": "auditor", "region_code": "430900"})
+		if rr.Code != http.StatusUnprocessableEntity || errorCode(t, rr) != "last_admin" {
+			t.Fatalf("demoting the last admin: %d %s", rr.Code, rr.Body)
 		}
 		want(t, h.do("POST", "/api/v1/users", admin, map[string]any{"username": "admin2", "password": "Second-admin-pw-9", "role": "admin"}), http.StatusCreated)
-		want(t, h.do("PATCH", path, admin, map[string]any{"disabled": true}), http.StatusOK)
+		want(t, h.do("PATCH", path, admin, map[string]any{"disabled": true}), http.StatusConflict)
+		rr = h.do("POST", "/api/v1/auth/login", "", map[string]any{"username": "admin2", "password": "Second-admin-pw-9"})
+		want(t, rr, http.StatusOK)
+		var login struct{ Token string }
+		mustJSON(t, rr, &login)
+		want(t, h.do("POST", "/api/v1/auth/password", login.Token, map[string]string{"old_password": "Second-admin-pw-9",
+			"new_password": "Tu3-lake-Morning-7"}), http.StatusNoContent)
+		want(t, h.do("PATCH", path, login.Token, map[string]any{"disabled": true}), http.StatusOK)
 	})
 }

@@ -56,3 +56,24 @@ func TestBrowserTransferAndCorrection(t *testing.T) {
 	b.shot("correction-made")
 	b.checkProblems()
 }
+
+// A list opened in a new tab keeps the officer signed in: the new tab takes
+// the session of the open one (issue 16, item 11).
+func TestBrowserNewTabKeepsTheSession(t *testing.T) {
+	chromiumPath(t)
+	h := newHarness(t, servicetest.NewEnv(t, "sqlite"))
+	srv := httptest.NewServer(h.engine)
+	defer srv.Close()
+	b := newBrowser(t, srv.URL)
+	b.signIn("county_nanxian", service.DemoPassword)
+
+	tab, cancel := chromedp.NewContext(b.ctx)
+	defer cancel()
+	if err := chromedp.Do(tab); err != nil {
+		t.Fatalf("a second tab: %v", err)
+	}
+	second := &browser{t: t, ctx: tab, base: srv.URL, shots: b.shots, downloads: b.downloads}
+	second.do(chromedp.Navigate(srv.URL + "/#/students"))
+	second.waitText("#page-title", "学生档案")
+	second.waitText("#who-name", "county_nanxian")
+}

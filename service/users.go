@@ -157,6 +157,11 @@ func (s *Users) UpdateUser(ctx context.Context, a model.Actor, id int64, in User
 			u.SchoolID = in.SchoolID
 		}
 		if in.Disabled != nil {
+			// An admin who stops their own account is locked out at once,
+			// mid-task: another admin does it.
+			if u.ID == a.UserID && *in.Disabled {
+				return conflict("不能停用自己的账号，请由另一名管理员操作")
+			}
 			u.Disabled = *in.Disabled
 		}
 		if in.Unlock {

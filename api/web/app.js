@@ -27,6 +27,7 @@ import { viewCorrections } from './corrections.js';
 import { viewMatching } from './matching.js';
 import { viewAccountChanges } from './accountchanges.js';
 import { viewTransfers } from './transfers.js';
+import { shareSession, borrowSession } from './session.js';
 import { viewLoans } from './loans.js';
 import { viewLoan } from './loan_detail.js';
 import { viewLoanOverdue } from './loan_overdue.js';
@@ -126,6 +127,10 @@ async function route() {
 
 async function start() {
   $('#skip').addEventListener('click', (ev) => { ev.preventDefault(); $('#main').focus(); });
+  shareSession();
+  // Routing starts once the session is known, so a page asked for meanwhile
+  // is drawn once, for the right user.
+  if (!sessionStorage.getItem(TOKEN_KEY)) await borrowSession();
   window.addEventListener('hashchange', route);
   const tok = sessionStorage.getItem(TOKEN_KEY);
   const saved = sessionStorage.getItem(USER_KEY);
