@@ -31,6 +31,7 @@ func TestBrowserTransferAndCorrection(t *testing.T) {
 	b.waitText("#flash", "已提交", "张寄宿", "外县学校")
 	b.waitText("#transfers-out", "张寄宿", "外县学校", "待原学校确认")
 	b.shot("transfer-requested")
+	b.checkWords("transfer-requested")
 	b.checkProblems()
 
 	b.signIn("school_nanzhou", service.DemoPassword)
@@ -54,6 +55,7 @@ func TestBrowserTransferAndCorrection(t *testing.T) {
 	b.waitText("#flash", "补发 125.00")
 	b.waitText("#adjust-rows", "补发：认定更正")
 	b.shot("correction-made")
+	b.checkWords("correction-made")
 	b.checkProblems()
 }
 
