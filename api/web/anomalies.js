@@ -57,7 +57,8 @@ const REMEDIES = {
   holder_mismatch: ['file', '在档案中更正持卡人或监护人'],
   repeated_failure: ['file', '在档案中更正银行账户'],
   age_grade: ['file', '在档案中核对年级与出生日期'],
-  double_enrolment: ['file', '核对学籍，办理转学或更正'],
+  double_enrolment: ['transfers', '核对学籍，办理转学申请'],
+  duplicate_identity: ['corrections', '核对两份档案，撤销或扣回重复的资助'],
   stale_approved: ['batches', '请财政生成发放批次'],
   stale_batch: ['batches', '查看批次，督促登记银行结果'],
 };
@@ -74,6 +75,7 @@ function remedy(a) {
   }
   if ((where === 'file' || where === 'corrections') && a.student_id) return el('p', {}, el('a', { href: `#/students/${a.student_id}` }, where === 'file' ? text : '查看学生档案'));
   if (where === 'batches') return el('p', {}, el('a', { href: '#/batches' }, text));
+  if (where === 'transfers' && isRole('county_officer', 'school_officer')) return el('p', {}, el('a', { href: '#/transfers' }, text));
   return '';
 }
 
