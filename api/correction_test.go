@@ -147,3 +147,38 @@ func TestDraftWithFailedLineIsRevokedNotDeleted(t *testing.T) {
 		}
 	})
 }
+
+// Corrections of one paid term sent at once, to different stages and levels:
+// they queue on the list, so the term ends with one draft adjustment that
+// matches the last correction, never two.
+func TestConcurrentCorrectionsPlanOneDraft(t *testing.T) {
+	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
+		h := newHarness(t, env)
+		approvedBoarding(t, h)
+		h.payAll()
+		ent := h.entitlements("county_nanxian", "status=paid")[0].ID
+		path := fmt.Sprintf("/api/v1/entitlements/%d/correct", ent)
+		bodies := []map[string]any{
+			{"stage": "junior", "reason": "学段录入错误"}, {"level": "一般困难", "reason": "等级录入错误"},
+			{"stage": "junior", "level": "困难", "reason": "学段与等级录入错误"}, {"level": "困难", "reason": "等级录入错误"},
+		}
+		done := make(chan int, len(bodies))
+		for _, b := range bodies {
+			go func() { done <- h.do("POST", path, h.as("county_nanxian"), b).Code }()
+		}
+		for range bodies {
+			if code := <-done; code != http.StatusOK && code != http.StatusBadRequest {
+				t.Errorf("a concurrent correction answered %d", code)
+			}
+		}
+		var drafts []struct{ AmountFen int64 }
+		env.DB.Raw("SELECT amount_fen FROM adjustments WHERE entitlement_id = ? AND status = 'draft'", ent).Scan(&drafts)
+		var stage string
+		env.DB.Raw("SELECT stage FROM corrections WHERE entitlement_id = ? ORDER BY id DESC LIMIT 1", ent).Scan(&stage)
+		want := map[string]int64{"junior": 12500, "primary": 0}[stage]
+		switch {
+		case want == 0 && len(drafts) != 0, want != 0 && (len(drafts) != 1 || drafts[0].AmountFen != want):
+			t.Fatalf("last correction to %s leaves drafts %+v", stage, drafts)
+		}
+	})
+}

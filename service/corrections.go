@@ -43,6 +43,13 @@ func (s *Entitlements) CorrectEntitlement(ctx context.Context, a model.Actor, id
 	reason := strings.TrimSpace(req.Reason)
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		out = Corrected{}
+		// The list's row is the lock calculations take: two corrections, or
+		// a correction and a calculation, must not each plan a draft. Taken
+		// first, so that on MySQL every read below sees what the holder
+		// before committed.
+		if err := tx.Exec("UPDATE aid_lists SET calc_seq = calc_seq WHERE id = (SELECT list_id FROM entitlements WHERE id = ?)", id).Error; err != nil {
+			return err
+		}
 		// Whose record it is comes before what is wrong with the request.
 		ents, err := s.selectEntitlements(tx, a, []int64{id}, ListRef{}, model.EntPaid)
 		if err != nil {

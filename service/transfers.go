@@ -54,6 +54,12 @@ func (s *Students) RequestTransfer(ctx context.Context, a model.Actor, req Trans
 		return out, err
 	}
 	err = s.tx(ctx, func(tx *gorm.DB) error {
+		// The student's row serialises requests for the same pupil (one
+		// pending request per receiving school); taken first, so that on
+		// MySQL the reads below see the requests committed before.
+		if err := tx.Exec("UPDATE students SET id_hash = id_hash WHERE id_hash = ?", s.idLookup(id)).Error; err != nil {
+			return err
+		}
 		to, err := s.readableSchool(tx, a, req.SchoolID)
 		if err != nil {
 			return err
