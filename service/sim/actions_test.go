@@ -202,15 +202,20 @@ func programOf(p person) string {
 	return "boarding"
 }
 
+// paidAid finds the person's paid aid for the term not yet recovered: the
+// oracle's record, the county officer who acts on it and its id (0: none).
+func (sm *sim) paidAid(p int, term string) (e *oEnt, county string, id int64) {
+	k := entKey{p, programOf(sm.o.persons[p]), term}
+	if e = sm.o.ents[k]; e == nil || e.recovered {
+		return nil, "", 0
+	}
+	county = countyOf[e.region].officer
+	return e, county, sm.entitlementOf(p, k.program, term, "paid", county)
+}
+
 // recover records a late finding on paid aid: nothing is due any more.
 func (sm *sim) recover(p int, term string) {
-	k := entKey{p, programOf(sm.o.persons[p]), term}
-	e := sm.o.ents[k]
-	if e == nil || e.recovered {
-		return
-	}
-	county := countyOf[e.region].officer
-	id := sm.entitlementOf(p, k.program, term, "paid", county)
+	e, county, id := sm.paidAid(p, term)
 	if id == 0 {
 		return
 	}
@@ -223,13 +228,7 @@ func (sm *sim) recover(p int, term string) {
 // correct is the county's 认定更正 of the level a paid term was approved
 // with: from then on the corrected level decides what is due.
 func (sm *sim) correct(p int, term, level string) {
-	k := entKey{p, programOf(sm.o.persons[p]), term}
-	e := sm.o.ents[k]
-	if e == nil || e.recovered {
-		return
-	}
-	county := countyOf[e.region].officer
-	id := sm.entitlementOf(p, k.program, term, "paid", county)
+	e, county, id := sm.paidAid(p, term)
 	if id == 0 {
 		return
 	}
