@@ -53,24 +53,3 @@ func (s *Server) listAccountChanges(c *gin.Context) {
 	l, err := s.students.ListAccountChanges(c.Request.Context(), actor(c), c.Query("status"), p)
 	respond(c, http.StatusOK, listOf(l, accountChangeRowOf), err)
 }
-
-func (s *Server) confirmAccountChange(c *gin.Context) {
-	id, ok := pathID(c, "id")
-	if !ok {
-		return
-	}
-	ac, err := s.students.ConfirmAccountChange(c.Request.Context(), actor(c), id)
-	respond(c, http.StatusOK, accountChangeOf(ac), err)
-}
-
-func (s *Server) rejectAccountChange(c *gin.Context) {
-	id, ok := pathID(c, "id")
-	var b struct {
-		Reason string `json:"reason"`
-	}
-	if !ok || !bindJSON(c, &b) {
-		return
-	}
-	ac, err := s.students.RejectAccountChange(c.Request.Context(), actor(c), id, b.Reason)
-	respond(c, http.StatusOK, accountChangeOf(ac), err)
-}

@@ -1,11 +1,13 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"studentaid/model"
 	"studentaid/service"
 )
 
@@ -73,23 +75,23 @@ func (s *Server) listTransfers(c *gin.Context) {
 	respond(c, http.StatusOK, listOf(l, transferOf), err)
 }
 
-func (s *Server) acceptTransfer(c *gin.Context) {
-	id, ok := pathID(c, "id")
-	if !ok {
-		return
+// decision answers POST /…/{id}/{verb}: the record's id from the path, a
+// reason from the body when the decision takes one, one service call.
+func decision[T, B any](run func(context.Context, model.Actor, int64, string) (T, error), body func(T) B) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id, ok := pathID(c, "id")
+		var b struct {
+			Reason string `json:"reason"`
+		}
+		if !ok || (c.Request.ContentLength != 0 && !bindJSON(c, &b)) {
+			return
+		}
+		r, err := run(c.Request.Context(), actor(c), id, b.Reason)
+		respond(c, http.StatusOK, body(r), err)
 	}
-	r, err := s.students.AcceptTransfer(c.Request.Context(), actor(c), id)
-	respond(c, http.StatusOK, transferOf(r), err)
 }
 
-func (s *Server) rejectTransfer(c *gin.Context) {
-	id, ok := pathID(c, "id")
-	var b struct {
-		Reason string `json:"reason"`
-	}
-	if !ok || !bindJSON(c, &b) {
-		return
-	}
-	r, err := s.students.RejectTransfer(c.Request.Context(), actor(c), id, b.Reason)
-	respond(c, http.StatusOK, transferOf(r), err)
+// without adapts a decision that takes no reason.
+func without[T any](run func(context.Context, model.Actor, int64) (T, error)) func(context.Context, model.Actor, int64, string) (T, error) {
+	return func(ctx context.Context, a model.Actor, id int64, _ string) (T, error) { return run(ctx, a, id) }
 }
