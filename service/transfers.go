@@ -128,19 +128,20 @@ func (s *Students) ListTransfers(ctx context.Context, a model.Actor, status stri
 	db := s.reader(ctx)
 	from := inScopeSchools(db.Model(&model.Transfer{}).Select("id"), a, "from_school_id")
 	to := inScopeSchools(db.Model(&model.Transfer{}).Select("id"), a, "to_school_id")
-	q := db.Model(&model.Transfer{}).Where("id IN (?) OR id IN (?)", from, to)
+	q := db.Table("transfers t").Where("t.id IN (?) OR t.id IN (?)", from, to)
 	if status != "" {
-		q = q.Where("status = ?", status)
+		q = q.Where("t.status = ?", status)
 	}
 	if err := q.Count(&out.Total).Error; err != nil {
 		return out, err
 	}
-	var ts []model.Transfer
-	if err := out.Page.apply(q.Order("id DESC")).Find(&ts).Error; err != nil {
+	var rows []transferWithStudent
+	if err := out.Page.apply(q.Table("transfers t").Select("t.*, s.name, s.id_masked").
+		Joins("JOIN students s ON s.id = t.student_id").Order("t.id DESC")).Scan(&rows).Error; err != nil {
 		return out, err
 	}
-	for _, t := range ts {
-		row, err := s.rowOf(db, a, t)
+	for _, r := range rows {
+		row, err := s.decorate(db, a, r)
 		if err != nil {
 			return out, err
 		}
@@ -225,30 +226,37 @@ func (s *Students) releaseEnrolment(tx *gorm.DB, a model.Actor, t model.Transfer
 		SchoolYear: t.SchoolYear, Field: "学籍状态", OldValue: old, NewValue: statusTransferredOut}).Error
 }
 
-// transferRow reads one request the actor may see (either end in scope).
-func (s *Students) transferRow(tx *gorm.DB, a model.Actor, id int64) (TransferRow, error) {
-	var t model.Transfer
-	if err := tx.First(&t, id).Error; err != nil {
-		return TransferRow{}, translate(err, "转学申请")
-	}
-	return s.rowOf(tx, a, t)
+// transferWithStudent is a request with its student's name and masked ID.
+type transferWithStudent struct {
+	model.Transfer
+	Name     string
+	IDMasked string
 }
 
-func (s *Students) rowOf(tx *gorm.DB, a model.Actor, t model.Transfer) (TransferRow, error) {
-	schools, err := s.schoolsByID(tx, []int64{t.FromSchoolID, t.ToSchoolID})
+// transferRow reads one request the actor may see (either end in scope).
+func (s *Students) transferRow(tx *gorm.DB, a model.Actor, id int64) (TransferRow, error) {
+	var r transferWithStudent
+	err := tx.Table("transfers t").Select("t.*, s.name, s.id_masked").Joins("JOIN students s ON s.id = t.student_id").
+		Where("t.id = ?", id).Take(&r).Error
+	if err != nil {
+		return TransferRow{}, translate(err, "转学申请")
+	}
+	return s.decorate(tx, a, r)
+}
+
+// decorate names the schools as the actor may see them; a request neither
+// end of which is in scope is not found.
+func (s *Students) decorate(tx *gorm.DB, a model.Actor, r transferWithStudent) (TransferRow, error) {
+	schools, err := s.schoolsByID(tx, []int64{r.FromSchoolID, r.ToSchoolID})
 	if err != nil {
 		return TransferRow{}, err
 	}
-	from, to := schools[t.FromSchoolID], schools[t.ToSchoolID]
+	from, to := schools[r.FromSchoolID], schools[r.ToSchoolID]
 	seesFrom, seesTo := seesSchool(a, from), seesSchool(a, to)
 	if !seesFrom && !seesTo {
 		return TransferRow{}, notFound("转学申请")
 	}
-	var st model.Student
-	if err := tx.Select("id, name, id_masked").First(&st, t.StudentID).Error; err != nil {
-		return TransferRow{}, err
-	}
-	row := TransferRow{Transfer: t, Name: st.Name, IDMasked: st.IDMasked, ToSchoolName: to.Name, CanDecide: seesFrom}
+	row := TransferRow{Transfer: r.Transfer, Name: r.Name, IDMasked: r.IDMasked, ToSchoolName: to.Name, CanDecide: seesFrom}
 	if seesFrom || from.RegionCode == to.RegionCode {
 		row.FromSchoolName = from.Name
 	} else {
