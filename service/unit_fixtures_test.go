@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -324,4 +325,19 @@ func (f *unitFix) count(sql string, args ...any) int64 {
 		f.t.Fatal(err)
 	}
 	return n
+}
+
+// wantErr fails unless err is the service's error of the code and its
+// message says every fragment.
+func wantErr(t *testing.T, err error, code service.Code, fragments ...string) {
+	t.Helper()
+	var se *service.Error
+	if !errors.As(err, &se) || se.Code != code {
+		t.Fatalf("err = %v, want %s", err, code)
+	}
+	for _, s := range fragments {
+		if !strings.Contains(se.Message, s) {
+			t.Fatalf("message %q does not say %q", se.Message, s)
+		}
+	}
 }
