@@ -53,14 +53,20 @@ func TestUnitAdjustmentsAfterPayment(t *testing.T) {
 		want   []adjWant
 	}{
 		{"a raised standard makes a 补发 of the difference", nil,
-			func(f *unitFix, e model.Entitlement) { f.standard("boarding", "primary", "", "430921", "2025-09-01", 130000) },
+			func(f *unitFix, e model.Entitlement) {
+				f.standard("boarding", "primary", "", "430921", "2025-09-01", 130000)
+			},
 			[]adjWant{{2500, model.AdjDraft, topUp}}},
 		{"a lowered standard makes a 扣回 of the difference",
 			func(f *unitFix) { f.standard("boarding", "primary", "", "430921", "2025-08-01", 140000) },
-			func(f *unitFix, e model.Entitlement) { f.standard("boarding", "primary", "", "430921", "2025-09-01", 130000) },
+			func(f *unitFix, e model.Entitlement) {
+				f.standard("boarding", "primary", "", "430921", "2025-09-01", 130000)
+			},
 			[]adjWant{{-5000, model.AdjDraft, recovery}}},
 		{"a raise dated after the term's start changes nothing", nil,
-			func(f *unitFix, e model.Entitlement) { f.standard("boarding", "primary", "", "430921", "2025-09-02", 130000) },
+			func(f *unitFix, e model.Entitlement) {
+				f.standard("boarding", "primary", "", "430921", "2025-09-02", 130000)
+			},
 			nil},
 		{"no recovery while a top-up is in a batch awaiting the bank", nil,
 			func(f *unitFix, e model.Entitlement) {
