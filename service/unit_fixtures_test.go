@@ -218,6 +218,9 @@ type payment struct {
 	Account    string
 	HolderName string // "" the guardian on file
 	ResultAt   time.Time
+	// Unkeyed: a pending or paid line without its open-entitlement key, as
+	// a hand edit or a restored dump leaves one (anomaly rule 1).
+	Unkeyed bool
 }
 
 func (f *unitFix) line(b model.Batch, e model.Entitlement, p payment) model.BatchLine {
@@ -247,7 +250,7 @@ func (f *unitFix) line(b model.Batch, e model.Entitlement, p payment) model.Batc
 		if p.Status != model.LineFailed {
 			l.OpenAdjustmentID = &p.Adj.ID
 		}
-	case p.Status != model.LineFailed:
+	case p.Status != model.LineFailed && !p.Unkeyed:
 		l.OpenEntitlementID = &l.EntitlementID
 	}
 	if p.Status == model.LineFailed {
