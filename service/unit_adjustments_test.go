@@ -8,39 +8,6 @@ import (
 	"studentaid/service/servicetest"
 )
 
-// adjWant is one adjustment an entitlement should have, in id order.
-type adjWant struct {
-	fen            model.Fen
-	status, reason string
-}
-
-func wantAdjustments(t *testing.T, got []model.Adjustment, want []adjWant) {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("%d adjustments %+v, want %+v", len(got), got, want)
-	}
-	for i, w := range want {
-		if g := got[i]; g.AmountFen != w.fen || g.Status != w.status || (w.reason != "" && g.Reason != w.reason) {
-			t.Fatalf("adjustment %d: %d fen %s %q, want %d fen %s %q", i, g.AmountFen, g.Status, g.Reason, w.fen, w.status, w.reason)
-		}
-	}
-}
-
-// paidOne is a student's entitlement calculated on the school's list and
-// paid in full by the bank.
-func (f *unitFix) paidOne(p pupil, program string) model.Entitlement {
-	f.t.Helper()
-	st := f.student(p)
-	f.calculate(program, autumn, p.School)
-	e, ok := f.entitlementOf(st.ID, program, autumn)
-	if !ok {
-		f.t.Fatalf("%s: not calculated", program)
-	}
-	return f.paid(e)
-}
-
-var boarderAtNanzhou = pupil{School: nanzhouPrimary, Stage: "primary", Boarding: flag(true), Level: "hard"}
-
 // A standard changed for a paid term makes a draft 补发 or 扣回 of the
 // difference between what is due and what was received, less top-ups on
 // their way; the paid entitlement itself is never edited.
@@ -125,15 +92,6 @@ func TestUnitAdjustmentsAfterPayment(t *testing.T) {
 			})
 		})
 	}
-}
-
-// inFlight writes an approved top-up of the entitlement to the standard
-// and puts it in a batch the bank has not paid yet.
-func (f *unitFix) inFlight(e model.Entitlement, std model.Standard, fen model.Fen) model.Adjustment {
-	f.t.Helper()
-	adj := f.adjustment(e, std, fen, model.AdjBatched)
-	f.line(f.batch("430921", e.Program, e.Term, model.BatchApproved, servicetest.Start), e, payment{Status: model.LinePending, Adj: &adj, Fen: fen})
-	return adj
 }
 
 // POLICY.md "Recoveries": received is what the bank paid (paid lines only);

@@ -1,7 +1,6 @@
 package service_test
 
 import (
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -10,37 +9,6 @@ import (
 	"studentaid/service"
 	"studentaid/service/servicetest"
 )
-
-// cardOf is a 南县 (or other school's) boarder with a difficulty record
-// whose aid goes to the guardian's card.
-func cardOf(school, account, guardian string) pupil {
-	return pupil{School: school, Stage: "primary", Boarding: flag(true), Level: "hard", Account: account, Guardian: guardian}
-}
-
-// leftAt records that the student dropped out, as a roster change at the
-// time given.
-func (f *unitFix) leftAt(e model.Entitlement, at time.Time) {
-	f.t.Helper()
-	f.exec("UPDATE enrolments SET status = ? WHERE student_id = ?", model.StatusDroppedOut, e.StudentID)
-	f.create(&model.StudentChange{StudentID: e.StudentID, At: at, ActorName: "school", Source: "roster", SchoolYear: "2025-2026",
-		Field: "学籍状态", OldValue: model.StatusEnrolled, NewValue: model.StatusDroppedOut})
-}
-
-// person is how a summary names the entitlement's student: the name and
-// the masked ID number.
-func (f *unitFix) person(e model.Entitlement) string {
-	f.t.Helper()
-	var st model.Student
-	if err := f.env.DB.First(&st, e.StudentID).Error; err != nil {
-		f.t.Fatal(err)
-	}
-	return who(st)
-}
-
-func who(st model.Student) string { return st.Name + "（" + st.IDMasked + "）" }
-
-// fullNumber is any run of digits as long as an account or ID number.
-var fullNumber = regexp.MustCompile(`[0-9]{12,}`)
 
 // Each anomaly rule of POLICY.md, and duplicate_identity: a planted case the
 // scan must find, with its rule, region and a summary that names the

@@ -186,3 +186,41 @@ func TestUnitCalculationQuotaRanking(t *testing.T) {
 		}
 	})
 }
+
+// A student gets one program once per term across every school: the second
+// school's calculation leaves them out, and only the county is told which
+// school pays them.
+func TestUnitCalculationOncePerTermAcrossSchools(t *testing.T) {
+	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
+		f := newUnitFix(t, env)
+		p := pupil{School: nanzhouPrimary, Stage: "primary", Boarding: flag(true), Level: "hard"}
+		st := f.student(p)
+		p.School, p.Level = "2143092102", "" // the difficulty record is the student's, once a year
+		f.enrol(st, p)
+		f.calculate("boarding", autumn, nanzhouPrimary)
+		second := f.school("2143092102")
+		school := model.Actor{Username: "school_maocaojie", Role: model.RoleSchoolOfficer, SchoolID: second.ID}
+		for _, r := range []struct {
+			name   string
+			actor  model.Actor
+			reason string
+		}{
+			{"the county is told the school that pays", f.county, "已在其他学校享受（南县南洲镇中心小学）"},
+			{"the other school is not told which", school, "已在其他学校享受"},
+		} {
+			t.Run(r.name, func(t *testing.T) {
+				res, err := env.Svc.Entitlements.CalculateEntitlements(f.ctx, r.actor,
+					service.CalcRequest{Program: "boarding", Term: autumn, SchoolID: second.ID})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Created != 0 || len(res.Ineligible) != 1 || res.Ineligible[0].Reason != r.reason {
+					t.Fatalf("second school: %+v", res)
+				}
+				if ent, _ := f.entitlementOf(st.ID, "boarding", autumn); ent.SchoolID != f.school(nanzhouPrimary).ID {
+					t.Fatalf("the entitlement moved: %+v", ent)
+				}
+			})
+		}
+	})
+}

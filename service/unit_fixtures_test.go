@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -344,3 +345,76 @@ func wantErr(t *testing.T, err error, code service.Code, fragments ...string) {
 		}
 	}
 }
+
+// adjWant is one adjustment an entitlement should have, in id order.
+type adjWant struct {
+	fen            model.Fen
+	status, reason string
+}
+
+func wantAdjustments(t *testing.T, got []model.Adjustment, want []adjWant) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%d adjustments %+v, want %+v", len(got), got, want)
+	}
+	for i, w := range want {
+		if g := got[i]; g.AmountFen != w.fen || g.Status != w.status || (w.reason != "" && g.Reason != w.reason) {
+			t.Fatalf("adjustment %d: %d fen %s %q, want %d fen %s %q", i, g.AmountFen, g.Status, g.Reason, w.fen, w.status, w.reason)
+		}
+	}
+}
+
+// paidOne is a student's entitlement calculated on the school's list and
+// paid in full by the bank.
+func (f *unitFix) paidOne(p pupil, program string) model.Entitlement {
+	f.t.Helper()
+	st := f.student(p)
+	f.calculate(program, autumn, p.School)
+	e, ok := f.entitlementOf(st.ID, program, autumn)
+	if !ok {
+		f.t.Fatalf("%s: not calculated", program)
+	}
+	return f.paid(e)
+}
+
+var boarderAtNanzhou = pupil{School: nanzhouPrimary, Stage: "primary", Boarding: flag(true), Level: "hard"}
+
+// inFlight writes an approved top-up of the entitlement to the standard
+// and puts it in a batch the bank has not paid yet.
+func (f *unitFix) inFlight(e model.Entitlement, std model.Standard, fen model.Fen) model.Adjustment {
+	f.t.Helper()
+	adj := f.adjustment(e, std, fen, model.AdjBatched)
+	f.line(f.batch("430921", e.Program, e.Term, model.BatchApproved, servicetest.Start), e, payment{Status: model.LinePending, Adj: &adj, Fen: fen})
+	return adj
+}
+
+// cardOf is a 南县 (or other school's) boarder with a difficulty record
+// whose aid goes to the guardian's card.
+func cardOf(school, account, guardian string) pupil {
+	return pupil{School: school, Stage: "primary", Boarding: flag(true), Level: "hard", Account: account, Guardian: guardian}
+}
+
+// leftAt records that the student dropped out, as a roster change at the
+// time given.
+func (f *unitFix) leftAt(e model.Entitlement, at time.Time) {
+	f.t.Helper()
+	f.exec("UPDATE enrolments SET status = ? WHERE student_id = ?", model.StatusDroppedOut, e.StudentID)
+	f.create(&model.StudentChange{StudentID: e.StudentID, At: at, ActorName: "school", Source: "roster", SchoolYear: "2025-2026",
+		Field: "学籍状态", OldValue: model.StatusEnrolled, NewValue: model.StatusDroppedOut})
+}
+
+// person is how a summary names the entitlement's student: the name and
+// the masked ID number.
+func (f *unitFix) person(e model.Entitlement) string {
+	f.t.Helper()
+	var st model.Student
+	if err := f.env.DB.First(&st, e.StudentID).Error; err != nil {
+		f.t.Fatal(err)
+	}
+	return who(st)
+}
+
+func who(st model.Student) string { return st.Name + "（" + st.IDMasked + "）" }
+
+// fullNumber is any run of digits as long as an account or ID number.
+var fullNumber = regexp.MustCompile(`[0-9]{12,}`)
