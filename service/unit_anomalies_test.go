@@ -74,12 +74,23 @@ func TestUnitAnomalyRules(t *testing.T) {
 			f.student(pupil{School: nanzhouPrimary, Stage: "primary", Grade: 1, ID: residentID("430921", "20200901", 1)})
 			return ""
 		}},
+		{"4 near miss: an adult at a vocational school", model.RuleAgeGrade, "", func(f *unitFix) string {
+			f.student(pupil{School: nanxianVocational, Stage: "vocational", Grade: 1, ID: residentID("430921", "19950301", 1)})
+			return ""
+		}},
 		{"5 在读 at two schools in two counties", model.RuleDoubleEnrolment, "430900", func(f *unitFix) string {
 			p := pupil{School: nanzhouPrimary, Stage: "primary"}
 			st := f.student(p)
 			p.School = dongpingPrimary
 			f.enrol(st, p)
 			return who(st) + " 2025-2026学年同时在 2 所学校有在籍记录"
+		}},
+		{"5 休学 at one school, 在读 at another", model.RuleDoubleEnrolment, "430921", func(f *unitFix) string {
+			p := pupil{School: nanzhouPrimary, Stage: "primary", Status: model.StatusSuspended}
+			st := f.student(p)
+			p.School, p.Status = "2143092102", ""
+			f.enrol(st, p)
+			return "南县南洲镇中心小学（三年级，休学）；南县茅草街镇九年制学校（三年级，在读）"
 		}},
 		{"5 near miss: 转出 from one, 在读 at the other", model.RuleDoubleEnrolment, "", func(f *unitFix) string {
 			p := pupil{School: nanzhouPrimary, Stage: "primary", Status: model.StatusTransferred}
@@ -96,6 +107,15 @@ func TestUnitAnomalyRules(t *testing.T) {
 		{"6 near miss: paid before the leaving was recorded", model.RuleAidAfterExit, "", func(f *unitFix) string {
 			e := f.paidOne(cardOf(nanzhouPrimary, card, "王芳"), "boarding")
 			f.leftAt(e, servicetest.Start.Add(24*time.Hour))
+			return ""
+		}},
+		{"6 aid in a year after an earlier year's record of death", model.RuleAidAfterExit, "430921", func(f *unitFix) string {
+			e := f.paidOne(cardOf(nanzhouPrimary, card, "王芳"), "boarding")
+			f.earlierYear(e, model.StatusDeceased)
+			return f.person(e) + " 2024-2025学年学籍状态为“死亡”"
+		}},
+		{"6 near miss: an earlier year's record of leaving only", model.RuleAidAfterExit, "", func(f *unitFix) string {
+			f.earlierYear(f.paidOne(cardOf(nanzhouPrimary, card, "王芳"), "boarding"), model.StatusTransferred)
 			return ""
 		}},
 		{"7 paid below a standard raised since, with no adjustment", model.RuleAmountMismatch, "430921", func(f *unitFix) string {

@@ -403,6 +403,14 @@ func (f *unitFix) leftAt(e model.Entitlement, at time.Time) {
 		Field: "学籍状态", OldValue: model.StatusEnrolled, NewValue: model.StatusDroppedOut})
 }
 
+// earlierYear adds the student's 2024-2025 record at the same school, in
+// the status given.
+func (f *unitFix) earlierYear(e model.Entitlement, status string) {
+	f.t.Helper()
+	f.create(&model.Enrolment{StudentID: e.StudentID, SchoolYear: "2024-2025", SchoolID: e.SchoolID, Stage: e.Stage,
+		Grade: e.Grade - 1, Status: status, CreatedAt: servicetest.Start, UpdatedAt: servicetest.Start})
+}
+
 // person is how a summary names the entitlement's student: the name and
 // the masked ID number.
 func (f *unitFix) person(e model.Entitlement) string {
