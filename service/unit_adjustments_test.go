@@ -60,6 +60,18 @@ func TestUnitAdjustmentsAfterPayment(t *testing.T) {
 				f.standard("boarding", "primary", "", "430921", "2025-09-01", 126000)
 			},
 			[]adjWant{{2500, model.AdjPaid, ""}, {-2000, model.AdjDraft, recovery}}},
+		{"after an approved 扣回, a national raise tops up from what is kept",
+			func(f *unitFix) { f.standard("boarding", "primary", "", "430921", "2025-08-01", 140000) },
+			func(f *unitFix, e model.Entitlement) {
+				f.standard("boarding", "primary", "", "430921", "2025-09-01", 130000)
+				f.calculate("boarding", autumn, nanzhouPrimary)
+				ids := []int64{f.adjustments(e.ID)[0].ID}
+				if _, err := f.env.Svc.Entitlements.ApproveAdjustments(f.ctx, f.county, ids, ""); err != nil {
+					f.t.Fatal(err)
+				}
+				f.standard("boarding", "primary", "", "", "2025-09-01", 135000) // above the county's 1300
+			},
+			[]adjWant{{-5000, model.AdjToRecover, recovery}, {2500, model.AdjDraft, topUp}}},
 		{"after a late finding's recovery a raise plans nothing", nil,
 			func(f *unitFix, e model.Entitlement) {
 				if _, err := f.env.Svc.Entitlements.RecoverEntitlements(f.ctx, f.county, []int64{e.ID}, "重复享受"); err != nil {
