@@ -3,6 +3,7 @@ package service_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"studentaid/model"
 	"studentaid/service"
@@ -102,7 +103,7 @@ func TestUnitCalculationEligibilityPerProgram(t *testing.T) {
 		var before []model.Entitlement
 		env.DB.Order("id").Find(&before)
 		audits := f.count("SELECT COUNT(*) FROM audit_entries")
-		env.Clock.Advance(3600e9)
+		env.Clock.Advance(time.Hour)
 		for l, first := range results {
 			again := f.calculate(l.program, autumn, l.school)
 			if again.Created+again.Updated+again.Removed+again.Adjustments != 0 || again.Unchanged != first.Created ||

@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"testing"
+	"time"
 
 	"studentaid/model"
 	"studentaid/service"
@@ -37,7 +38,7 @@ func TestUnitCorrectEntitlement(t *testing.T) {
 		{"once settled, a raised standard tops up at the corrected level", "general", false, "hard", "",
 			func(f *unitFix, e model.Entitlement) {
 				ids := []int64{f.adjustments(e.ID)[0].ID}
-				f.env.Clock.Advance(3600e9) // approved an hour after the correction
+				f.env.Clock.Advance(time.Hour) // approved an hour after the correction
 				if _, err := f.env.Svc.Entitlements.ApproveAdjustments(f.ctx, f.county, ids, ""); err != nil {
 					f.t.Fatal(err)
 				}
