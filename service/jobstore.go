@@ -49,10 +49,20 @@ func (s *Jobs) AcquireLease(ctx context.Context, job, holder string, ttl time.Du
 func (s *Jobs) RenewLease(ctx context.Context, job, holder string, ttl time.Duration) (bool, error) {
 	var kept bool
 	err := s.retry(ctx, func() error {
-		res := s.db.WithContext(ctx).Model(&model.JobLease{}).Where("job = ? AND holder = ?", job, holder).
-			Update("expires_at", s.now().Add(ttl))
-		kept = res.RowsAffected == 1
-		return res.Error
+		db := s.db.WithContext(ctx)
+		res := db.Model(&model.JobLease{}).Where("job = ? AND holder = ?", job, holder).Update("expires_at", s.now().Add(ttl))
+		if kept = res.RowsAffected == 1; kept || res.Error != nil {
+			return res.Error
+		}
+		// MySQL counts changed rows, not matched ones: a renewal that
+		// writes the expiry already stored (the same clock reading, or a
+		// clock stepped back) reports 0. The row says whether the lease is
+		// still ours; nobody can have taken it in between, since an UPDATE
+		// that matched left it unexpired.
+		var l model.JobLease
+		err := db.Where("job = ?", job).Limit(1).Find(&l).Error
+		kept = err == nil && l.Holder == holder
+		return err
 	})
 	return kept, err
 }
