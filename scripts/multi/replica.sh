@@ -26,7 +26,10 @@ build_genroster
 db_init
 MARIADB_ARGS="--log-bin=$DB_DIR/binlog --server-id=1 --binlog-format=ROW" db_start
 R_DIR=$WORK/replica
-R_PORT=$(free_port 35000)
+# Below the kernel's ephemeral ports (32768 and up here): the replica is
+# killed and restarted on this port, which an outgoing connection could
+# otherwise take meanwhile.
+R_PORT=$(free_port 25000)
 rsql() { mariadb --no-defaults -h127.0.0.1 -P"$R_PORT" -uroot -N -B "${2:-$DB_NAME}" -e "$1"; }
 replica_start() {
   mariadb_start "$R_DIR" "$R_PORT" --server-id=2 --read-only=1 --relay-log="$R_DIR/relay"
