@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -36,35 +37,11 @@ func TestGaleraMigrationLeasesAndConflicts(t *testing.T) {
 		t.Skip("set STUDENTAID_GALERA_TEST=1 to start a Galera cluster (needs galera-4, rsync, mariadb-server)")
 	}
 	ctx := context.Background()
-	nodes := startGalera(t)
-	root, err := sql.Open("mysql", nodes[0]+"/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer root.Close()
-	if _, err := root.Exec("CREATE DATABASE studentaid CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"); err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	keys, _ := service.NewKeyring(key)
-	svcs := make([]*service.Service, len(nodes))
-	gdbs := make([]*gorm.DB, len(nodes))
-	dbs := make([]*sql.DB, len(nodes))
+	c := newGaleraCluster(t)
+	svcs, dbs := c.svcs, c.dbs
 	var wg sync.WaitGroup
-	errs := make([]error, len(nodes))
-	for i, n := range nodes {
-		db, err := service.OpenDB(configs.Database{Driver: "mysql", DSN: n + "/studentaid", MaxOpenConns: 8, MaxIdleConns: 4,
-			ConnMaxLifetime: time.Minute}, "", log)
-		if err != nil {
-			t.Fatal(err)
-		}
-		gdbs[i] = db
-		dbs[i], _ = db.DB()
-		defer dbs[i].Close()
-		svcs[i] = service.New(db, keys, log, service.Options{BcryptCost: bcrypt.MinCost, FailureDelay: 0})
-		defer svcs[i].Close()
+	errs := make([]error, len(svcs))
+	for i, db := range c.gdbs {
 		// Every node migrates the empty database at once: GET_LOCK would
 		// let all three in (Galera does not replicate it); the lease row
 		// lets one.
@@ -76,7 +53,7 @@ func TestGaleraMigrationLeasesAndConflicts(t *testing.T) {
 	}
 	wg.Wait()
 	latest, _ := service.LatestSchemaVersion("mysql")
-	for i := range nodes {
+	for i := range svcs {
 		if errs[i] != nil {
 			t.Fatalf("migrating at node %d: %v", i+1, errs[i])
 		}
@@ -94,8 +71,8 @@ func TestGaleraMigrationLeasesAndConflicts(t *testing.T) {
 	// never an error.
 	for round := 0; round < 20; round++ {
 		job := fmt.Sprintf("race_%d", round)
-		won := make([]bool, len(nodes))
-		for i := range nodes {
+		won := make([]bool, len(svcs))
+		for i := range svcs {
 			wg.Add(1)
 			go func(i int) {
 				defer wg.Done()
@@ -104,7 +81,7 @@ func TestGaleraMigrationLeasesAndConflicts(t *testing.T) {
 		}
 		wg.Wait()
 		winners := 0
-		for i := range nodes {
+		for i := range svcs {
 			if errs[i] != nil {
 				t.Fatalf("round %d, node %d: %v", round, i+1, errs[i])
 			}
@@ -120,37 +97,26 @@ func TestGaleraMigrationLeasesAndConflicts(t *testing.T) {
 	// Writes at every node at once all append to the audit chain's head row:
 	// certification conflicts, retried until each commits; the chain stays
 	// whole on every node.
-	if err := service.BindKeyring(ctx, gdbs[0], keys); err != nil {
-		t.Fatal(err)
-	}
-	const pw = "galera-admin-password-2026"
-	if _, err := svcs[0].Users.EnsureAdmin(ctx, pw); err != nil {
-		t.Fatal(err)
-	}
-	waitSynced(t, dbs)
+	c.admin(t)
 	const logins = 15
-	for i := range nodes {
+	for i := range svcs {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
 			for k := 0; k < logins && errs[i] == nil; k++ {
-				_, errs[i] = svcs[i].Auth.Login(ctx, model.Actor{ClientIP: "127.0.0.1"}, "admin", pw)
+				_, errs[i] = svcs[i].Auth.Login(ctx, model.Actor{ClientIP: "127.0.0.1"}, "admin", galeraAdminPW)
 			}
 		}(i)
 	}
 	wg.Wait()
-	retried := int64(0)
-	for i := range nodes {
+	for i := range svcs {
 		if errs[i] != nil {
 			t.Fatalf("login at node %d: %v", i+1, errs[i])
 		}
-		for _, r := range svcs[i].TxRetries() {
-			retried += r.Retried
-		}
 	}
-	t.Logf("%d logins at three nodes at once: %d transactions retried after a conflict", 3*logins, retried)
+	t.Logf("%d logins at three nodes at once: %d transactions retried after a conflict", 3*logins, c.retried())
 	waitSynced(t, dbs)
-	for i := range nodes {
+	for i := range svcs {
 		check, err := svcs[i].Audit.VerifyAudit(ctx, model.SystemActor("test"))
 		if err != nil || !check.OK || check.Entries < 3*logins {
 			t.Fatalf("audit chain at node %d: %+v %v", i+1, check, err)
@@ -158,9 +124,140 @@ func TestGaleraMigrationLeasesAndConflicts(t *testing.T) {
 	}
 }
 
+// BenchmarkGaleraAuditedWrites measures what the audit chain's single head
+// row costs a multi-primary cluster (docs/deploy.md): six writers at once,
+// all at node 1, then spread over the three nodes. "audited" is a login (a
+// session row and an audit entry, which takes the head row); "session_only"
+// is the same session insert without the audit entry, so the difference
+// between the two shows what the head adds to writing at several nodes.
+// retries/op is the transactions tried again (certification failures) per
+// write.
+//
+//	STUDENTAID_GALERA_TEST=1 go test ./service -run '^$' -bench GaleraAuditedWrites -benchtime 1000x
+func BenchmarkGaleraAuditedWrites(b *testing.B) {
+	if os.Getenv("STUDENTAID_GALERA_TEST") != "1" {
+		b.Skip("set STUDENTAID_GALERA_TEST=1 to start a Galera cluster (needs galera-4, rsync, mariadb-server)")
+	}
+	ctx := context.Background()
+	c := newGaleraCluster(b)
+	if err := service.Migrate(ctx, c.gdbs[0]); err != nil {
+		b.Fatal(err)
+	}
+	c.admin(b)
+	var admin model.User
+	if err := c.gdbs[0].Where("username = ?", "admin").First(&admin).Error; err != nil {
+		b.Fatal(err)
+	}
+	writes := map[string]func(node int) error{
+		"audited": func(node int) error {
+			_, err := c.svcs[node].Auth.Login(ctx, model.Actor{ClientIP: "127.0.0.1"}, "admin", galeraAdminPW)
+			return err
+		},
+		"session_only": func(node int) error {
+			token := make([]byte, 16)
+			_, _ = rand.Read(token)
+			now := time.Now().UTC()
+			return c.gdbs[node].Create(&model.Session{TokenHash: fmt.Sprintf("%x", token), UserID: admin.ID,
+				ClientIP: "127.0.0.1", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}).Error
+		},
+	}
+	for _, kind := range []string{"audited", "session_only"} {
+		for _, spread := range []int{1, 3} {
+			b.Run(fmt.Sprintf("%s/nodes=%d", kind, spread), func(b *testing.B) {
+				var writer atomic.Int64
+				before := c.retried()
+				b.SetParallelism(3) // six writers on two cores
+				b.ResetTimer()
+				b.RunParallel(func(pb *testing.PB) {
+					node := int(writer.Add(1)) % spread
+					for pb.Next() {
+						if err := writes[kind](node); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+				b.StopTimer()
+				b.ReportMetric(float64(c.retried()-before)/float64(b.N), "retries/op")
+				waitSynced(b, c.dbs)
+			})
+		}
+	}
+	check, err := c.svcs[2].Audit.VerifyAudit(ctx, model.SystemActor("bench"))
+	if err != nil || !check.OK {
+		b.Fatalf("audit chain at node 3: %+v %v", check, err)
+	}
+}
+
+// galeraCluster is a three-node cluster with an empty studentaid database
+// and a service at each node, all on one data key.
+type galeraCluster struct {
+	keys *service.Keyring
+	svcs []*service.Service
+	gdbs []*gorm.DB
+	dbs  []*sql.DB
+}
+
+func newGaleraCluster(tb testing.TB) *galeraCluster {
+	tb.Helper()
+	nodes := startGalera(tb)
+	root, err := sql.Open("mysql", nodes[0]+"/")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer root.Close()
+	if _, err := root.Exec("CREATE DATABASE studentaid CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"); err != nil {
+		tb.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	c := &galeraCluster{}
+	c.keys, _ = service.NewKeyring(key)
+	for _, n := range nodes {
+		db, err := service.OpenDB(configs.Database{Driver: "mysql", DSN: n + "/studentaid", MaxOpenConns: 8, MaxIdleConns: 4,
+			ConnMaxLifetime: time.Minute}, "", log)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		sqlDB, _ := db.DB()
+		svc := service.New(db, c.keys, log, service.Options{BcryptCost: bcrypt.MinCost, FailureDelay: 0})
+		tb.Cleanup(func() { svc.Close(); sqlDB.Close() })
+		c.gdbs, c.dbs, c.svcs = append(c.gdbs, db), append(c.dbs, sqlDB), append(c.svcs, svc)
+	}
+	return c
+}
+
+const galeraAdminPW = "galera-admin-password-2026"
+
+// admin binds the key and makes the admin user (on a migrated database),
+// then waits until every node has it.
+func (c *galeraCluster) admin(tb testing.TB) {
+	tb.Helper()
+	ctx := context.Background()
+	if err := service.BindKeyring(ctx, c.gdbs[0], c.keys); err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := c.svcs[0].Users.EnsureAdmin(ctx, galeraAdminPW); err != nil {
+		tb.Fatal(err)
+	}
+	waitSynced(tb, c.dbs)
+}
+
+// retried is how many transactions the cluster's services have tried again.
+func (c *galeraCluster) retried() int64 {
+	var n int64
+	for _, s := range c.svcs {
+		for _, r := range s.TxRetries() {
+			n += r.Retried
+		}
+	}
+	return n
+}
+
 // waitSynced waits until every node has applied what the cluster committed
 // (wsrep_last_committed equal everywhere).
-func waitSynced(t *testing.T, dbs []*sql.DB) {
+func waitSynced(t testing.TB, dbs []*sql.DB) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
@@ -183,7 +280,7 @@ func waitSynced(t *testing.T, dbs []*sql.DB) {
 // startGalera starts three nodes (the first bootstraps, the other two join
 // by rsync state transfer) and returns their root DSNs without a database.
 // They are stopped and their directories removed when the test ends.
-func startGalera(t *testing.T) []string {
+func startGalera(t testing.TB) []string {
 	t.Helper()
 	tmpl, err := os.ReadFile("../scripts/multi/galera-node.cnf")
 	if err != nil {
@@ -274,7 +371,7 @@ func startGalera(t *testing.T) []string {
 }
 
 // waitNode waits until the node reports itself Synced.
-func waitNode(t *testing.T, dsn, cnf string, wait time.Duration) {
+func waitNode(t testing.TB, dsn, cnf string, wait time.Duration) {
 	t.Helper()
 	db, err := sql.Open("mysql", dsn+"/")
 	if err != nil {
@@ -300,7 +397,7 @@ func tail(s string, n int) string {
 	return s
 }
 
-func freePorts(t *testing.T, n int) []int {
+func freePorts(t testing.TB, n int) []int {
 	t.Helper()
 	var ls []net.Listener
 	var out []int
