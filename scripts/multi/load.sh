@@ -14,6 +14,7 @@
 #   load_read_rates    list requests a second at one instance, then at three
 
 ROWS=${ROWS:-3000}
+LOGIN_ONCE=1   # lib.sh's login: one bcrypt per user and instance, not one per request
 TERMS=(2025-2026-1 2025-2026-2)
 [ -n "${INST+x}" ] || INST=(a b c)
 
@@ -147,6 +148,7 @@ load_calculations() {
   done
   wait "${pids[@]}"
   echo "      calculations: $(awk '{print $5}' "$WORK/calcs.txt" | sort | uniq -c | awk '{printf "%s×%s ", $1, $2}')"
+  log "   each list calculated again, submitted, put on notice and approved"
   flow_at() { # INSTANCE SCHOOL_USER SCHOOL_ID COUNTY_USER PROGRAM TERM
     local n; n=$(approve_flow "$1" "$2" "$3" "$4" "$5" "$6" 2>>"$WORK/flow.err")
     CODE=$([ "${n:-0}" -gt 0 ] && echo 200 || echo "-"); note "$1" "calculate+submit+notice+approve"
@@ -316,6 +318,7 @@ read_rate() {
 
 # load_read_rates: read_rate at instance a alone, then at a, b and c.
 load_read_rates() {
+  log "reads at one instance, then at three"
   READ_ONE=$(read_rate a)
   READ_THREE=$(read_rate "${INST[@]}")
   echo "      reads (GET /students, 6 clients, 240 requests): one instance $READ_ONE req/s, three instances $READ_THREE req/s"
