@@ -215,7 +215,7 @@ if [ -s "$WORK/killed" ]; then
   S=$(date +%s.%N)
   node_start "$KN"
   if node_wait "$KN" 300; then
-    RECOVER=$(echo "$(date +%s.%N) - $S" | bc | cut -c1-5)
+    RECOVER=$(echo "$(date +%s.%N) - $S" | bc | xargs printf "%.1f")
     HOW=$(grep -Eo 'IST received|State transfer required|SST .* complete' "$GDIR/node$KN/server.log" | tail -1)
     pass "the killed node rejoined: node $KN Synced ${RECOVER}s after its start (${HOW:-see its log})"
   else
