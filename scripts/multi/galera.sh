@@ -254,7 +254,9 @@ C1=$(nsql 1 "CHECKSUM TABLE $TABLES" | awk '{print $2}' | tr '\n' ' ')
 for i in 2 3; do
   expect_eq "node $i money tables = node 1's (CHECKSUM TABLE)" "$(nsql "$i" "CHECKSUM TABLE $TABLES" | awk '{print $2}' | tr '\n' ' ')" "$C1"
 done
-echo "      certification retries: $(for x in a b c; do curl -s "$(base "$x")/metrics" | awk -v x="$x" '/^studentaid_db_tx_retries_total\{code="1213"\}/ {printf "%s=%s ", x, $NF}'; done)"
+echo "      transactions retried after 1213 (certification failure or deadlock), and given up after ten tries: $(for x in a b c; do
+  curl -s -m 5 "$(base "$x")/metrics" | awk -v x="$x" '/^studentaid_db_tx_retries_total[{]code="1213"[}]/ { r = $NF }
+    /^studentaid_db_tx_retries_exhausted_total[{]code="1213"[}]/ { g = $NF } END { printf "%s=%d/%d ", x, r, g }'; done)"
 echo "      batch generation, every job once in turn on the same approved lists: ${BATCH_ONE_VS_THREE:-not measured}"
 load_report
 summary
