@@ -164,7 +164,7 @@ func (s *Students) ImportRoster(ctx context.Context, a model.Actor, up RosterUpl
 		return RosterReport{}, err
 	}
 	opt := roster.Options{SchoolYear: up.SchoolYear, Now: s.opt.Now(), MaxRows: s.opt.RosterMaxRows, MaxBytes: s.opt.RosterMaxBytes,
-		DefaultSchool: def, TmpDir: s.opt.TempDir}
+		DefaultSchool: def}
 	if def == nil {
 		opt.LookupSchool = func(code string) (roster.School, bool) { sc, ok := byCode[code]; return sc, ok }
 	}
