@@ -19,8 +19,8 @@ type rowCheck struct {
 	line    int
 	cells   []string
 	numeric []int // columns whose cell is a number
-	errs  []RowError
-	warns []RowError
+	errs    []RowError
+	warns   []RowError
 }
 
 func (c *rowCheck) get(col string) string {
