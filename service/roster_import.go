@@ -2,6 +2,7 @@ package service
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -168,7 +169,8 @@ func (s *Students) ImportRoster(ctx context.Context, a model.Actor, up RosterUpl
 	if def == nil {
 		opt.LookupSchool = func(code string) (roster.School, bool) { sc, ok := byCode[code]; return sc, ok }
 	}
-	if s.opt.RosterAsyncBytes > 0 && up.Size > s.opt.RosterAsyncBytes {
+	// A file over the size limit is refused at once (413), not after a 202.
+	if s.opt.RosterAsyncBytes > 0 && up.Size > s.opt.RosterAsyncBytes && up.Size <= cmp.Or(s.opt.RosterMaxBytes, roster.DefaultMaxBytes) {
 		return s.importInBackground(ctx, a, ri, up, opt)
 	}
 	return s.runImport(ctx, a, ri, up.File, up.Size, opt)
