@@ -25,8 +25,8 @@ func TestParseRefusesBadFiles(t *testing.T) {
 		message string
 	}{
 		{"empty file", nil, nil, roster.Unreadable, "not_xlsx", "文件是空的"},
-		{".xls", ole, nil, roster.Unreadable, "not_xlsx", "旧版 .xls 文件或加密的工作簿"},
-		{"encrypted xlsx", append(ole[:8:8], []byte("...EncryptionInfo...EncryptedPackage")...), nil, roster.Unreadable, "not_xlsx", "不要设置密码"},
+		{"damaged .xls", ole, nil, roster.Unreadable, "not_xlsx", ".xls 文件，文件可能已损坏"},
+		{"encrypted xlsx", encrypted(t, good), nil, roster.Unreadable, "not_xlsx", "不要设置密码"},
 		{"CSV renamed", []byte("姓名,身份证件号,年级\n张三,430903201503151230,四年级\n"), nil, roster.Unreadable, "not_xlsx", "CSV/文本文件"},
 		{"GBK CSV renamed", []byte("\xd0\xd5\xc3\xfb,\xc4\xea\xbc\xb6\r\n\xd5\xc5\xc8\xfd,1\r\n"), nil, roster.Unreadable, "not_xlsx", "CSV/文本文件"},
 		{"HTML table saved as .xls", []byte("<html><body><table><tr><td>姓名</td></tr></table></body></html>"), nil, roster.Unreadable, "not_xlsx", "网页"},
@@ -191,6 +191,22 @@ func TestParseLargeSheet(t *testing.T) {
 	if res.Total != n || len(res.Errors) != 1 || res.Errors[0].Row != n+1 || !strings.Contains(res.Errors[0].Message, "文本") {
 		t.Fatalf("Total %d errors:%s", res.Total, dumpErrors(res.Errors[:min(len(res.Errors), 5)]))
 	}
+}
+
+// encrypted is a workbook saved with a password, which Excel wraps in an
+// OLE2 compound file.
+func encrypted(t testing.TB, workbook []byte) []byte {
+	t.Helper()
+	f, err := excelize.OpenReader(bytes.NewReader(workbook))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var buf bytes.Buffer
+	if _, err := f.WriteTo(&buf, excelize.Options{Password: "secret"}); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
 
 // zipOf builds a zip archive with the given files.

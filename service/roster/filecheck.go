@@ -51,10 +51,6 @@ func sniff(head []byte) *FileError {
 		return nil
 	case len(head) == 0:
 		return fileErr(Unreadable, "not_xlsx", "文件是空的")
-	case bytes.HasPrefix(head, []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}):
-		// An OLE2 container: Excel 97–2003 workbooks, and also every
-		// password-protected .xlsx, which Excel wraps in one.
-		return fileErr(Unreadable, "not_xlsx", "这是旧版 .xls 文件或加密的工作簿，请在 Excel 中另存为 .xlsx（不要设置密码）")
 	case bytes.HasPrefix(head, []byte("\x89PNG")), bytes.HasPrefix(head, []byte{0xFF, 0xD8, 0xFF}),
 		bytes.HasPrefix(head, []byte("GIF8")), bytes.HasPrefix(head, []byte("BM")) && len(head) > 14 && head[6] == 0 && head[7] == 0:
 		return fileErr(Unreadable, "not_xlsx", "这是一张图片，不是 Excel 文件：请上传花名册的 .xlsx 工作簿，不要上传截图或照片")
@@ -74,6 +70,12 @@ func sniff(head []byte) *FileError {
 		return fileErr(Unreadable, "not_xlsx", "这是 CSV/文本文件，不是 Excel 工作簿：%s", saveAsXLSX)
 	}
 	return fileErr(Unreadable, "not_xlsx", "文件不是 Excel 工作簿（.xlsx）：%s", saveAsXLSX)
+}
+
+// isOLE reports an OLE2 compound file: an Excel 97–2003 workbook, and also
+// every password-protected .xlsx, which Excel wraps in one.
+func isOLE(head []byte) bool {
+	return bytes.HasPrefix(head, []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1})
 }
 
 // looksLikeText accepts UTF-8 (with or without BOM), UTF-16 with BOM and
@@ -163,6 +165,9 @@ func checkZip(r io.ReaderAt, size int64, opt Options) (*zip.Reader, *FileError) 
 // openRows opens the roster sheet of an upload after the checks that need
 // nothing but its bytes: what the file really is, and the zip directory.
 func openRows(r io.ReaderAt, size int64, head []byte, opt Options) (rowSource, *FileError) {
+	if isOLE(head) {
+		return openXLSRows(r, size, opt)
+	}
 	if fe := sniff(head); fe != nil {
 		return nil, fe
 	}
