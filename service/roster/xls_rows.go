@@ -352,7 +352,7 @@ type xlsRows struct {
 	curSize int64
 	formula *xlsCell  // a formula whose string result is in a later record
 	queue   []xlsCell // the numbers of a MULRK record not yet handed out
-	depth   int      // BOF…EOF nesting (charts inside a sheet)
+	depth   int       // BOF…EOF nesting (charts inside a sheet)
 	done    bool
 	merged  []string
 }
