@@ -403,6 +403,11 @@ func (p *parser) checkColumns() *FileError {
 
 // addRow validates one data row and files it as pending or failed.
 func (p *parser) addRow(r sheetRow) {
+	// The row's cells become parts of one packed copy, so that what the
+	// Row keeps (a name, a remark) shares it rather than keeping the
+	// reader's strings alive beside it: the text is held once.
+	packed := packCells(r.cells)
+	r.cells = unpackCells(packed)
 	line, cells := r.line, r.cells
 	row, errs := p.validateRow(r)
 	if row.IDNumber.Value != "" {
@@ -424,7 +429,7 @@ func (p *parser) addRow(r sheetRow) {
 		p.pending = append(p.pending, make([]pendingRow, 0, 4096))
 	}
 	last := &p.pending[len(p.pending)-1]
-	*last = append(*last, pendingRow{row: row, cells: packCells(cells)})
+	*last = append(*last, pendingRow{row: row, cells: packed})
 	p.kept++
 	if p.opt.OnRows != nil && p.opt.StreamRows > 0 {
 		p.stream = append(p.stream, row)
@@ -466,7 +471,10 @@ func (p *parser) finish() error {
 		return err
 	}
 	rows := make([]Row, 0, p.kept)
-	for _, chunk := range p.pending {
+	for i, chunk := range p.pending {
+		// Each chunk is let go once copied, so the rows are not held
+		// twice over (200,000 rows are 85 MB of Row structs).
+		p.pending[i] = nil
 		for _, pr := range chunk {
 			e, ok := dupErr[pr.row.Line]
 			if !ok {

@@ -96,7 +96,7 @@ func openXLSRows(r io.ReaderAt, size int64, opt Options) (src rowSource, fe *Fil
 	if sheet.offset >= book.Size {
 		return nil, xlsDamaged()
 	}
-	x := &xlsRows{sheet: sheet.name, br: newBIFF(io.NewSectionReader(book, sheet.offset, book.Size-sheet.offset)), sst: g.sst, b: b}
+	x := &xlsRows{sheet: sheet.name, br: newBIFF(io.NewSectionReader(book, sheet.offset, book.Size-sheet.offset)), sst: g.sst, b: b, used: g.sst.size()}
 	if err := x.br.next(); err != nil || x.br.typ != recBOF {
 		return nil, xlsDamaged()
 	}
@@ -349,7 +349,9 @@ type xlsRows struct {
 	line    int       // the last line handed out
 	ahead   *sheetRow // the next row, once complete
 	cur     *sheetRow // the row whose cells are being read
-	curSize int64
+	curSize int64 // its text and a string header a slot, against b.row
+	curText int64
+	used    int64 // text held: the shared strings and the rows read so far, against b.text
 	formula *xlsCell  // a formula whose string result is in a later record
 	queue   []xlsCell // the numbers of a MULRK record not yet handed out
 	depth   int       // BOF…EOF nesting (charts inside a sheet)
@@ -415,7 +417,7 @@ func (x *xlsRows) readRow() (*sheetRow, *FileError) {
 			}
 		}
 		if x.cur == nil {
-			x.cur, x.curSize = &sheetRow{line: line}, 0
+			x.cur, x.curSize, x.curText = &sheetRow{line: line}, 0, 0
 		}
 		if fe := x.addCell(c); fe != nil {
 			return nil, fe
@@ -435,6 +437,7 @@ func (x *xlsRows) addCell(c xlsCell) *FileError {
 		return nil
 	}
 	r := x.cur
+	x.curText += int64(len(c.value))
 	x.curSize += int64(len(c.value)) + slotBytes*int64(max(1, col-len(r.cells)))
 	if x.curSize > x.b.row {
 		return rowTooLarge(r.line, x.b)
@@ -455,7 +458,7 @@ func (x *xlsRows) finishRow() (*sheetRow, *FileError) {
 	if r == nil {
 		return nil, nil
 	}
-	if x.b.text -= x.curSize; x.b.text < 0 {
+	if x.used += x.curText; x.used > x.b.text {
 		return nil, contentTooLarge(x.b)
 	}
 	return r, nil

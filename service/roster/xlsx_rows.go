@@ -26,6 +26,7 @@ type xlsxRows struct {
 	b     bounds
 	watch map[int]bool // 0-based columns whose number cells are reported
 
+	used   int64     // text held: the shared strings and the rows read so far, against b.text
 	line   int       // the last line handed out
 	ahead  *sheetRow // the next row of the sheet, when read early
 	done   bool      // the sheet's last token is read
@@ -67,7 +68,7 @@ func openXLSXSheet(zr *zip.Reader, opt Options) (*xlsxRows, *FileError) {
 		return nil, unreadable(sheet.name)
 	}
 	in := &countingReader{r: rc, limit: b.rowXML}
-	return &xlsxRows{sheet: sheet.name, rc: rc, in: in, dec: xml.NewDecoder(in), sst: sst, b: b}, nil
+	return &xlsxRows{sheet: sheet.name, rc: rc, in: in, dec: xml.NewDecoder(in), sst: sst, b: b, used: sst.size()}, nil
 }
 
 func (x *xlsxRows) name() string            { return x.sheet }
@@ -139,7 +140,7 @@ func (x *xlsxRows) readRow() (*sheetRow, *FileError) {
 // column (blanks before it), cells without a value left out, values raw.
 func (x *xlsxRows) readCells(line int) (*sheetRow, *FileError) {
 	row := &sheetRow{line: line}
-	var size int64 // text bytes, and a string header for every slot
+	var size, text int64 // the row's text and a string header a slot; its text alone
 	col := 0
 	for {
 		tok, err := x.dec.RawToken()
@@ -149,8 +150,7 @@ func (x *xlsxRows) readCells(line int) (*sheetRow, *FileError) {
 		switch t := tok.(type) {
 		case xml.EndElement:
 			if t.Name.Local == "row" {
-				x.b.text -= size
-				if x.b.text < 0 {
+				if x.used += text; x.used > x.b.text {
 					return nil, contentTooLarge(x.b)
 				}
 				return row, nil
@@ -175,6 +175,7 @@ func (x *xlsxRows) readCells(line int) (*sheetRow, *FileError) {
 			if val == "" && !formula {
 				continue
 			}
+			text += int64(len(val))
 			size += int64(len(val)) + slotBytes*int64(max(1, col-len(row.cells)))
 			if size > x.b.row {
 				return nil, rowTooLarge(line, x.b)
@@ -314,6 +315,14 @@ type sharedStrings struct {
 	ends []uint32
 }
 
+// size is what the table holds, counted against the text bound.
+func (s *sharedStrings) size() int64 {
+	if s == nil {
+		return 0
+	}
+	return int64(len(s.text)) + 4*int64(len(s.ends))
+}
+
 func (s *sharedStrings) get(i int) (string, bool) {
 	if s == nil || i < 0 || i >= len(s.ends) {
 		return "", false
@@ -326,8 +335,8 @@ func (s *sharedStrings) get(i int) (string, bool) {
 }
 
 // readSharedStrings reads the table within the bounds: its text and four
-// bytes an item count against the text bound; no item's XML may exceed a
-// row's.
+// bytes an item count against the text bound, which the rows then share;
+// no item's XML may exceed a row's.
 func readSharedStrings(f *zip.File, b bounds) (*sharedStrings, *FileError) {
 	if f == nil {
 		return nil, nil
