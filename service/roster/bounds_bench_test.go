@@ -27,8 +27,8 @@ import (
 //
 //	GOMEMLIMIT=256MiB go test ./service/roster -run '^$' -bench ParseDensest -benchtime 1x
 func BenchmarkParseDensest(b *testing.B) {
-	remark := strings.Repeat("备", 500)    // 备注 at its 500-character limit
-	wide := 8000 / 3 // characters: just under the 8 KiB a cell
+	remark := strings.Repeat("备", 500) // 备注 at its 500-character limit
+	wide := 8000 / 3                   // characters: just under the 8 KiB a cell
 	rng := rand.New(rand.NewPCG(15, 16))
 	cases := []struct {
 		name string

@@ -349,9 +349,9 @@ type xlsRows struct {
 	line    int       // the last line handed out
 	ahead   *sheetRow // the next row, once complete
 	cur     *sheetRow // the row whose cells are being read
-	curSize int64 // its text and a string header a slot, against b.row
+	curSize int64     // its text and a string header a slot, against b.row
 	curText int64
-	used    int64 // text held: the shared strings and the rows read so far, against b.text
+	used    int64     // text held: the shared strings and the rows read so far, against b.text
 	formula *xlsCell  // a formula whose string result is in a later record
 	queue   []xlsCell // the numbers of a MULRK record not yet handed out
 	depth   int       // BOF…EOF nesting (charts inside a sheet)
