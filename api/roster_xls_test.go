@@ -55,3 +55,24 @@ func TestRosterXLSUpload(t *testing.T) {
 		}
 	})
 }
+
+// TestRosterTemplateXLS: the template for WPS and Excel 2003 users is an
+// .xls the upload reads as a roster header.
+func TestRosterTemplateXLS(t *testing.T) {
+	env := servicetest.NewEnv(t, "sqlite")
+	h := newHarness(t, env)
+	rr := h.do("GET", "/api/v1/rosters/template?school_year=2026-2027&format=xls", h.as("school_nanzhou"), nil)
+	want(t, rr, http.StatusOK)
+	if ct, cd := rr.Header().Get("Content-Type"), rr.Header().Get("Content-Disposition"); ct != "application/vnd.ms-excel" || !strings.Contains(cd, ".xls") {
+		t.Fatalf("headers: %q %q", ct, cd)
+	}
+	rep := rr.Body.Bytes()
+	if len(rep) < 8 || string(rep[:4]) != "\xD0\xCF\x11\xE0" {
+		t.Fatalf("not an OLE2 file: % x", rep[:min(8, len(rep))])
+	}
+	_, code, body := h.uploadRoster("school_nanzhou", rep, map[string]string{"school_year": "2025-2026", "dry_run": "true"})
+	if code != http.StatusUnprocessableEntity || !strings.Contains(body, "只有表头") {
+		t.Fatalf("the empty template uploaded: %d %s", code, body)
+	}
+	want(t, h.do("GET", "/api/v1/rosters/template?format=pdf", h.as("school_nanzhou"), nil), http.StatusBadRequest)
+}

@@ -114,11 +114,13 @@ func denseBook(b *testing.B, n int, row func(int) []string) []byte {
 		w, _ := zw.Create(name)
 		io.WriteString(w, s)
 	}
-	put("_rels/.rels", `<Relationships><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`)
-	put("xl/workbook.xml", `<workbook xmlns:r="r"><sheets><sheet name="花名册" sheetId="1" r:id="rId1"/></sheets></workbook>`)
-	put("xl/_rels/workbook.xml.rels", `<Relationships><Relationship Id="rId1" Type="x/worksheet" Target="worksheets/sheet1.xml"/></Relationships>`)
+	const rels, od = "http://schemas.openxmlformats.org/package/2006/relationships", "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+	put("[Content_Types].xml", `<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>`)
+	put("_rels/.rels", `<Relationships xmlns="`+rels+`"><Relationship Id="rId1" Type="`+od+`/officeDocument" Target="xl/workbook.xml"/></Relationships>`)
+	put("xl/workbook.xml", `<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="`+od+`"><sheets><sheet name="花名册" sheetId="1" r:id="rId1"/></sheets></workbook>`)
+	put("xl/_rels/workbook.xml.rels", `<Relationships xmlns="`+rels+`"><Relationship Id="rId1" Type="`+od+`/worksheet" Target="worksheets/sheet1.xml"/></Relationships>`)
 	w, _ := zw.Create("xl/worksheets/sheet1.xml")
-	io.WriteString(w, "<worksheet><sheetData>")
+	io.WriteString(w, `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`)
 	writeRow := func(line int, vals []string) {
 		fmt.Fprintf(w, `<row r="%d">`, line)
 		for i, v := range vals {

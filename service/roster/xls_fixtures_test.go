@@ -1,12 +1,16 @@
 package roster_test
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/xuri/excelize/v2"
+
+	"studentaid/service/roster"
 )
 
 // The .xls fixtures in testdata/xls are these workbooks saved by
@@ -66,6 +70,50 @@ func TestWriteXLSFixtureSources(t *testing.T) {
 	_ = m.MergeCell("Sheet1", "N1", "O1")
 	_ = m.SetSheetRow("Sheet1", "A2", &[]any{"张三", xlsFixtureID(2)})
 	if err := m.SaveAs(filepath.Join(dir, "merged.xlsx")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestWriteXLSTemplateSource writes the source of assets/template.xls, the
+// template for WPS and Excel 2003 users: the .xlsx template without its
+// year (no example row, whose ID number fits one year; no year in the
+// notes), so one file serves every year.
+func TestWriteXLSTemplateSource(t *testing.T) {
+	dir := os.Getenv("STUDENTAID_XLS_SOURCES")
+	if dir == "" {
+		t.Skip("STUDENTAID_XLS_SOURCES not set")
+	}
+	var buf bytes.Buffer
+	if err := roster.WriteTemplate(&buf, "2025-2026"); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	// Row 2 as every row below it: empty, in its column's format.
+	for i := range roster.Columns() {
+		col, _ := excelize.ColumnNumberToName(i + 1)
+		style, _ := f.GetCellStyle(roster.SheetRoster, col+"3")
+		_ = f.SetCellValue(roster.SheetRoster, col+"2", nil)
+		_ = f.SetCellStyle(roster.SheetRoster, col+"2", col+"2", style)
+	}
+	rows, _ := f.GetRows(roster.SheetInstructions)
+	for i, r := range rows {
+		if len(r) == 0 {
+			continue
+		}
+		cell := fmt.Sprintf("A%d", i+1)
+		switch {
+		case strings.HasPrefix(r[0], "2025-2026学年"):
+			_ = f.SetCellStr(roster.SheetInstructions, cell, strings.TrimPrefix(r[0], "2025-2026学年"))
+		case strings.HasPrefix(r[0], "2. "):
+			_ = f.SetCellStr(roster.SheetInstructions, cell, "2. 从第2行起每行填写一名学生。")
+		}
+	}
+	_ = f.SetDocProps(&excelize.DocProperties{Title: "学生花名册", Creator: "studentaid"})
+	if err := f.SaveAs(filepath.Join(dir, "template.xlsx")); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -48,10 +48,15 @@ func xlsDamaged() *FileError {
 	return fileErr(Unreadable, "not_xlsx", "无法读取这个 .xls 文件，文件可能已损坏：%s", saveAsXLSXFromXLS)
 }
 
-// openXLSRows opens the roster sheet of an OLE2 compound file: an .xls
-// workbook, or else says what the file is (an encrypted .xlsx, a Word
-// document).
-func openXLSRows(r io.ReaderAt, size int64, opt Options) (src rowSource, fe *FileError) {
+// openXLSRows opens the roster sheet (花名册, else the first) of an OLE2
+// compound file: an .xls workbook, or else says what the file is (an
+// encrypted .xlsx, a Word document).
+func openXLSRows(r io.ReaderAt, size int64, opt Options) (rowSource, *FileError) {
+	return openXLSSheet(r, size, opt, SheetRoster)
+}
+
+// openXLSSheet opens the sheet named want, else the first.
+func openXLSSheet(r io.ReaderAt, size int64, opt Options, want string) (src *xlsRows, fe *FileError) {
 	defer func() {
 		if recover() != nil {
 			src, fe = nil, xlsDamaged()
@@ -89,7 +94,7 @@ func openXLSRows(r io.ReaderAt, size int64, opt Options) (src rowSource, fe *Fil
 	}
 	sheet := g.sheets[0]
 	for _, s := range g.sheets {
-		if s.name == "花名册" {
+		if s.name == want {
 			sheet = s
 		}
 	}

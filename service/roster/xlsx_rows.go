@@ -51,7 +51,7 @@ func openXLSXSheet(zr *zip.Reader, opt Options) (*xlsxRows, *FileError) {
 	}
 	sheet := wb.sheets[0]
 	for _, s := range wb.sheets {
-		if s.name == "花名册" {
+		if s.name == SheetRoster {
 			sheet = s
 		}
 	}
