@@ -264,3 +264,40 @@ func zipOfZeros(t testing.TB, n int64) []byte {
 	}
 	return buf.Bytes()
 }
+
+// TestOpenAPIDescribesRosterUploads: the 413 of the bounds and the .xls
+// format are in the document.
+func TestOpenAPIDescribesRosterUploads(t *testing.T) {
+	h := newHarness(t, servicetest.NewEnv(t, "sqlite"))
+	rr := h.do("GET", "/api/v1/openapi.json", "", nil)
+	want(t, rr, http.StatusOK)
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Parameters []struct {
+				Name   string
+				Schema struct{ Enum []string }
+			}
+			Responses   map[string]struct{ Description string }
+			RequestBody struct {
+				Content map[string]struct {
+					Schema struct {
+						Properties map[string]struct{ Description string }
+					}
+				}
+			}
+		}
+	}
+	mustJSON(t, rr, &doc)
+	post := doc.Paths["/api/v1/rosters"]["post"]
+	if !strings.Contains(post.Responses["413"].Description, "content_too_large") || post.Responses["202"].Description == "" ||
+		!strings.Contains(post.RequestBody.Content["multipart/form-data"].Schema.Properties["file"].Description, ".xls") {
+		t.Fatalf("POST /rosters: %+v", post)
+	}
+	get := doc.Paths["/api/v1/rosters/template"]["get"]
+	if len(get.Parameters) != 2 || strings.Join(get.Parameters[1].Schema.Enum, ",") != "xlsx,xls" {
+		t.Fatalf("GET /rosters/template: %+v", get.Parameters)
+	}
+	if _, ok := doc.Paths["/api/v1/batches/{id}/results"]["post"].Responses["413"]; !ok {
+		t.Fatal("uploads have no 413")
+	}
+}
