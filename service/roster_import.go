@@ -247,7 +247,7 @@ func (s *Students) runImport(ctx context.Context, a model.Actor, ri model.Roster
 	ri.ErrorsJSON = errorsJSON(res.Errors, res.Rows)
 	if len(res.Failed) > 0 {
 		var buf bytes.Buffer
-		if err := roster.WriteErrorWorkbook(&buf, res.Headers, res.Failed); err != nil {
+		if err := roster.WriteErrorWorkbook(&buf, res.Headers, res.Failed, s.opt.TempDir); err != nil {
 			return reportOf(ri), err
 		}
 		ri.ErrorsXLSX = buf.Bytes()

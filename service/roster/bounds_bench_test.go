@@ -63,7 +63,7 @@ func BenchmarkParseDensest(b *testing.B) {
 					b.Fatal(err)
 				}
 				if len(res.Failed) > 0 {
-					if err := roster.WriteErrorWorkbook(io.Discard, res.Headers, res.Failed); err != nil {
+					if err := roster.WriteErrorWorkbook(io.Discard, res.Headers, res.Failed, ""); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -52,7 +52,7 @@ func FuzzParse(f *testing.F) {
 		if n != len(res.Errors) {
 			t.Fatalf("%d errors in failed rows, %d in Errors", n, len(res.Errors))
 		}
-		if err := roster.WriteErrorWorkbook(io.Discard, res.Headers, res.Failed); err != nil {
+		if err := roster.WriteErrorWorkbook(io.Discard, res.Headers, res.Failed, ""); err != nil {
 			t.Fatalf("WriteErrorWorkbook: %v", err)
 		}
 	})
