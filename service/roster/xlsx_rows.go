@@ -161,7 +161,7 @@ func (x *xlsxRows) readCells(line int) (*sheetRow, *FileError) {
 			}
 			col++
 			if ref := attr(t, "r"); ref != "" {
-				c, _, ok := cellRef([]byte(ref))
+				c, _, ok := cellRef([]byte(strings.ToUpper(ref)))
 				if !ok {
 					return nil, unreadable(x.sheet)
 				}
