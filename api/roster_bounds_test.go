@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 
@@ -300,4 +301,31 @@ func TestOpenAPIDescribesRosterUploads(t *testing.T) {
 	if _, ok := doc.Paths["/api/v1/batches/{id}/results"]["post"].Responses["413"]; !ok {
 		t.Fatal("uploads have no 413")
 	}
+}
+
+// TestMatchingListBounded: a department list is read with the roster's
+// readers and bounds: a dense list is refused with 413, an .xls is read.
+func TestMatchingListBounded(t *testing.T) {
+	dense := rawBook(t, []string{strings.Repeat("民", 3000)}, func(w io.Writer) {
+		io.WriteString(w, rowXML(1, []any{"姓名", "身份证件号"}))
+		for i := range 200 {
+			io.WriteString(w, rowXML(i+2, []any{"#0", validID("430921", "20150301", i)}))
+		}
+	}, nil)
+	xls, err := os.ReadFile("../service/roster/testdata/xls/roster.xls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
+		h := newHarness(t, env)
+		fields := map[string]string{"kind": "dibao", "school_year": "2025-2026"}
+		rr := h.upload("/api/v1/matching", h.as("county_nanxian"), "file", "低保名单.xlsx", dense, fields)
+		if rr.Code != http.StatusRequestEntityTooLarge || !strings.Contains(rr.Body.String(), `"code":"cell_too_large"`) {
+			t.Fatalf("dense list: %d %s", rr.Code, rr.Body)
+		}
+		rr = h.upload("/api/v1/matching", h.as("county_nanxian"), "file", "低保名单.xls", xls, fields)
+		if rr.Code != http.StatusOK || !strings.Contains(rr.Body.String(), `"rows":400`) {
+			t.Fatalf(".xls list: %d %.300s", rr.Code, rr.Body)
+		}
+	})
 }

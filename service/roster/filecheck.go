@@ -162,11 +162,12 @@ func checkZip(r io.ReaderAt, size int64, opt Options) (*zip.Reader, *FileError) 
 	return zr, nil
 }
 
-// openRows opens the roster sheet of an upload after the checks that need
-// nothing but its bytes: what the file really is, and the zip directory.
-func openRows(r io.ReaderAt, size int64, head []byte, opt Options) (rowSource, *FileError) {
+// openRows opens the sheet named want (else the first; "": the sheet the
+// workbook was saved on) after the checks that need nothing but the file's
+// bytes: what the file really is, and the zip directory.
+func openRows(r io.ReaderAt, size int64, head []byte, opt Options, want string) (rowSource, *FileError) {
 	if isOLE(head) {
-		return openXLSRows(r, size, opt)
+		return openXLSSheet(r, size, opt, want)
 	}
 	if fe := sniff(head); fe != nil {
 		return nil, fe
@@ -175,7 +176,7 @@ func openRows(r io.ReaderAt, size int64, head []byte, opt Options) (rowSource, *
 	if fe != nil {
 		return nil, fe
 	}
-	return openXLSXSheet(zr, opt)
+	return openXLSXSheet(zr, opt, want)
 }
 
 // maxParts is far more parts than a workbook of one sheet has (Excel writes

@@ -175,7 +175,7 @@ func Parse(r io.ReaderAt, size int64, opt Options) (*Result, error) {
 	if err != nil && err != io.EOF {
 		return nil, err
 	}
-	src, fe := openRows(r, size, head[:n], opt)
+	src, fe := openRows(r, size, head[:n], opt, SheetRoster)
 	if fe != nil {
 		return nil, fe
 	}

@@ -28,6 +28,7 @@ const (
 	recEOF        = 0x000A
 	recFilePass   = 0x002F
 	recContinue   = 0x003C
+	recWindow1    = 0x003D
 	recBoundSheet = 0x0085
 	recMulRK      = 0x00BD
 	recRString    = 0x00D6
@@ -48,14 +49,10 @@ func xlsDamaged() *FileError {
 	return fileErr(Unreadable, "not_xlsx", "无法读取这个 .xls 文件，文件可能已损坏：%s", saveAsXLSXFromXLS)
 }
 
-// openXLSRows opens the roster sheet (花名册, else the first) of an OLE2
-// compound file: an .xls workbook, or else says what the file is (an
-// encrypted .xlsx, a Word document).
-func openXLSRows(r io.ReaderAt, size int64, opt Options) (rowSource, *FileError) {
-	return openXLSSheet(r, size, opt, SheetRoster)
-}
-
-// openXLSSheet opens the sheet named want, else the first.
+// An OLE2 compound file is an .xls workbook, or else an encrypted .xlsx or
+// a Word document, which are named as such.
+// openXLSSheet opens the sheet named want (else the first; "": the active
+// one), or says what the file is if not an .xls.
 func openXLSSheet(r io.ReaderAt, size int64, opt Options, want string) (src *xlsRows, fe *FileError) {
 	defer func() {
 		if recover() != nil {
@@ -94,7 +91,7 @@ func openXLSSheet(r io.ReaderAt, size int64, opt Options, want string) (src *xls
 	}
 	sheet := g.sheets[0]
 	for _, s := range g.sheets {
-		if s.name == want {
+		if (want == "" && s.tab == g.active) || (want != "" && s.name == want) {
 			sheet = s
 		}
 	}
@@ -145,10 +142,13 @@ func (b *biff) peek() uint16 {
 type xlsSheet struct {
 	name   string
 	offset int64
+	tab    int // its place among all sheets, charts included
 }
 
 type xlsGlobals struct {
-	sheets []xlsSheet
+	sheets []xlsSheet // worksheets
+	active int        // the tab shown when the workbook was saved
+	tabs   int
 	sst    *sharedStrings
 }
 
@@ -171,10 +171,15 @@ func readXLSGlobals(br *biff, b bounds) (xlsGlobals, *FileError) {
 			return g, nil
 		case recFilePass:
 			return g, fileErr(Unreadable, "not_xlsx", "工作簿设置了密码：请在 Excel 或 WPS 中取消密码后另存为 .xlsx 再上传")
+		case recWindow1:
+			if len(br.data) >= 12 {
+				g.active = int(binary.LittleEndian.Uint16(br.data[10:]))
+			}
 		case recBoundSheet:
 			if len(br.data) < 8 {
 				return g, xlsDamaged()
 			}
+			g.tabs++
 			if br.data[5] != 0 { // a chart, a macro sheet
 				continue
 			}
@@ -183,7 +188,7 @@ func readXLSGlobals(br *biff, b bounds) (xlsGlobals, *FileError) {
 			if !ok {
 				return g, xlsDamaged()
 			}
-			g.sheets = append(g.sheets, xlsSheet{name: name, offset: int64(binary.LittleEndian.Uint32(br.data))})
+			g.sheets = append(g.sheets, xlsSheet{name: name, offset: int64(binary.LittleEndian.Uint32(br.data)), tab: g.tabs - 1})
 		case recSST:
 			sst, fe := readXLSSharedStrings(br, b)
 			if fe != nil {

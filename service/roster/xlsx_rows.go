@@ -39,9 +39,10 @@ type sheetRow struct {
 	numeric []int // watched columns holding a number cell
 }
 
-// openXLSXSheet finds the roster sheet (花名册, else the first) and opens it
-// for streaming, after reading the shared strings within the bounds.
-func openXLSXSheet(zr *zip.Reader, opt Options) (*xlsxRows, *FileError) {
+// openXLSXSheet finds the sheet named want (else the first; "": the active
+// one) and opens it for streaming, after reading the shared strings within
+// the bounds.
+func openXLSXSheet(zr *zip.Reader, opt Options, want string) (*xlsxRows, *FileError) {
 	wb, ok := readWorkbook(zr)
 	if !ok {
 		return nil, fileErr(Unreadable, "not_xlsx", "无法读取工作簿，文件可能已损坏：%s", saveAsXLSX)
@@ -50,8 +51,11 @@ func openXLSXSheet(zr *zip.Reader, opt Options) (*xlsxRows, *FileError) {
 		return nil, fileErr(NotARoster, "empty_sheet", "工作簿里没有工作表")
 	}
 	sheet := wb.sheets[0]
+	if want == "" && wb.active < len(wb.sheets) {
+		sheet = wb.sheets[wb.active]
+	}
 	for _, s := range wb.sheets {
-		if s.name == SheetRoster {
+		if want != "" && s.name == want {
 			sheet = s
 		}
 	}
@@ -447,6 +451,7 @@ func attr(e xml.StartElement, name string) string {
 // workbook is what is needed of workbook.xml and its relationships.
 type workbook struct {
 	sheets        []workbookSheet
+	active        int // the sheet shown when the workbook was saved
 	sharedStrings *zip.File
 }
 
@@ -469,6 +474,9 @@ func readWorkbook(zr *zip.Reader) (workbook, bool) {
 		}
 	}
 	var wb struct {
+		Views []struct {
+			ActiveTab int `xml:"activeTab,attr"`
+		} `xml:"bookViews>workbookView"`
 		Sheets []struct {
 			Name  string     `xml:"name,attr"`
 			Attrs []xml.Attr `xml:",any,attr"`
@@ -480,6 +488,9 @@ func readWorkbook(zr *zip.Reader) (workbook, bool) {
 	dir := path.Dir(part)
 	targets := map[string]*zip.File{}
 	out := workbook{sharedStrings: files["xl/sharedstrings.xml"]}
+	if len(wb.Views) > 0 && wb.Views[0].ActiveTab > 0 {
+		out.active = wb.Views[0].ActiveTab
+	}
 	for _, rel := range readRels(files[strings.ToLower(path.Join(dir, "_rels", path.Base(part)+".rels"))]) {
 		f := files[strings.ToLower(resolvePart(dir, rel.Target))]
 		targets[rel.ID] = f

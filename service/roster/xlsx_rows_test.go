@@ -27,7 +27,7 @@ func TestXLSXRowsReadLikeExcel(t *testing.T) {
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	for name, body := range map[string]string{
-		"xl/workbook.xml":            `<workbook xmlns:r="r"><sheets><sheet name="其他" r:id="rId2"/><sheet name="花名册" r:id="rId1"/></sheets></workbook>`,
+		"xl/workbook.xml":            `<workbook xmlns:r="r"><bookViews><workbookView activeTab="1"/></bookViews><sheets><sheet name="其他" r:id="rId2"/><sheet name="花名册" r:id="rId1"/></sheets></workbook>`,
 		"xl/_rels/workbook.xml.rels": `<Relationships><Relationship Id="rId1" Type="x/worksheet" Target="/xl/worksheets/data.xml"/><Relationship Id="rId2" Type="x/worksheet" Target="worksheets/other.xml"/><Relationship Id="rId3" Type="x/sharedStrings" Target="strings.xml"/></Relationships>`,
 		"xl/strings.xml":             sst,
 		"xl/worksheets/data.xml":     sheet,
@@ -38,7 +38,7 @@ func TestXLSXRowsReadLikeExcel(t *testing.T) {
 	}
 	zw.Close()
 	zr, _ := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-	src, fe := openXLSXSheet(zr, Options{}.withDefaults())
+	src, fe := openXLSXSheet(zr, Options{}.withDefaults(), SheetRoster)
 	if fe != nil {
 		t.Fatal(fe)
 	}
@@ -65,5 +65,11 @@ func TestXLSXRowsReadLikeExcel(t *testing.T) {
 	}
 	if m := src.merges(); !reflect.DeepEqual(m, []string{"B1:C1"}) {
 		t.Fatalf("merges %q", m)
+	}
+	// A department list is read from the sheet the workbook was saved on.
+	for want, name := range map[string]string{"": "花名册", "其他": "其他", "没有": "其他"} {
+		if src, _ := openXLSXSheet(zr, Options{}.withDefaults(), want); src == nil || src.name() != name {
+			t.Errorf("want %q: opened %v", want, src)
+		}
 	}
 }
