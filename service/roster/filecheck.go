@@ -114,7 +114,8 @@ func looksLikeText(head []byte) bool {
 }
 
 // largePart is the most a single part other than a worksheet or the shared
-// strings may unpack to: those are read whole into memory.
+// strings may unpack to: no real workbook has a style sheet or a picture
+// that large, so one is taken for a bomb (the readers never open it).
 const largePart = 64 << 20
 
 // checkZip reads the central directory only, so a zip bomb is refused before
