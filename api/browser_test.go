@@ -179,7 +179,7 @@ func TestBrowserJourneys(t *testing.T) {
 	b.confirm("13-approve-confirm", "4 人", "2,500.00 元")
 	b.waitText("#flash", "已审核通过", "4 人", "2,500.00 元")
 	b.waitText("#approvals", "目前没有待审核的名单")
-	b.visit("/corrections", "撤销与扣回")
+	b.visit("/corrections", "撤销、扣回与更正")
 	b.waitText("#revoke-rows", "张一", "合计", "2,500.00")
 	b.shot("14a-corrections")
 	b.visit("/matching", "跨部门比对")

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -161,17 +160,27 @@ func (s *Server) loanLimits(c *gin.Context) {
 		"application_deadline": l.Deadline.Format("2006-01-02")}, err)
 }
 
-// civilDate reads a YYYY-MM-DD field of a body; empty is the zero time.
-func civilDate(c *gin.Context, name, v string) (time.Time, bool) {
+// civilDate reads a YYYY-MM-DD field of a body; empty is the zero time. A
+// bad date is a 400 invalid_date error, answered as any service error.
+func civilDate(name, v string) (time.Time, error) {
 	if v == "" {
-		return time.Time{}, true
+		return time.Time{}, nil
 	}
 	t, err := time.Parse("2006-01-02", v)
 	if err != nil {
-		fail(c, http.StatusBadRequest, "invalid_date", name+" 须为 YYYY-MM-DD 格式的日期")
-		return t, false
+		return t, &service.Error{Code: service.CodeInvalid, Reason: "invalid_date", Message: name + " 须为 YYYY-MM-DD 格式的日期"}
 	}
-	return t, true
+	return t, nil
+}
+
+// withDate runs call with the body's date when it reads, else answers its error.
+func withDate[T any](name, v string, call func(time.Time) (T, error)) (T, error) {
+	day, err := civilDate(name, v)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return call(day)
 }
 
 func (s *Server) addLoanFigures(c *gin.Context) {
@@ -179,14 +188,12 @@ func (s *Server) addLoanFigures(c *gin.Context) {
 	if !bindJSON(c, &b) {
 		return
 	}
-	from, ok := civilDate(c, "effective_from", b.EffectiveFrom)
-	if !ok {
-		return
-	}
-	f, err := s.loans.AddLoanFigures(c.Request.Context(), actor(c), model.LoanFigures{EffectiveFrom: from,
-		LimitJuniorCollegeFen: b.LimitJuniorCollegeFen, LimitUndergraduateFen: b.LimitUndergraduateFen, LimitGraduateFen: b.LimitGraduateFen,
-		TermExtraYears: b.TermExtraYears, MaxTermYears: b.MaxTermYears, GraceYears: b.GraceYears, RiskFundBP: b.RiskFundBP,
-		RepaymentMonth: b.RepaymentMonth, RepaymentDay: b.RepaymentDay, Source: b.Source})
+	f, err := withDate("effective_from", b.EffectiveFrom, func(from time.Time) (model.LoanFigures, error) {
+		return s.loans.AddLoanFigures(c.Request.Context(), actor(c), model.LoanFigures{EffectiveFrom: from,
+			LimitJuniorCollegeFen: b.LimitJuniorCollegeFen, LimitUndergraduateFen: b.LimitUndergraduateFen, LimitGraduateFen: b.LimitGraduateFen,
+			TermExtraYears: b.TermExtraYears, MaxTermYears: b.MaxTermYears, GraceYears: b.GraceYears, RiskFundBP: b.RiskFundBP,
+			RepaymentMonth: b.RepaymentMonth, RepaymentDay: b.RepaymentDay, Source: b.Source})
+	})
 	respond(c, http.StatusCreated, figuresOf(f), err)
 }
 
@@ -195,11 +202,9 @@ func (s *Server) addLoanRate(c *gin.Context) {
 	if !bindJSON(c, &b) {
 		return
 	}
-	from, ok := civilDate(c, "effective_from", b.EffectiveFrom)
-	if !ok {
-		return
-	}
-	r, err := s.loans.AddLoanRate(c.Request.Context(), actor(c), model.LoanRate{EffectiveFrom: from, LprBP: b.LprBP, SpreadBP: b.SpreadBP, Source: b.Source})
+	r, err := withDate("effective_from", b.EffectiveFrom, func(from time.Time) (model.LoanRate, error) {
+		return s.loans.AddLoanRate(c.Request.Context(), actor(c), model.LoanRate{EffectiveFrom: from, LprBP: b.LprBP, SpreadBP: b.SpreadBP, Source: b.Source})
+	})
 	respond(c, http.StatusCreated, rateOf(r), err)
 }
 
@@ -210,12 +215,10 @@ func (s *Server) setLoanDeadline(c *gin.Context) {
 	if !bindJSON(c, &b) {
 		return
 	}
-	d, ok := civilDate(c, "deadline", b.Deadline)
-	if !ok {
-		return
-	}
-	out, err := s.loans.SetLoanDeadline(c.Request.Context(), actor(c), c.Param("school_year"), d)
-	respond(c, http.StatusOK, gin.H{"school_year": out.SchoolYear, "deadline": out.Deadline.Format("2006-01-02")}, err)
+	d, err := withDate("deadline", b.Deadline, func(day time.Time) (model.LoanDeadline, error) {
+		return s.loans.SetLoanDeadline(c.Request.Context(), actor(c), c.Param("school_year"), day)
+	})
+	respond(c, http.StatusOK, gin.H{"school_year": d.SchoolYear, "deadline": d.Deadline.Format("2006-01-02")}, err)
 }
 
 func (r loanApplicationRequest) input() service.LoanApplicationInput {
@@ -251,11 +254,10 @@ type loanRowErrorBody struct {
 }
 
 func loanFileOf(r service.LoanFileReport) loanFileBody {
-	out := loanFileBody{Kind: r.Kind, Rows: r.Rows, Created: r.Created, Unchanged: r.Unchanged, Rejected: r.Rejected, DryRun: r.DryRun, Errors: make([]loanRowErrorBody, 0, len(r.Errors))}
-	for _, e := range r.Errors {
-		out.Errors = append(out.Errors, loanRowErrorBody{Row: e.Row, Column: e.Column, Message: e.Message})
-	}
-	return out
+	return loanFileBody{Kind: r.Kind, Rows: r.Rows, Created: r.Created, Unchanged: r.Unchanged, Rejected: r.Rejected, DryRun: r.DryRun,
+		Errors: mapOf(r.Errors, func(e ledger.RowError) loanRowErrorBody {
+			return loanRowErrorBody{Row: e.Row, Column: e.Column, Message: e.Message}
+		})}
 }
 
 // respondLoanFile answers an upload, with the report in a refusal's details.
@@ -272,14 +274,10 @@ func respondLoanFile(c *gin.Context, rep service.LoanFileReport, err error) {
 }
 
 func (s *Server) importLoanApplications(c *gin.Context) {
-	f, fh, ok := formFile(c, "file")
-	if !ok {
-		return
-	}
-	defer f.Close()
-	rep, err := s.loans.ImportLoanApplications(c.Request.Context(), actor(c), service.LoanImport{File: f, Size: fh.Size,
-		SchoolYear: c.PostForm("school_year"), Mode: c.PostForm("mode"), DryRun: c.PostForm("dry_run") == "true"})
-	respondLoanFile(c, rep, err)
+	s.loanFile(c, func(ctx context.Context, a model.Actor, f io.ReaderAt, size int64) (service.LoanFileReport, error) {
+		return s.loans.ImportLoanApplications(ctx, a, service.LoanImport{File: f, Size: size,
+			SchoolYear: c.PostForm("school_year"), Mode: c.PostForm("mode"), DryRun: c.PostForm("dry_run") == "true"})
+	})
 }
 
 func (s *Server) loanTemplate(c *gin.Context) {
@@ -290,113 +288,105 @@ func (s *Server) loanTemplate(c *gin.Context) {
 	sendXLSX(c, "生源地信用助学贷款申请表（"+year+"学年）.xlsx", func(b *bytes.Buffer) error { return ledger.WriteLoanTemplate(b, year) })
 }
 
+// loanFilter is the application list's query, the same for its export.
+func loanFilter(c *gin.Context) service.LoanFilter {
+	return service.LoanFilter{SchoolYear: c.Query("school_year"), Status: c.Query("status")}
+}
+
 func (s *Server) listLoanApplications(c *gin.Context) {
-	p, ok := page(c)
-	if !ok {
+	f := loanFilter(c)
+	var ok bool
+	if f.Page, ok = page(c); !ok {
 		return
 	}
-	l, err := s.loans.ListLoanApplications(c.Request.Context(), actor(c),
-		service.LoanFilter{SchoolYear: c.Query("school_year"), Status: c.Query("status"), Page: p})
+	l, err := s.loans.ListLoanApplications(c.Request.Context(), actor(c), f)
 	respond(c, http.StatusOK, listOf(l, loanOf), err)
 }
 
 func (s *Server) exportLoanApplications(c *gin.Context) {
-	f := service.LoanFilter{SchoolYear: c.Query("school_year"), Status: c.Query("status")}
+	f := loanFilter(c)
 	sendXLSX(c, "生源地信用助学贷款名单.xlsx", func(b *bytes.Buffer) error {
 		return s.loans.ExportLoanApplications(c.Request.Context(), actor(c), f, b)
 	})
 }
 
-// loanStep runs one workflow step on the application of the path.
-func (s *Server) loanStep(step func(c *gin.Context, id int64) (model.LoanApplication, error)) gin.HandlerFunc {
+// A workflow step on the application of the path answers with it. noBody
+// marks a step without a body; any other body is bound first (400 when it
+// is not JSON), and a step reads its dates with withDate.
+type noBody struct{}
+
+type stepFunc[B any] func(ctx context.Context, a model.Actor, id int64, b B) (model.LoanApplication, error)
+
+func loanStep[B any](step stepFunc[B]) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		id, ok := pathID(c, "id")
 		if !ok {
 			return
 		}
-		app, err := step(c, id)
-		if c.IsAborted() {
+		var b B
+		if _, none := any(b).(noBody); !none && !bindJSON(c, &b) {
 			return
 		}
+		app, err := step(c.Request.Context(), actor(c), id, b)
 		respond(c, http.StatusOK, loanAppOf(app), err)
 	}
 }
 
-func (s *Server) approveLoan(c *gin.Context, id int64) (model.LoanApplication, error) {
-	return s.loans.ApproveLoan(c.Request.Context(), actor(c), id)
+// bare adapts a step that takes no body.
+func bare(step func(context.Context, model.Actor, int64) (model.LoanApplication, error)) stepFunc[noBody] {
+	return func(ctx context.Context, a model.Actor, id int64, _ noBody) (model.LoanApplication, error) {
+		return step(ctx, a, id)
+	}
 }
 
-func (s *Server) graduateLoan(c *gin.Context, id int64) (model.LoanApplication, error) {
-	return s.loans.ConfirmGraduation(c.Request.Context(), actor(c), id)
+type reasonBody struct {
+	Reason string `json:"reason"`
 }
 
-// errBadBody stands for a body the step already answered with 400.
-var errBadBody = errors.New("bad body")
-
-func (s *Server) returnLoan(c *gin.Context, id int64) (model.LoanApplication, error) {
-	var b struct {
-		Reason string `json:"reason"`
-	}
-	if !bindJSON(c, &b) {
-		return model.LoanApplication{}, errBadBody
-	}
-	return s.loans.ReturnLoan(c.Request.Context(), actor(c), id, b.Reason)
+func (s *Server) returnLoan(ctx context.Context, a model.Actor, id int64, b reasonBody) (model.LoanApplication, error) {
+	return s.loans.ReturnLoan(ctx, a, id, b.Reason)
 }
 
-func (s *Server) contractLoan(c *gin.Context, id int64) (model.LoanApplication, error) {
-	var b struct {
-		ContractNo string     `json:"contract_no"`
-		SignedOn   string     `json:"signed_on"`
-		TotalFen   *model.Fen `json:"total_fen"`
-	}
-	if !bindJSON(c, &b) {
-		return model.LoanApplication{}, errBadBody
-	}
-	on, ok := civilDate(c, "signed_on", b.SignedOn)
-	if !ok {
-		return model.LoanApplication{}, errBadBody
-	}
-	return s.loans.RecordContract(c.Request.Context(), actor(c), id, service.ContractInput{ContractNo: b.ContractNo, SignedOn: on, TotalFen: b.TotalFen})
+type contractRequest struct {
+	ContractNo string     `json:"contract_no"`
+	SignedOn   string     `json:"signed_on"`
+	TotalFen   *model.Fen `json:"total_fen"`
 }
 
-func (s *Server) receiptLoan(c *gin.Context, id int64) (model.LoanApplication, error) {
-	var b struct {
-		ConfirmedOn string `json:"confirmed_on"`
-	}
-	if !bindJSON(c, &b) {
-		return model.LoanApplication{}, errBadBody
-	}
-	on, ok := civilDate(c, "confirmed_on", b.ConfirmedOn)
-	if !ok {
-		return model.LoanApplication{}, errBadBody
-	}
-	return s.loans.ConfirmReceipt(c.Request.Context(), actor(c), id, on)
+func (s *Server) contractLoan(ctx context.Context, a model.Actor, id int64, b contractRequest) (model.LoanApplication, error) {
+	return withDate("signed_on", b.SignedOn, func(on time.Time) (model.LoanApplication, error) {
+		return s.loans.RecordContract(ctx, a, id, service.ContractInput{ContractNo: b.ContractNo, SignedOn: on, TotalFen: b.TotalFen})
+	})
 }
 
-func (s *Server) extendLoan(c *gin.Context, id int64) (model.LoanApplication, error) {
-	var b struct {
-		Years  int    `json:"years"`
-		Reason string `json:"reason"`
-	}
-	if !bindJSON(c, &b) {
-		return model.LoanApplication{}, errBadBody
-	}
-	return s.loans.RecordExtension(c.Request.Context(), actor(c), id, b.Years, b.Reason)
+type receiptRequest struct {
+	ConfirmedOn string `json:"confirmed_on"`
 }
 
-func (s *Server) prepayLoan(c *gin.Context, id int64) (model.LoanApplication, error) {
-	var b struct {
-		AmountFen model.Fen `json:"amount_fen"`
-		PaidOn    string    `json:"paid_on"`
-	}
-	if !bindJSON(c, &b) {
-		return model.LoanApplication{}, errBadBody
-	}
-	on, ok := civilDate(c, "paid_on", b.PaidOn)
-	if !ok {
-		return model.LoanApplication{}, errBadBody
-	}
-	return s.loans.RecordPrepayment(c.Request.Context(), actor(c), id, b.AmountFen, on)
+func (s *Server) receiptLoan(ctx context.Context, a model.Actor, id int64, b receiptRequest) (model.LoanApplication, error) {
+	return withDate("confirmed_on", b.ConfirmedOn, func(on time.Time) (model.LoanApplication, error) {
+		return s.loans.ConfirmReceipt(ctx, a, id, on)
+	})
+}
+
+type extensionRequest struct {
+	Years  int    `json:"years"`
+	Reason string `json:"reason"`
+}
+
+func (s *Server) extendLoan(ctx context.Context, a model.Actor, id int64, b extensionRequest) (model.LoanApplication, error) {
+	return s.loans.RecordExtension(ctx, a, id, b.Years, b.Reason)
+}
+
+type prepaymentRequest struct {
+	AmountFen model.Fen `json:"amount_fen"`
+	PaidOn    string    `json:"paid_on"`
+}
+
+func (s *Server) prepayLoan(ctx context.Context, a model.Actor, id int64, b prepaymentRequest) (model.LoanApplication, error) {
+	return withDate("paid_on", b.PaidOn, func(on time.Time) (model.LoanApplication, error) {
+		return s.loans.RecordPrepayment(ctx, a, id, b.AmountFen, on)
+	})
 }
 
 func (s *Server) loanReceipts(c *gin.Context) { s.loanFile(c, s.loans.ImportLoanReceipts) }
@@ -412,105 +402,4 @@ func (s *Server) loanFile(c *gin.Context, apply func(context.Context, model.Acto
 	defer f.Close()
 	rep, err := apply(c.Request.Context(), actor(c), f, fh.Size)
 	respondLoanFile(c, rep, err)
-}
-
-type instalmentBody struct {
-	DueOn        string    `json:"due_on"`
-	PrincipalFen model.Fen `json:"principal_fen"`
-	InterestFen  model.Fen `json:"interest_fen"`
-	RateBP       int       `json:"rate_bp"`
-	InterestOnly bool      `json:"interest_only"`
-}
-
-func instalmentOf(it model.Instalment) instalmentBody {
-	return instalmentBody{DueOn: it.DueOn.Format("2006-01-02"), PrincipalFen: it.Principal, InterestFen: it.Interest, RateBP: it.RateBP, InterestOnly: it.InterestOnly}
-}
-
-func (s *Server) getLoan(c *gin.Context) {
-	id, ok := pathID(c, "id")
-	if !ok {
-		return
-	}
-	v, err := s.loans.GetLoan(c.Request.Context(), actor(c), id)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	apps := make([]any, 0, len(v.Applications))
-	for _, a := range v.Applications {
-		apps = append(apps, loanOf(a))
-	}
-	plan := make([]instalmentBody, 0, len(v.Plan))
-	for _, it := range v.Plan {
-		plan = append(plan, instalmentOf(it))
-	}
-	subsidy := make([]gin.H, 0, len(v.Subsidy))
-	var subsidyTotal model.Fen
-	for _, y := range v.Subsidy {
-		subsidy = append(subsidy, gin.H{"year": y.Year, "amount_fen": y.Fen})
-		subsidyTotal += y.Fen
-	}
-	history := make([]gin.H, 0, len(v.Events))
-	for _, e := range v.Events {
-		history = append(history, gin.H{"application_id": e.ApplicationID, "at": e.At, "actor": e.Actor, "from": e.FromStatus, "to": e.ToStatus, "note": e.Note})
-	}
-	repayments := make([]gin.H, 0, len(v.Repayments))
-	for _, r := range v.Repayments {
-		repayments = append(repayments, gin.H{"due_year": r.DueYear, "status": r.Status, "paid_fen": r.PaidFen})
-	}
-	c.JSON(http.StatusOK, gin.H{"id": id, "applications": apps, "principal_fen": v.Principal, "term_years": v.TermYears,
-		"study_end": v.StudyEnd.Format("2006-01-02"), "repayment_plan": plan, "subsidy": subsidy, "subsidy_total_fen": subsidyTotal,
-		"status_history": history, "repayments": repayments})
-}
-
-func (s *Server) loanYears(c *gin.Context) {
-	years, err := s.loans.LoanYears(c.Request.Context(), actor(c), c.Query("region_code"))
-	items := make([]gin.H, 0, len(years))
-	for _, y := range years {
-		items = append(items, gin.H{"school_year": y.SchoolYear, "applications": y.Applications, "disbursed": y.Disbursed,
-			"disbursed_fen": y.DisbursedFen, "overdue": y.Overdue, "overdue_rate_bp": y.OverdueBP})
-	}
-	respond(c, http.StatusOK, gin.H{"items": items}, err)
-}
-
-// yearQuery reads the query's year, def when it is absent; a year that is
-// not a number is answered 400 invalid_year.
-func yearQuery(c *gin.Context, def string) (int, bool) {
-	year, err := strconv.Atoi(c.DefaultQuery("year", def))
-	if err != nil {
-		fail(c, http.StatusBadRequest, "invalid_year", "年份须为四位数字（如 2026）")
-		return 0, false
-	}
-	return year, true
-}
-
-func (s *Server) loanReminders(c *gin.Context) {
-	year, ok := yearQuery(c, "0")
-	if !ok {
-		return
-	}
-	list, err := s.loans.LoanReminders(c.Request.Context(), actor(c), year)
-	items := make([]gin.H, 0, len(list))
-	for _, r := range list {
-		items = append(items, gin.H{"application_id": r.ApplicationID, "region_code": r.RegionCode, "name": r.Name, "id_number": r.IDMasked,
-			"co_borrower": r.CoName, "co_phone": r.CoPhoneMasked, "status": r.Status, "instalment": instalmentOf(r.Instalment)})
-	}
-	respond(c, http.StatusOK, gin.H{"year": year, "items": items, "total": len(items)}, err)
-}
-
-// loanStatement serves the frozen statement with its SHA-256 as ETag.
-func (s *Server) loanStatement(c *gin.Context) {
-	year, ok := yearQuery(c, "")
-	if !ok {
-		return
-	}
-	st, err := s.loans.LoanStatement(c.Request.Context(), actor(c), year, c.Query("region_code"))
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	if notModified(c, st.SHA256) {
-		return
-	}
-	sendFile(c, st.RegionCode+"-"+strconv.Itoa(st.Year)+"-生源地信用助学贷款统计表.xlsx", xlsxType, st.Data)
 }

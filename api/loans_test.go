@@ -124,7 +124,7 @@ func TestLoanDeskOverHTTP(t *testing.T) {
 		want(t, h.do("GET", "/api/v1/loans/applications.xlsx", h.as("school_yizhong"), nil), http.StatusForbidden)
 		rr = h.do("GET", "/api/v1/loans/years", h.as("finance_nanxian"), nil)
 		want(t, rr, http.StatusOK)
-		if !strings.Contains(rr.Body.String(), `{"applications":1,"disbursed":1,"disbursed_fen":2000000,"overdue":0,"overdue_rate_bp":0,"school_year":"2025-2026"}`) {
+		if !strings.Contains(rr.Body.String(), `{"school_year":"2025-2026","applications":1,"disbursed":1,"disbursed_fen":2000000,"overdue":0,"overdue_rate_bp":0,"by_status":{"disbursed":1}}`) {
 			t.Errorf("years %s", rr.Body)
 		}
 		want(t, h.do("GET", "/api/v1/loans/years?region_code=430923", h.as("finance_nanxian"), nil), http.StatusNotFound)

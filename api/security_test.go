@@ -103,6 +103,11 @@ var securityTable = map[string]routeAccess{
 	"GET /account-changes":              {who: roleSet{county, auditor}, filters: []string{"status"}},
 	"POST /account-changes/:id/confirm": {who: roleSet{county}, body: map[string]any{}},
 	"POST /account-changes/:id/reject":  {who: roleSet{county}, body: map[string]any{}},
+	"POST /entitlements/:id/correct":    {who: roleSet{county}, body: map[string]any{}},
+	"POST /transfers":                   {who: roleSet{school, county}, body: map[string]any{}},
+	"GET /transfers":                    {who: roleSet{school, county}, filters: []string{"status"}},
+	"POST /transfers/:id/accept":        {who: roleSet{school, county}, body: map[string]any{}},
+	"POST /transfers/:id/reject":        {who: roleSet{school, county}, body: map[string]any{}},
 	"GET /notices":                      {who: roleSet{school, county, auditor}, query: "program=boarding&term=2025-2026-1&school_id={school}", filters: []string{"program", "term", "school_id"}},
 	"POST /notices/objections":          {who: roleSet{school, county}, body: map[string]any{}},
 	"GET /quotas":                       {who: anyRole, filters: []string{"program", "term"}},
@@ -154,6 +159,8 @@ var securityTable = map[string]routeAccess{
 	"POST /loans/bank-files":                {who: roleSet{county}},
 	"GET /loans/years":                      {who: roleSet{county, auditor, finance}, filters: []string{"region_code"}},
 	"GET /loans/reminders":                  {who: roleSet{county, auditor}, query: "year=2030"},
+	"GET /loans/overdue":                    {who: roleSet{county, auditor}, filters: []string{"status", "university_code", "due_year", "q", "page"}},
+	"GET /loans/overdue.xlsx":               {who: roleSet{county, auditor}, filters: []string{"status", "university_code", "due_year", "q"}},
 	"GET /loans/statements":                 {who: roleSet{county, finance, auditor}, query: "year=2024"},
 	"GET /loans/:id":                        {who: roleSet{county, auditor}},
 	"POST /loans/:id/extension":             {who: roleSet{county}, body: map[string]any{}},
@@ -274,6 +281,26 @@ func securityWorld(t *testing.T, h *harness) fixtures {
 		var app struct{ ID int64 }
 		mustJSON(t, rr, &app)
 		fx["loans"][place] = app.ID
+	}
+	// Approved aid at 南洲 and 东坪, to correct.
+	fx["entitlements"] = map[string]int64{}
+	for _, place := range []string{"nanzhou", "dongping"} {
+		var id int64
+		h.env.DB.Raw("SELECT id FROM entitlements WHERE school_id = ? ORDER BY id LIMIT 1", fx["schools"][place]).Scan(&id)
+		fx["entitlements"][place] = id
+	}
+	// A pending transfer away from each school, asked for by a school the
+	// current one does not see.
+	fx["transfers"] = map[string]int64{}
+	for i, p := range []struct{ place, user, region string }{
+		{"nanzhou", "school_maocaojie", "430921"}, {"maocaojie", "school_nanzhou", "430921"}, {"dongping", "county_anhua", "430923"},
+	} {
+		rr := h.do("POST", "/api/v1/transfers", h.as(p.user), map[string]any{"id_number": validID(p.region, "20210601", 210+[]int{0, 1, 2}[i]),
+			"school_year": "2025-2026", "school_id": h.schoolID("2143092302")})
+		want(t, rr, http.StatusCreated)
+		var tr struct{ ID int64 }
+		mustJSON(t, rr, &tr)
+		fx["transfers"][p.place] = tr.ID
 	}
 	var auditorID int64
 	h.env.DB.Raw("SELECT id FROM users WHERE username = 'auditor_yiyang'").Scan(&auditorID)

@@ -27,3 +27,14 @@ func MaskPhone(p string) string {
 	}
 	return p[:3] + "****" + p[len(p)-4:]
 }
+
+// ParseLevel reads a level as officers write it (特别困难) or as the API
+// names it (special); ok is false for anything else.
+func ParseLevel(s string) (level string, ok bool) {
+	for _, l := range []string{LevelSpecial, LevelHard, LevelGeneral} {
+		if s == l || s == LevelLabel(l) {
+			return l, true
+		}
+	}
+	return "", false
+}

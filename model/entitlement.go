@@ -134,3 +134,16 @@ type Adjustment struct {
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
 }
+
+// Correction (认定更正) records that the difficulty level or stage on record
+// when a paid term was approved was an error; the latest one is the term's
+// record from then on. Corrections are only ever added.
+type Correction struct {
+	ID            int64
+	EntitlementID int64
+	Level         string
+	Stage         string
+	Reason        string
+	CreatedBy     string
+	CreatedAt     time.Time
+}

@@ -62,14 +62,39 @@ func (t RateTable) At(day time.Time) int {
 // pays (财政贴息) up to 31 August of the graduation year.
 func StudyEnd(entryYear, years int) time.Time { return Civil(entryYear+years, time.September, 1) }
 
+// YearRate is the rate a loan disbursed on started pays in a calendar year.
+// Loan rates are repriced each 1 January (a loan of more than a year follows
+// a change of rate from the next 1 January), so it is the rate in force on
+// the year's 1 January, or on the disbursement day in the loan's first year.
+func (t RateTable) YearRate(year int, started time.Time) int {
+	return t.At(maxTime(started, Civil(year, time.January, 1)))
+}
+
+// PeriodInterest is principal × rate × days / 360 from from (inclusive) to
+// to (exclusive), each calendar year's days at that year's YearRate,
+// rounded half up to the fen once.
+func PeriodInterest(principal Fen, from, to, started time.Time, rates RateTable) Fen {
+	if principal <= 0 {
+		return 0
+	}
+	var bpDays int64
+	for day := from; day.Before(to); {
+		next := minTime(to, Civil(day.Year()+1, time.January, 1))
+		bpDays += int64(rates.YearRate(day.Year(), started)) * int64(Days(day, next))
+		day = next
+	}
+	const den = 10000 * 360
+	n := int64(principal) * bpDays
+	return Fen((n + den/2) / den)
+}
+
 // YearSubsidy is the interest the state pays on one disbursement for the days
-// of the calendar year the student studies: principal × rate × days / 360,
-// each part of the year at the rate in force at its start (the rate changes
-// take effect on 1 January, or on the disbursement date in its first year).
+// of the calendar year the student studies (财政贴息): principal × rate ×
+// days / 360 at the year's rate (YearRate).
 func YearSubsidy(principal Fen, disbursed, studyEnd time.Time, year int, rates RateTable) Fen {
 	from := maxTime(disbursed, Civil(year, time.January, 1))
 	to := minTime(studyEnd, Civil(year+1, time.January, 1))
-	return LoanInterest(principal, rates.At(from), Days(from, to))
+	return PeriodInterest(principal, from, to, disbursed, rates)
 }
 
 // Instalment is one yearly repayment of a plan.
@@ -96,7 +121,8 @@ type PlanInput struct {
 // RepaymentPlan is the yearly instalments from graduation to maturity: due on
 // the configured day each year, interest only during the grace period, then
 // equal shares of the principal (the last one takes the odd fen) plus the
-// interest on what is outstanding since the previous due date.
+// interest on what is outstanding since the previous due date, each calendar
+// year's days at that year's rate (YearRate, as the subsidy).
 func RepaymentPlan(in PlanInput) []Instalment {
 	if in.Principal <= 0 || in.TermYears <= 0 {
 		return nil
@@ -115,8 +141,8 @@ func RepaymentPlan(in PlanInput) []Instalment {
 	var out []Instalment
 	for y := first; y <= last; y++ {
 		due := Civil(y, in.DueMonth, in.DueDay)
-		rate := in.Rates.At(periodStart)
-		it := Instalment{DueOn: due, RateBP: rate, Interest: LoanInterest(outstanding, rate, Days(periodStart, due))}
+		it := Instalment{DueOn: due, RateBP: in.Rates.YearRate(y, time.Time{}),
+			Interest: PeriodInterest(outstanding, periodStart, due, time.Time{}, in.Rates)}
 		switch {
 		case y < principalFrom:
 			it.InterestOnly = true

@@ -80,3 +80,24 @@ func TestRepaymentPlanGraceThenEqualPrincipal(t *testing.T) {
 		t.Errorf("first instalment %+v", plan[0])
 	}
 }
+
+// Rates are repriced each 1 January: a rate from 1 June 2030 leaves the
+// plan's 2030 instalment alone and prices 2031's days, and the 12 days of
+// December 2030 in the 2031 instalment keep the 2030 rate.
+func TestRepaymentPlanReprices1January(t *testing.T) {
+	rates := RateTable{{EffectiveFrom: Civil(2020, 1, 1), RateBP: 300}, {EffectiveFrom: Civil(2030, 6, 1), RateBP: 250}}
+	plan := RepaymentPlan(PlanInput{Principal: 8_000_000, FirstYear: 2025, StudyEnd: Civil(2029, 9, 1), TermYears: 19,
+		GraceYears: 5, DueMonth: time.December, DueDay: 20, Rates: rates})
+	if it := plan[1]; it.DueOn != Civil(2030, 12, 20) || it.RateBP != 300 || it.Interest != LoanInterest(8_000_000, 300, 365) {
+		t.Errorf("2030 instalment %+v, want 365 days at 3.00%%", it)
+	}
+	// 20–31 December 2030 at 3.00 %, 1 January–20 December 2031 at 2.50 %.
+	want := Fen((8_000_000*(300*12+250*353) + 1_800_000) / 3_600_000)
+	if it := plan[2]; it.DueOn != Civil(2031, 12, 20) || it.RateBP != 250 || it.Interest != want {
+		t.Errorf("2031 instalment %+v, want interest %d", it, want)
+	}
+	// The subsidy follows the same rule: the whole of 2030 at 3.00 %.
+	if got := YearSubsidy(1_000_000, Civil(2027, 10, 15), Civil(2031, 9, 1), 2030, rates); got != LoanInterest(1_000_000, 300, 365) {
+		t.Errorf("2030 subsidy %d", got)
+	}
+}

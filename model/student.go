@@ -80,6 +80,10 @@ const (
 // in a student file's history (student_changes.field).
 const FieldBankAccount = "银行卡号"
 
+// FieldStudentNo is the field a change of 学籍号 is recorded under, masked:
+// a national 学籍号 holds the ID number.
+const FieldStudentNo = "学籍号"
+
 // DifficultyRecord is the 家庭经济困难认定 of one student for one school year.
 type DifficultyRecord struct {
 	ID           int64

@@ -27,27 +27,78 @@ func receivedOnList(tx *gorm.DB, listID int64) (map[int64]model.Fen, error) {
 	return out, err
 }
 
-// standardReason marks the adjustments a changed standard makes; any other
-// recovery is a late finding (RecoverEntitlements), after which nothing is
-// due for the term.
-const standardReason = "资助标准调整"
+// The reasons of planned adjustments: a changed standard, or the county's
+// correction of the level or stage on record (认定更正). Any other recovery
+// is a late finding (RecoverEntitlements), after which nothing is due for
+// the term.
+const (
+	standardReason   = "资助标准调整"
+	correctionReason = "认定更正"
+)
 
-func adjustmentReason(diff model.Fen) string {
+func adjustmentReason(diff model.Fen, why string) string {
 	if diff > 0 {
-		return "补发：" + standardReason
+		return "补发：" + why
 	}
-	return "扣回：" + standardReason
+	return "扣回：" + why
 }
 
 func isFinding(adj model.Adjustment) bool {
-	return adj.Status == model.AdjToRecover && !strings.HasSuffix(adj.Reason, standardReason)
+	return adj.Status == model.AdjToRecover && !strings.HasSuffix(adj.Reason, standardReason) &&
+		!strings.HasSuffix(adj.Reason, correctionReason)
+}
+
+// paidState is what a list's paid entitlements have had since approval:
+// adjustments, what the bank paid, and the county's latest corrections.
+type paidState struct {
+	adjs        map[int64][]model.Adjustment
+	received    map[int64]model.Fen
+	corrections map[int64]model.Correction
+}
+
+func paidStateOf(tx *gorm.DB, listID int64, adjs []model.Adjustment) (paidState, error) {
+	ps := paidState{adjs: map[int64][]model.Adjustment{}}
+	for _, a := range adjs {
+		ps.adjs[a.EntitlementID] = append(ps.adjs[a.EntitlementID], a)
+	}
+	var err error
+	if ps.received, err = receivedOnList(tx, listID); err != nil {
+		return ps, err
+	}
+	var corrs []model.Correction
+	err = tx.Table("corrections c").Select("c.*").Joins("JOIN entitlements ent ON ent.id = c.entitlement_id").
+		Where("ent.list_id = ? AND ent.status = ?", listID, model.EntPaid).Order("c.id").Scan(&corrs).Error
+	ps.corrections = make(map[int64]model.Correction, len(corrs))
+	for _, c := range corrs {
+		ps.corrections[c.EntitlementID] = c // the latest wins
+	}
+	return ps, err
+}
+
+// record is the level and stage that decide a paid term (the latest
+// correction, else the entitlement's own), and the reason an adjustment
+// planned now carries: 认定更正 until an adjustment approved after the
+// correction settled it, 资助标准调整 otherwise.
+func (ps paidState) record(ent model.Entitlement) (model.Entitlement, string) {
+	c, ok := ps.corrections[ent.ID]
+	if !ok {
+		return ent, standardReason
+	}
+	ent.Level, ent.Stage = c.Level, c.Stage
+	for _, a := range ps.adjs[ent.ID] {
+		if a.Status != model.AdjDraft && a.ApprovedAt != nil && a.ApprovedAt.After(c.CreatedAt) {
+			return ent, standardReason
+		}
+	}
+	return ent, correctionReason
 }
 
 // adjust plans the draft adjustment that brings a paid entitlement to what
 // POLICY.md says is due: the standard now in force for its term, for the
-// level on record when it was approved (std). A level changed in the
-// ordinary course of the year never reaches an approved term; a correction
-// of an error (认定更正) has no route yet and is made by the county by hand.
+// level on record when it was approved or as the county corrected it (std).
+// A level changed in the ordinary course of the year never reaches an
+// approved term. why is the adjustment's reason (a changed standard or a
+// correction).
 //
 // Due − (received − recovered) − top-ups on their way: above zero a top-up
 // (补发), below zero a recovery (扣回) of at most what was received net of
@@ -55,7 +106,7 @@ func isFinding(adj model.Adjustment) bool {
 // decides. After a late finding nothing more is planned.
 //
 // It returns a warning for the county when it cannot plan one.
-func (plan *listPlan) adjust(ent model.Entitlement, std model.Standard, adjs []model.Adjustment, received model.Fen) (warning string) {
+func (plan *listPlan) adjust(ent model.Entitlement, std model.Standard, adjs []model.Adjustment, received model.Fen, why string) (warning string) {
 	var recovered, pending model.Fen
 	var draft *model.Adjustment
 	finding := false
@@ -97,11 +148,11 @@ func (plan *listPlan) adjust(ent model.Entitlement, std model.Standard, adjs []m
 		}
 	case draft == nil:
 		plan.adjCreate = append(plan.adjCreate, &model.Adjustment{EntitlementID: ent.ID, StandardID: std.ID, AmountFen: diff,
-			AnnualFen: std.AnnualFen, Reason: adjustmentReason(diff), Status: model.AdjDraft})
+			AnnualFen: std.AnnualFen, Reason: adjustmentReason(diff, why), Status: model.AdjDraft})
 		plan.result.Adjustments++
-	case draft.StandardID != std.ID || draft.AmountFen != diff:
+	case draft.StandardID != std.ID || draft.AmountFen != diff || draft.Reason != adjustmentReason(diff, why):
 		upd := *draft
-		upd.StandardID, upd.AmountFen, upd.AnnualFen, upd.Reason = std.ID, diff, std.AnnualFen, adjustmentReason(diff)
+		upd.StandardID, upd.AmountFen, upd.AnnualFen, upd.Reason = std.ID, diff, std.AnnualFen, adjustmentReason(diff, why)
 		plan.adjUpdate = append(plan.adjUpdate, &upd)
 		plan.result.Adjustments++
 	}

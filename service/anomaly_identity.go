@@ -1,11 +1,31 @@
 package service
 
 import (
+	"context"
 	"fmt"
 	"slices"
 
 	"studentaid/model"
 )
+
+// DuplicateIdentities is what `migrate` writes into its log after bringing
+// the schema up to date (POLICY.md "One person, one record"): one line per
+// person held in more than one record. It reads only; the anomaly scan
+// records them as duplicate_identity, and nobody's records are merged.
+func (s *Anomalies) DuplicateIdentities(ctx context.Context) ([]string, error) {
+	sc := &anomalyScan{db: s.db.WithContext(ctx), keys: s.keys, now: s.now()}
+	if err := sc.loadSchools(); err != nil {
+		return nil, err
+	}
+	if err := sc.duplicateIdentities(); err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(sc.found))
+	for _, f := range sc.found {
+		out = append(out, fmt.Sprintf("%s（档案编号 %v）", f.summary, f.details["student_ids"]))
+	}
+	return out, nil
+}
 
 // duplicateIdentities reports records that are one person: a resident ID
 // filed under another document type (before rosters corrected the type)

@@ -26,6 +26,9 @@ var AuditActions = []AuditWord{
 	{"approve", "审核通过"}, {"return", "退回"}, {"revoke", "撤销"}, {"recover", "登记扣回"},
 	{"generate", "生成批次"}, {"bank_results", "登记银行结果"}, {"download", "下载"},
 	{"scan", "异常扫描"}, {"explain", "说明异常"}, {"reopen", "重新打开异常"}, {"match", "跨部门比对"},
+	{"rekey", "轮换数据密钥"},
+	{"correct", "认定更正"}, {"confirmed", "确认"}, {"rejected", "驳回"},
+	{"request", "提出申请"}, {"accept", "同意"}, {"reject", "不同意"},
 }
 
 var AuditEntities = []AuditWord{
@@ -37,6 +40,8 @@ var AuditEntities = []AuditWord{
 	{"summary_report", "资助汇总表"}, {"anomaly", "异常情况"}, {"anomalies", "异常情况清单"},
 	{"department_list", "部门比对名单"}, {"job", "定时任务"}, {"audit", "审计日志"},
 	{"students", "学生名单"}, {"entitlements", "资助名单"}, {"batches", "发放批次清单"},
+	{"data_key", "数据密钥"},
+	{"account_change", "银行账户变更"}, {"transfer", "转学申请"},
 }
 
 // AuditLabel is the Chinese word for a code of the list, or 其他 for one
@@ -52,7 +57,7 @@ func AuditLabel(words []AuditWord, code string) string {
 
 // auditFields name the keys of the before/after records.
 var auditFields = map[string]string{
-	"status": "状态", "term": "学期", "school_id": "学校编号", "school_name": "学校", "program": "资助项目",
+	"status": "状态", "term": "学期", "key_id": "密钥编号", "school_id": "学校编号", "school_name": "学校", "program": "资助项目",
 	"total_fen": "金额合计", "amount_fen": "金额", "budget_fen": "预算", "rows": "行数", "student_id": "学生编号",
 	"school_year": "学年", "reason": "原因", "number": "批次号", "approved_at": "审核时间", "approved_by": "审核人",
 	"note": "说明", "name": "姓名", "lines": "笔数", "id_number": "身份证件号", "count": "人数", "username": "用户名",
@@ -67,7 +72,8 @@ var auditFields = map[string]string{
 	"entitlements": "资助记录数", "adjustments": "补发扣回数", "batch_id": "批次编号", "list_id": "名单编号",
 	"entitlement_ids": "资助记录编号", "adjustment_ids": "补发扣回编号", "entitlement_id": "资助记录编号",
 	"ids": "编号", "student_count": "学生数", "warnings": "提示", "invalid": "无效", "errors": "错误",
-	"thresholds": "阈值", "content": "内容", "by_rule": "按规则",
+	"thresholds": "阈值", "content": "内容", "by_rule": "按规则", "adjustment_fen": "补发扣回金额",
+	"from_school_id": "原学校编号", "to_school_id": "转入学校编号",
 	// Records written whole (a standard) carry Go's field names.
 	"AnnualFen": "年标准", "CreatedAt": "创建时间", "CreatedBy": "创建人", "EffectiveFrom": "生效日期", "ID": "编号",
 	"Level": "档次", "Program": "资助项目", "RegionCode": "区域代码", "Source": "依据", "Stage": "学段",

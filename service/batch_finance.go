@@ -150,10 +150,13 @@ func (s *Batches) ListBatchLines(ctx context.Context, a model.Actor, id int64, s
 	full := a.Is(model.RoleFinance, model.RoleAuditor)
 	for _, l := range lines {
 		v := LineView{BatchLine: l, IDNumber: l.IDMasked, BankAccount: l.AccountMasked}
-		v.StudentNo = model.MaskStudentNo(l.StudentNo)
+		no, err := s.keys.Open(l.StudentNo)
+		if err != nil {
+			return out, err
+		}
+		v.StudentNo = model.MaskStudentNo(no)
 		if full {
-			v.StudentNo = l.StudentNo
-			var err error
+			v.StudentNo = no
 			if v.IDNumber, err = s.keys.Open(l.IDEnc); err != nil {
 				return out, err
 			}
@@ -194,13 +197,13 @@ func (s *Batches) LedgerInfo(ctx context.Context, a model.Actor, id int64) (Ledg
 // the primary.
 func (s *Batches) CopyLedger(ctx context.Context, f LedgerFile, w io.Writer) error {
 	if f.Masked {
-		return copyChunks(s.db.WithContext(ctx), "masked_ledger_chunks", f.Batch.ID, w)
+		return copyChunks(s.db.WithContext(ctx), s.keys, "masked_ledger_chunks", f.Batch.ID, w)
 	}
 	db, err := s.ledgerReader(ctx, f.Batch.ID)
 	if err != nil {
 		return err
 	}
-	return copyChunks(db, "ledger_chunks", f.Batch.ID, w)
+	return copyChunks(db, s.keys, "ledger_chunks", f.Batch.ID, w)
 }
 
 // RebuildLedger writes the ledger again from the frozen lines; it must give
@@ -368,7 +371,7 @@ func (s *Batches) ApplyBankResults(ctx context.Context, a model.Actor, id int64,
 		}
 		problems := make([]ResultProblem, 0, len(rowErrs))
 		for _, e := range rowErrs {
-			problems = append(problems, ResultProblem{e.Row, e.Column, e.Message})
+			problems = append(problems, ResultProblem{Row: e.Row, Column: e.Column, Message: e.Message})
 		}
 		updates, probs := s.matchResults(lines, results)
 		problems = append(problems, probs...)
@@ -378,51 +381,11 @@ func (s *Batches) ApplyBankResults(ctx context.Context, a model.Actor, id int64,
 			return e
 		}
 		now := s.now()
-		for i, u := range updates {
-			if i == len(updates)/2 {
-				if err := s.fault(FaultBankResultsMidFile); err != nil {
-					return err
-				}
-			}
-			l := u.line
-			if l.Status == u.status {
-				out.Unchanged++
-				continue
-			}
-			fields := map[string]any{"status": u.status, "fail_reason": u.reason, "result_at": now}
-			if u.status == model.LineFailed {
-				fields["open_entitlement_id"], fields["open_adjustment_id"] = nil, nil
-				out.Failed++
-			} else {
-				out.Paid++
-			}
-			if err := tx.Model(&model.BatchLine{}).Where("id = ? AND status = ?", l.ID, model.LinePending).Updates(fields).Error; err != nil {
-				return err
-			}
-			if err := settleLine(tx, l, u, now); err != nil {
-				return err
-			}
-		}
-		var counts struct{ Pending, Failed, Total int }
-		if err := tx.Model(&model.BatchLine{}).Select(
-			"COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0) AS pending, COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0) AS failed, COUNT(*) AS total").
-			Where("batch_id = ?", id).Scan(&counts).Error; err != nil {
+		if err := s.recordResults(tx, updates, now, &out); err != nil {
 			return err
 		}
-		out.Pending, out.BatchStatus = counts.Pending, b.Status
-		if counts.Pending == 0 {
-			out.BatchStatus = model.BatchPaid
-			switch {
-			case counts.Failed == counts.Total:
-				out.BatchStatus = model.BatchFailed // nothing was paid: not "partly"
-			case counts.Failed > 0:
-				out.BatchStatus = model.BatchPartiallyPaid
-			}
-			if out.BatchStatus != b.Status {
-				if err := tx.Model(&model.Batch{}).Where("id = ?", id).Updates(map[string]any{"status": out.BatchStatus, "paid_at": now}).Error; err != nil {
-					return err
-				}
-			}
+		if err := settleBatch(tx, b, now, &out); err != nil {
+			return err
 		}
 		if err := tx.Create(&model.BankResultUpload{BatchID: id, FileSHA256: sum, Filename: truncateRunes(filename, 200),
 			UploadedBy: a.Username, Paid: out.Paid, Failed: out.Failed, Unchanged: out.Unchanged, CreatedAt: now}).Error; err != nil {
@@ -435,6 +398,63 @@ func (s *Batches) ApplyBankResults(ctx context.Context, a model.Actor, id int64,
 			map[string]any{"status": out.BatchStatus, "paid": out.Paid, "failed": out.Failed, "file_sha256": sum})
 	})
 	return out, err
+}
+
+// recordResults writes each line's result and settles what it paid; a line
+// already in the file's state is counted unchanged (a replayed file).
+func (s *Batches) recordResults(tx *gorm.DB, updates []lineUpdate, now time.Time, out *ResultOutcome) error {
+	for i, u := range updates {
+		if i == len(updates)/2 {
+			if err := s.fault(FaultBankResultsMidFile); err != nil {
+				return err
+			}
+		}
+		l := u.line
+		if l.Status == u.status {
+			out.Unchanged++
+			continue
+		}
+		fields := map[string]any{"status": u.status, "fail_reason": u.reason, "result_at": now}
+		if u.status == model.LineFailed {
+			fields["open_entitlement_id"], fields["open_adjustment_id"] = nil, nil
+			out.Failed++
+		} else {
+			out.Paid++
+		}
+		if err := tx.Model(&model.BatchLine{}).Where("id = ? AND status = ?", l.ID, model.LinePending).Updates(fields).Error; err != nil {
+			return err
+		}
+		if err := settleLine(tx, l, u, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// settleBatch gives the batch its status once no line is pending: paid,
+// partially paid, or failed when nothing was paid at all.
+func settleBatch(tx *gorm.DB, b model.Batch, now time.Time, out *ResultOutcome) error {
+	var counts struct{ Pending, Failed, Total int }
+	if err := tx.Model(&model.BatchLine{}).Select(
+		"COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0) AS pending, COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0) AS failed, COUNT(*) AS total").
+		Where("batch_id = ?", b.ID).Scan(&counts).Error; err != nil {
+		return err
+	}
+	out.Pending, out.BatchStatus = counts.Pending, b.Status
+	if counts.Pending > 0 {
+		return nil
+	}
+	out.BatchStatus = model.BatchPaid
+	switch {
+	case counts.Failed == counts.Total:
+		out.BatchStatus = model.BatchFailed // nothing was paid: not "partly"
+	case counts.Failed > 0:
+		out.BatchStatus = model.BatchPartiallyPaid
+	}
+	if out.BatchStatus == b.Status {
+		return nil
+	}
+	return tx.Model(&model.Batch{}).Where("id = ?", b.ID).Updates(map[string]any{"status": out.BatchStatus, "paid_at": now}).Error
 }
 
 // settleLine carries a bank result to what the line paid: the entitlement,
@@ -529,7 +549,7 @@ func (s *Batches) matchResults(lines []model.BatchLine, results []ledger.Result)
 		if want == model.LineFailed && reason == "" {
 			reason = "银行未说明原因"
 		}
-		ups = append(ups, lineUpdate{l, want, reason})
+		ups = append(ups, lineUpdate{line: l, status: want, reason: reason})
 	}
 	return ups, probs
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 
@@ -84,11 +85,15 @@ func (s *Batches) GenerateBatches(ctx context.Context, a model.Actor, program st
 // is corrected: paying it again would fail again.
 // An account change waiting for a second officer holds all the student's aid.
 func payable(failedLine string) string {
-	return `s.account_enc <> '' AND NOT (s.holder = '监护人' AND s.guardian = '')
+	return `s.account_enc <> '' AND NOT (s.holder = ` + sqlGuardian + ` AND s.guardian = '')
 	AND NOT EXISTS (SELECT 1 FROM batch_lines bl WHERE ` + failedLine + ` AND bl.status = 'failed'
 	                AND bl.account_hash = s.account_hash)
 	AND NOT ` + pendingAccountChange
 }
+
+// sqlGuardian is model.HolderGuardian as an SQL literal, for the queries
+// that name the holder: a constant, so never a place for input.
+const sqlGuardian = "'" + model.HolderGuardian + "'"
 
 const pendingAccountChange = `EXISTS (SELECT 1 FROM account_changes ac WHERE ac.student_id = s.id AND ac.status = 'pending')`
 
@@ -105,7 +110,7 @@ const lineSource = `SELECT ent.id AS entitlement_id, ent.id AS open_entitlement_
 	ent.student_id, ent.school_id, sc.code AS school_code, sc.name AS school_name, ent.stage, ent.grade,
 	COALESCE(e.class, '') AS class, s.name, s.id_type, s.id_enc, s.id_masked, COALESCE(e.student_no, '') AS student_no,
 	ent.level, ent.annual_fen, ent.amount_fen, s.bank_name, s.account_enc, s.account_hash, s.account_masked, s.holder,
-	CASE WHEN s.holder = '监护人' THEN s.guardian ELSE s.name END AS holder_name, '' AS remark, 0 AS kind, ent.id AS src
+	CASE WHEN s.holder = ` + sqlGuardian + ` THEN s.guardian ELSE s.name END AS holder_name, '' AS remark, 0 AS kind, ent.id AS src
 	FROM entitlements ent
 	JOIN students s ON s.id = ent.student_id
 	JOIN schools sc ON sc.id = ent.school_id
@@ -115,7 +120,7 @@ const lineSource = `SELECT ent.id AS entitlement_id, ent.id AS open_entitlement_
 	SELECT ent.id, NULL, adj.id, adj.id, ent.student_id, ent.school_id, sc.code, sc.name, ent.stage, ent.grade,
 	COALESCE(e.class, ''), s.name, s.id_type, s.id_enc, s.id_masked, COALESCE(e.student_no, ''), ent.level, adj.annual_fen,
 	adj.amount_fen, s.bank_name, s.account_enc, s.account_hash, s.account_masked, s.holder,
-	CASE WHEN s.holder = '监护人' THEN s.guardian ELSE s.name END, '补发', 1, adj.id
+	CASE WHEN s.holder = ` + sqlGuardian + ` THEN s.guardian ELSE s.name END, '补发', 1, adj.id
 	FROM adjustments adj
 	JOIN entitlements ent ON ent.id = adj.entitlement_id
 	JOIN students s ON s.id = ent.student_id
@@ -192,7 +197,7 @@ func (q batchQueue) held(dry bool) ([]Held, error) {
 		Unconfirmed   bool
 	}
 	sel := q.approved().Select(`ent.id AS entitlement_id, ent.student_id, s.name, sc.name AS school_name, s.account_enc = '' AS no_account,
-		(s.holder = '监护人' AND s.guardian = '') AS no_guardian, ` + pendingAccountChange + ` AS unconfirmed`)
+		(s.holder = ` + sqlGuardian + ` AND s.guardian = '') AS no_guardian, ` + pendingAccountChange + ` AS unconfirmed`)
 	if dry {
 		sel = sel.Where("NOT (" + payableEntitlement + ")")
 	}
@@ -201,7 +206,8 @@ func (q batchQueue) held(dry bool) ([]Held, error) {
 	}
 	var held []Held
 	for _, st := range stuck {
-		held = append(held, Held{st.EntitlementID, st.StudentID, heldReason(st.NoAccount, st.NoGuardian, st.Unconfirmed), st.Name, st.SchoolName})
+		held = append(held, Held{EntitlementID: st.EntitlementID, StudentID: st.StudentID, Reason: heldReason(st.NoAccount, st.NoGuardian, st.Unconfirmed),
+			Name: st.Name, SchoolName: st.SchoolName})
 	}
 	return held, nil
 }
@@ -441,6 +447,9 @@ func (s *Batches) eachLine(db *gorm.DB, batchID int64, unpaidOnly bool, yield fu
 		if l.IDNumber, err = s.keys.Open(idEnc); err != nil {
 			return err
 		}
+		if l.StudentNo, err = s.keys.Open(l.StudentNo); err != nil {
+			return err
+		}
 		if l.BankAccount, err = s.keys.Open(acctEnc); err != nil {
 			return err
 		}
@@ -452,8 +461,10 @@ func (s *Batches) eachLine(db *gorm.DB, batchID int64, unpaidOnly bool, yield fu
 	return rows.Err()
 }
 
-// ledgerWidths sizes 明细's columns from the widest stored values, without
-// opening any sealed number: ID and account columns get a fixed width.
+// ledgerWidths sizes 明细's columns from the widest stored values. ID and
+// account columns get a fixed width; 学籍号 are opened to be measured, as
+// the width their plain text had before they were sealed (so a rebuild of
+// an older ledger still gives its bytes).
 func (s *Batches) ledgerWidths(db *gorm.DB, b model.Batch, doc ledger.Batch) (ledger.Widths, error) {
 	length := s.engine.charLength()
 	var m struct {
@@ -463,9 +474,13 @@ func (s *Batches) ledgerWidths(db *gorm.DB, b model.Batch, doc ledger.Batch) (le
 	}
 	q := "COALESCE(MAX(" + length + "(%s)), 0) AS %s"
 	sel := []string{fmt.Sprintf(q, "school_name", "school"), fmt.Sprintf(q, "class", "class"), fmt.Sprintf(q, "name", "name"),
-		fmt.Sprintf(q, "student_no", "student_no"), fmt.Sprintf(q, "bank_name", "bank"), fmt.Sprintf(q, "holder_name", "holder_name"),
+		fmt.Sprintf(q, "bank_name", "bank"), fmt.Sprintf(q, "holder_name", "holder_name"),
 		"COALESCE(MAX(seq), 0) AS seq", "COALESCE(MAX(annual_fen), 0) AS annual", "COALESCE(MAX(amount_fen), 0) AS amount"}
 	if err := db.Model(&model.BatchLine{}).Select(strings.Join(sel, ", ")).Where("batch_id = ?", b.ID).Scan(&m).Error; err != nil {
+		return ledger.Widths{}, err
+	}
+	var err error
+	if m.StudentNo, err = s.widestStudentNo(db, b.ID); err != nil {
 		return ledger.Widths{}, err
 	}
 	wide := func(n int) string { return strings.Repeat("国", n) } // a CJK character is two columns wide
@@ -475,4 +490,26 @@ func (s *Batches) ledgerWidths(db *gorm.DB, b model.Batch, doc ledger.Batch) (le
 	widths := ledger.NewWidths(doc)
 	widths.Measure(&widest)
 	return widths, nil
+}
+
+// widestStudentNo is the length in characters of a batch's longest 学籍号.
+func (s *Batches) widestStudentNo(db *gorm.DB, batchID int64) (int, error) {
+	rows, err := db.Model(&model.BatchLine{}).Select("student_no").Where("batch_id = ? AND student_no <> ''", batchID).Rows()
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	widest := 0
+	for rows.Next() {
+		var sealed string
+		if err := rows.Scan(&sealed); err != nil {
+			return 0, err
+		}
+		no, err := s.keys.Open(sealed)
+		if err != nil {
+			return 0, err
+		}
+		widest = max(widest, utf8.RuneCountInString(no))
+	}
+	return widest, rows.Err()
 }

@@ -132,7 +132,7 @@ func (s *Service) LoadDemo(ctx context.Context) ([]DemoUser, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, DemoUser{u.name, u.role, u.scope, actorOf(created, model.Actor{RequestID: "demo"})})
+		out = append(out, DemoUser{Username: u.name, Role: u.role, Scope: u.scope, Actor: actorOf(created, model.Actor{RequestID: "demo"})})
 	}
 	return out, nil
 }

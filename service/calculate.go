@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -267,11 +268,11 @@ func (s *Entitlements) calculateSchool(ctx context.Context, a model.Actor, c cal
 			Select("id").Where("list_id = ? AND status = ?", list.ID, model.EntPaid)).Order("id").Find(&adjs).Error; err != nil {
 			return err
 		}
-		received, err := receivedOnList(tx, list.ID)
+		paid, err := paidStateOf(tx, list.ID, adjs)
 		if err != nil {
 			return err
 		}
-		plan := planList(c, sc, list, cands, existing, adjs, received)
+		plan := planList(c, sc, list, cands, existing, paid)
 		if err := s.fault(FaultCalcPlanned); err != nil {
 			return err
 		}
@@ -295,13 +296,8 @@ type listPlan struct {
 
 // planList decides, without touching the database, the list a school should
 // have. It is deterministic: the same files give the same plan.
-func planList(c calculation, sc model.School, list model.AidList, cands []candidate, existing []existingEnt, adjs []model.Adjustment,
-	received map[int64]model.Fen) listPlan {
+func planList(c calculation, sc model.School, list model.AidList, cands []candidate, existing []existingEnt, paid paidState) listPlan {
 	plan := listPlan{warnings: map[int64]string{}}
-	adjByEnt := map[int64][]model.Adjustment{}
-	for _, a := range adjs {
-		adjByEnt[a.EntitlementID] = append(adjByEnt[a.EntitlementID], a)
-	}
 	byStudent := make(map[int64]*existingEnt, len(existing))
 	for i := range existing {
 		byStudent[existing[i].StudentID] = &existing[i]
@@ -311,7 +307,7 @@ func planList(c calculation, sc model.School, list model.AidList, cands []candid
 	seen := map[int64]bool{}
 	for _, cd := range cands {
 		seen[cd.StudentID] = true
-		if e, ok := plan.consider(c, sc, cd, byStudent[cd.StudentID], adjByEnt, received, &fixed); ok {
+		if e, ok := plan.consider(c, sc, cd, byStudent[cd.StudentID], paid, &fixed); ok {
 			eligible = append(eligible, e)
 		}
 	}
@@ -356,8 +352,8 @@ type listTotal struct {
 // consider plans what happens to one candidate's entitlement, except for the
 // eligible whose draft the quota decides: those it returns. Entitlements
 // past draft count into fixed.
-func (plan *listPlan) consider(c calculation, sc model.School, cd candidate, ent *existingEnt, adjByEnt map[int64][]model.Adjustment,
-	received map[int64]model.Fen, fixed *listTotal) (eligibleOne, bool) {
+func (plan *listPlan) consider(c calculation, sc model.School, cd candidate, ent *existingEnt, paid paidState,
+	fixed *listTotal) (eligibleOne, bool) {
 	v := judge(c.program.Code, c.term, cd, c.contiguous)
 	var std model.Standard
 	if v.eligible {
@@ -368,38 +364,40 @@ func (plan *listPlan) consider(c calculation, sc model.School, cd candidate, ent
 	}
 	switch {
 	case ent != nil && ent.SchoolID != sc.ID && ent.Status != model.EntRevoked:
-		plan.result.Ineligible = append(plan.result.Ineligible, Ineligible{cd.StudentID, cd.Name, sc.ID,
-			alreadyElsewhere + "（" + ent.SchoolName + "）"})
+		plan.result.Ineligible = append(plan.result.Ineligible, Ineligible{StudentID: cd.StudentID, Name: cd.Name, SchoolID: sc.ID,
+			Reason: alreadyElsewhere + "（" + ent.SchoolName + "）"})
 	case ent != nil && ent.Status != model.EntDraft && ent.Status != model.EntReturned && ent.Status != model.EntRevoked:
 		// Fixed: submitted, approved, batched or paid. A change in the file
 		// shows as a warning for the county to act on (revoke or adjust).
 		fixed.count++
 		fixed.fen += ent.AmountFen
 		plan.result.Unchanged++
-		plan.fixedOne(c, sc, v, ent.Entitlement, adjByEnt[ent.ID], received[ent.ID])
+		plan.fixedOne(c, sc, v, ent.Entitlement, paid)
 	case !v.eligible:
-		plan.result.Ineligible = append(plan.result.Ineligible, Ineligible{cd.StudentID, cd.Name, sc.ID, v.reason})
+		plan.result.Ineligible = append(plan.result.Ineligible, Ineligible{StudentID: cd.StudentID, Name: cd.Name, SchoolID: sc.ID, Reason: v.reason})
 		if ent != nil && ent.Status != model.EntRevoked {
 			plan.remove = append(plan.remove, ent.ID)
 			plan.result.Removed++
 		}
 	default:
-		return eligibleOne{cd, v, std, ent}, true
+		return eligibleOne{cand: cd, v: v, std: std, ent: ent}, true
 	}
 	return eligibleOne{}, false
 }
 
 // fixedOne looks again at aid already submitted, approved, batched or paid.
 // POLICY.md: the term's amount is fixed by the level on record at approval
-// (the entitlement's level and stage); a level changed since then applies to
-// later terms only. Paid aid is never edited: a changed standard makes an
-// adjustment, whatever became of the student since approval decided the
-// term. Other changes show as a warning for the county to act on.
-func (plan *listPlan) fixedOne(c calculation, sc model.School, v verdict, ent model.Entitlement, adjs []model.Adjustment, received model.Fen) {
-	std, err := c.standards.find(c.program.Code, ent.Stage, ent.Level, sc.RegionCode, c.term.Start())
+// (the entitlement's level and stage, or the county's latest correction of
+// them); a level changed since then applies to later terms only. Paid aid is
+// never edited: a changed standard or a correction makes an adjustment,
+// whatever became of the student since approval decided the term. Other
+// changes show as a warning for the county to act on.
+func (plan *listPlan) fixedOne(c calculation, sc model.School, v verdict, ent model.Entitlement, paid paidState) {
+	rec, reason := paid.record(ent)
+	std, err := c.standards.find(c.program.Code, rec.Stage, rec.Level, sc.RegionCode, c.term.Start())
 	warning := ""
 	if err == nil && ent.Status == model.EntPaid {
-		warning = plan.adjust(ent, std, adjs, received)
+		warning = plan.adjust(ent, std, paid.adjs[ent.ID], paid.received[ent.ID], reason)
 	}
 	switch {
 	case warning != "":
@@ -422,8 +420,8 @@ func (plan *listPlan) admit(c calculation, sc model.School, list model.AidList, 
 	for _, e := range eligible {
 		amount := e.std.AnnualFen / 2
 		if list.MaxCount != nil && count+1 > *list.MaxCount {
-			plan.result.Ineligible = append(plan.result.Ineligible, Ineligible{e.cand.StudentID, e.cand.Name, sc.ID,
-				fmt.Sprintf("超出学校资助名额（指标 %d 人，按困难等级排序后未入选）", *list.MaxCount)})
+			plan.result.Ineligible = append(plan.result.Ineligible, Ineligible{StudentID: e.cand.StudentID, Name: e.cand.Name, SchoolID: sc.ID,
+				Reason: fmt.Sprintf("超出学校资助名额（指标 %d 人，按困难等级排序后未入选）", *list.MaxCount)})
 			if e.ent != nil {
 				plan.remove = append(plan.remove, e.ent.ID)
 				plan.result.Removed++
@@ -431,8 +429,8 @@ func (plan *listPlan) admit(c calculation, sc model.School, list model.AidList, 
 			continue
 		}
 		if list.BudgetFen != nil && fen+amount > *list.BudgetFen {
-			plan.result.Ineligible = append(plan.result.Ineligible, Ineligible{e.cand.StudentID, e.cand.Name, sc.ID,
-				fmt.Sprintf("超出学校资助预算（%s 元，按困难等级排序后未入选）", list.BudgetFen.Yuan())})
+			plan.result.Ineligible = append(plan.result.Ineligible, Ineligible{StudentID: e.cand.StudentID, Name: e.cand.Name, SchoolID: sc.ID,
+				Reason: fmt.Sprintf("超出学校资助预算（%s 元，按困难等级排序后未入选）", list.BudgetFen.Yuan())})
 			if e.ent != nil {
 				plan.remove = append(plan.remove, e.ent.ID)
 				plan.result.Removed++
@@ -487,28 +485,11 @@ func (s *Entitlements) applyPlan(tx *gorm.DB, a model.Actor, c calculation, list
 			return err
 		}
 	}
-	if len(plan.remove) > 0 {
-		if err := tx.Where("id IN ? AND status IN ?", plan.remove, []string{model.EntDraft, model.EntReturned}).
-			Delete(&model.Entitlement{}).Error; err != nil {
-			return err
-		}
-	}
-	for _, adj := range plan.adjCreate {
-		adj.CreatedBy, adj.CreatedAt, adj.UpdatedAt = actorName(a), now, now
-	}
-	if err := insertAll(tx, plan.adjCreate); err != nil {
+	if err := removeDrafts(tx, plan.remove, now); err != nil {
 		return err
 	}
-	for _, adj := range plan.adjUpdate {
-		adj.UpdatedAt = now
-		if err := tx.Save(adj).Error; err != nil {
-			return err
-		}
-	}
-	if len(plan.adjRemove) > 0 {
-		if err := tx.Where("id IN ? AND status = ?", plan.adjRemove, model.AdjDraft).Delete(&model.Adjustment{}).Error; err != nil {
-			return err
-		}
+	if err := plan.applyAdjustments(tx, a, now); err != nil {
+		return err
 	}
 	for id, w := range plan.warnings {
 		if err := tx.Model(&model.Entitlement{}).Where("id = ?", id).Update("warning", w).Error; err != nil {
@@ -522,4 +503,41 @@ func (s *Entitlements) applyPlan(tx *gorm.DB, a model.Actor, c calculation, list
 	return s.audit(tx, a, "calculate", "aid_list", strconv.FormatInt(list.ID, 10), nil, map[string]any{
 		"program": c.program.Code, "term": string(c.term), "school_id": list.SchoolID, "created": r.Created,
 		"updated": r.Updated, "removed": r.Removed, "warnings": len(plan.warnings), "adjustments": r.Adjustments, "count": r.Count, "total_fen": r.TotalFen})
+}
+
+// applyAdjustments writes the plan's draft top-ups and recoveries.
+func (plan *listPlan) applyAdjustments(tx *gorm.DB, a model.Actor, now time.Time) error {
+	for _, adj := range plan.adjCreate {
+		adj.CreatedBy, adj.CreatedAt, adj.UpdatedAt = actorName(a), now, now
+	}
+	if err := insertAll(tx, plan.adjCreate); err != nil {
+		return err
+	}
+	for _, adj := range plan.adjUpdate {
+		adj.UpdatedAt = now
+		if err := tx.Save(adj).Error; err != nil {
+			return err
+		}
+	}
+	if len(plan.adjRemove) == 0 {
+		return nil
+	}
+	return tx.Where("id IN ? AND status = ?", plan.adjRemove, model.AdjDraft).Delete(&model.Adjustment{}).Error
+}
+
+// removeDrafts deletes drafts and returned aid that no longer belong on the
+// list, except those a batch line refers to (their line failed, the aid was
+// revoked and then taken up again): the ledger keeps naming them, so they
+// go back to revoked instead.
+func removeDrafts(tx *gorm.DB, ids []int64, now time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	open := []string{model.EntDraft, model.EntReturned}
+	inBatches := tx.Session(&gorm.Session{NewDB: true}).Model(&model.BatchLine{}).Select("entitlement_id").Where("entitlement_id IN ?", ids)
+	if err := tx.Model(&model.Entitlement{}).Where("id IN ? AND status IN ? AND id IN (?)", ids, open, inBatches).
+		Updates(map[string]any{"status": model.EntRevoked, "reason": "重新计算时不再符合条件", "updated_at": now}).Error; err != nil {
+		return err
+	}
+	return tx.Where("id IN ? AND status IN ?", ids, open).Delete(&model.Entitlement{}).Error
 }

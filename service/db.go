@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/glebarez/sqlite"
@@ -67,7 +68,9 @@ func OpenDB(c configs.Database, sqlitePath string, log *slog.Logger) (*gorm.DB, 
 		if err := privateFile(sqlitePath); err != nil {
 			return nil, err
 		}
-		dsn := "file:" + sqlitePath + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)" +
+		// A URI: '#', '?' and '%' in a directory name ("资助#2") would end
+		// or garble the path, so they are escaped.
+		dsn := "file:" + uriPath.Replace(sqlitePath) + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)" +
 			"&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)"
 		db, err := gorm.Open(sqlite.Open(dsn), gcfg)
 		if err != nil {
@@ -143,3 +146,5 @@ func privateFile(path string) error {
 	}
 	return os.Chmod(path, 0o600)
 }
+
+var uriPath = strings.NewReplacer("%", "%25", "#", "%23", "?", "%3f")

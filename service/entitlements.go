@@ -115,7 +115,7 @@ func (s *Entitlements) EntitlementTotal(ctx context.Context, a model.Actor, f En
 		Fen model.Fen
 	}
 	err = q.Select("COUNT(*) AS n, COALESCE(SUM(ent.amount_fen), 0) AS fen").Scan(&r).Error
-	return Tally{r.N, r.Fen}, err
+	return Tally{Count: r.N, Fen: r.Fen}, err
 }
 
 // Payment is one batch line of a student: what was (to be) paid, in which

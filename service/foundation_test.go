@@ -102,7 +102,7 @@ func TestKeyFileCreatedPrivateOnlyWhenAllowed(t *testing.T) {
 		t.Fatal("created a key for a database that already has data")
 	}
 	key, err := service.LoadDataKey("", file, true)
-	if err != nil || len(key) != 32 {
+	if err != nil || len(key) != 1 || len(key[0]) != 32 {
 		t.Fatal(err)
 	}
 	st, err := os.Stat(file)
@@ -110,7 +110,7 @@ func TestKeyFileCreatedPrivateOnlyWhenAllowed(t *testing.T) {
 		t.Fatalf("key file mode %v %v", st.Mode(), err)
 	}
 	again, err := service.LoadDataKey("", file, true)
-	if err != nil || string(again) != string(key) {
+	if err != nil || len(again) != 1 || string(again[0]) != string(key[0]) {
 		t.Fatal("key changed on second load")
 	}
 	if _, err := service.LoadDataKey("bm90IGEga2V5", file, true); err == nil {

@@ -18,7 +18,8 @@ import (
 // its own SHA-256 and served byte-identical.
 
 // storeChunks writes what write produces to a temporary file in the data
-// directory, then into table in chunks, and returns the SHA-256 and size.
+// directory, then into table in chunks, each sealed with the data key, and
+// returns the SHA-256 and size of the plain file (what a download gets).
 // The file is needed because MySQL cannot take writes on a connection that
 // is still streaming the lines being written.
 func (s *Batches) storeChunks(tx *gorm.DB, table string, batchID int64, write func(io.Writer) error) (string, int64, error) {
@@ -43,7 +44,7 @@ func (s *Batches) storeChunks(tx *gorm.DB, table string, batchID int64, write fu
 	for seq := 1; ; seq++ {
 		n, err := io.ReadFull(tmp, buf)
 		if n > 0 {
-			if err := tx.Table(table).Create(map[string]any{"batch_id": batchID, "seq": seq, "data": buf[:n]}).Error; err != nil {
+			if err := tx.Table(table).Create(map[string]any{"batch_id": batchID, "seq": seq, "data": s.keys.SealBytes(buf[:n])}).Error; err != nil {
 				return "", 0, err
 			}
 		}
@@ -111,9 +112,9 @@ type LedgerFile struct {
 	Masked bool
 }
 
-// copyChunks writes a stored rendering chunk by chunk: the same bytes on
-// every download (hard rule 2), never the whole file in memory.
-func copyChunks(db *gorm.DB, table string, batchID int64, w io.Writer) error {
+// copyChunks writes a stored rendering chunk by chunk, opened: the same
+// bytes on every download (hard rule 2), never the whole file in memory.
+func copyChunks(db *gorm.DB, keys *Keyring, table string, batchID int64, w io.Writer) error {
 	rows, err := db.Table(table).Select("data").Where("batch_id = ?", batchID).Order("seq").Rows()
 	if err != nil {
 		return err
@@ -124,7 +125,11 @@ func copyChunks(db *gorm.DB, table string, batchID int64, w io.Writer) error {
 		if err := rows.Scan(&data); err != nil {
 			return err
 		}
-		if _, err := w.Write(data); err != nil {
+		plain, err := keys.OpenBytes(data)
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(plain); err != nil {
 			return err
 		}
 	}

@@ -99,7 +99,7 @@ func (s *Loans) ImportLoanApplications(ctx context.Context, a model.Actor, up Lo
 		var lines []int
 		for _, r := range rows {
 			in := LoanApplicationInput{SchoolYear: up.SchoolYear, IDNumber: r.IDNumber, Name: r.Name, HomeRegion: r.HomeRegion,
-				CoBorrower: CoBorrower{r.CoName, r.CoIDNumber, r.CoRelation, r.CoPhone}, University: r.University,
+				CoBorrower: CoBorrower{Name: r.CoName, IDNumber: r.CoIDNumber, Relation: r.CoRelation, Phone: r.CoPhone}, University: r.University,
 				UniversityCode: r.UniversityCode, Level: r.Level, Years: r.Years, EntryYear: r.EntryYear,
 				TuitionFen: r.TuitionFen, AccommodationFen: r.AccommodationFen, LivingFen: r.LivingFen, Difficulty: r.Difficulty}
 			v, err := s.checkApplication(in)

@@ -62,6 +62,9 @@ func (s *Loans) ExportLoanApplications(ctx context.Context, a model.Actor, f Loa
 	if school {
 		return forbidden("学校只能在列表中查看本校毕业生的姓名和贷款状态")
 	}
+	if err := checkExportSize(q.Session(&gorm.Session{}), "共 %d 条，超过单次导出上限 %d 条：请按学年或状态筛选后导出"); err != nil {
+		return err
+	}
 	var rows []LoanRow
 	if err := q.Select("l.*, st.id_masked").Order("l.school_year DESC, l.id").Scan(&rows).Error; err != nil {
 		return err
@@ -195,7 +198,7 @@ func (s *Loans) GetLoan(ctx context.Context, a model.Actor, id int64) (LoanView,
 	v.Principal, v.StudyEnd, v.TermYears, v.Plan = p.in.Principal, p.in.StudyEnd, p.in.TermYears, p.instalments
 	for y := firstDisbursedYear(apps); y > 0 && y <= v.StudyEnd.Year(); y++ {
 		if fen := calc.subsidy(apps, y); fen > 0 {
-			v.Subsidy = append(v.Subsidy, YearAmount{y, fen})
+			v.Subsidy = append(v.Subsidy, YearAmount{Year: y, Fen: fen})
 		}
 	}
 	return v, nil

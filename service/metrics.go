@@ -74,7 +74,7 @@ func (s *Reports) Figures(ctx context.Context) (Figures, error) {
 		secs[[2]string{r.Job, r.Status}] += r.FinishedAt.Sub(r.StartedAt).Seconds()
 	}
 	for _, r := range runs {
-		f.Runs = append(f.Runs, RunTotal{r.Job, r.Status, r.N, secs[[2]string{r.Job, r.Status}]})
+		f.Runs = append(f.Runs, RunTotal{Job: r.Job, Status: r.Status, N: r.N, Seconds: secs[[2]string{r.Job, r.Status}]})
 	}
 	err := db.Table("job_leases").Select("job, holder").Where("holder <> '' AND expires_at > ?", s.now()).Scan(&f.Leases).Error
 	return f, err

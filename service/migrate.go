@@ -30,11 +30,15 @@ var dialectWords = map[string]map[string]string{
 		"{{pk}}":       "BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY",
 		"{{datetime}}": "DATETIME(6)",
 		"{{opts}}":     "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+		// {{mysql_only}} starts a one-line statement only MySQL needs
+		// (SQLite does not enforce column types); for SQLite it is a comment.
+		"{{mysql_only}}": "",
 	},
 	"sqlite": {
-		"{{pk}}":       "INTEGER PRIMARY KEY AUTOINCREMENT",
-		"{{datetime}}": "DATETIME",
-		"{{opts}}":     "",
+		"{{pk}}":         "INTEGER PRIMARY KEY AUTOINCREMENT",
+		"{{datetime}}":   "DATETIME",
+		"{{opts}}":       "",
+		"{{mysql_only}}": "--",
 	},
 }
 
@@ -151,7 +155,7 @@ func MigrateWithFault(ctx context.Context, db *gorm.DB, fault func(point string)
 			continue
 		}
 		for i, s := range m.stmts {
-			if _, err := c.ExecContext(ctx, s); err != nil && !alreadyDone(err) {
+			if _, err := c.ExecContext(ctx, s); err != nil && !alreadyDone(err) && !droppedBefore(s, err) {
 				return fmt.Errorf("migrate %s: %w\n%s", m.name, err, s)
 			}
 			if i == 0 && fault != nil {
@@ -181,6 +185,14 @@ func alreadyDone(err error) bool {
 		strings.Contains(msg, "duplicate entry") ||
 		strings.Contains(msg, "unique constraint failed") ||
 		errors.Is(err, gorm.ErrDuplicatedKey)
+}
+
+// droppedBefore recognises a DROP COLUMN that an interrupted run already
+// did; only for such statements, so a missing column elsewhere still fails.
+func droppedBefore(stmt string, err error) bool {
+	msg := strings.ToLower(err.Error())
+	return strings.Contains(strings.ToUpper(stmt), "DROP COLUMN") &&
+		(strings.Contains(msg, "no such column") || strings.Contains(msg, "check that it exists"))
 }
 
 // SchemaVersion is the highest applied migration, 0 for an empty database.

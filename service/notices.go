@@ -20,7 +20,7 @@ type NoticeSheet struct {
 }
 
 // readableSchool loads a school the actor may see (404 otherwise).
-func (s *Entitlements) readableSchool(tx *gorm.DB, a model.Actor, id int64) (model.School, error) {
+func (s *core) readableSchool(tx *gorm.DB, a model.Actor, id int64) (model.School, error) {
 	var sc model.School
 	if err := tx.First(&sc, id).Error; err != nil {
 		return sc, translate(err, "学校")

@@ -70,7 +70,7 @@ func prepare(ctx context.Context, db *gorm.DB, st Store) (*Keyring, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys, err := NewKeyring(key)
+	keys, err := NewKeyring(key[0], key[1:]...)
 	if err != nil {
 		return nil, err
 	}
@@ -81,6 +81,11 @@ func prepare(ctx context.Context, db *gorm.DB, st Store) (*Keyring, error) {
 	// it does not verify it is left as it is, for someone to investigate.
 	if err := UpgradeAuditChain(ctx, db, keys); err != nil && st.Log != nil {
 		st.Log.Error("audit chain not keyed", "err", err)
+	}
+	// What was stored in plain before issue 15 is sealed before anything is
+	// served: the code reads those columns and files as sealed only.
+	if err := SealAtRest(ctx, db, keys); err != nil {
+		return nil, fmt.Errorf("加密存量学籍号、台账和错误清单失败（重新启动会从中断处继续）：%w", err)
 	}
 	return keys, nil
 }

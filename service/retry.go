@@ -90,7 +90,7 @@ func (s *Service) TxRetries() []RetryCount {
 	r := &s.core.retries
 	out := make([]RetryCount, len(retryCodes))
 	for i, c := range retryCodes {
-		out[i] = RetryCount{c, r.retried[i].Load(), r.gaveUp[i].Load()}
+		out[i] = RetryCount{Code: c, Retried: r.retried[i].Load(), GaveUp: r.gaveUp[i].Load()}
 	}
 	return out
 }

@@ -32,7 +32,7 @@ type change struct {
 // track records a change of a plain field.
 func track(cs *[]change, field, year, old, new string) {
 	if old != new {
-		*cs = append(*cs, change{field, year, old, new})
+		*cs = append(*cs, change{field: field, year: year, old: old, new: new})
 	}
 }
 
@@ -67,7 +67,7 @@ func (s *Students) applyChunk(tx *gorm.DB, a model.Actor, ri model.RosterImport,
 	for i, r := range rows {
 		hashes[i] = s.idLookup(r.IDNumber)
 	}
-	files, err := loadChunkFiles(tx, hashes, ri.SchoolYear)
+	files, err := loadChunkFiles(tx, s.keys, hashes, ri.SchoolYear)
 	if err != nil {
 		return importCounts{}, err
 	}
@@ -86,7 +86,7 @@ type chunkFiles struct {
 	diffs  map[int64]*model.DifficultyRecord
 }
 
-func loadChunkFiles(tx *gorm.DB, hashes []string, year string) (chunkFiles, error) {
+func loadChunkFiles(tx *gorm.DB, keys *Keyring, hashes []string, year string) (chunkFiles, error) {
 	var f chunkFiles
 	var found []model.Student
 	if err := tx.Where("id_hash IN ?", hashes).Find(&found).Error; err != nil {
@@ -106,6 +106,11 @@ func loadChunkFiles(tx *gorm.DB, hashes []string, year string) (chunkFiles, erro
 			return f, err
 		}
 		for i := range es {
+			// Compared in plain with the row; sealed again when saved (sealedEnrolment).
+			var err error
+			if es[i].StudentNo, err = keys.Open(es[i].StudentNo); err != nil {
+				return f, err
+			}
 			f.enrols[enrolKey{es[i].StudentID, es[i].SchoolID}] = &es[i]
 		}
 		var ds []model.DifficultyRecord
@@ -176,11 +181,11 @@ func (s *Students) applyEnrolmentRows(tx *gorm.DB, a model.Actor, ri model.Roste
 		want := enrolmentOf(r, st.ID, year, &rosterID, now)
 		if old := files.enrols[enrolKey{st.ID, r.School.ID}]; old == nil {
 			enrolCreated = true
-			newEnrols = append(newEnrols, want)
+			newEnrols = append(newEnrols, s.sealedEnrolment(want))
 			p.changes = append(p.changes, change{field: "学籍", year: year, new: fmt.Sprintf("%s %s", r.School.Name, model.GradeText(r.Stage, r.Grade))})
 		} else if mergeEnrolment(old, want, year, &p.changes) && write {
 			old.RosterID, old.UpdatedAt = &rosterID, now
-			if err := tx.Save(old).Error; err != nil {
+			if err := tx.Save(s.sealedEnrolment(old)).Error; err != nil {
 				return counts, err
 			}
 		}
@@ -268,13 +273,13 @@ func (s *Students) mergeStudent(st *model.Student, r roster.Row, cs *[]change) b
 	if r.BankAccount != "" {
 		// Compared by keyed hash, recorded masked: the history never holds the number.
 		if s.keys.Lookup("bank", r.BankAccount) != st.AccountHash {
-			*cs = append(*cs, change{model.FieldBankAccount, "", st.AccountMasked, model.MaskBankAccount(r.BankAccount)})
+			*cs = append(*cs, change{field: model.FieldBankAccount, old: st.AccountMasked, new: model.MaskBankAccount(r.BankAccount)})
 			s.setAccount(st, r.BankAccount)
 		}
 	}
 	if r.Phone != "" {
 		if s.keys.Lookup("phone", r.Phone) != st.PhoneHash {
-			*cs = append(*cs, change{"联系电话", "", st.PhoneMasked, model.MaskPhone(r.Phone)})
+			*cs = append(*cs, change{field: "联系电话", old: st.PhoneMasked, new: model.MaskPhone(r.Phone)})
 			s.setPhone(st, r.Phone)
 		}
 	}
@@ -287,6 +292,13 @@ func enrolmentOf(r roster.Row, studentID int64, year string, rosterID *int64, no
 		Status: r.Status, Remark: r.Remark, RosterID: rosterID, CreatedAt: now, UpdatedAt: now}
 }
 
+// sealedEnrolment is a copy of an enrolment to store, its 学籍号 sealed.
+func (s *Students) sealedEnrolment(e *model.Enrolment) *model.Enrolment {
+	c := *e
+	c.StudentNo = s.keys.Seal(e.StudentNo)
+	return &c
+}
+
 // mergeEnrolment replaces this school's record for the year with the row's.
 func mergeEnrolment(old, want *model.Enrolment, year string, cs *[]change) bool {
 	n := len(*cs)
@@ -297,7 +309,10 @@ func mergeEnrolment(old, want *model.Enrolment, year string, cs *[]change) bool 
 	track(cs, "年级", year, model.GradeText(old.Stage, old.Grade), model.GradeText(want.Stage, want.Grade))
 	old.Stage, old.Grade = want.Stage, want.Grade
 	str("班级", &old.Class, want.Class)
-	str("学籍号", &old.StudentNo, want.StudentNo)
+	if old.StudentNo != want.StudentNo { // recorded masked: a national 学籍号 holds the ID number
+		*cs = append(*cs, change{field: model.FieldStudentNo, year: year, old: model.MaskStudentNo(old.StudentNo), new: model.MaskStudentNo(want.StudentNo)})
+		old.StudentNo = want.StudentNo
+	}
 	str("专业", &old.Major, want.Major)
 	str("学籍状态", &old.Status, want.Status)
 	str("备注", &old.Remark, want.Remark)
@@ -324,13 +339,13 @@ func (s *Students) applyDifficulty(tx *gorm.DB, a model.Actor, r roster.Row, stu
 	case old == nil:
 		*created = append(*created, &model.DifficultyRecord{StudentID: studentID, SchoolYear: year, Level: r.Level,
 			Categories: cats, SchoolID: r.School.ID, IdentifiedBy: userID, IdentifiedAt: now, UpdatedAt: now})
-		*cs = append(*cs, change{"困难认定", year, "", strings.Trim(model.LevelLabel(r.Level)+" "+cats, " ")})
+		*cs = append(*cs, change{field: "困难认定", year: year, new: strings.Trim(model.LevelLabel(r.Level)+" "+cats, " ")})
 		return nil
 	case r.Level == "" && cats == "":
 		if old.SchoolID != r.School.ID {
 			return nil
 		}
-		*cs = append(*cs, change{"困难认定", year, strings.Trim(model.LevelLabel(old.Level)+" "+old.Categories, " "), "（已取消认定）"})
+		*cs = append(*cs, change{field: "困难认定", year: year, old: strings.Trim(model.LevelLabel(old.Level)+" "+old.Categories, " "), new: "（已取消认定）"})
 		if write {
 			return tx.Delete(old).Error
 		}

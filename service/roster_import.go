@@ -250,7 +250,7 @@ func (s *Students) runImport(ctx context.Context, a model.Actor, ri model.Roster
 		if err := roster.WriteErrorWorkbook(&buf, res.Headers, res.Failed, s.opt.TempDir); err != nil {
 			return reportOf(ri), err
 		}
-		ri.ErrorsXLSX = buf.Bytes()
+		ri.ErrorsXLSX = s.keys.SealBytes(buf.Bytes()) // the rows hold ID and account numbers
 	}
 	s.setProgress(ctx, ri.ID, 50)
 	if len(res.Failed) > 0 && ri.Mode == ModeAllOrNothing {
@@ -500,8 +500,12 @@ func (s *Students) RosterErrorWorkbook(ctx context.Context, a model.Actor, id in
 	if len(ri.ErrorsXLSX) == 0 {
 		return nil, newErr(CodeNotFound, "no_errors", "这次导入没有错误行")
 	}
+	b, err := s.keys.OpenBytes(ri.ErrorsXLSX)
+	if err != nil {
+		return nil, err
+	}
 	s.auditAlone(ctx, a, "download", "roster_errors", strconv.FormatInt(id, 10), nil, map[string]any{"rows": ri.RejectedCount})
-	return ri.ErrorsXLSX, nil
+	return b, nil
 }
 
 func (s *Students) rosterImport(ctx context.Context, a model.Actor, id int64) (model.RosterImport, error) {

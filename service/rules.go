@@ -43,7 +43,7 @@ type scanStudent struct {
 	AccountMasked string
 }
 
-func (sc *anomalyScan) run() error {
+func (sc *anomalyScan) loadSchools() error {
 	var schools []scanSchool
 	if err := sc.db.Table("schools").Select("id, code, name, region_code").Scan(&schools).Error; err != nil {
 		return err
@@ -51,6 +51,13 @@ func (sc *anomalyScan) run() error {
 	sc.schools = make(map[int64]scanSchool, len(schools))
 	for _, x := range schools {
 		sc.schools[x.ID] = x
+	}
+	return nil
+}
+
+func (sc *anomalyScan) run() error {
+	if err := sc.loadSchools(); err != nil {
+		return err
 	}
 	sc.took = map[string]int64{}
 	for _, rule := range []struct {

@@ -70,113 +70,129 @@ func (sc *anomalyScan) duplicateAid() error {
 // date on or before the term's start), unless an adjustment (补发/扣回) has
 // already moved it to that standard.
 
+// AmountGroup is a set of entitlements alike in every column rule 7 reads.
+// Exported: gorm fills the fields of an embedded struct only when its type
+// name is exported.
+type AmountGroup struct {
+	SchoolID   int64
+	Program    string
+	Term       string
+	Stage      string
+	Level      string
+	StandardID int64
+	AnnualFen  model.Fen
+	AmountFen  model.Fen
+}
+
+const amountGroupCols = "ent.school_id, ent.program, ent.term, ent.stage, ent.level, ent.standard_id, ent.annual_fen, ent.amount_fen"
+
 func (sc *anomalyScan) amountMismatch() error {
 	var all []model.Standard
 	if err := sc.db.Find(&all).Error; err != nil {
 		return err
 	}
-	set := standardSet(all)
 	byID := make(map[int64]model.Standard, len(all))
 	for _, st := range all {
 		byID[st.ID] = st
 	}
-	// Exported: gorm fills the fields of an embedded struct only when its
-	// type name is exported.
-	type AmountGroup struct {
-		SchoolID   int64
-		Program    string
-		Term       string
-		Stage      string
-		Level      string
-		StandardID int64
-		AnnualFen  model.Fen
-		AmountFen  model.Fen
-	}
-	const groupCols = "ent.school_id, ent.program, ent.term, ent.stage, ent.level, ent.standard_id, ent.annual_fen, ent.amount_fen"
 	var groups []struct {
 		AmountGroup
 		N int
 	}
-	if err := sc.db.Table("entitlements ent").Select(groupCols+", COUNT(*) AS n").Where("ent.status <> ?", model.EntRevoked).
-		Group(groupCols).Scan(&groups).Error; err != nil {
+	if err := sc.db.Table("entitlements ent").Select(amountGroupCols+", COUNT(*) AS n").Where("ent.status <> ?", model.EntRevoked).
+		Group(amountGroupCols).Scan(&groups).Error; err != nil {
 		return err
 	}
-	// Adjustments are few (one per raised standard and paid entitlement):
-	// per group, how many entitlements an adjustment has already moved to
-	// which standard.
-	var adjRows []struct {
+	adjusted, err := sc.adjustedGroups()
+	if err != nil {
+		return err
+	}
+	for _, g := range groups {
+		sc.checkAmountGroup(g.AmountGroup, g.N, standardSet(all), byID, adjusted[g.AmountGroup])
+	}
+	return nil
+}
+
+// adjustedGroups counts, per group, the entitlements an adjustment has
+// already moved to each standard. Adjustments are few (one per raised
+// standard and paid entitlement).
+func (sc *anomalyScan) adjustedGroups() (map[AmountGroup]map[int64]int, error) {
+	var rows []struct {
 		AmountGroup
 		AdjStandardID int64
 		N             int
 	}
-	if err := sc.db.Table("adjustments adj").Select(groupCols+", adj.standard_id AS adj_standard_id, COUNT(*) AS n").
+	if err := sc.db.Table("adjustments adj").Select(amountGroupCols+", adj.standard_id AS adj_standard_id, COUNT(*) AS n").
 		Joins("JOIN entitlements ent ON ent.id = adj.entitlement_id").Where("ent.status <> ?", model.EntRevoked).
-		Group(groupCols + ", adj.standard_id").Scan(&adjRows).Error; err != nil {
-		return err
+		Group(amountGroupCols + ", adj.standard_id").Scan(&rows).Error; err != nil {
+		return nil, err
 	}
-	adjusted := map[AmountGroup]map[int64]int{}
-	for _, r := range adjRows {
-		if adjusted[r.AmountGroup] == nil {
-			adjusted[r.AmountGroup] = map[int64]int{}
+	out := map[AmountGroup]map[int64]int{}
+	for _, r := range rows {
+		if out[r.AmountGroup] == nil {
+			out[r.AmountGroup] = map[int64]int{}
 		}
-		adjusted[r.AmountGroup][r.AdjStandardID] += r.N
+		out[r.AmountGroup][r.AdjStandardID] += r.N
 	}
-	for _, g := range groups {
-		sch := sc.school(g.SchoolID)
-		p, _ := model.ProgramByCode(g.Program)
-		term, err := model.ParseTerm(g.Term)
-		if err != nil {
-			continue
-		}
-		own, hasOwn := byID[g.StandardID]
-		lookupLevel := ""
-		if p.Tiered {
-			lookupLevel = g.Level
-		}
-		inForce, errInForce := set.find(g.Program, g.Stage, lookupLevel, sch.RegionCode, term.Start())
-		var why []string
-		expected := model.Fen(-1)
-		switch {
-		case !hasOwn:
-			why = append(why, fmt.Sprintf("引用的标准（编号 %d）不存在", g.StandardID))
-		case g.AmountFen != own.AnnualFen/2 || g.AnnualFen != own.AnnualFen:
-			why = append(why, fmt.Sprintf("所用标准年 %s 元，本学期应为 %s 元", own.AnnualFen.Yuan(), (own.AnnualFen/2).Yuan()))
-			expected = own.AnnualFen / 2
-		}
-		switch {
-		case errInForce != nil:
-			why = append(why, "没有适用于该学期、档次和地区的标准")
-		case inForce.ID != g.StandardID && inForce.AnnualFen/2 != g.AmountFen && g.N > adjusted[g.AmountGroup][inForce.ID]:
-			why = append(why, fmt.Sprintf("现行标准（%s起，%s）本学期应为 %s 元", inForce.EffectiveFrom.Format("2006-01-02"),
-				regionLabel(inForce.RegionCode), (inForce.AnnualFen/2).Yuan()))
-			expected = inForce.AnnualFen / 2
-		}
-		if len(why) == 0 {
-			continue
-		}
-		d := map[string]any{"school_id": sch.ID, "school_name": sch.Name, "program": g.Program, "term": g.Term, "stage": g.Stage,
-			"level": g.Level, "standard_id": g.StandardID, "amount_fen": g.AmountFen, "entitlements": g.N}
-		if n := adjusted[g.AmountGroup][inForce.ID]; n > 0 && errInForce == nil {
-			d["adjusted_to_standard_in_force"] = n
-		}
-		if expected >= 0 {
-			d["expected_fen"] = expected
-		}
-		if errInForce == nil {
-			d["standard_in_force_id"] = inForce.ID
-		}
-		level := model.LevelLabel(g.Level)
-		if level != "" {
-			level = "（" + level + "）"
-		}
-		sc.add(finding{rule: model.RuleAmountMismatch,
-			key:    fingerprint(model.RuleAmountMismatch, g.SchoolID, g.Program, g.Term, g.Stage, g.Level, g.StandardID, int64(g.AnnualFen), int64(g.AmountFen)),
-			region: sch.RegionCode, schoolYear: term.SchoolYear(), term: g.Term, schoolID: sch.ID,
-			summary: fmt.Sprintf("%s %s 学期%s%s %d 人每人 %s 元：%s", sch.Name, g.Term, programName(g.Program), level, g.N,
-				g.AmountFen.Yuan(), strings.Join(why, "；")),
-			details: d})
+	return out, nil
+}
+
+// checkAmountGroup compares one group with its own standard row and with
+// the standard in force now, and records a finding when either differs.
+func (sc *anomalyScan) checkAmountGroup(g AmountGroup, n int, set standardSet, byID map[int64]model.Standard, adjusted map[int64]int) {
+	sch := sc.school(g.SchoolID)
+	p, _ := model.ProgramByCode(g.Program)
+	term, err := model.ParseTerm(g.Term)
+	if err != nil {
+		return
 	}
-	return nil
+	own, hasOwn := byID[g.StandardID]
+	lookupLevel := ""
+	if p.Tiered {
+		lookupLevel = g.Level
+	}
+	inForce, errInForce := set.find(g.Program, g.Stage, lookupLevel, sch.RegionCode, term.Start())
+	var why []string
+	expected := model.Fen(-1)
+	switch {
+	case !hasOwn:
+		why = append(why, fmt.Sprintf("引用的标准（编号 %d）不存在", g.StandardID))
+	case g.AmountFen != own.AnnualFen/2 || g.AnnualFen != own.AnnualFen:
+		why = append(why, fmt.Sprintf("所用标准年 %s 元，本学期应为 %s 元", own.AnnualFen.Yuan(), (own.AnnualFen/2).Yuan()))
+		expected = own.AnnualFen / 2
+	}
+	switch {
+	case errInForce != nil:
+		why = append(why, "没有适用于该学期、档次和地区的标准")
+	case inForce.ID != g.StandardID && inForce.AnnualFen/2 != g.AmountFen && n > adjusted[inForce.ID]:
+		why = append(why, fmt.Sprintf("现行标准（%s起，%s）本学期应为 %s 元", inForce.EffectiveFrom.Format("2006-01-02"),
+			regionLabel(inForce.RegionCode), (inForce.AnnualFen/2).Yuan()))
+		expected = inForce.AnnualFen / 2
+	}
+	if len(why) == 0 {
+		return
+	}
+	d := map[string]any{"school_id": sch.ID, "school_name": sch.Name, "program": g.Program, "term": g.Term, "stage": g.Stage,
+		"level": g.Level, "standard_id": g.StandardID, "amount_fen": g.AmountFen, "entitlements": n}
+	if errInForce == nil {
+		d["standard_in_force_id"] = inForce.ID
+		if k := adjusted[inForce.ID]; k > 0 {
+			d["adjusted_to_standard_in_force"] = k
+		}
+	}
+	if expected >= 0 {
+		d["expected_fen"] = expected
+	}
+	level := model.LevelLabel(g.Level)
+	if level != "" {
+		level = "（" + level + "）"
+	}
+	sc.add(finding{rule: model.RuleAmountMismatch,
+		key:    fingerprint(model.RuleAmountMismatch, g.SchoolID, g.Program, g.Term, g.Stage, g.Level, g.StandardID, int64(g.AnnualFen), int64(g.AmountFen)),
+		region: sch.RegionCode, schoolYear: term.SchoolYear(), term: g.Term, schoolID: sch.ID,
+		summary: fmt.Sprintf("%s %s 学期%s%s %d 人每人 %s 元：%s", sch.Name, g.Term, programName(g.Program), level, n,
+			g.AmountFen.Yuan(), strings.Join(why, "；")),
+		details: d})
 }
 
 func regionLabel(code string) string {

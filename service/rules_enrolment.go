@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"gorm.io/gorm"
+
 	"studentaid/model"
 )
 
@@ -171,9 +173,11 @@ func (sc *anomalyScan) doubleEnrolment() error {
 // Rule 6: entitlements in a term after the student's status became 毕业, 辍学,
 // 转出 or 死亡: the school's record for the term's school year says the student
 // left, or an earlier year's record says the student died; and the
-// entitlement was not revoked. The query starts from the enrolments that
-// record a leaving, a few among many, and looks up only their students'
-// entitlements.
+// entitlement was not revoked. A leaving recorded as a change during the
+// year (在读 → 转出 in March) dates it: aid the bank paid before that date was
+// paid to a pupil still at school. A record that said so from its first
+// upload has no date and covers the whole year. The query starts from the enrolments that record a
+// leaving, a few among many, and looks up only their students' entitlements.
 
 var exitStatuses = []string{model.StatusGraduated, model.StatusDroppedOut, model.StatusTransferred, model.StatusDeceased}
 
@@ -212,9 +216,20 @@ func (sc *anomalyScan) aidAfterExit() error {
 	if err != nil {
 		return err
 	}
+	left, err := exitDates(sc.db, rows)
+	if err != nil {
+		return err
+	}
+	paid, err := paidDates(sc.db, rows)
+	if err != nil {
+		return err
+	}
 	done := map[int64]bool{}
 	for _, r := range rows {
-		if done[r.EntitlementID] {
+		at, dated := left[exitKey{r.StudentID, r.ExitYear, r.ExitStatus}]
+		paidAt, isPaid := paid[r.EntitlementID]
+		paidBefore := dated && isPaid && paidAt.Before(at)
+		if done[r.EntitlementID] || paidBefore {
 			continue
 		}
 		done[r.EntitlementID] = true
@@ -229,4 +244,57 @@ func (sc *anomalyScan) aidAfterExit() error {
 			details: d})
 	}
 	return nil
+}
+
+type exitKey struct {
+	studentID        int64
+	schoolYear, what string
+}
+
+// exitDates finds when each leaving was recorded as a change of 学籍状态 (the
+// latest such change of the student's year).
+func exitDates(db *gorm.DB, rows []exitRow) (map[exitKey]time.Time, error) {
+	ids := make([]int64, 0, len(rows))
+	for _, r := range rows {
+		ids = append(ids, r.StudentID)
+	}
+	out := map[exitKey]time.Time{}
+	for start := 0; start < len(ids); start += rosterChunk {
+		var cs []model.StudentChange
+		if err := db.Where("student_id IN ? AND field = ? AND new_value IN ?", ids[start:min(start+rosterChunk, len(ids))],
+			"学籍状态", exitStatuses).Find(&cs).Error; err != nil {
+			return nil, err
+		}
+		for _, c := range cs {
+			k := exitKey{c.StudentID, c.SchoolYear, c.NewValue}
+			if c.At.After(out[k]) {
+				out[k] = c.At
+			}
+		}
+	}
+	return out, nil
+}
+
+// paidDates finds when the bank paid each paid entitlement's last line.
+func paidDates(db *gorm.DB, rows []exitRow) (map[int64]time.Time, error) {
+	ids := make([]int64, 0, len(rows))
+	for _, r := range rows {
+		if r.Status == model.EntPaid {
+			ids = append(ids, r.EntitlementID)
+		}
+	}
+	out := map[int64]time.Time{}
+	for start := 0; start < len(ids); start += rosterChunk {
+		var lines []model.BatchLine
+		if err := db.Select("entitlement_id, result_at").Where("entitlement_id IN ? AND status = ? AND result_at IS NOT NULL",
+			ids[start:min(start+rosterChunk, len(ids))], model.LinePaid).Find(&lines).Error; err != nil {
+			return nil, err
+		}
+		for _, l := range lines {
+			if l.ResultAt.After(out[l.EntitlementID]) {
+				out[l.EntitlementID] = *l.ResultAt
+			}
+		}
+	}
+	return out, nil
 }

@@ -151,27 +151,7 @@ func (s *Anomalies) ScanAnomalies(ctx context.Context, a model.Actor, opt ScanOp
 		if err != nil {
 			return err
 		}
-		for _, f := range sc.found {
-			if seesRegion(a, f.region) {
-				res.Found++
-				res.ByRule[f.rule]++
-			}
-		}
-		for _, f := range diff.inserts {
-			if seesRegion(a, f.RegionCode) {
-				res.Opened++
-			}
-		}
-		for _, e := range diff.reopen {
-			if seesRegion(a, e.RegionCode) {
-				res.Opened++
-			}
-		}
-		for _, e := range diff.resolve {
-			if seesRegion(a, e.RegionCode) {
-				res.Resolved++
-			}
-		}
+		res.count(a, sc.found, diff)
 		if opt.DryRun {
 			return nil
 		}
@@ -196,6 +176,27 @@ func (s *Anomalies) ScanAnomalies(ctx context.Context, a model.Actor, opt ScanOp
 	}
 	res.Millis = time.Since(started).Milliseconds()
 	return res, err
+}
+
+// count adds up what the scan found, opened and resolved in the caller's
+// area.
+func (res *ScanResult) count(a model.Actor, found []finding, diff findingDiff) {
+	for _, f := range found {
+		if seesRegion(a, f.region) {
+			res.Found++
+			res.ByRule[f.rule]++
+		}
+	}
+	inArea := func(list []model.Anomaly) (n int) {
+		for _, e := range list {
+			if seesRegion(a, e.RegionCode) {
+				n++
+			}
+		}
+		return n
+	}
+	res.Opened += inArea(diff.inserts) + inArea(diff.reopen)
+	res.Resolved += inArea(diff.resolve)
 }
 
 func countByRule(fs []finding) map[string]int {

@@ -205,6 +205,12 @@ func (s *Students) GetStudentFile(ctx context.Context, a model.Actor, id int64) 
 	}) {
 		return StudentFile{}, notFound("学生")
 	}
+	for i := range f.Enrolments {
+		var err error
+		if f.Enrolments[i].StudentNo, err = s.keys.Open(f.Enrolments[i].StudentNo); err != nil {
+			return StudentFile{}, err
+		}
+	}
 	if err := db.First(&f.Student, id).Error; err != nil {
 		return StudentFile{}, translate(err, "学生")
 	}

@@ -39,7 +39,7 @@ type userView struct {
 }
 
 func viewUser(u model.User) userView {
-	return userView{u.ID, u.Username, string(u.Role), u.RegionCode, u.SchoolID, u.Disabled}
+	return userView{ID: u.ID, Username: u.Username, Role: string(u.Role), RegionCode: u.RegionCode, SchoolID: u.SchoolID, Disabled: u.Disabled}
 }
 
 func (s *core) hashPassword(username, p string) (string, error) {

@@ -188,7 +188,7 @@ func (s *Reports) queuedAid(db *gorm.DB, a model.Actor) ([]QueuedAid, error) {
 	}
 	out := make([]QueuedAid, 0, len(rows))
 	for _, r := range rows {
-		out = append(out, QueuedAid{Program: r.Program, Term: r.Term, Total: Tally{r.N, r.Fen}, Held: Tally{r.HeldN, r.HeldFen}})
+		out = append(out, QueuedAid{Program: r.Program, Term: r.Term, Total: Tally{Count: r.N, Fen: r.Fen}, Held: Tally{Count: r.HeldN, Fen: r.HeldFen}})
 	}
 	return out, nil
 }
@@ -213,7 +213,7 @@ func (s *Reports) heldStudents(db *gorm.DB, a model.Actor) ([]HeldStudent, error
 			ent.program, ent.term, ent.amount_fen, ent.status,
 			CASE WHEN `+payableEntitlement+` THEN 1 ELSE 0 END AS payable,
 			CASE WHEN s.account_enc = '' THEN 1 ELSE 0 END AS no_account,
-			CASE WHEN s.holder = '监护人' AND s.guardian = '' THEN 1 ELSE 0 END AS no_guardian,
+			CASE WHEN s.holder = `+sqlGuardian+` AND s.guardian = '' THEN 1 ELSE 0 END AS no_guardian,
 			CASE WHEN `+pendingAccountChange+` THEN 1 ELSE 0 END AS unconfirmed`).
 		Where("ent.status IN ?", []string{model.EntDraft, model.EntReturned, model.EntSubmitted, model.EntApproved}).
 		Where("NOT ("+payableEntitlement+") OR (ent.status = ? AND EXISTS (SELECT 1 FROM batch_lines bl WHERE bl.entitlement_id = ent.id AND bl.adjustment_id IS NULL AND bl.status = 'failed'))", model.EntApproved).

@@ -26,7 +26,10 @@ import { viewChangePassword } from './password.js';
 import { viewCorrections } from './corrections.js';
 import { viewMatching } from './matching.js';
 import { viewAccountChanges } from './accountchanges.js';
+import { viewTransfers } from './transfers.js';
 import { viewLoans } from './loans.js';
+import { viewLoan } from './loan_detail.js';
+import { viewLoanOverdue } from './loan_overdue.js';
 
 // FILE_READERS may open students' files.
 const FILE_READERS = ['school_officer', 'county_officer', 'auditor'];
@@ -39,7 +42,7 @@ const ROUTES = [
   // Not the admin: no child's file for the system administrator (DESIGN.md).
   { path: '/students', title: '学生档案', roles: FILE_READERS, view: viewStudents },
   { re: /^\/students\/(\d+)$/, title: '电子档案', roles: FILE_READERS, view: viewStudent },
-  { path: '/corrections', title: '撤销与扣回', roles: ['county_officer'], view: viewCorrections },
+  { path: '/corrections', title: '撤销、扣回与更正', roles: ['county_officer'], view: viewCorrections },
   { path: '/quotas', title: '资助指标', roles: ['county_officer'], view: viewQuotas },
   { path: '/standards', title: '资助标准', roles: READERS, view: viewStandards },
   { path: '/batches', title: '发放批次', roles: ['finance', 'county_officer', 'auditor'], view: viewBatches },
@@ -48,13 +51,15 @@ const ROUTES = [
   { path: '/audit', title: '审计日志', roles: ['auditor', 'admin'], view: viewAudit },
   { path: '/anomalies', title: '异常情况', roles: ['auditor', 'county_officer'], view: viewAnomalies },
   { path: '/account-changes', title: '账户变更确认', roles: ['county_officer', 'auditor'], view: viewAccountChanges },
+  { path: '/transfers', title: '转学申请', roles: ['school_officer', 'county_officer'], view: viewTransfers },
   { path: '/loans', title: '助学贷款', roles: ['county_officer', 'auditor', 'finance'], view: viewLoans },
+  // Borrowers' files and the overdue list: the county's officers and auditors only (issue 17).
+  { re: /^\/loans\/overdue$/, title: '逾期名单', roles: ['county_officer', 'auditor'], view: viewLoanOverdue },
+  { re: /^\/loans\/(\d+)$/, title: '贷款详情', roles: ['county_officer', 'auditor'], view: viewLoan },
   { path: '/matching', title: '跨部门比对', roles: ['county_officer'], view: viewMatching },
   { path: '/reports', title: '汇总报表', roles: ['auditor', 'county_officer', 'finance'], view: viewReports },
   { path: '/users', title: '用户管理', roles: ['admin'], view: viewUsers },
   { path: '/schools', title: '学校管理', roles: ['admin'], view: viewSchools },
-  // Pages whose back ends other issues build are added here when they land:
-  // 转学 (/transfers, issue 14) and 修改密码 (/password, issue 15).
 ];
 
 function renderChrome(current) {

@@ -1,12 +1,12 @@
-// 撤销、扣回与补发审核 (county): approved aid not yet paid is revoked after a
+// 撤销、扣回、认定更正与补发审核 (county): approved aid not yet paid is revoked after a
 // late finding; paid aid found wrong is recorded for recovery (扣回); top-ups
 // and recoveries that a change of standard or a correction made wait here
 // for the county's review. Every action picks rows (全选 too), asks for a
 // reason where the API needs one, and confirms with head count and total.
 
 import { state } from './state.js';
-import { yuan, ENT_STATUS, LEVEL, programName, termLabel } from './format.js';
-import { el, nextID, badge, field, input, programSelect, termSelect, schoolSelect, errorSlot, showError, busy, table, card, confirmAction, page, rerender } from './dom.js';
+import { yuan, ENT_STATUS, LEVEL, STAGE, programName, termLabel } from './format.js';
+import { el, nextID, badge, field, input, select, programSelect, termSelect, schoolSelect, errorSlot, showError, busy, table, card, confirmAction, page, rerender } from './dom.js';
 import { api, qs } from './net.js';
 
 const KINDS = {
@@ -88,6 +88,34 @@ async function adjustmentCard(filter) {
       title: '审核补发与扣回', button: '审核通过所选', ok: '确认审核', done: '已审核', note: '补发审核后进入下一发放批次；扣回记入档案。' }));
 }
 
+// correctionCard: 认定更正 of a paid term whose level or stage was recorded
+// in error. The paid aid is not edited; the difference becomes a draft
+// 补发 or 扣回 in the card below, for review like any other.
+async function correctionCard(filter) {
+  const l = await api('GET', `/entitlements${qs({ ...filter, status: 'paid', page_size: 200 })}`);
+  if (!l.items.length) return card('认定更正', el('p', {}, '没有符合条件的已发放资助。'));
+  const which = select('entitlement', l.items.map((e) => [e.id, `${e.name} · ${e.school_name} · ${programName(e.program)} · ${termLabel(e.term)} · ${LEVEL[e.level] || '无档次'} · ${STAGE[e.stage] || e.stage}`]), '');
+  const level = select('level', [['', '不更正'], ...Object.entries(LEVEL)], '');
+  const stage = select('stage', [['', '不更正'], ...Object.entries(STAGE)], '');
+  const reason = el('textarea', { name: 'reason', id: nextID('correct-reason'), rows: '2', maxlength: '250' });
+  const err = errorSlot();
+  const go = el('button', { type: 'button', class: 'primary', id: 'correct-act' }, '登记更正');
+  go.addEventListener('click', () => busy(go, err, async () => {
+    const e = l.items.find((x) => String(x.id) === which.value);
+    if (!level.value && !stage.value) throw new Error('请选择更正后的困难等级或学段。');
+    if (!reason.value.trim()) { showError(err, new Error('请填写更正原因'), reason); reason.focus(); return; }
+    const facts = [['学生', e.name], ['学期', termLabel(e.term)], ['原认定', `${LEVEL[e.level] || '无档次'}，${STAGE[e.stage] || e.stage}`],
+      ['更正为', `${LEVEL[level.value || e.level] || '无档次'}，${STAGE[stage.value || e.stage]}`], ['原因', reason.value.trim()]];
+    if (!await confirmAction('认定更正', facts, '已发放的资助不作修改，差额生成补发或扣回草稿，审核后生效。', '确认更正')) return;
+    const r = await api('POST', `/entitlements/${e.id}/correct`, { level: level.value, stage: stage.value, reason: reason.value.trim() });
+    const adj = r.adjustment;
+    rerender(adj ? `已登记更正，生成${adj.amount_fen < 0 ? `扣回 ${yuan(-adj.amount_fen)}` : `补发 ${yuan(adj.amount_fen)}`} 元草稿，请在下方审核。` : '已登记更正，应发金额不变。');
+  }));
+  return card('认定更正', el('p', { class: 'lead' }, '已发放学期的困难等级或学段认定有误时登记更正（认定更正）；学年中正常变化的等级只用于以后审核的学期，不在此处理。'),
+    el('div', { class: 'fields' }, field('已发放的资助', which, null, true), field('困难等级更正为', level), field('学段更正为', stage),
+      field('更正原因', reason, '记入审计日志', true), el('div', { class: 'field wide' }, go, err)));
+}
+
 export async function viewCorrections(gen) {
   const program = programSelect(state.query.get('program') || '', true);
   const term = termSelect(state.query.get('term') || state.term, true);
@@ -102,6 +130,6 @@ export async function viewCorrections(gen) {
     location.hash = `#/corrections${qs({ program: program.value, term: term.value, school_id: school.value, q: q.value.trim() })}`;
   });
   const filter = { program: program.value, term: term.value, school_id: school.value, q: q.value.trim() };
-  const cards = await Promise.all([entitlementCard('revoke', filter), entitlementCard('recover', filter), adjustmentCard(filter)]);
-  page(gen, '撤销与扣回', card('查找', form), cards);
+  const cards = await Promise.all([entitlementCard('revoke', filter), entitlementCard('recover', filter), correctionCard(filter), adjustmentCard(filter)]);
+  page(gen, '撤销、扣回与更正', card('查找', form), cards);
 }

@@ -6,13 +6,14 @@ import { state } from './state.js';
 import { yuan, fmtTime, isRole, yearsAround } from './format.js';
 import { el, nextID, field, select, input, errorSlot, showError, busy, table, card, confirmAction, page, rerender, pager, stat } from './dom.js';
 import { api, download, upload, errorOf, qs } from './net.js';
+import { loanCharts } from './loan_charts.js';
 
 export const LOAN_STATUS = {
   received: ['已受理', 'info'], approved: ['审核通过', 'ok'], returned: ['已退回', 'bad'], contracted: ['已签合同', 'info'],
   receipt_confirmed: ['回执已确认', 'info'], disbursed: ['已放款', 'ok'], graduated: ['已毕业', ''], repaying: ['还款中', 'info'],
   settled: ['已结清', 'ok'], overdue: ['逾期', 'bad'], defaulted: ['违约', 'bad'],
 };
-const LOAN_LEVEL = { junior_college: '专科（高职）', undergraduate: '本科', graduate: '研究生' };
+export const LOAN_LEVEL = { junior_college: '专科（高职）', undergraduate: '本科', graduate: '研究生' };
 const today = () => new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10);
 
 export async function viewLoans(gen) {
@@ -29,7 +30,7 @@ export async function viewLoans(gen) {
     filter.addEventListener('change', () => go(filter.value, 1));
     const cols = [
       { h: '学年', nowrap: true, f: (a) => a.school_year },
-      { h: '借款学生', f: (a) => [a.name, el('br'), a.id_number || ''] },
+      { h: '借款学生', f: (a) => [el('a', { href: `#/loans/${a.id}` }, a.name), el('br'), a.id_number || ''] },
       { h: '高校', f: (a) => [a.university || '', a.level ? ` · ${LOAN_LEVEL[a.level] || a.level}` : ''] },
       { h: '贷款金额（元）', num: true, f: (a) => yuan(a.granted_fen) },
       { h: '状态', f: (a) => [el('span', { class: `badge ${(LOAN_STATUS[a.status] || ['', ''])[1]}` }, (LOAN_STATUS[a.status] || [a.status_label || a.status])[0]),
@@ -37,12 +38,18 @@ export async function viewLoans(gen) {
       { h: '受理时间', f: (a) => fmtTime(a.created_at) },
     ];
     if (writer) cols.push({ h: '操作', f: loanActions });
+    const exportErr = errorSlot();
+    const exportBtn = el('button', { type: 'button', id: 'loans-export' }, '导出 Excel');
+    exportBtn.addEventListener('click', () => busy(exportBtn, exportErr, () => download(`/loans/applications.xlsx${qs({ status })}`, '贷款申请名单.xlsx')));
     sections.push(card('贷款申请', el('div', { class: 'fields' }, field('状态', filter)),
+      el('p', { class: 'actions' }, exportBtn, el('a', { href: '#/loans/overdue', id: 'overdue-link' }, '查看逾期名单'), exportErr),
       table(cols, l.items, { caption: `共 ${l.total} 条`, empty: '没有符合条件的贷款申请。', id: 'loans' }),
       l.total > 50 ? pager(l.total, pageNo, 50, (p) => go(status, p)) : ''));
   }
   if (writer) sections.push(importCard(), bankCard());
   const years = await api('GET', '/loans/years');
+  const charts = loanCharts(gen, years.items);
+  sections.push(card('贷款统计图', el('div', { class: 'grid2' }, charts.figs)));
   sections.push(card('各学年贷款情况', table([
     { h: '学年', nowrap: true, f: (y) => y.school_year },
     { h: '申请（笔）', num: true, f: (y) => y.applications },
@@ -51,7 +58,7 @@ export async function viewLoans(gen) {
     { h: '逾期（笔）', num: true, f: (y) => y.overdue },
     { h: '逾期率', num: true, f: (y) => `${(y.overdue_rate_bp / 100).toFixed(2)}%` },
   ], years.items, { caption: '按学年统计', empty: '暂无贷款数据。', id: 'loan-years' })), statementCard());
-  page(gen, '生源地信用助学贷款', el('p', { class: 'lead' }, '按“受理—审核—签订合同—高校回执—放款”的顺序办理；放款与还款状态以经办银行文件为准。'), sections);
+  if (page(gen, '生源地信用助学贷款', el('p', { class: 'lead' }, '按“受理—审核—签订合同—高校回执—放款”的顺序办理；放款与还款状态以经办银行文件为准。'), sections)) charts.draw();
 }
 
 function loanActions(a) {

@@ -51,7 +51,7 @@ export async function viewMatching(gen) {
         students(body.on_list_disagree, '在名单上、但档案不一致的学生', 'match-on-list'),
         students(body.not_on_list, '档案有此类别、但不在名单上的学生', 'match-not-on-list'),
         body.not_on_list_note ? el('p', { class: 'info' }, body.not_on_list_note) : '',
-        el('p', {}, '比对发现的问题已记入', el('a', { href: '#/anomalies' }, '异常情况'), '，请逐一核实；不应享受的资助可在', el('a', { href: '#/corrections' }, '撤销与扣回'), '处理。')));
+        el('p', {}, '比对发现的问题已记入', el('a', { href: '#/anomalies' }, '异常情况'), '，请逐一核实；不应享受的资助可在', el('a', { href: '#/corrections' }, '撤销、扣回与更正'), '处理。')));
     });
   });
   page(gen, '跨部门比对', el('p', { class: 'lead' }, '上传民政、乡村振兴、残联或公安（死亡）部门的名单，与本县学生档案逐人比对；名单只用于比对，不保存。'), card('上传名单', form), out);

@@ -174,6 +174,15 @@ export async function workbench(term, dash) {
         el('a', { href: '#/account-changes' }, '去确认'))));
     }
   }
+  if (isRole('school_officer', 'county_officer')) {
+    // Transfer requests for pupils here wait on this school (or county) alone.
+    const tr = await api('GET', '/transfers?status=pending&page_size=200');
+    const mine = tr.items.filter((t) => t.can_decide).length;
+    if (mine) {
+      out.push(card('转学申请待处理', el('p', { id: 'wb-transfers' }, `${mine} 条转学申请等待您同意或答复，同意前学生档案不作改动。`,
+        el('a', { href: '#/transfers' }, '去处理'))));
+    }
+  }
   if (isRole('school_officer')) {
     out.push(card('本学期工作进度', el('div', { class: 'steps-grid', id: 'wb-steps' }, w.progress.map((p) => schoolSteps(w, p)))));
   }

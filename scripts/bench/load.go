@@ -186,6 +186,7 @@ type person struct {
 	account                          string
 	accountEnc, accountHash, acctMsk string
 	phoneEnc, phoneHash, phoneMasked string
+	studentNoEnc                     string // "G" and the ID number, sealed as the service stores it
 }
 
 // makePerson derives student i (from 0) deterministically, born in the
@@ -216,6 +217,7 @@ func makePerson(keys *service.Keyring, i, year, grade, rank int) person {
 		name: name, sex: sex, guardian: surname + "家长", birth: birth,
 		account: acct, accountEnc: keys.Seal(acct), accountHash: keys.Lookup("bank", acct), acctMsk: model.MaskBankAccount(acct),
 		phoneEnc: keys.Seal(phone), phoneHash: keys.Lookup("phone", phone), phoneMasked: model.MaskPhone(phone),
+		studentNoEnc: keys.Seal("G" + idn),
 	}
 }
 
@@ -325,12 +327,12 @@ func loadCohort(ctx context.Context, e *Env, c cohort) error {
 				if ps > 6 {
 					pst = model.StageJunior
 				}
-				if err := en.Add(p.id, c.PrevYear, sc.ID, pst, ps, strconv.Itoa(1+i%6)+"班", "G"+p.idNumber, "", false, true,
+				if err := en.Add(p.id, c.PrevYear, sc.ID, pst, ps, strconv.Itoa(1+i%6)+"班", p.studentNoEnc, "", false, true,
 					model.StatusEnrolled, "", now, now); err != nil {
 					return err
 				}
 			}
-			if err := en.Add(p.id, c.Year, sc.ID, stage, g, strconv.Itoa(1+i%6)+"班", "G"+p.idNumber, "", false, true,
+			if err := en.Add(p.id, c.Year, sc.ID, stage, g, strconv.Itoa(1+i%6)+"班", p.studentNoEnc, "", false, true,
 				status, "", now, now); err != nil {
 				return err
 			}

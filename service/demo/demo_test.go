@@ -43,6 +43,7 @@ func counts(t *testing.T, env *servicetest.Env) map[string]int64 {
 		"job runs":                "SELECT COUNT(*) FROM job_runs",
 		"users":                   "SELECT COUNT(*) FROM users",
 		"account changes pending": "SELECT COUNT(*) FROM account_changes WHERE status = 'pending'",
+		"transfer requests":       "SELECT COUNT(*) FROM transfers WHERE status = 'pending'",
 		"loans received":          "SELECT COUNT(*) FROM loan_applications WHERE status = 'received'",
 		"loans approved":          "SELECT COUNT(*) FROM loan_applications WHERE status = 'approved'",
 		"loans returned":          "SELECT COUNT(*) FROM loan_applications WHERE status = 'returned' AND reason <> ''",

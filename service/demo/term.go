@@ -76,8 +76,9 @@ func (d *player) playTerm(ctx context.Context) error {
 
 // today is what the county does on the day the demo is loaded (svc is on
 // the real clock): approvals the next batch run will pick up, a bank-account
-// change on an approved, unpaid student that waits for a second officer, and
-// 生源地信用助学贷款 applications in each state.
+// change on an approved, unpaid student that waits for a second officer, a
+// transfer request waiting on the pupil's school, and 生源地信用助学贷款
+// applications in each state.
 func (d *player) today(ctx context.Context, svc *service.Service) error {
 	for _, l := range []struct{ county, officer, program string }{
 		{"county_nanxian", "school_nanzhou", "nonboarding"},
@@ -91,7 +92,32 @@ func (d *player) today(ctx context.Context, svc *service.Service) error {
 	if err := d.accountChange(ctx, svc); err != nil {
 		return err
 	}
+	if err := d.transferRequest(ctx, svc); err != nil {
+		return err
+	}
 	return d.loans(ctx, svc)
+}
+
+// transferRequest: 茅草街 asks for a pupil still at 南洲 this year (the
+// family has moved), and the request waits on 南洲's officer.
+func (d *player) transferRequest(ctx context.Context, svc *service.Service) error {
+	var st model.Student
+	if err := svc.DB().WithContext(ctx).Table("students s").Select("s.*").
+		Joins("JOIN enrolments e ON e.student_id = s.id").Joins("JOIN schools sc ON sc.id = e.school_id").
+		Where("sc.code = ? AND e.school_year = ? AND e.status = ?", "2143092101", d.term.SchoolYear(), model.StatusEnrolled).
+		Order("s.id DESC").First(&st).Error; err != nil {
+		return fmt.Errorf("a pupil of 南洲 to transfer: %w", err)
+	}
+	id, err := svc.Keys().Open(st.IDEnc)
+	if err != nil {
+		return err
+	}
+	_, err = svc.Students.RequestTransfer(ctx, d.who["school_maocaojie"], service.TransferRequest{IDNumber: id,
+		SchoolYear: d.term.SchoolYear(), Note: "家长已在茅草街镇务工定居，申请转入本校"})
+	if err != nil {
+		return fmt.Errorf("school_maocaojie asks for a transfer: %w", err)
+	}
+	return nil
 }
 
 // accountChange: 南洲's officer types a new bank account for a student

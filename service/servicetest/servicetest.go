@@ -121,6 +121,7 @@ func (c *Clock) Set(t time.Time) {
 type Env struct {
 	Driver string
 	DB     *gorm.DB
+	Key    []byte // the data key, for tests that write a key file (rekey)
 	Keys   *service.Keyring
 	Svc    *service.Service
 	Clock  *Clock
@@ -144,6 +145,10 @@ func NewEnv(t testing.TB, driver string, tune ...func(*service.Options)) *Env {
 	if err := service.BindKeyring(context.Background(), db, keys); err != nil {
 		t.Fatal(err)
 	}
+	// As Open does: a new database's (empty) chain is recorded as keyed.
+	if err := service.UpgradeAuditChain(context.Background(), db, keys); err != nil {
+		t.Fatal(err)
+	}
 	clock := NewClock(Start)
 	cfg, err := configs.Load("", func(string) (string, bool) { return "", false })
 	if err != nil {
@@ -163,7 +168,7 @@ func NewEnv(t testing.TB, driver string, tune ...func(*service.Options)) *Env {
 	if err := svc.Standards.SeedStandards(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	return &Env{Driver: driver, DB: db, Keys: keys, Clock: clock, Opt: opt, Svc: svc}
+	return &Env{Driver: driver, DB: db, Key: key, Keys: keys, Clock: clock, Opt: opt, Svc: svc}
 }
 
 // Each runs fn as a parallel subtest on every driver, each with its own Env.

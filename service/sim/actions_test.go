@@ -220,6 +220,57 @@ func (sm *sim) recover(p int, term string) {
 	e.recovered = rr.Code == http.StatusOK
 }
 
+// correct is the county's 认定更正 of the level a paid term was approved
+// with: from then on the corrected level decides what is due.
+func (sm *sim) correct(p int, term, level string) {
+	k := entKey{p, programOf(sm.o.persons[p]), term}
+	e := sm.o.ents[k]
+	if e == nil || e.recovered {
+		return
+	}
+	county := countyOf[e.region].officer
+	id := sm.entitlementOf(p, k.program, term, "paid", county)
+	if id == 0 {
+		return
+	}
+	rr := sm.w.do("POST", fmt.Sprintf("/api/v1/entitlements/%d/correct", id), sm.w.as(county), map[string]any{"level": level, "reason": "认定等级录入错误"})
+	if levelCode[level] == e.level {
+		sm.w.expect(rr, http.StatusBadRequest)
+		return
+	}
+	// 409: a top-up is awaiting the bank's result, or the adjustment would
+	// reuse a standard (settled by hand); the county tries again later.
+	sm.w.expect(rr, http.StatusOK, http.StatusConflict)
+	if rr.Code == http.StatusOK {
+		e.level = levelCode[level]
+	}
+}
+
+// transfer: a school asks for a pupil enrolled elsewhere that year; the
+// current school accepts (the pupil is 转出 there, and may be enrolled
+// anew), or its county rejects and nothing changes.
+func (sm *sim) transfer(e event) {
+	sc := sm.w.schools[e.School]
+	k := yearPerson{e.Year, e.Person}
+	owner, enrolled := sm.o.owner[k]
+	rr := sm.w.do("POST", "/api/v1/transfers", sm.w.as(sc.officer), map[string]any{"id_number": sm.o.persons[e.Person].id, "school_year": e.Year})
+	if !enrolled || owner == e.School || sm.o.left[k] {
+		sm.w.expect(rr, http.StatusNotFound, http.StatusConflict)
+		return
+	}
+	sm.w.expect(rr, http.StatusCreated)
+	var tr struct{ ID int64 }
+	decode(rr, &tr)
+	from := sm.w.schools[owner]
+	path := fmt.Sprintf("/api/v1/transfers/%d", tr.ID)
+	if !e.Accept {
+		sm.w.expect(sm.w.do("POST", path+"/reject", sm.w.as(from.county), map[string]any{"reason": "未办理转学手续"}), http.StatusOK)
+		return
+	}
+	sm.w.expect(sm.w.do("POST", path+"/accept", sm.w.as(from.officer), nil), http.StatusOK)
+	sm.o.left[k] = true
+}
+
 // revoke withdraws approved aid not yet in a batch.
 func (sm *sim) revoke(p int, term string) {
 	k := entKey{p, programOf(sm.o.persons[p]), term}

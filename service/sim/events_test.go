@@ -34,7 +34,7 @@ type stdEv struct {
 // event is one step of the simulation; it carries everything it needs, so a
 // shorter list of events still replays.
 type event struct {
-	Kind    string // roster, standard, cycle, batch, replay, account, recover, revoke, drain
+	Kind    string // roster, standard, cycle, batch, replay, account, recover, revoke, correct, transfer, drain
 	School  int
 	Year    string
 	Term    string
@@ -43,6 +43,8 @@ type event struct {
 	Account string
 	Std     stdEv
 	Seed    uint64
+	Level   string // correct: the level the county corrects to
+	Accept  bool   // transfer: the current school accepts (else its county rejects)
 }
 
 func (e event) String() string {
@@ -63,6 +65,10 @@ func (e event) String() string {
 		return fmt.Sprintf("account p%d → %s", e.Person, e.Account)
 	case "recover", "revoke":
 		return fmt.Sprintf("%s p%d term=%s", e.Kind, e.Person, e.Term)
+	case "correct":
+		return fmt.Sprintf("correct p%d term=%s level=%s", e.Person, e.Term, e.Level)
+	case "transfer":
+		return fmt.Sprintf("transfer p%d to school=%d year=%s accept=%v", e.Person, e.School, e.Year, e.Accept)
 	}
 	return e.Kind
 }
@@ -100,7 +106,7 @@ func generate(seed uint64, n int) []event {
 	for range n {
 		var e event
 		switch k := rng.IntN(100); {
-		case k < 28:
+		case k < 26:
 			e = event{Kind: "roster", School: rng.IntN(len(schools)), Year: simYears[rng.IntN(len(simYears))]}
 			seen := map[int]bool{}
 			for range 1 + rng.IntN(5) {
@@ -122,22 +128,27 @@ func generate(seed uint64, n int) []event {
 				}
 				e.Rows = append(e.Rows, r)
 			}
-		case k < 36:
+		case k < 33:
 			e = event{Kind: "standard", Std: genStandard(rng)}
-		case k < 56:
+		case k < 52:
 			e = event{Kind: "cycle", School: rng.IntN(len(schools)), Term: simTerms[rng.IntN(len(simTerms))]}
-		case k < 72:
+		case k < 67:
 			e = event{Kind: "batch", Seed: rng.Uint64()}
-		case k < 76:
+		case k < 70:
 			e = event{Kind: "replay"}
-		case k < 83:
+		case k < 77:
 			p := rng.IntN(len(persons))
 			accountSeq++
 			e = event{Kind: "account", Person: p, Account: fmt.Sprintf("62280%02d%012d", p, accountSeq)}
-		case k < 89:
+		case k < 83:
 			e = event{Kind: "recover", Person: rng.IntN(len(persons)), Term: simTerms[rng.IntN(len(simTerms))]}
-		case k < 93:
+		case k < 87:
 			e = event{Kind: "revoke", Person: rng.IntN(len(persons)), Term: simTerms[rng.IntN(len(simTerms))]}
+		case k < 90:
+			e = event{Kind: "correct", Person: rng.IntN(len(persons)), Term: simTerms[rng.IntN(len(simTerms))], Level: levels[rng.IntN(3)]}
+		case k < 94:
+			e = event{Kind: "transfer", School: rng.IntN(len(schools)), Year: simYears[rng.IntN(len(simYears))], Accept: rng.IntN(3) > 0}
+			e.Person = pick(schools[e.School])
 		default:
 			e = event{Kind: "drain"}
 		}
@@ -180,6 +191,10 @@ func (sm *sim) run(e event) {
 		sm.recover(e.Person, e.Term)
 	case "revoke":
 		sm.revoke(e.Person, e.Term)
+	case "correct":
+		sm.correct(e.Person, e.Term, e.Level)
+	case "transfer":
+		sm.transfer(e)
 	case "drain":
 		sm.drain()
 	default:

@@ -32,8 +32,7 @@ type sim struct {
 // event after which an invariant broke, and why (-1 when all held).
 func play(t *testing.T, driver string, events []event) (at int, why string) {
 	at = -1
-	// Every run gets its own name: a repeated one gets a "#01" suffix, and
-	// "#" in the SQLite file's URI would cut its path short.
+	// Every run gets its own name, so each failure's log reads on its own.
 	plays++
 	t.Run(fmt.Sprintf("play%d_%d", plays, len(events)), func(t *testing.T) {
 		sm := &sim{w: newWorld(t, driver), o: newOracle()}
