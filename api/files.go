@@ -11,7 +11,10 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+const (
+	xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	xlsType  = "application/vnd.ms-excel"
+)
 
 // setDownloadName names a download; the name may be Chinese (RFC 6266).
 func setDownloadName(c *gin.Context, name string) {

@@ -221,7 +221,7 @@ func TestMatchingRefusesBadInput(t *testing.T) {
 			{"unknown kind", good, map[string]string{"kind": "tax", "school_year": "2025-2026"}, 400, "kind 须为"},
 			{"no year", good, map[string]string{"kind": "dibao"}, 400, "school_year"},
 			{"csv", []byte("姓名,身份证件号\n某人,430921201503010511\n"), map[string]string{"kind": "dibao", "school_year": "2025-2026"}, 400, "不是 Excel 工作簿"},
-			{"xls", append([]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}, make([]byte, 100)...), map[string]string{"kind": "dibao", "school_year": "2025-2026"}, 400, "旧版 .xls"},
+			{"xls", append([]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}, make([]byte, 100)...), map[string]string{"kind": "dibao", "school_year": "2025-2026"}, 400, ".xls 文件，文件可能已损坏"},
 			{"empty", nil, map[string]string{"kind": "dibao", "school_year": "2025-2026"}, 400, "空"},
 			{"no id column", rosterFile(t, []string{"姓名", "电话"}, [][]any{{"某人", "13800000000"}}), map[string]string{"kind": "dibao", "school_year": "2025-2026"}, 422, "身份证件号"},
 			{"too large", append(append([]byte{}, good...), make([]byte, 70<<10)...), map[string]string{"kind": "dibao", "school_year": "2025-2026"}, 413, "过大"},

@@ -43,6 +43,11 @@ func openAPIDocument(routes []route) map[string]any {
 		}
 		if r.upload {
 			op["requestBody"] = map[string]any{"content": map[string]any{"multipart/form-data": map[string]any{"schema": map[string]any{"type": "object"}}}}
+			op["responses"].(map[string]any)["413"] = map[string]any{"description": "文件过大：超过上传大小上限，或解压后超过内容上限（单元格、行、全表），未写入任何数据",
+				"content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Error"}}}}
+		}
+		if detail, ok := openAPIDetails[r.method+" "+r.path]; ok {
+			detail(op)
 		}
 		paths[p][strings.ToLower(r.method)] = op
 	}
@@ -69,6 +74,40 @@ func openAPIDocument(routes []route) map[string]any {
 			},
 		},
 	}
+}
+
+// openAPIDetails describe the parameters and answers of routes whose
+// contract the table alone does not say.
+var openAPIDetails = map[string]func(op map[string]any){
+	"GET /rosters/template": func(op map[string]any) {
+		op["parameters"] = []any{
+			map[string]any{"name": "school_year", "in": "query", "schema": map[string]any{"type": "string", "example": "2025-2026"}},
+			map[string]any{"name": "format", "in": "query", "description": "xlsx（默认，含示例行）；xls：Excel 97-2003 格式，供 WPS 和旧版 Excel 使用，不含示例行，各学年通用",
+				"schema": map[string]any{"type": "string", "enum": []string{"xlsx", "xls"}}},
+		}
+		op["responses"].(map[string]any)["200"] = map[string]any{"description": "花名册模板", "content": map[string]any{
+			xlsxType: map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}},
+			xlsType:  map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}},
+		}}
+	},
+	"POST /rosters": func(op map[string]any) {
+		op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"multipart/form-data": map[string]any{"schema": map[string]any{
+			"type": "object", "required": []string{"file", "school_year"},
+			"properties": map[string]any{
+				"file": map[string]any{"type": "string", "format": "binary",
+					"description": "花名册：Excel 工作簿（.xlsx），或 Excel 97-2003 工作簿（.xls，WPS 等保存）。按内容识别格式，与扩展名无关"},
+				"school_year": map[string]any{"type": "string", "example": "2025-2026"},
+				"school_id":   map[string]any{"type": "integer", "description": "县级上传可省略，按每行的学校标识码"},
+				"mode":        map[string]any{"type": "string", "enum": []string{"all_or_nothing", "valid_rows"}},
+				"dry_run":     map[string]any{"type": "string", "enum": []string{"true", "false"}},
+			},
+		}}}}
+		responses := op["responses"].(map[string]any)
+		responses["202"] = map[string]any{"description": "大文件在后台导入：按 id 查询 GET /rosters/{id}"}
+		responses["413"] = map[string]any{"description": "文件过大（code：file_too_large 超过大小上限；too_many_rows 行数过多；zip_bomb 压缩比异常；" +
+			"cell_too_large、row_too_large、content_too_large 解压后单元格、行或全表内容超过上限），未导入任何数据",
+			"content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Error"}}}}
+	},
 }
 
 func openAPIHandler(routes []route) gin.HandlerFunc {

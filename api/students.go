@@ -46,7 +46,20 @@ func (s *Server) rosterTemplate(c *gin.Context) {
 	if !ok {
 		return
 	}
-	sendXLSX(c, "学生资助花名册模板（"+year+"学年）.xlsx", func(b *bytes.Buffer) error { return roster.WriteTemplate(b, year) })
+	switch c.Query("format") {
+	case "", "xlsx":
+		sendXLSX(c, "学生资助花名册模板（"+year+"学年）.xlsx", func(b *bytes.Buffer) error { return roster.WriteTemplate(b, year) })
+	case "xls":
+		// For WPS and Excel 2003, which save .xls; one file for every year.
+		var b bytes.Buffer
+		if err := roster.WriteTemplateXLS(&b); err != nil {
+			writeError(c, err)
+			return
+		}
+		sendFile(c, "学生资助花名册模板（WPS、Excel 97-2003）.xls", xlsType, b.Bytes())
+	default:
+		fail(c, http.StatusBadRequest, "invalid_format", "format 须为 xlsx 或 xls")
+	}
 }
 
 func (s *Server) uploadRoster(c *gin.Context) {

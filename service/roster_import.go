@@ -2,6 +2,7 @@ package service
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -164,11 +165,12 @@ func (s *Students) ImportRoster(ctx context.Context, a model.Actor, up RosterUpl
 		return RosterReport{}, err
 	}
 	opt := roster.Options{SchoolYear: up.SchoolYear, Now: s.opt.Now(), MaxRows: s.opt.RosterMaxRows, MaxBytes: s.opt.RosterMaxBytes,
-		DefaultSchool: def, TmpDir: s.opt.TempDir}
+		DefaultSchool: def}
 	if def == nil {
 		opt.LookupSchool = func(code string) (roster.School, bool) { sc, ok := byCode[code]; return sc, ok }
 	}
-	if s.opt.RosterAsyncBytes > 0 && up.Size > s.opt.RosterAsyncBytes {
+	// A file over the size limit is refused at once (413), not after a 202.
+	if s.opt.RosterAsyncBytes > 0 && up.Size > s.opt.RosterAsyncBytes && up.Size <= cmp.Or(s.opt.RosterMaxBytes, roster.DefaultMaxBytes) {
 		return s.importInBackground(ctx, a, ri, up, opt)
 	}
 	return s.runImport(ctx, a, ri, up.File, up.Size, opt)
@@ -245,7 +247,7 @@ func (s *Students) runImport(ctx context.Context, a model.Actor, ri model.Roster
 	ri.ErrorsJSON = errorsJSON(res.Errors, res.Rows)
 	if len(res.Failed) > 0 {
 		var buf bytes.Buffer
-		if err := roster.WriteErrorWorkbook(&buf, res.Headers, res.Failed); err != nil {
+		if err := roster.WriteErrorWorkbook(&buf, res.Headers, res.Failed, s.opt.TempDir); err != nil {
 			return reportOf(ri), err
 		}
 		ri.ErrorsXLSX = s.keys.SealBytes(buf.Bytes()) // the rows hold ID and account numbers

@@ -9,6 +9,8 @@ export async function viewRosters(gen) {
   const tplErr = errorSlot();
   const tplBtn = el('button', { type: 'button', id: 'template-download' }, '下载花名册模板');
   tplBtn.addEventListener('click', () => busy(tplBtn, tplErr, () => download(`/rosters/template${qs({ school_year: tplYear.value })}`, '花名册模板.xlsx')));
+  const xlsBtn = el('button', { type: 'button', id: 'template-download-xls' }, '下载 .xls 模板（WPS、Excel 2003）');
+  xlsBtn.addEventListener('click', () => busy(xlsBtn, tplErr, () => download(`/rosters/template${qs({ school_year: tplYear.value, format: 'xls' })}`, '花名册模板.xls')));
 
   const year = select('school_year', years, state.term.slice(0, 9));
   year.id = 'roster-year';
@@ -17,7 +19,7 @@ export async function viewRosters(gen) {
     el('label', {}, el('input', { type: 'radio', name: 'mode', value: 'all_or_nothing', checked: true }), ' 全部正确才导入'),
     el('label', {}, el('input', { type: 'radio', name: 'mode', value: 'valid_rows' }), ' 只导入正确的行'));
   const dry = el('input', { type: 'checkbox', name: 'dry_run', id: 'roster-dry' });
-  const file = el('input', { type: 'file', name: 'file', id: 'roster-file', accept: '.xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', required: true });
+  const file = el('input', { type: 'file', name: 'file', id: 'roster-file', accept: '.xlsx,.xls,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,application/vnd.ms-excel', required: true });
   const err = errorSlot();
   err.id = 'roster-error';
   const bar = el('progress', { id: 'roster-progress', max: '100', value: '0' });
@@ -28,7 +30,7 @@ export async function viewRosters(gen) {
   const form = el('form', { class: 'fields', novalidate: true },
     field('学年', year), school && field('学校', school), mode,
     el('div', { class: 'field' }, el('span', { class: 'check' }, dry, el('label', { for: dry.id }, '仅检查，不导入'))),
-    field('花名册文件（.xlsx）', file, '请使用本系统的模板；身份证件号列须设为文本格式', true),
+    field('花名册文件（.xlsx 或 .xls）', file, '请使用本系统的模板；身份证件号列须设为文本格式', true),
     progress, el('div', { class: 'field wide' }, submit, err));
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
@@ -72,7 +74,8 @@ export async function viewRosters(gen) {
     });
   });
   page(gen, '花名册',
-    card('下载模板', el('p', {}, '模板含下拉选项和示例行；每个学年一份，按模板填写后上传。'), el('div', { class: 'fields' }, field('学年', tplYear), el('div', { class: 'field' }, tplBtn, tplErr))),
+    card('下载模板', el('p', {}, '模板含下拉选项和示例行；每个学年一份，按模板填写后上传。使用 WPS 或 Excel 2003 保存为 .xls 的，可下载 .xls 模板（不含示例行，各学年通用）。'),
+      el('div', { class: 'fields' }, field('学年', tplYear), el('div', { class: 'field' }, tplBtn, xlsBtn, tplErr))),
     card('上传花名册', form), result);
 }
 

@@ -1,15 +1,11 @@
 package roster
 
 import (
-	"archive/zip"
-	"bytes"
 	"io"
 	"slices"
 	"strings"
 	"time"
 	"unicode"
-
-	"github.com/xuri/excelize/v2"
 
 	"studentaid/model"
 )
@@ -44,82 +40,42 @@ var (
 	listNameHeaders = []string{"姓名"}
 )
 
-// ReadDepartmentList checks the file (size, that it is a zip-packed .xlsx,
-// that it does not unpack to something huge) before excelize sees it, then
-// reads the ID column. Number cells get the "format as text" advice: Excel
-// keeps 15 significant digits, so an 18-digit number stored as a number has
-// already lost its last digits. Problems with the file as a whole are
-// *FileError.
+// ReadDepartmentList reads the ID column of a list (.xlsx or .xls) with
+// the roster's readers and bounds: the file is checked before anything is
+// inflated and read a row at a time. Number cells get the "format as text"
+// advice: Excel keeps 15 significant digits, so an 18-digit number stored
+// as a number has already lost its last digits. Problems with the file as
+// a whole are *FileError; problems in rows are in Problems.
 func ReadDepartmentList(file io.ReaderAt, size int64, opt ListOptions) (DepartmentList, error) {
-	f, err := openDepartmentList(file, size, opt.MaxBytes)
-	if err != nil {
+	ropt := Options{MaxBytes: opt.MaxBytes, MaxRows: opt.MaxRows}.withDefaults()
+	if size > ropt.MaxBytes {
+		return DepartmentList{}, fileErr(TooLarge, "file_too_large", "文件过大（上限 %d MB）：请删除无关的工作表后再上传，或分成几个文件", ropt.MaxBytes>>20)
+	}
+	head := make([]byte, 512)
+	n, err := file.ReadAt(head[:min(int64(len(head)), size)], 0)
+	if err != nil && err != io.EOF {
 		return DepartmentList{}, err
 	}
-	defer f.Close()
-	sheets := f.GetSheetList()
-	if len(sheets) == 0 {
-		return DepartmentList{}, fileErr(Unreadable, "not_xlsx", "工作簿中没有工作表")
+	// The sheet shown when the list was saved: a department's export is
+	// not named like a roster's.
+	src, fe := openRows(file, size, head[:n], ropt, "")
+	if fe != nil {
+		return DepartmentList{}, fe
 	}
-	sheet := sheets[f.GetActiveSheetIndex()%len(sheets)]
-	rows, err := f.GetRows(sheet)
-	if err != nil {
-		return DepartmentList{}, fileErr(Unreadable, "not_xlsx", "无法读取工作表“%s”：%s", sheet, saveAsXLSX)
+	defer src.close()
+	header, ok, fe := src.next()
+	if fe != nil {
+		return DepartmentList{}, fe
 	}
-	if len(rows) == 0 {
-		return DepartmentList{}, fileErr(NotARoster, "no_header", "工作表“%s”是空的：第一行应为表头（姓名、身份证件号）", sheet)
+	if !ok || !hasContent(header.cells) {
+		return DepartmentList{}, fileErr(NotARoster, "no_header", "工作表“%s”是空的：第一行应为表头（姓名、身份证件号）", src.name())
 	}
-	idCol, nameCol := listColumns(rows[0])
+	idCol, nameCol := listColumns(header.cells)
 	if idCol < 0 {
 		return DepartmentList{}, fileErr(NotARoster, "no_id_column", "第一行表头中找不到“身份证件号”列（也可写作 身份证号、证件号码）")
 	}
-	maxRows := opt.MaxRows
-	if maxRows <= 0 {
-		maxRows = 200000
-	}
-	if len(rows)-1 > maxRows {
-		// A rule error, not too large: the department's export is what it
-		// is, and the advice is the same as for a long roster.
-		return DepartmentList{}, fileErr(NotARoster, "too_many_rows", "名单有 %d 行，超过上限 %d 行：请分成几个文件上传", len(rows)-1, maxRows)
-	}
-	return readListRows(f, sheet, rows, idCol, nameCol, opt.Now), nil
-}
-
-// openDepartmentList refuses what is not a plain .xlsx before excelize
-// unpacks it.
-func openDepartmentList(file io.ReaderAt, size, maxBytes int64) (*excelize.File, error) {
-	if maxBytes <= 0 {
-		maxBytes = 50 << 20
-	}
-	if size > maxBytes {
-		return nil, fileErr(TooLarge, "file_too_large", "文件过大（上限 %d MB）：请删除无关的工作表后再上传，或分成几个文件", maxBytes>>20)
-	}
-	head := make([]byte, 8)
-	n, _ := file.ReadAt(head, 0)
-	head = head[:n]
-	switch {
-	case n == 0:
-		return nil, fileErr(Unreadable, "not_xlsx", "文件是空的")
-	case bytes.HasPrefix(head, []byte{0xD0, 0xCF, 0x11, 0xE0}):
-		return nil, fileErr(Unreadable, "not_xlsx", "这是旧版 .xls 文件或加密的工作簿：%s（不要设置密码）", saveAsXLSX)
-	case !bytes.HasPrefix(head, []byte("PK\x03\x04")):
-		return nil, fileErr(Unreadable, "not_xlsx", "文件不是 Excel 工作簿（.xlsx）：%s", saveAsXLSX)
-	}
-	zr, err := zip.NewReader(file, size)
-	if err != nil {
-		return nil, fileErr(Unreadable, "not_xlsx", "文件已损坏，不是有效的 .xlsx 工作簿：%s", saveAsXLSX)
-	}
-	var unpacked uint64
-	for _, f := range zr.File {
-		unpacked += f.UncompressedSize64
-	}
-	if len(zr.File) > 10000 || unpacked > 1<<30 || (unpacked > 64<<20 && unpacked > 100*uint64(size)) {
-		return nil, fileErr(Unreadable, "not_xlsx", "文件解压后过大（压缩比异常），已拒绝处理：请上传正常的名单工作簿")
-	}
-	f, err := excelize.OpenReader(io.NewSectionReader(file, 0, size), excelize.Options{UnzipSizeLimit: 1 << 30, UnzipXMLSizeLimit: 16 << 20})
-	if err != nil {
-		return nil, fileErr(Unreadable, "not_xlsx", "无法读取工作簿，文件可能已损坏：%s", saveAsXLSX)
-	}
-	return f, nil
+	src.setWatch(map[int]bool{idCol: true})
+	return readListRows(src, header.cells[idCol], idCol, nameCol, ropt.MaxRows, opt.Now)
 }
 
 // listColumns finds the ID and name columns of the header (-1: none).
@@ -143,36 +99,44 @@ func listColumns(header []string) (idCol, nameCol int) {
 }
 
 // readListRows reads the people of a list, each ID number once.
-func readListRows(f *excelize.File, sheet string, rows [][]string, idCol, nameCol int, now time.Time) DepartmentList {
+func readListRows(src rowSource, idHeader string, idCol, nameCol, maxRows int, now time.Time) (DepartmentList, error) {
 	var out DepartmentList
-	idHeader := rows[0][idCol]
 	seen := map[string]bool{}
-	for i, r := range rows[1:] {
-		line := i + 2
-		cell := func(c int) string {
-			if c < 0 || c >= len(r) {
-				return ""
-			}
-			return strings.TrimSpace(r[c])
+	for {
+		r, ok, fe := src.next()
+		if fe != nil {
+			return DepartmentList{}, fe
 		}
-		raw := cell(idCol)
-		if raw == "" {
-			if strings.TrimSpace(strings.Join(r, "")) != "" {
-				out.Rows++
-				out.Problems = append(out.Problems, RowError{line, idHeader, "", "身份证件号为空"})
-			}
+		if !ok {
+			return out, nil
+		}
+		if !hasContent(r.cells) {
 			continue
 		}
-		out.Rows++
-		axis, _ := excelize.CoordinatesToCellName(idCol+1, line)
-		if t, err := f.GetCellType(sheet, axis); err == nil && (t == excelize.CellTypeNumber || t == excelize.CellTypeUnset) {
-			out.Problems = append(out.Problems, RowError{line, idHeader, maskListValue(raw),
+		if out.Rows++; out.Rows > maxRows {
+			// A rule error, not too large: the department's export is what
+			// it is, and the advice is the same as for a long roster.
+			return DepartmentList{}, fileErr(NotARoster, "too_many_rows", "名单超过 %d 行：请分成几个文件上传", maxRows)
+		}
+		cell := func(c int) string {
+			if c < 0 || c >= len(r.cells) {
+				return ""
+			}
+			return strings.TrimSpace(r.cells[c])
+		}
+		raw := cell(idCol)
+		switch {
+		case raw == "":
+			out.Problems = append(out.Problems, RowError{r.line, idHeader, "", "身份证件号为空"})
+			continue
+		case slices.Contains(r.numeric, idCol):
+			out.Problems = append(out.Problems, RowError{r.line, idHeader, maskListValue(raw),
 				"身份证件号存成了数字，Excel 只保留 15 位有效数字，后几位已丢失：请把该列设置为“文本”格式后重新填写"})
 			continue
 		}
 		id, err := model.ParseIDNumber(model.IDTypeResident, raw, now)
 		if err != nil {
-			out.Problems = append(out.Problems, RowError{line, idHeader, maskListValue(raw), err.Error()})
+			out.Problems = append(out.Problems, RowError{r.line, idHeader, maskListValue(raw), err.Error()})
 			continue
 		}
 		if seen[id.Value] {
@@ -181,7 +145,6 @@ func readListRows(f *excelize.File, sheet string, rows [][]string, idCol, nameCo
 		seen[id.Value] = true
 		out.People = append(out.People, ListPerson{ID: id, Name: cell(nameCol)})
 	}
-	return out
 }
 
 // maskListValue shows enough of an unreadable ID cell to find the row, and

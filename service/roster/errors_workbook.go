@@ -15,8 +15,10 @@ const ColErrors = "错误说明"
 // the bad cells filled light red and every message of a row in 错误说明. The
 // sheet is named 花名册 and keeps the uploaded headers, so once the errors
 // are fixed the same file can be uploaded again (错误说明 is then ignored).
-func WriteErrorWorkbook(w io.Writer, headers []string, failed []FailedRow) error {
-	f := excelize.NewFile()
+// Past 16 MiB excelize spills the sheet to a file in tmpDir (the data
+// directory; "" is the system's).
+func WriteErrorWorkbook(w io.Writer, headers []string, failed []FailedRow, tmpDir string) error {
+	f := excelize.NewFile(excelize.Options{TmpDir: tmpDir})
 	defer f.Close()
 	if err := f.SetSheetName("Sheet1", SheetRoster); err != nil {
 		return err

@@ -3,10 +3,8 @@ package roster
 import (
 	"archive/zip"
 	"bytes"
-	"encoding/xml"
 	"fmt"
 	"io"
-	"path"
 	"strings"
 	"unicode/utf8"
 
@@ -27,10 +25,10 @@ type FileError struct {
 type Kind int
 
 const (
-	// Unreadable: not an .xlsx workbook, damaged, or a zip bomb; save it
-	// again as .xlsx.
+	// Unreadable: not a workbook, or damaged; save it again as .xlsx.
 	Unreadable Kind = iota
-	// TooLarge: over the size or row limit; split the file.
+	// TooLarge: over the size or row limit, or expanding past the bounds
+	// on what is read (a zip bomb, a dense sheet); split the file.
 	TooLarge
 	// NotARoster: a workbook, but its sheet or header is not a roster's;
 	// use the template.
@@ -53,10 +51,6 @@ func sniff(head []byte) *FileError {
 		return nil
 	case len(head) == 0:
 		return fileErr(Unreadable, "not_xlsx", "文件是空的")
-	case bytes.HasPrefix(head, []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}):
-		// An OLE2 container: Excel 97–2003 workbooks, and also every
-		// password-protected .xlsx, which Excel wraps in one.
-		return fileErr(Unreadable, "not_xlsx", "这是旧版 .xls 文件或加密的工作簿，请在 Excel 中另存为 .xlsx（不要设置密码）")
 	case bytes.HasPrefix(head, []byte("\x89PNG")), bytes.HasPrefix(head, []byte{0xFF, 0xD8, 0xFF}),
 		bytes.HasPrefix(head, []byte("GIF8")), bytes.HasPrefix(head, []byte("BM")) && len(head) > 14 && head[6] == 0 && head[7] == 0:
 		return fileErr(Unreadable, "not_xlsx", "这是一张图片，不是 Excel 文件：请上传花名册的 .xlsx 工作簿，不要上传截图或照片")
@@ -76,6 +70,12 @@ func sniff(head []byte) *FileError {
 		return fileErr(Unreadable, "not_xlsx", "这是 CSV/文本文件，不是 Excel 工作簿：%s", saveAsXLSX)
 	}
 	return fileErr(Unreadable, "not_xlsx", "文件不是 Excel 工作簿（.xlsx）：%s", saveAsXLSX)
+}
+
+// isOLE reports an OLE2 compound file: an Excel 97–2003 workbook, and also
+// every password-protected .xlsx, which Excel wraps in one.
+func isOLE(head []byte) bool {
+	return bytes.HasPrefix(head, []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1})
 }
 
 // looksLikeText accepts UTF-8 (with or without BOM), UTF-16 with BOM and
@@ -114,7 +114,8 @@ func looksLikeText(head []byte) bool {
 }
 
 // largePart is the most a single part other than a worksheet or the shared
-// strings may unpack to: those are read whole into memory.
+// strings may unpack to: no real workbook has a style sheet or a picture
+// that large, so one is taken for a bomb (the readers never open it).
 const largePart = 64 << 20
 
 // checkZip reads the central directory only, so a zip bomb is refused before
@@ -126,7 +127,7 @@ func checkZip(r io.ReaderAt, size int64, opt Options) (*zip.Reader, *FileError) 
 		return nil, fileErr(Unreadable, "not_xlsx", "文件已损坏，不是有效的 .xlsx 工作簿：%s", saveAsXLSX)
 	}
 	if len(zr.File) > maxParts {
-		return nil, fileErr(Unreadable, "zip_bomb", "文件包含的部件过多（%d 个），不是正常的花名册工作簿", len(zr.File))
+		return nil, fileErr(TooLarge, "zip_bomb", "文件包含的部件过多（%d 个），不是正常的花名册工作簿", len(zr.File))
 	}
 	var total uint64
 	ratioLimit := uint64(size) * uint64(opt.MaxUnzipRatio)
@@ -139,7 +140,7 @@ func checkZip(r io.ReaderAt, size int64, opt Options) (*zip.Reader, *FileError) 
 		// roster full of different names, and are harmless.
 		tooDense := total > ratioFloor && total > ratioLimit
 		if total > uint64(opt.MaxUnzipSize) || tooDense || big {
-			return nil, fileErr(Unreadable, "zip_bomb", "文件解压后过大（压缩比异常），已拒绝处理：请上传正常的花名册工作簿")
+			return nil, fileErr(TooLarge, "zip_bomb", "文件解压后过大（压缩比异常），已拒绝处理：请上传正常的花名册工作簿")
 		}
 		switch {
 		case strings.HasSuffix(name, "workbook.xml"), strings.HasSuffix(name, "workbook.bin"):
@@ -162,6 +163,23 @@ func checkZip(r io.ReaderAt, size int64, opt Options) (*zip.Reader, *FileError) 
 	return zr, nil
 }
 
+// openRows opens the sheet named want (else the first; "": the sheet the
+// workbook was saved on) after the checks that need nothing but the file's
+// bytes: what the file really is, and the zip directory.
+func openRows(r io.ReaderAt, size int64, head []byte, opt Options, want string) (rowSource, *FileError) {
+	if isOLE(head) {
+		return openXLSSheet(r, size, opt, want)
+	}
+	if fe := sniff(head); fe != nil {
+		return nil, fe
+	}
+	zr, fe := checkZip(r, size, opt)
+	if fe != nil {
+		return nil, fe
+	}
+	return openXLSXSheet(zr, opt, want)
+}
+
 // maxParts is far more parts than a workbook of one sheet has (Excel writes
 // about ten).
 const maxParts = 10000
@@ -169,191 +187,6 @@ const maxParts = 10000
 // ratioFloor is the unpacked size below which the compression ratio is not
 // looked at.
 const ratioFloor = 64 << 20
-
-// openExcel hands the checked bytes to excelize with the same limits, so
-// excelize itself refuses anything our directory check did not see.
-func openExcel(r io.ReaderAt, size int64, opt Options) (*excelize.File, *FileError) {
-	f, err := excelize.OpenReader(io.NewSectionReader(r, 0, size), excelize.Options{
-		UnzipSizeLimit:    opt.MaxUnzipSize,
-		UnzipXMLSizeLimit: min(opt.MaxUnzipSize, 16<<20),
-		RawCellValue:      true,
-		TmpDir:            opt.TmpDir,
-	})
-	if err != nil {
-		if f != nil {
-			_ = f.Close()
-		}
-		return nil, fileErr(Unreadable, "not_xlsx", "无法读取工作簿，文件可能已损坏：%s", saveAsXLSX)
-	}
-	return f, nil
-}
-
-// sheetPart finds the zip entry of a worksheet, following the workbook's
-// relationships as excelize does, to look at parts of the sheet that the
-// streaming row reader skips.
-func sheetPart(zr *zip.Reader, sheet string) *zip.File {
-	files := make(map[string]*zip.File, len(zr.File))
-	for _, f := range zr.File {
-		files[strings.ToLower(strings.TrimPrefix(strings.ReplaceAll(f.Name, "\\", "/"), "/"))] = f
-	}
-	workbook := "xl/workbook.xml"
-	for _, rel := range readRels(files["_rels/.rels"]) {
-		if strings.HasSuffix(rel.Type, "/officeDocument") {
-			workbook = resolvePart("", rel.Target)
-		}
-	}
-	var wb struct {
-		Sheets []struct {
-			Name  string     `xml:"name,attr"`
-			Attrs []xml.Attr `xml:",any,attr"`
-		} `xml:"sheets>sheet"`
-	}
-	if !readXML(files[strings.ToLower(workbook)], &wb) {
-		return nil
-	}
-	relID := ""
-	for _, s := range wb.Sheets {
-		if s.Name != sheet {
-			continue
-		}
-		for _, a := range s.Attrs {
-			if a.Name.Local == "id" {
-				relID = a.Value
-			}
-		}
-	}
-	dir := path.Dir(workbook)
-	for _, rel := range readRels(files[strings.ToLower(path.Join(dir, "_rels", path.Base(workbook)+".rels"))]) {
-		if rel.ID == relID && relID != "" {
-			return files[strings.ToLower(resolvePart(dir, rel.Target))]
-		}
-	}
-	return nil
-}
-
-type relationship struct {
-	ID     string `xml:"Id,attr"`
-	Type   string `xml:"Type,attr"`
-	Target string `xml:"Target,attr"`
-}
-
-func readRels(f *zip.File) []relationship {
-	var rels struct {
-		Rels []relationship `xml:"Relationship"`
-	}
-	readXML(f, &rels)
-	return rels.Rels
-}
-
-// readXML reads a small package part; the workbook and its relationships are
-// a few kilobytes, so anything large is not worth reading.
-func readXML(f *zip.File, v any) bool {
-	if f == nil || f.UncompressedSize64 > 8<<20 {
-		return false
-	}
-	rc, err := f.Open()
-	if err != nil {
-		return false
-	}
-	defer rc.Close()
-	return xml.NewDecoder(io.LimitReader(rc, 8<<20)).Decode(v) == nil
-}
-
-func resolvePart(dir, target string) string {
-	target = strings.ReplaceAll(target, "\\", "/")
-	if strings.HasPrefix(target, "/") {
-		return strings.TrimPrefix(path.Clean(target), "/")
-	}
-	return strings.TrimPrefix(path.Join(dir, target), "/")
-}
-
-// sheetScan is what the streaming row reader cannot tell: the merged
-// ranges, which follow the rows in the sheet XML, and which cells hold
-// numbers rather than text.
-type sheetScan struct {
-	merges  []string        // merged ranges that include a cell of row 1
-	numeric map[[2]int]bool // {row, column} of number cells in watched columns
-}
-
-// scanSheet reads a worksheet part as bytes rather than XML: a literal '<'
-// cannot occur in cell text or attribute values, so every '<' starts a tag,
-// and only the few tags we need are looked at. It is a second pass over the
-// sheet, but a cheap one next to decoding it.
-func scanSheet(f *zip.File, watch map[int]bool) (sheetScan, error) {
-	scan := sheetScan{numeric: map[[2]int]bool{}}
-	if f == nil {
-		return scan, nil
-	}
-	rc, err := f.Open()
-	if err != nil {
-		return scan, err
-	}
-	defer rc.Close()
-
-	buf := make([]byte, 256<<10)
-	start, end, eof := 0, 0, false
-	fill := func() error {
-		end = copy(buf, buf[start:end])
-		start = 0
-		if end == len(buf) {
-			// One tag larger than the buffer: none that we look for.
-			end = 0
-		}
-		n, err := io.ReadFull(rc, buf[end:])
-		end += n
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			eof = true
-			return nil
-		}
-		return err
-	}
-	for {
-		data := buf[start:end]
-		i := bytes.IndexByte(data, '<')
-		if i < 0 {
-			start = end
-		} else if j := bytes.IndexByte(data[i:], '>'); j < 0 {
-			start += i
-		} else {
-			scan.tag(data[i+1:i+j], watch)
-			start += i + j + 1
-			continue
-		}
-		if eof {
-			return scan, nil
-		}
-		if err := fill(); err != nil {
-			return scan, err
-		}
-	}
-}
-
-func (s *sheetScan) tag(tag []byte, watch map[int]bool) {
-	name, attrs := tag, []byte(nil)
-	if k := bytes.IndexAny(tag, " \t\r\n/"); k >= 0 {
-		name, attrs = tag[:k], tag[k:]
-	}
-	if k := bytes.IndexByte(name, ':'); k >= 0 {
-		name = name[k+1:]
-	}
-	switch string(name) {
-	case "c":
-		if len(watch) == 0 {
-			return
-		}
-		// A cell without a type, or of type n, holds a number.
-		if t := attrValue(attrs, "t"); t != nil && string(t) != "n" {
-			return
-		}
-		if col, row, ok := cellRef(attrValue(attrs, "r")); ok && watch[col] {
-			s.numeric[[2]int{row, col}] = true
-		}
-	case "mergeCell":
-		if ref := string(attrValue(attrs, "ref")); touchesRowOne(ref) {
-			s.merges = append(s.merges, ref)
-		}
-	}
-}
 
 // cellRef reads "AB12" as column 28 (1-based, as excelize counts), row 12.
 func cellRef(ref []byte) (col, row int, ok bool) {
@@ -374,31 +207,6 @@ func cellRef(ref []byte) (col, row int, ok bool) {
 		row = row*10 + int(ref[i]-'0')
 	}
 	return col, row, true
-}
-
-func isXMLSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
-
-// attrValue finds name="value" (or single quotes) among a tag's
-// attributes; nil when there is none.
-func attrValue(attrs []byte, name string) []byte {
-	for len(attrs) > 0 {
-		i := bytes.Index(attrs, []byte(name))
-		if i < 0 {
-			return nil
-		}
-		rest := bytes.TrimLeft(attrs[i+len(name):], " \t\r\n")
-		if (i == 0 || isXMLSpace(attrs[i-1])) && len(rest) > 0 && rest[0] == '=' {
-			rest = bytes.TrimLeft(rest[1:], " \t\r\n")
-			if len(rest) > 0 && (rest[0] == '"' || rest[0] == '\'') {
-				if j := bytes.IndexByte(rest[1:], rest[0]); j >= 0 {
-					return rest[1 : 1+j]
-				}
-			}
-			return nil
-		}
-		attrs = attrs[i+len(name):]
-	}
-	return nil
 }
 
 // touchesRowOne reports whether a range such as "A1:C1" or "B1:B2" covers a

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,13 @@ import (
 func FuzzParse(f *testing.F) {
 	f.Add(book{headers: primaryHeaders, rows: []map[string]any{validRow()}}.build(f))
 	f.Add([]byte("姓名,身份证件号\n张三,430903201503151230\n"))
+	for _, name := range []string{"merged.xls", "roster.xls"} {
+		b, err := os.ReadFile("testdata/xls/" + name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		opt := countyOpts()
 		opt.MaxRows = 500
@@ -44,7 +52,7 @@ func FuzzParse(f *testing.F) {
 		if n != len(res.Errors) {
 			t.Fatalf("%d errors in failed rows, %d in Errors", n, len(res.Errors))
 		}
-		if err := roster.WriteErrorWorkbook(io.Discard, res.Headers, res.Failed); err != nil {
+		if err := roster.WriteErrorWorkbook(io.Discard, res.Headers, res.Failed, ""); err != nil {
 			t.Fatalf("WriteErrorWorkbook: %v", err)
 		}
 	})

@@ -31,9 +31,14 @@ type Options struct {
 	// the file's size (default 100) nor MaxUnzipSize (default 1 GiB).
 	MaxUnzipRatio int
 	MaxUnzipSize  int64
-	// TmpDir is where excelize spills large sheets: the data directory, not
-	// /tmp, which may be small or shared (empty: the system's).
-	TmpDir string
+	// Bounds on the text read, in bytes of UTF-8, which bound the memory
+	// a file can take however it is compressed: one cell, one row (its
+	// text plus 16 bytes a cell; its XML may be 8 times that), all rows
+	// together (the shared strings of an .xlsx have as much again). A file
+	// past one is refused as too large while it is read.
+	MaxCellBytes int64
+	MaxRowBytes  int64
+	MaxTextBytes int64
 
 	// DefaultSchool is the uploader's school for a school officer's upload;
 	// when nil every row names its school in 学校标识码.
@@ -75,6 +80,15 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxUnzipSize <= 0 {
 		o.MaxUnzipSize = DefaultMaxUnzipSize
+	}
+	if o.MaxCellBytes <= 0 {
+		o.MaxCellBytes = DefaultMaxCellBytes
+	}
+	if o.MaxRowBytes <= 0 {
+		o.MaxRowBytes = DefaultMaxRowBytes
+	}
+	if o.MaxTextBytes <= 0 {
+		o.MaxTextBytes = DefaultMaxTextBytes
 	}
 	if o.Now.IsZero() {
 		o.Now = time.Now()
@@ -161,54 +175,24 @@ func Parse(r io.ReaderAt, size int64, opt Options) (*Result, error) {
 	if err != nil && err != io.EOF {
 		return nil, err
 	}
-	if fe := sniff(head[:n]); fe != nil {
-		return nil, fe
-	}
-	zr, fe := checkZip(r, size, opt)
+	src, fe := openRows(r, size, head[:n], opt, SheetRoster)
 	if fe != nil {
 		return nil, fe
 	}
-	f, fe := openExcel(r, size, opt)
-	if fe != nil {
-		return nil, fe
-	}
-	defer f.Close()
-
-	sheets := f.GetSheetList()
-	if len(sheets) == 0 {
-		return nil, fileErr(NotARoster, "empty_sheet", "工作簿里没有工作表")
-	}
-	sheet := sheets[0]
-	if slices.Contains(sheets, "花名册") {
-		sheet = "花名册"
-	}
-	rows, err := f.Rows(sheet)
-	if err != nil {
-		return nil, fileErr(Unreadable, "not_xlsx", "无法读取工作表“%s”，文件可能已损坏：%s", sheet, saveAsXLSX)
-	}
-	defer rows.Close()
+	defer src.close()
+	sheet := src.name()
 
 	p := &parser{opt: opt, res: &Result{Sheet: sheet}, seen: map[string]int{}, dups: map[string][]int{}, schools: map[string]schoolLookup{}}
-	line := 0
-	next := func() ([]string, bool, error) {
-		if !rows.Next() {
-			return nil, false, rows.Error()
-		}
-		line++
-		cells, err := rows.Columns()
-		return cells, true, err
-	}
-
-	header, ok, err := next()
-	if err != nil {
-		return nil, unreadable(sheet)
+	header, ok, fe := src.next()
+	if fe != nil {
+		return nil, fe
 	}
 	if !ok {
 		return nil, fileErr(NotARoster, "empty_sheet", "工作表“%s”是空的：请在第1行填写表头，从第2行起每行填写一名学生", sheet)
 	}
-	if fe := p.readHeader(header); fe != nil {
+	if fe := p.readHeader(header.cells); fe != nil {
 		if fe.Code == "no_header" {
-			fe = lookForHeader(fe, next)
+			fe = lookForHeader(fe, src)
 		}
 		return nil, fe
 	}
@@ -217,30 +201,16 @@ func Parse(r io.ReaderAt, size int64, opt Options) (*Result, error) {
 	}
 	// Excel keeps 15 significant digits of a number, so an ID or account
 	// number in a number cell has lost its last digits even when what is
-	// left still looks like one. Which cells are numbers, and whether the
-	// header has merged cells, comes from a byte scan of the sheet on
-	// another core while excelize decodes it.
+	// left still looks like one: the reader says which cells of these
+	// columns are numbers.
 	watch := map[int]bool{}
 	for _, col := range []string{ColIDNumber, ColBankAccount} {
 		if i, ok := p.index[col]; ok {
-			watch[i+1] = true
+			watch[i] = true
 		}
 	}
-	scanned := make(chan *FileError, 1)
-	go func() {
-		scan, err := scanSheet(sheetPart(zr, sheet), watch)
-		switch {
-		case err != nil:
-			scanned <- unreadable(sheet)
-		case len(scan.merges) > 0:
-			scanned <- fileErr(NotARoster, "merged_header", "表头有合并单元格（%s）：请取消合并，使第1行每列一个列名，从第2行起填写数据",
-				strings.Join(scan.merges, "、"))
-		default:
-			p.numeric = scan.numeric
-			scanned <- nil
-		}
-	}()
-	if fe := p.readRows(sheet, next, &line, scanned); fe != nil {
+	src.setWatch(watch)
+	if fe := p.readRows(sheet, src); fe != nil {
 		return nil, fe
 	}
 	if err := p.finish(); err != nil {
@@ -249,55 +219,60 @@ func Parse(r io.ReaderAt, size int64, opt Options) (*Result, error) {
 	return p.res, nil
 }
 
+// rowSource is a workbook's roster sheet, row by row, whatever its format.
+type rowSource interface {
+	name() string
+	// next returns the next line (an empty row for a line with nothing),
+	// ok false after the last; a *FileError ends the reading.
+	next() (row sheetRow, ok bool, fe *FileError)
+	// setWatch names the columns (0-based) whose number cells next reports.
+	setWatch(cols map[int]bool)
+	// merges lists the merged ranges that touch row 1, once next has
+	// returned the last row.
+	merges() []string
+	close()
+}
+
 // readRows decodes the data rows while a second goroutine validates them,
-// once the sheet scan has answered, so checking rows overlaps decoding
-// the next ones. A problem the scan found wins over any in the rows.
-func (p *parser) readRows(sheet string, next func() ([]string, bool, error), line *int, scanned <-chan *FileError) *FileError {
-	type raw struct {
-		line  int
-		cells []string
-	}
-	rows := make(chan raw, 4096)
-	var scanErr *FileError
+// so checking rows overlaps decoding the next ones. Merged header cells,
+// which an .xlsx lists after its rows, win over any problem in the rows.
+func (p *parser) readRows(sheet string, src rowSource) *FileError {
+	rows := make(chan sheetRow, 4096)
 	validated := make(chan struct{})
 	go func() {
 		defer close(validated)
-		if scanErr = <-scanned; scanErr != nil {
-			for range rows { // drain: the reader must not block
-			}
-			return
-		}
 		for r := range rows {
-			p.addRow(r.line, r.cells)
+			p.addRow(r)
 		}
 	}()
-	fe := p.decodeRows(sheet, next, line, func(l int, cells []string) { rows <- raw{l, cells} })
+	fe := p.decodeRows(sheet, src, func(r sheetRow) { rows <- r })
 	close(rows)
 	<-validated
-	if scanErr != nil {
-		return scanErr
+	if m := src.merges(); fe == nil && len(m) > 0 {
+		return fileErr(NotARoster, "merged_header", "表头有合并单元格（%s）：请取消合并，使第1行每列一个列名，从第2行起填写数据",
+			strings.Join(m, "、"))
 	}
 	return fe
 }
 
 // decodeRows hands over every data row with content, counting them.
-func (p *parser) decodeRows(sheet string, next func() ([]string, bool, error), line *int, emit func(int, []string)) *FileError {
+func (p *parser) decodeRows(sheet string, src rowSource, emit func(sheetRow)) *FileError {
 	for {
-		cells, ok, err := next()
-		if err != nil {
-			return unreadable(sheet)
+		row, ok, fe := src.next()
+		if fe != nil {
+			return fe
 		}
 		if !ok {
 			break
 		}
-		if !hasContent(cells) {
+		if !hasContent(row.cells) {
 			continue
 		}
 		p.res.Total++
 		if p.res.Total > p.opt.MaxRows {
 			return fileErr(TooLarge, "too_many_rows", "数据超过 %d 行：请按学校或年级拆分成多个文件上传", p.opt.MaxRows)
 		}
-		emit(*line, cells)
+		emit(row)
 	}
 	if p.res.Total == 0 {
 		return fileErr(NotARoster, "empty_sheet", "工作表“%s”只有表头，没有学生数据", sheet)
@@ -312,15 +287,15 @@ func unreadable(sheet string) *FileError {
 // lookForHeader looks a few rows further when row 1 has no column names: a
 // title row above the header is the most common cause, and saying so is
 // more helpful than "no header".
-func lookForHeader(fe *FileError, next func() ([]string, bool, error)) *FileError {
-	for line := 2; line <= 10; line++ {
-		cells, ok, err := next()
+func lookForHeader(fe *FileError, src rowSource) *FileError {
+	for range 9 {
+		row, ok, err := src.next()
 		if err != nil || !ok {
 			break
 		}
-		for _, c := range cells {
+		for _, c := range row.cells {
 			if _, known := canonicalHeader(c); known {
-				return fileErr(NotARoster, "no_header", "表头在第%d行：请删除表头上方的标题等内容，使表头位于第1行", line)
+				return fileErr(NotARoster, "no_header", "表头在第%d行：请删除表头上方的标题等内容，使表头位于第1行", row.line)
 			}
 		}
 	}
@@ -353,8 +328,7 @@ type schoolLookup struct {
 type parser struct {
 	opt     Options
 	res     *Result
-	index   map[string]int  // column header → cell index
-	numeric map[[2]int]bool // {row, column} of number cells holding ID or account numbers
+	index   map[string]int // column header → cell index
 	schools map[string]schoolLookup
 
 	// Duplicate ID numbers are only known once the whole file is read, so
@@ -428,8 +402,14 @@ func (p *parser) checkColumns() *FileError {
 }
 
 // addRow validates one data row and files it as pending or failed.
-func (p *parser) addRow(line int, cells []string) {
-	row, errs := p.validateRow(line, cells)
+func (p *parser) addRow(r sheetRow) {
+	// The row's cells become parts of one packed copy, so that what the
+	// Row keeps (a name, a remark) shares it rather than keeping the
+	// reader's strings alive beside it: the text is held once.
+	packed := packCells(r.cells)
+	r.cells = unpackCells(packed)
+	line, cells := r.line, r.cells
+	row, errs := p.validateRow(r)
 	if row.IDNumber.Value != "" {
 		key := string(row.IDNumber.Type) + "|" + row.IDNumber.Value
 		if first, ok := p.seen[key]; ok {
@@ -449,7 +429,7 @@ func (p *parser) addRow(line int, cells []string) {
 		p.pending = append(p.pending, make([]pendingRow, 0, 4096))
 	}
 	last := &p.pending[len(p.pending)-1]
-	*last = append(*last, pendingRow{row: row, cells: packCells(cells)})
+	*last = append(*last, pendingRow{row: row, cells: packed})
 	p.kept++
 	if p.opt.OnRows != nil && p.opt.StreamRows > 0 {
 		p.stream = append(p.stream, row)
@@ -491,11 +471,14 @@ func (p *parser) finish() error {
 		return err
 	}
 	rows := make([]Row, 0, p.kept)
-	for _, chunk := range p.pending {
+	for i, chunk := range p.pending {
+		// Each chunk is let go once copied, so the rows are not held
+		// twice over (200,000 rows are 85 MB of Row structs).
+		p.pending[i] = nil
 		for _, pr := range chunk {
 			e, ok := dupErr[pr.row.Line]
 			if !ok {
-				rows = append(rows, pr.row)
+				rows = append(rows, pr.row.detach())
 				continue
 			}
 			cells := unpackCells(pr.cells)
@@ -512,6 +495,26 @@ func (p *parser) finish() error {
 		p.res.Errors = append(p.res.Errors, errs...)
 	}
 	return nil
+}
+
+// detach copies the strings a Row keeps out of its row's packed cells, so
+// that the packed text goes with the chunk once the duplicate check is
+// done, not with the result (30 % of a large roster's memory). A string
+// field this misses stays correct, only held longer.
+func (r Row) detach() Row {
+	for _, s := range []*string{&r.Name, &r.IDNumber.Value, &r.StudentNo, &r.Sex, &r.Class, &r.Major, &r.Household,
+		&r.HomeRegion, &r.Status, &r.Level, &r.Guardian, &r.BankName, &r.BankAccount, &r.Holder, &r.Phone, &r.Remark} {
+		*s = strings.Clone(*s)
+	}
+	r.Categories = slices.Clone(r.Categories)
+	for i := range r.Categories {
+		r.Categories[i] = strings.Clone(r.Categories[i])
+	}
+	r.Warnings = slices.Clone(r.Warnings)
+	for i := range r.Warnings {
+		r.Warnings[i].Value = strings.Clone(r.Warnings[i].Value)
+	}
+	return r
 }
 
 // refuse asks opt.Refuse about the rows not already failed, in chunks of

@@ -15,11 +15,12 @@ const exampleName = "示例学生"
 
 // rowCheck gathers the errors of one row.
 type rowCheck struct {
-	p     *parser
-	line  int
-	cells []string
-	errs  []RowError
-	warns []RowError
+	p       *parser
+	line    int
+	cells   []string
+	numeric []int // columns whose cell is a number
+	errs    []RowError
+	warns   []RowError
 }
 
 func (c *rowCheck) get(col string) string {
@@ -40,7 +41,7 @@ const (
 // lostDigits reports a number cell with more digits than Excel keeps.
 func (c *rowCheck) lostDigits(col, value string) bool {
 	i, ok := c.p.index[col]
-	if !ok || !c.p.numeric[[2]int{c.line, i + 1}] {
+	if !ok || !slices.Contains(c.numeric, i) {
 		return false
 	}
 	return len(value) > 15 && allDigits(value)
@@ -69,8 +70,9 @@ func (c *rowCheck) failErr(col string, err error) {
 	c.fail(col, err.Error())
 }
 
-func (p *parser) validateRow(line int, cells []string) (Row, []RowError) {
-	c := &rowCheck{p: p, line: line, cells: cells}
+func (p *parser) validateRow(r sheetRow) (Row, []RowError) {
+	line, cells := r.line, r.cells
+	c := &rowCheck{p: p, line: line, cells: cells, numeric: r.numeric}
 	row := Row{Line: line}
 
 	school, schoolOK := c.school()

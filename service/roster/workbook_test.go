@@ -153,7 +153,7 @@ func TestWriteErrorWorkbook(t *testing.T) {
 	}
 
 	var buf bytes.Buffer
-	if err := roster.WriteErrorWorkbook(&buf, res.Headers, res.Failed); err != nil {
+	if err := roster.WriteErrorWorkbook(&buf, res.Headers, res.Failed, t.TempDir()); err != nil {
 		t.Fatal(err)
 	}
 	f, err := excelize.OpenReader(bytes.NewReader(buf.Bytes()))
@@ -220,7 +220,7 @@ func TestWriteErrorWorkbook(t *testing.T) {
 	}
 	// ...and its own error workbook does not grow a second 错误说明.
 	buf.Reset()
-	if err := roster.WriteErrorWorkbook(&buf, res2.Headers, res2.Failed); err != nil {
+	if err := roster.WriteErrorWorkbook(&buf, res2.Headers, res2.Failed, t.TempDir()); err != nil {
 		t.Fatal(err)
 	}
 	f2, err := excelize.OpenReader(&buf)
