@@ -252,9 +252,24 @@ func (o Options) WriteLedgerStream(w io.Writer, b Batch, widths Widths, count in
 // sign-off lines.
 func writeSummarySheet(f *excelize.File, st styles, b Batch, linesHash string) error {
 	const sh = SummarySheet
-	var cw cellWriter
-	cw.f, cw.sheet = f, sh
+	cw := &cellWriter{f: f, sheet: sh}
+	summaryFacts(cw, st, b)
+	row, total, nameWidth, amountW := summarySchools(cw, st, b)
+	summaryFooter(cw, st, row, total, linesHash)
+	cw.colWidth("A", 10)
+	cw.colWidth("B", 16)
+	cw.colWidth("C", widthFor(max(nameWidth, 24)))
+	cw.colWidth("D", 10)
+	// Bold totals are wider than the plain digits they were measured as.
+	cw.colWidth("E", widthFor(amountW)+2)
+	if cw.err != nil {
+		return cw.err
+	}
+	return setPrintLayout(f, sh, false, true)
+}
 
+// summaryFacts writes the title and the batch's facts (rows 1–6).
+func summaryFacts(cw *cellWriter, st styles, b Batch) {
 	cw.set("A1", st.title, b.Title())
 	cw.merge("A1", "E1")
 	cw.rowHeight(1, 48)
@@ -271,15 +286,18 @@ func writeSummarySheet(f *excelize.File, st styles, b Batch, linesHash string) e
 		cw.set("B"+r, st.plain, fact[1])
 		cw.merge("B"+r, "E"+r)
 	}
+}
 
+// summarySchools writes one row per school and the 合计 row; it returns the
+// total's row, the total, and the widths the name and amount columns need.
+func summarySchools(cw *cellWriter, st styles, b Batch) (row int, total model.Fen, nameWidth, amountW int) {
 	const headerRow = 8
 	for i, h := range [...]string{"序号", "学校标识码", "学校名称", "人数", "金额(元)"} {
 		cw.set(cellName(i+1, headerRow), st.header, h)
 	}
-	nameWidth, amountW := displayWidth("学校名称"), displayWidth("金额(元)")
+	nameWidth, amountW = displayWidth("学校名称"), displayWidth("金额(元)")
 	var count int
-	var total model.Fen
-	row := headerRow
+	row = headerRow
 	for i, s := range b.Schools {
 		row++
 		r := strconv.Itoa(row)
@@ -301,24 +319,27 @@ func writeSummarySheet(f *excelize.File, st styles, b Batch, linesHash string) e
 	cw.merge("A"+r, "C"+r)
 	cw.set("D"+r, st.totalInteger, count)
 	cw.amount("E"+r, st.totalAmount, total)
-	amountW = max(amountW, amountWidth(total))
+	return row, total, nameWidth, max(amountW, amountWidth(total))
+}
 
+// summaryFooter writes the 大写 total, the detail hash and the sign-off
+// lines below the total's row.
+func summaryFooter(cw *cellWriter, st styles, row int, total model.Fen, linesHash string) {
 	// Long enough to wrap on paper (the hash alone is 64 characters), and
 	// Excel does not grow a merged row by itself.
 	row += 2
 	for _, text := range [...]string{"合计金额（大写）：" + total.Capital(), "明细数据 SHA-256：" + linesHash} {
-		r = strconv.Itoa(row)
+		r := strconv.Itoa(row)
 		cw.set("A"+r, st.plain, text)
 		cw.merge("A"+r, "E"+r)
 		cw.rowHeight(row, 32)
 		row++
 	}
-
 	// Sign-off as on paper ledgers: a blank to sign after each role.
 	const blank = "________________"
 	row++
 	for _, pair := range [...][2]string{{"制表人：", "审核人："}, {"财政部门负责人：", "日期："}} {
-		r = strconv.Itoa(row)
+		r := strconv.Itoa(row)
 		cw.set("A"+r, st.plain, pair[0]+blank)
 		cw.merge("A"+r, "B"+r)
 		cw.set("C"+r, st.plain, pair[1]+blank)
@@ -326,17 +347,6 @@ func writeSummarySheet(f *excelize.File, st styles, b Batch, linesHash string) e
 		cw.rowHeight(row, 30)
 		row++
 	}
-
-	cw.colWidth("A", 10)
-	cw.colWidth("B", 16)
-	cw.colWidth("C", widthFor(max(nameWidth, 24)))
-	cw.colWidth("D", 10)
-	// Bold totals are wider than the plain digits they were measured as.
-	cw.colWidth("E", widthFor(amountW)+2)
-	if cw.err != nil {
-		return cw.err
-	}
-	return setPrintLayout(f, sh, false, true)
 }
 
 // cellWriter keeps the first error so the sheet layout reads top to bottom.
