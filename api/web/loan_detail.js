@@ -1,12 +1,14 @@
 // One borrower's loan (GET /loans/{id}): every school year's application,
 // the contract and the university's receipt, the disbursements, the
 // repayment plan beside the bank's statuses, the interest the state pays
-// and the status history. Read-only: the steps are taken on the list.
+// and the status history. The steps before disbursement are taken on the
+// list; those after it (毕业确认、展期、提前还款) here, by the county's officer.
 
-import { yuan, fmtTime } from './format.js';
+import { yuan, fmtTime, isRole } from './format.js';
 import { el, badge, table, card, page, facts } from './dom.js';
 import { api } from './net.js';
 import { LOAN_STATUS, LOAN_LEVEL } from './loans.js';
+import { loanActions } from './loan_actions.js';
 
 const KIND = { first: '首贷', renewal: '续贷' };
 const REPAYMENT = { paid: ['正常还款', 'ok'], overdue: ['逾期', 'bad'], defaulted: ['违约', 'bad'], compensated: ['代偿', 'bad'], settled: ['结清', 'ok'] };
@@ -81,5 +83,5 @@ export async function viewLoan(gen, id) {
     { h: '说明', f: (e) => e.note },
   ], v.status_history, { caption: '每一步都记入审计日志', id: 'loan-history' }));
   page(gen, `贷款详情：${last.name}`, el('p', {}, el('a', { href: '#/loans' }, '← 返回助学贷款')),
-    summary, applications, contracts, disbursements, plan, subsidy, history);
+    summary, isRole('county_officer') ? loanActions(v) : '', applications, contracts, disbursements, plan, subsidy, history);
 }
