@@ -124,27 +124,68 @@ func yearQuery(c *gin.Context, def string) (int, bool) {
 }
 
 type reminderBody struct {
-	ApplicationID int64          `json:"application_id"`
-	RegionCode    string         `json:"region_code"`
-	Name          string         `json:"name"`
-	IDNumber      string         `json:"id_number"`
-	CoBorrower    string         `json:"co_borrower"`
-	CoPhone       string         `json:"co_phone"`
-	Status        string         `json:"status"`
-	Instalment    instalmentBody `json:"instalment"`
+	ApplicationID  int64          `json:"application_id"`
+	RegionCode     string         `json:"region_code"`
+	Name           string         `json:"name"`
+	IDNumber       string         `json:"id_number"`
+	CoBorrower     string         `json:"co_borrower"`
+	CoRelation     string         `json:"co_relation"`
+	CoPhone        string         `json:"co_phone"`
+	University     string         `json:"university"`
+	UniversityCode string         `json:"university_code"`
+	Status         string         `json:"status"`
+	StatusLabel    string         `json:"status_label"`
+	Instalment     instalmentBody `json:"instalment"`
+}
+
+// reminderListBody is a page of the year's list and the universities of
+// the whole list, for the filter's choices.
+type reminderListBody struct {
+	listBody[reminderBody]
+	Year         int                     `json:"year"`
+	Universities []overdueUniversityBody `json:"universities"`
+}
+
+func universitiesOf(us []service.OverdueUniversity) []overdueUniversityBody {
+	return mapOf(us, func(u service.OverdueUniversity) overdueUniversityBody {
+		return overdueUniversityBody{Code: u.Code, Name: u.Name, Borrowers: u.Borrowers}
+	})
+}
+
+// reminderFilter reads the reminder list's query (the year: this year
+// when absent); a year that is not a number is answered 400 invalid_year.
+func reminderFilter(c *gin.Context) (service.ReminderFilter, bool) {
+	year, ok := yearQuery(c, "0")
+	return service.ReminderFilter{Year: year, University: c.Query("university_code"), Q: c.Query("q")}, ok
 }
 
 func (s *Server) loanReminders(c *gin.Context) {
-	year, ok := yearQuery(c, "0")
+	f, ok := reminderFilter(c)
 	if !ok {
 		return
 	}
-	list, err := s.loans.LoanReminders(c.Request.Context(), actor(c), year)
-	items := mapOf(list, func(r service.LoanReminder) reminderBody {
+	if f.Page, ok = page(c); !ok {
+		return
+	}
+	l, err := s.loans.LoanReminders(c.Request.Context(), actor(c), f)
+	respond(c, http.StatusOK, reminderListBody{listBody: listOf(l.List, func(r service.LoanReminder) reminderBody {
 		return reminderBody{ApplicationID: r.ApplicationID, RegionCode: r.RegionCode, Name: r.Name, IDNumber: r.IDMasked,
-			CoBorrower: r.CoName, CoPhone: r.CoPhoneMasked, Status: r.Status, Instalment: instalmentOf(r.Instalment)}
-	})
-	respond(c, http.StatusOK, gin.H{"year": year, "items": items, "total": len(items)}, err)
+			CoBorrower: r.CoName, CoRelation: r.CoRelation, CoPhone: r.CoPhoneMasked, University: r.University,
+			UniversityCode: r.UniversityCode, Status: r.Status, StatusLabel: model.LoanStatusLabel(r.Status), Instalment: instalmentOf(r.Instalment)}
+	}), Year: l.Year, Universities: universitiesOf(l.Universities)}, err)
+}
+
+func (s *Server) exportLoanReminders(c *gin.Context) {
+	f, ok := reminderFilter(c)
+	if !ok {
+		return
+	}
+	b, err := s.loans.ExportLoanReminders(c.Request.Context(), actor(c), f)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	sendFile(c, "生源地信用助学贷款还款提醒名单.xlsx", xlsxType, b)
 }
 
 type overdueBody struct {
@@ -211,9 +252,7 @@ func (s *Server) listOverdueLoans(c *gin.Context) {
 	}
 	l, err := s.loans.ListOverdueLoans(c.Request.Context(), actor(c), f)
 	respond(c, http.StatusOK, overdueListBody{listBody: listOf(l.List, overdueOf),
-		Universities: mapOf(l.Universities, func(u service.OverdueUniversity) overdueUniversityBody {
-			return overdueUniversityBody{Code: u.Code, Name: u.Name, Borrowers: u.Borrowers}
-		})}, err)
+		Universities: universitiesOf(l.Universities)}, err)
 }
 
 func (s *Server) exportOverdueLoans(c *gin.Context) {

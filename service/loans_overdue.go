@@ -4,7 +4,6 @@ import (
 	"context"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"gorm.io/gorm"
 
@@ -159,18 +158,16 @@ func (s *Loans) overdueQuery(db *gorm.DB, a model.Actor, f OverdueFilter) (*gorm
 	default:
 		return nil, invalid("状态须为 overdue（逾期）或 defaulted（违约）")
 	}
-	if f.University != "" && (len(f.University) != 5 || !digitsOnly(f.University)) {
-		return nil, invalid("高校代码应为 5 位数字（教育部院校代码）")
+	search, err := checkLoanSearch(f.University, f.Q)
+	if err != nil {
+		return nil, err
 	}
 	if f.DueYear != 0 && (f.DueYear < 2000 || f.DueYear > 2100) {
 		return nil, invalid("逾期年度须为四位年份（如 2025）")
 	}
 	q := inScopeRegions(db.Table("loan_applications l").Joins("JOIN students st ON st.id = l.student_id"), a, "l.region_code").
 		Where("l.status IN ?", statuses)
-	if search := strings.TrimSpace(f.Q); search != "" {
-		if utf8.RuneCountInString(search) > maxQueryRunes {
-			return nil, invalid("查询内容不能超过 %d 个字（姓名或完整的身份证件号）", maxQueryRunes)
-		}
+	if search != "" {
 		q = s.searchStudents(q, "st", search)
 	}
 	if f.University != "" {
