@@ -31,6 +31,7 @@ import { shareSession, borrowSession } from './session.js';
 import { viewLoans } from './loans.js';
 import { viewLoan } from './loan_detail.js';
 import { viewLoanOverdue } from './loan_overdue.js';
+import { viewLoanReminders } from './loan_reminders.js';
 
 // FILE_READERS may open students' files.
 const FILE_READERS = ['school_officer', 'county_officer', 'auditor'];
@@ -56,6 +57,7 @@ const ROUTES = [
   { path: '/loans', title: '助学贷款', roles: ['county_officer', 'auditor', 'finance'], view: viewLoans },
   // Borrowers' files and the overdue list: the county's officers and auditors only (issue 17).
   { re: /^\/loans\/overdue$/, title: '逾期名单', roles: ['county_officer', 'auditor'], view: viewLoanOverdue },
+  { re: /^\/loans\/reminders$/, title: '还款提醒名单', roles: ['county_officer', 'auditor'], view: viewLoanReminders },
   { re: /^\/loans\/(\d+)$/, title: '贷款详情', roles: ['county_officer', 'auditor'], view: viewLoan },
   { path: '/matching', title: '跨部门比对', roles: ['county_officer'], view: viewMatching },
   { path: '/reports', title: '汇总报表', roles: ['auditor', 'county_officer', 'finance'], view: viewReports },

@@ -92,7 +92,7 @@ export function loanActions(v) {
   }));
 
   return card('贷后办理',
-    el('div', { class: 'fields' }, field('办理的合同', which, '每学年一份合同，分别办理')),
+    el('div', { class: 'fields' }, field('办理的合同', which, '每学年一份合同，分别办理', true)),
     el('h3', {}, '毕业确认'), el('div', { class: 'fields' }, el('div', { class: 'field' }, grad, gradErr)),
     el('h3', {}, '展期'), el('div', { class: 'fields' }, yearsField, reasonField, el('div', { class: 'field' }, ext)),
     el('h3', {}, '提前还款'), el('div', { class: 'fields' }, amountField, dateField, el('div', { class: 'field' }, pay)));

@@ -42,7 +42,8 @@ export async function viewLoans(gen) {
     const exportBtn = el('button', { type: 'button', id: 'loans-export' }, '导出 Excel');
     exportBtn.addEventListener('click', () => busy(exportBtn, exportErr, () => download(`/loans/applications.xlsx${qs({ status })}`, '贷款申请名单.xlsx')));
     sections.push(card('贷款申请', el('div', { class: 'fields' }, field('状态', filter)),
-      el('p', { class: 'actions' }, exportBtn, el('a', { href: '#/loans/overdue', id: 'overdue-link' }, '查看逾期名单'), exportErr),
+      el('p', { class: 'actions' }, exportBtn, el('a', { href: '#/loans/overdue', id: 'overdue-link' }, '查看逾期名单'),
+        el('a', { href: '#/loans/reminders', id: 'reminders-link' }, '还款提醒名单'), exportErr),
       table(cols, l.items, { caption: `共 ${l.total} 条`, empty: '没有符合条件的贷款申请。', id: 'loans' }),
       l.total > 50 ? pager(l.total, pageNo, 50, (p) => go(status, p)) : ''));
   }
