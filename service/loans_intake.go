@@ -210,6 +210,7 @@ func (s *Loans) newLoanStudent(v validApplication, now time.Time) *model.Student
 // flush stores the taken applications in batches: the new files, the new
 // applications (a returned one is updated in place) and their first events.
 func (in *loanIntake) flush(taken []*takenApp) error {
+	per := EngineOf(in.tx).loanInsertRows()
 	var students []*model.Student
 	for _, t := range taken {
 		if t.student.ID == 0 && !containsStudent(students, t.student) {
@@ -217,7 +218,7 @@ func (in *loanIntake) flush(taken []*takenApp) error {
 		}
 	}
 	if len(students) > 0 {
-		if err := in.tx.CreateInBatches(students, loanInsert).Error; err != nil {
+		if err := in.tx.CreateInBatches(students, per).Error; err != nil {
 			return translate(err, "学生")
 		}
 	}
@@ -236,7 +237,7 @@ func (in *loanIntake) flush(taken []*takenApp) error {
 		fresh = append(fresh, &t.app)
 	}
 	if len(fresh) > 0 {
-		err := in.tx.CreateInBatches(fresh, loanInsert).Error
+		err := in.tx.CreateInBatches(fresh, per).Error
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
 			return newErr(CodeConflict, "loan_exists", "该学生本学年已有贷款申请（每人每学年只能申请一次）")
 		}
@@ -250,7 +251,7 @@ func (in *loanIntake) flush(taken []*takenApp) error {
 	if len(events) == 0 {
 		return nil
 	}
-	return in.tx.CreateInBatches(events, loanInsert).Error
+	return in.tx.CreateInBatches(events, per).Error
 }
 
 func containsStudent(list []*model.Student, st *model.Student) bool {
@@ -262,14 +263,9 @@ func containsStudent(list []*model.Student, st *model.Student) bool {
 	return false
 }
 
-// loanChunk is how many applications an import reads at once; loanInsert
-// how many rows one INSERT carries: the SQLite driver's binding cost grows
-// with the square of a statement's values (an application has about 45),
-// and 20 rows measured fastest on SQLite.
-const (
-	loanChunk  = 1000
-	loanInsert = 20
-)
+// loanChunk is how many applications an import reads at once; how many
+// rows one INSERT carries is the engine's (Engine.loanInsertRows).
+const loanChunk = 1000
 
 // takeAll runs a checked set through the rules chunk by chunk; bad rows come
 // back by their index, the rest are stored.
