@@ -52,6 +52,7 @@ func fieldErr(field, format string, args ...any) error {
 type validApplication struct {
 	in       LoanApplicationInput
 	id, coID model.IDNumber
+	hash     string // the student's idLookup, an HMAC: made once per application
 	phone    string
 }
 
@@ -103,6 +104,7 @@ func (s *Loans) checkApplication(in LoanApplicationInput) (validApplication, err
 	if v.phone, err = model.ParsePhone(in.CoBorrower.Phone); err != nil {
 		return v, fieldErr("co_borrower.phone", "共同借款人电话：%s", err.Error())
 	}
+	v.hash = s.idLookup(v.id)
 	return v, nil
 }
 

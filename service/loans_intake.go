@@ -44,10 +44,9 @@ func (s *Loans) newIntake(tx *gorm.DB, a model.Actor) *loanIntake {
 func (in *loanIntake) load(vs []validApplication) error {
 	var hashes []string
 	for _, v := range vs {
-		h := in.s.idLookup(v.id)
-		if _, ok := in.students[h]; !ok {
-			in.students[h] = nil
-			hashes = append(hashes, h)
+		if _, ok := in.students[v.hash]; !ok {
+			in.students[v.hash] = nil
+			hashes = append(hashes, v.hash)
 		}
 	}
 	if len(hashes) == 0 {
@@ -117,7 +116,7 @@ func (in *loanIntake) take(v validApplication) (*takenApp, error) {
 	if today := model.Civil(in.now.In(model.Shanghai()).Date()); today.After(deadline) {
 		return nil, ruleErr("deadline_passed", "%s学年的贷款申请已于 %s 截止", req.SchoolYear, deadline.Format("2006-01-02"))
 	}
-	hash := in.s.idLookup(v.id)
+	hash := v.hash
 	st := in.students[hash]
 	if st != nil && st.Name != req.Name {
 		return nil, ruleErr("name_mismatch", "姓名与电子档案中该身份证号的姓名不一致，请核对")
@@ -196,7 +195,7 @@ func (in *loanIntake) evidence(st *model.Student, statement string) (string, err
 // newLoanStudent opens the electronic file of a person the service does not
 // know yet: the same person is never a second record (uk_students_id).
 func (s *Loans) newLoanStudent(v validApplication, now time.Time) *model.Student {
-	st := &model.Student{IDType: string(v.id.Type), IDHash: s.idLookup(v.id), IDEnc: s.keys.Seal(v.id.Value), IDMasked: v.id.Masked(),
+	st := &model.Student{IDType: string(v.id.Type), IDHash: v.hash, IDEnc: s.keys.Seal(v.id.Value), IDMasked: v.id.Masked(),
 		Name: v.in.Name, HomeRegion: v.in.HomeRegion, CreatedAt: now, UpdatedAt: now}
 	if bd, ok := v.id.BirthDate(); ok {
 		st.BirthDate = &bd

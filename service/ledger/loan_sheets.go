@@ -17,13 +17,21 @@ import (
 // repayment-status sheets. Each is read by its header row, in any column
 // order, and every bad cell is a RowError in Chinese.
 
-// sheetRow is one data row by canonical column.
+// sheetRow is one data row, its cells read by canonical column through the
+// sheet's header (shared by its rows: a map per row would be 100,000 maps
+// for the garbage collector in a large import).
 type sheetRow struct {
 	n     int
-	cells map[string]string
+	cells []string
+	cols  map[string]int // canonical column → index in cells
 }
 
-func (r sheetRow) get(col string) string { return strings.TrimSpace(r.cells[col]) }
+func (r sheetRow) get(col string) string {
+	if j, ok := r.cols[col]; ok && j < len(r.cells) {
+		return strings.TrimSpace(r.cells[j])
+	}
+	return ""
+}
 
 // readSheet reads the first sheet whose header row (within its first 20
 // rows) names every required column; aliases maps the headers people use to
@@ -45,6 +53,7 @@ func readSheet(r io.ReaderAt, size, maxBytes int64, aliases map[string]string, r
 			return nil, nil, notAWorkbook()
 		}
 		var cols map[int]string
+		var byName map[string]int
 		for n := 1; it.Next(); n++ {
 			cells, err := it.Columns(excelize.Options{RawCellValue: true})
 			if err != nil {
@@ -56,18 +65,16 @@ func readSheet(r io.ReaderAt, size, maxBytes int64, aliases map[string]string, r
 					break
 				}
 				cols = headerOf(cells, aliases, required)
-				continue
-			}
-			row := sheetRow{n: n, cells: map[string]string{}}
-			for j, c := range cells {
-				if name, ok := cols[j]; ok {
-					row.cells[name] = c
+				byName = map[string]int{}
+				for j, name := range cols {
+					byName[name] = j
 				}
+				continue
 			}
 			if first := firstCell(cells); first == "" || strings.HasPrefix(first, "合计") || strings.HasPrefix(first, "填写说明") {
 				continue
 			}
-			rows = append(rows, row)
+			rows = append(rows, sheetRow{n: n, cells: cells, cols: byName})
 		}
 		it.Close()
 		if cols != nil {
