@@ -87,39 +87,26 @@ func (s *Loans) ImportLoanApplications(ctx context.Context, a model.Actor, up Lo
 	if up.Mode != "all_or_nothing" && up.Mode != "valid_rows" {
 		return rep, invalid("mode 须为 all_or_nothing 或 valid_rows")
 	}
-	rows, bad, err := ledger.ReadLoanApplications(up.File, up.Size, s.opt.RosterMaxBytes)
-	if err != nil {
-		return rep, loanFileErr(err)
-	}
-	rep.Rows, rep.Errors = len(rows)+countRows(bad), bad
-	err = s.tx(ctx, func(tx *gorm.DB) error {
+	src := s.readLoanChunks(up.File, up.Size)
+	defer src.stop()
+	err := s.tx(ctx, func(tx *gorm.DB) error {
 		// A retried transaction starts its report again.
-		rep.Errors, rep.Created = append([]ledger.RowError(nil), bad...), 0
-		var checked []validApplication
-		var lines []int
-		for _, r := range rows {
-			in := LoanApplicationInput{SchoolYear: up.SchoolYear, IDNumber: r.IDNumber, Name: r.Name, HomeRegion: r.HomeRegion,
-				CoBorrower: CoBorrower{Name: r.CoName, IDNumber: r.CoIDNumber, Relation: r.CoRelation, Phone: r.CoPhone}, University: r.University,
-				UniversityCode: r.UniversityCode, Level: r.Level, Years: r.Years, EntryYear: r.EntryYear,
-				TuitionFen: r.TuitionFen, AccommodationFen: r.AccommodationFen, LivingFen: r.LivingFen, Difficulty: r.Difficulty}
-			v, err := s.checkApplication(in)
-			if re, ok := rowErr(r.Row, err); ok {
-				rep.Errors = append(rep.Errors, re)
-				continue
+		rep.Rows, rep.Errors, rep.Created = 0, nil, 0
+		in := s.newIntake(tx, a)
+		for i := 0; ; i++ {
+			c, ok, err := src.chunk(i)
+			if err != nil {
+				rep.Rows, rep.Errors = 0, nil
+				return loanFileErr(err)
 			}
-			checked, lines = append(checked, v), append(lines, r.Row)
-		}
-		var err error
-		rep.Created, err = s.newIntake(tx, a).takeAll(checked, func(i int, err error) error {
-			re, ok := rowErr(lines[i], err)
 			if !ok {
+				break
+			}
+			rep.Rows += len(c.Rows) + countRows(c.Errors)
+			rep.Errors = append(rep.Errors, c.Errors...)
+			if err := s.takeLoanRows(in, up.SchoolYear, c.Rows, &rep); err != nil {
 				return err
 			}
-			rep.Errors = append(rep.Errors, re)
-			return nil
-		})
-		if err != nil {
-			return err
 		}
 		rep.Rejected = countRows(rep.Errors)
 		if rep.Rejected > 0 && up.Mode == "all_or_nothing" {
@@ -137,6 +124,34 @@ func (s *Loans) ImportLoanApplications(ctx context.Context, a model.Actor, up Lo
 		err = nil
 	}
 	return rep, err
+}
+
+// takeLoanRows checks a chunk's rows and takes those that pass the rules;
+// the others' errors go to the report by their line.
+func (s *Loans) takeLoanRows(in *loanIntake, year string, rows []ledger.LoanApplicationRow, rep *LoanFileReport) error {
+	var checked []validApplication
+	var lines []int
+	for _, r := range rows {
+		v, err := s.checkApplication(LoanApplicationInput{SchoolYear: year, IDNumber: r.IDNumber, Name: r.Name, HomeRegion: r.HomeRegion,
+			CoBorrower: CoBorrower{Name: r.CoName, IDNumber: r.CoIDNumber, Relation: r.CoRelation, Phone: r.CoPhone}, University: r.University,
+			UniversityCode: r.UniversityCode, Level: r.Level, Years: r.Years, EntryYear: r.EntryYear,
+			TuitionFen: r.TuitionFen, AccommodationFen: r.AccommodationFen, LivingFen: r.LivingFen, Difficulty: r.Difficulty})
+		if re, ok := rowErr(r.Row, err); ok {
+			rep.Errors = append(rep.Errors, re)
+			continue
+		}
+		checked, lines = append(checked, v), append(lines, r.Row)
+	}
+	created, err := in.takeAll(checked, func(i int, err error) error {
+		re, ok := rowErr(lines[i], err)
+		if !ok {
+			return err
+		}
+		rep.Errors = append(rep.Errors, re)
+		return nil
+	})
+	rep.Created += created
+	return err
 }
 
 // countRows is the number of distinct rows with errors.

@@ -119,48 +119,69 @@ var loanAliases = func() map[string]string {
 	return m
 }()
 
-// ReadLoanApplications reads an application workbook; rows with cells that
+// LoanApplicationChunk is a run of an application workbook's rows: those
+// that read, and the errors of those whose cells cannot be read at all.
+type LoanApplicationChunk struct {
+	Rows   []LoanApplicationRow
+	Errors []RowError
+}
+
+// ReadLoanApplications reads an application workbook and hands its rows to
+// each in chunks of per rows as they are read, so that the service checks
+// and stores a chunk while the next one is read; rows with cells that
 // cannot be read at all are RowErrors, the rest go to the service's checks.
-func ReadLoanApplications(r io.ReaderAt, size, maxBytes int64) ([]LoanApplicationRow, []RowError, error) {
+// An error from each stops the reading and is returned.
+func ReadLoanApplications(r io.ReaderAt, size, maxBytes int64, per int, each func(LoanApplicationChunk) error) error {
 	required := []string{"姓名", "身份证号", "共同借款人姓名", "共同借款人身份证号", "高校名称", "高校代码", "学历层次", "学制", "入学年份"}
-	rows, _, err := readSheet(r, size, maxBytes, loanAliases, required)
-	if err != nil {
-		return nil, nil, err
+	var c LoanApplicationChunk
+	seen := 0
+	_, err := eachSheetRow(r, size, maxBytes, loanAliases, required, func(row sheetRow) error {
+		if ar, bad := loanApplicationRow(row); len(bad) > 0 {
+			c.Errors = append(c.Errors, bad...)
+		} else {
+			c.Rows = append(c.Rows, ar)
+		}
+		if seen++; seen%per != 0 {
+			return nil
+		}
+		full := c
+		c = LoanApplicationChunk{}
+		return each(full)
+	})
+	if err != nil || len(c.Rows)+len(c.Errors) == 0 {
+		return err
 	}
-	out := make([]LoanApplicationRow, 0, len(rows))
+	return each(c)
+}
+
+func loanApplicationRow(row sheetRow) (LoanApplicationRow, errs) {
 	var bad errs
-	for _, row := range rows {
-		before := len(bad)
-		ar := LoanApplicationRow{Row: row.n, Name: row.get("姓名"), IDNumber: row.get("身份证号"), HomeRegion: row.get("户籍地区码"),
-			CoName: row.get("共同借款人姓名"), CoIDNumber: row.get("共同借款人身份证号"), CoRelation: row.get("与学生关系"),
-			CoPhone: row.get("共同借款人电话"), University: row.get("高校名称"), UniversityCode: row.get("高校代码"),
-			Difficulty: row.get("困难证明类型")}
-		level := strings.Join(strings.Fields(row.get("学历层次")), "")
-		if ar.Level = loanLevels[level]; ar.Level == "" {
-			bad.add(row.n, "学历层次", "学历层次应为 专科/高职、本科 或 研究生，实际为“%s”", level)
+	ar := LoanApplicationRow{Row: row.n, Name: row.get("姓名"), IDNumber: row.get("身份证号"), HomeRegion: row.get("户籍地区码"),
+		CoName: row.get("共同借款人姓名"), CoIDNumber: row.get("共同借款人身份证号"), CoRelation: row.get("与学生关系"),
+		CoPhone: row.get("共同借款人电话"), University: row.get("高校名称"), UniversityCode: row.get("高校代码"),
+		Difficulty: row.get("困难证明类型")}
+	level := strings.Join(strings.Fields(row.get("学历层次")), "")
+	if ar.Level = loanLevels[level]; ar.Level == "" {
+		bad.add(row.n, "学历层次", "学历层次应为 专科/高职、本科 或 研究生，实际为“%s”", level)
+	}
+	for _, c := range []struct {
+		col string
+		dst *int
+	}{{"学制", &ar.Years}, {"入学年份", &ar.EntryYear}} {
+		v, err := strconv.Atoi(strings.TrimSuffix(row.get(c.col), "年"))
+		if err != nil {
+			bad.add(row.n, c.col, "%s应为整数，实际为“%s”", c.col, row.get(c.col))
 		}
-		for _, c := range []struct {
-			col string
-			dst *int
-		}{{"学制", &ar.Years}, {"入学年份", &ar.EntryYear}} {
-			v, err := strconv.Atoi(strings.TrimSuffix(row.get(c.col), "年"))
-			if err != nil {
-				bad.add(row.n, c.col, "%s应为整数，实际为“%s”", c.col, row.get(c.col))
-			}
-			*c.dst = v
-		}
-		for _, c := range []struct {
-			col string
-			dst *model.Fen
-		}{{"学费(元)", &ar.TuitionFen}, {"住宿费(元)", &ar.AccommodationFen}, {"生活费(元)", &ar.LivingFen}} {
-			var msg string
-			if *c.dst, msg = sheetYuan(row.get(c.col)); msg != "" {
-				bad.add(row.n, c.col, "%s", msg)
-			}
-		}
-		if len(bad) == before {
-			out = append(out, ar)
+		*c.dst = v
+	}
+	for _, c := range []struct {
+		col string
+		dst *model.Fen
+	}{{"学费(元)", &ar.TuitionFen}, {"住宿费(元)", &ar.AccommodationFen}, {"生活费(元)", &ar.LivingFen}} {
+		var msg string
+		if *c.dst, msg = sheetYuan(row.get(c.col)); msg != "" {
+			bad.add(row.n, c.col, "%s", msg)
 		}
 	}
-	return out, bad, nil
+	return ar, bad
 }

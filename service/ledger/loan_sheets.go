@@ -36,21 +36,35 @@ func (r sheetRow) get(col string) string {
 // readSheet reads the first sheet whose header row (within its first 20
 // rows) names every required column; aliases maps the headers people use to
 // the canonical column. Blank rows and a closing 合计 row are skipped.
-func readSheet(r io.ReaderAt, size, maxBytes int64, aliases map[string]string, required []string) (rows []sheetRow, header map[string]bool, err error) {
+func readSheet(r io.ReaderAt, size, maxBytes int64, aliases map[string]string, required []string) ([]sheetRow, map[string]bool, error) {
+	var rows []sheetRow
+	header, err := eachSheetRow(r, size, maxBytes, aliases, required, func(row sheetRow) error {
+		rows = append(rows, row)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return rows, header, nil
+}
+
+// eachSheetRow is readSheet handing each row to each as it is read; an
+// error from each stops the reading and is returned.
+func eachSheetRow(r io.ReaderAt, size, maxBytes int64, aliases map[string]string, required []string, each func(sheetRow) error) (header map[string]bool, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			rows, header, err = nil, nil, notAWorkbook()
+			header, err = nil, notAWorkbook()
 		}
 	}()
 	f, err := openUpload(r, size, maxBytes)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	defer f.Close()
 	for _, sheet := range f.GetSheetList() {
 		it, err := f.Rows(sheet)
 		if err != nil {
-			return nil, nil, notAWorkbook()
+			return nil, notAWorkbook()
 		}
 		var cols map[int]string
 		var byName map[string]int
@@ -58,7 +72,7 @@ func readSheet(r io.ReaderAt, size, maxBytes int64, aliases map[string]string, r
 			cells, err := it.Columns(excelize.Options{RawCellValue: true})
 			if err != nil {
 				it.Close()
-				return nil, nil, notAWorkbook()
+				return nil, notAWorkbook()
 			}
 			if cols == nil {
 				if n > headerSearchRows {
@@ -74,7 +88,10 @@ func readSheet(r io.ReaderAt, size, maxBytes int64, aliases map[string]string, r
 			if first := firstCell(cells); first == "" || strings.HasPrefix(first, "合计") || strings.HasPrefix(first, "填写说明") {
 				continue
 			}
-			rows = append(rows, sheetRow{n: n, cells: cells, cols: byName})
+			if err := each(sheetRow{n: n, cells: cells, cols: byName}); err != nil {
+				it.Close()
+				return nil, err
+			}
 		}
 		it.Close()
 		if cols != nil {
@@ -82,10 +99,10 @@ func readSheet(r io.ReaderAt, size, maxBytes int64, aliases map[string]string, r
 			for _, name := range cols {
 				header[name] = true
 			}
-			return rows, header, nil
+			return header, nil
 		}
 	}
-	return nil, nil, &FileError{Code: CodeNoHeader,
+	return nil, &FileError{Code: CodeNoHeader,
 		Message: "未找到表头：第一行应有以下各列：" + strings.Join(required, "、")}
 }
 
