@@ -87,14 +87,14 @@ func (s *Loans) ImportLoanApplications(ctx context.Context, a model.Actor, up Lo
 	if up.Mode != "all_or_nothing" && up.Mode != "valid_rows" {
 		return rep, invalid("mode 须为 all_or_nothing 或 valid_rows")
 	}
-	src := s.readLoanChunks(up.File, up.Size)
-	defer src.stop()
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		// A retried transaction starts its report again.
+		// A retried transaction reads the file and starts its report again.
 		rep.Rows, rep.Errors, rep.Created = 0, nil, 0
+		src := s.readLoanChunks(up.File, up.Size)
+		defer src.stop()
 		in := s.newIntake(tx, a)
-		for i := 0; ; i++ {
-			c, ok, err := src.chunk(i)
+		for {
+			c, ok, err := src.next()
 			if err != nil {
 				rep.Rows, rep.Errors = 0, nil
 				return loanFileErr(err)

@@ -9,13 +9,13 @@ import (
 
 // loanChunks reads an application workbook in a goroutine while the import's
 // transaction checks and stores the chunks already read: the sheet's XML is
-// parsed on one core while the database inserts on the other. Chunks are
-// kept, so a retried transaction (retryTx) reads them again from the start.
+// parsed on one core while the database inserts on the other. A chunk is
+// dropped once taken (a retried transaction reads the file again), so the
+// rows of a large file are never all held at once.
 type loanChunks struct {
 	ch   chan ledger.LoanApplicationChunk
 	done chan struct{}
 	err  error // the reader's, set before ch is closed
-	read []ledger.LoanApplicationChunk
 }
 
 var errImportStopped = errors.New("loan import stopped")
@@ -36,17 +36,14 @@ func (s *Loans) readLoanChunks(file io.ReaderAt, size int64) *loanChunks {
 	return c
 }
 
-// chunk is the i-th chunk, waiting for the reader if need be; false at the
+// next is the next chunk, waiting for the reader if need be; false at the
 // end of the sheet, with the reader's error when it failed.
-func (c *loanChunks) chunk(i int) (ledger.LoanApplicationChunk, bool, error) {
-	for len(c.read) <= i {
-		ch, ok := <-c.ch
-		if !ok {
-			return ledger.LoanApplicationChunk{}, false, c.err
-		}
-		c.read = append(c.read, ch)
+func (c *loanChunks) next() (ledger.LoanApplicationChunk, bool, error) {
+	ch, ok := <-c.ch
+	if !ok {
+		return ch, false, c.err
 	}
-	return c.read[i], true, nil
+	return ch, true, nil
 }
 
 // stop ends the reader and waits for it: the upload's file is closed once

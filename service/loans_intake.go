@@ -116,8 +116,7 @@ func (in *loanIntake) take(v validApplication) (*takenApp, error) {
 	if today := model.Civil(in.now.In(model.Shanghai()).Date()); today.After(deadline) {
 		return nil, ruleErr("deadline_passed", "%s学年的贷款申请已于 %s 截止", req.SchoolYear, deadline.Format("2006-01-02"))
 	}
-	hash := v.hash
-	st := in.students[hash]
+	st := in.students[v.hash]
 	if st != nil && st.Name != req.Name {
 		return nil, ruleErr("name_mismatch", "姓名与电子档案中该身份证号的姓名不一致，请核对")
 	}
@@ -132,7 +131,7 @@ func (in *loanIntake) take(v validApplication) (*takenApp, error) {
 	var cumulative model.Fen
 	var returned *model.LoanApplication
 	kind := model.LoanFirst
-	for _, o := range in.apps[hash] {
+	for _, o := range in.apps[v.hash] {
 		switch {
 		case o.SchoolYear == req.SchoolYear && o.Status == model.LoanReturned && o.RegionCode == in.a.RegionCode:
 			returned = o // a returned application is taken again, corrected
@@ -157,7 +156,7 @@ func (in *loanIntake) take(v validApplication) (*takenApp, error) {
 	}
 	if st == nil {
 		st = in.s.newLoanStudent(v, in.now)
-		in.students[hash] = st
+		in.students[v.hash] = st
 	}
 	school, living := model.LoanGrant(limit, req.TuitionFen, req.AccommodationFen, req.LivingFen)
 	s := in.s
@@ -172,7 +171,7 @@ func (in *loanIntake) take(v validApplication) (*takenApp, error) {
 		t.app.ID, t.app.CreatedBy, t.app.CreatedAt = returned.ID, returned.CreatedBy, returned.CreatedAt
 		*returned = t.app
 	} else {
-		in.apps[hash] = append(in.apps[hash], &t.app)
+		in.apps[v.hash] = append(in.apps[v.hash], &t.app)
 	}
 	return t, nil
 }
