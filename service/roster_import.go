@@ -227,84 +227,19 @@ func (s *Students) runImport(ctx context.Context, a model.Actor, ri model.Roster
 		}
 	}
 	opt.Refuse = s.refuseEnrolledElsewhere(a, ri.SchoolYear, db)
-	res, err := roster.Parse(file, size, opt)
-	if early != nil {
-		early.parsed()
-		if err != nil || (len(res.Failed) > 0 && ri.Mode == ModeAllOrNothing) {
-			early.rollback() // nothing of the file is imported
-		}
-	}
-	var fe *roster.FileError
-	if errors.As(err, &fe) {
-		s.finishImport(ctx, &ri, ImportRejected, fe.Message)
-		return reportOf(ri), fileError(fe, reportOf(ri))
-	}
+	res, err := s.parseImport(ctx, &ri, file, size, opt, early)
 	if err != nil {
-		s.finishImport(ctx, &ri, ImportFailed, "导入失败，未导入任何数据，请稍后重试")
 		return reportOf(ri), err
 	}
-	ri.TotalRows, ri.RejectedCount = res.Total, len(res.Failed)
-	ri.ErrorsJSON = errorsJSON(res.Errors, res.Rows)
-	if len(res.Failed) > 0 {
-		var buf bytes.Buffer
-		if err := roster.WriteErrorWorkbook(&buf, res.Headers, res.Failed, s.opt.TempDir); err != nil {
-			return reportOf(ri), err
-		}
-		ri.ErrorsXLSX = s.keys.SealBytes(buf.Bytes()) // the rows hold ID and account numbers
-	}
-	s.setProgress(ctx, ri.ID, 50)
-	if len(res.Failed) > 0 && ri.Mode == ModeAllOrNothing {
-		ri.RejectedCount = res.Total // nothing of the file is imported
-		s.finishImport(ctx, &ri, ImportRejected, fmt.Sprintf("有 %d 行存在错误，未导入任何数据。请按错误说明修改后重新上传，或选择“只导入正确的行”", len(res.Failed)))
-		rep := reportOf(ri)
-		e := ruleErr("roster_has_errors", "%s", ri.Message)
-		e.Details = rep
-		return rep, e
-	}
 	var counts importCounts
-	status := ImportDone
 	if ri.DryRun {
-		status = ImportChecked
 		err = s.tx(ctx, func(tx *gorm.DB) error {
 			counts, err = s.applyRoster(ctx, tx, a, ri, res.Rows, false)
 			return err
 		})
 	} else {
 		defer s.counts.forget() // the lists' totals, once committed
-		// The rest of the import, after the rows already written (none in
-		// the classic path).
-		write := func(tx *gorm.DB, done importCounts, rest []roster.Row) error {
-			if counts, err = s.applyRoster(ctx, tx, a, ri, rest, true); err != nil {
-				return err
-			}
-			counts.add(done)
-			ri.CreatedCount, ri.UpdatedCount, ri.UnchangedCount = counts.created, counts.updated, counts.unchanged
-			ri.Status, ri.Progress = status, 100
-			now := s.now()
-			ri.FinishedAt = &now
-			ri.Message = importMessage(ri)
-			if err := tx.Save(&ri).Error; err != nil {
-				return err
-			}
-			if err := s.audit(tx, a, "import", "roster", strconv.FormatInt(ri.ID, 10), nil, map[string]any{
-				"school_year": ri.SchoolYear, "school_id": ri.SchoolID, "file": ri.Filename, "sha256": ri.FileSHA256,
-				"rows": ri.TotalRows, "created": ri.CreatedCount, "updated": ri.UpdatedCount,
-				"unchanged": ri.UnchangedCount, "rejected": ri.RejectedCount}); err != nil {
-				return err
-			}
-			return s.fault(FaultRosterBeforeCommit)
-		}
-		err = errEarlyUnusable
-		if early != nil && early.usable(res.Rows) {
-			err = early.finish(func(tx *gorm.DB) error { return write(tx, early.counts, res.Rows[len(early.lines):]) })
-		}
-		if errors.Is(err, errEarlyUnusable) || retryable(err) {
-			// From the final rows, with the retries of a bulk write.
-			if early != nil {
-				early.rollback()
-			}
-			err = s.bulkTx(ctx, func(tx *gorm.DB) error { return write(tx, importCounts{}, res.Rows) })
-		}
+		err = s.commitImport(ctx, a, &ri, res.Rows, early)
 	}
 	if errors.Is(err, gorm.ErrDuplicatedKey) {
 		// Another upload created the same students a moment before this one.
@@ -319,6 +254,88 @@ func (s *Students) runImport(ctx context.Context, a model.Actor, ri model.Roster
 		s.finishImport(ctx, &ri, ImportChecked, "")
 	}
 	return reportOf(ri), nil
+}
+
+// parseImport reads the file and records its errors (the error workbook
+// sealed: its rows hold ID and account numbers). A file refused as a whole,
+// or failing rows under all-or-nothing, finish the import here with the
+// error to return.
+func (s *Students) parseImport(ctx context.Context, ri *model.RosterImport, file io.ReaderAt, size int64, opt roster.Options, early *earlyApply) (*roster.Result, error) {
+	res, err := roster.Parse(file, size, opt)
+	if early != nil {
+		early.parsed()
+		if err != nil || (len(res.Failed) > 0 && ri.Mode == ModeAllOrNothing) {
+			early.rollback() // nothing of the file is imported
+		}
+	}
+	var fe *roster.FileError
+	if errors.As(err, &fe) {
+		s.finishImport(ctx, ri, ImportRejected, fe.Message)
+		return res, fileError(fe, reportOf(*ri))
+	}
+	if err != nil {
+		s.finishImport(ctx, ri, ImportFailed, "导入失败，未导入任何数据，请稍后重试")
+		return res, err
+	}
+	ri.TotalRows, ri.RejectedCount = res.Total, len(res.Failed)
+	ri.ErrorsJSON = errorsJSON(res.Errors, res.Rows)
+	if len(res.Failed) > 0 {
+		var buf bytes.Buffer
+		if err := roster.WriteErrorWorkbook(&buf, res.Headers, res.Failed, s.opt.TempDir); err != nil {
+			return res, err
+		}
+		ri.ErrorsXLSX = s.keys.SealBytes(buf.Bytes())
+	}
+	s.setProgress(ctx, ri.ID, 50)
+	if len(res.Failed) > 0 && ri.Mode == ModeAllOrNothing {
+		ri.RejectedCount = res.Total // nothing of the file is imported
+		s.finishImport(ctx, ri, ImportRejected, fmt.Sprintf("有 %d 行存在错误，未导入任何数据。请按错误说明修改后重新上传，或选择“只导入正确的行”", len(res.Failed)))
+		rep := reportOf(*ri)
+		e := ruleErr("roster_has_errors", "%s", ri.Message)
+		e.Details = rep
+		return res, e
+	}
+	return res, nil
+}
+
+// commitImport writes the rows not yet written while reading, the record
+// saying done and its audit entry in one transaction: on the early
+// transaction when its rows can stand, else from the final rows with the
+// retries of a bulk write.
+func (s *Students) commitImport(ctx context.Context, a model.Actor, ri *model.RosterImport, rows []roster.Row, early *earlyApply) error {
+	write := func(tx *gorm.DB, done importCounts, rest []roster.Row) error {
+		counts, err := s.applyRoster(ctx, tx, a, *ri, rest, true)
+		if err != nil {
+			return err
+		}
+		counts.add(done)
+		ri.CreatedCount, ri.UpdatedCount, ri.UnchangedCount = counts.created, counts.updated, counts.unchanged
+		ri.Status, ri.Progress = ImportDone, 100
+		now := s.now()
+		ri.FinishedAt = &now
+		ri.Message = importMessage(*ri)
+		if err := tx.Save(ri).Error; err != nil {
+			return err
+		}
+		if err := s.audit(tx, a, "import", "roster", strconv.FormatInt(ri.ID, 10), nil, map[string]any{
+			"school_year": ri.SchoolYear, "school_id": ri.SchoolID, "file": ri.Filename, "sha256": ri.FileSHA256,
+			"rows": ri.TotalRows, "created": ri.CreatedCount, "updated": ri.UpdatedCount,
+			"unchanged": ri.UnchangedCount, "rejected": ri.RejectedCount}); err != nil {
+			return err
+		}
+		return s.fault(FaultRosterBeforeCommit)
+	}
+	err := errEarlyUnusable
+	if early != nil && early.usable(rows) {
+		err = early.finish(func(tx *gorm.DB) error { return write(tx, early.counts, rows[len(early.lines):]) })
+	}
+	if errors.Is(err, errEarlyUnusable) || retryable(err) {
+		if early != nil {
+			early.rollback()
+		}
+		err = s.bulkTx(ctx, func(tx *gorm.DB) error { return write(tx, importCounts{}, rows) })
+	}
+	return err
 }
 
 func importMessage(ri model.RosterImport) string {
