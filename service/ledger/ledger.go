@@ -436,42 +436,48 @@ type detailDigest struct {
 
 // writeDetailSheet streams 明细 from src, hashing the lines as they pass
 // (the same canonical form as LinesHash).
-func writeDetailSheet(f *excelize.File, st styles, b Batch, widths Widths, count int, src LineSource) (detailDigest, error) {
-	var d detailDigest
+// startDetailSheet sets the detail sheet's page, columns, frozen header and
+// filter, and writes the header row.
+func startDetailSheet(f *excelize.File, st styles, widths Widths, count int) (*excelize.StreamWriter, error) {
 	// Page setup goes on the worksheet before the stream writer takes it over.
 	if err := setPrintLayout(f, DetailSheet, true, false); err != nil {
-		return d, err
+		return nil, err
 	}
 	sw, err := f.NewStreamWriter(DetailSheet)
 	if err != nil {
-		return d, err
+		return nil, err
 	}
 	for i, w := range widths.w {
 		if err := sw.SetColWidth(i+1, i+1, widthFor(w)); err != nil {
-			return d, err
+			return nil, err
 		}
 	}
 	if err := sw.SetPanes(&excelize.Panes{
 		Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft",
 		Selection: []excelize.Selection{{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}},
 	}); err != nil {
-		return d, err
+		return nil, err
 	}
 	// The filter range lives in the worksheet part the stream writer emits
 	// at Flush, so it can be declared now, before the rows.
 	last := cellName(len(detailHeader), count+1)
 	if err := f.AutoFilter(DetailSheet, "A1:"+last, nil); err != nil {
-		return d, err
+		return nil, err
 	}
 
 	header := make([]any, len(detailHeader))
 	for i, h := range detailHeader {
 		header[i] = excelize.Cell{StyleID: st.header, Value: h}
 	}
-	if err := sw.SetRow("A1", header, excelize.RowOpts{Height: 30}); err != nil {
+	return sw, sw.SetRow("A1", header, excelize.RowOpts{Height: 30})
+}
+
+func writeDetailSheet(f *excelize.File, st styles, b Batch, widths Widths, count int, src LineSource) (detailDigest, error) {
+	var d detailDigest
+	sw, err := startDetailSheet(f, st, widths, count)
+	if err != nil {
 		return d, err
 	}
-
 	// One set of cells reused for every row keeps allocations per row to
 	// the values themselves.
 	var cells [len(detailHeader)]excelize.Cell

@@ -68,29 +68,9 @@ func WriteList(l List) ([]byte, error) {
 	}
 	row := 3
 	write := func(vals []any, text, count, amount int) error {
-		cells := make([]any, len(l.Columns))
-		for i, c := range l.Columns {
-			var v any = ""
-			if i < len(vals) && vals[i] != nil {
-				v = vals[i]
-			}
-			switch {
-			case c.Amount:
-				if fen, ok := v.(model.Fen); ok {
-					cell, err := amountCell(amount, fen)
-					if err != nil {
-						return err
-					}
-					cells[i] = cell
-					continue
-				}
-			case c.Count:
-				if _, ok := v.(string); !ok {
-					cells[i] = excelize.Cell{StyleID: count, Value: v}
-					continue
-				}
-			}
-			cells[i] = excelize.Cell{StyleID: text, Value: fmt.Sprint(v)}
+		cells, err := listCells(l.Columns, vals, text, count, amount)
+		if err != nil {
+			return err
 		}
 		cell, _ := excelize.CoordinatesToCellName(1, row)
 		row++
@@ -120,4 +100,34 @@ func WriteList(l List) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// listCells styles one row: amounts in yuan from fen, counts as numbers,
+// everything else as text (so an ID or account number keeps every digit).
+func listCells(cols []ListColumn, vals []any, text, count, amount int) ([]any, error) {
+	cells := make([]any, len(cols))
+	for i, c := range cols {
+		var v any = ""
+		if i < len(vals) && vals[i] != nil {
+			v = vals[i]
+		}
+		switch {
+		case c.Amount:
+			if fen, ok := v.(model.Fen); ok {
+				cell, err := amountCell(amount, fen)
+				if err != nil {
+					return nil, err
+				}
+				cells[i] = cell
+				continue
+			}
+		case c.Count:
+			if _, ok := v.(string); !ok {
+				cells[i] = excelize.Cell{StyleID: count, Value: v}
+				continue
+			}
+		}
+		cells[i] = excelize.Cell{StyleID: text, Value: fmt.Sprint(v)}
+	}
+	return cells, nil
 }
