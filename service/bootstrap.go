@@ -71,6 +71,15 @@ func (s *Service) LoadDemo(ctx context.Context) ([]DemoUser, error) {
 			return nil, err
 		}
 	}
+	ids, err := s.demoSchools(ctx, sys)
+	if err != nil {
+		return nil, err
+	}
+	return s.demoUsers(ctx, sys, ids)
+}
+
+// demoSchools creates the demo's schools (or finds them) by code.
+func (s *Service) demoSchools(ctx context.Context, sys model.Actor) (map[string]int64, error) {
 	schools := []model.School{
 		{Code: "2143092101", Name: "南县南洲镇中心小学", RegionCode: "430921", Type: model.SchoolPrimary},
 		{Code: "2143092102", Name: "南县茅草街镇九年制学校", RegionCode: "430921", Type: model.SchoolNineYear},
@@ -93,6 +102,13 @@ func (s *Service) LoadDemo(ctx context.Context) ([]DemoUser, error) {
 		}
 		ids[sc.Code] = created.ID
 	}
+	return ids, nil
+}
+
+// demoUsers creates the demo's accounts, one per role and scope, with the
+// demo password.
+func (s *Service) demoUsers(ctx context.Context, sys model.Actor, ids map[string]int64) ([]DemoUser, error) {
+	str := func(v string) *string { return &v }
 	users := []struct {
 		name   string
 		role   model.Role
