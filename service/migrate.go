@@ -136,6 +136,7 @@ func MigrateWithFault(ctx context.Context, db *gorm.DB, fault func(point string)
 		return err
 	}
 	defer lease.release()
+	defer lease.heartbeat(conn)()
 	applied := map[int]bool{}
 	rows, err := c.QueryContext(ctx, "SELECT version FROM schema_migrations")
 	if err != nil {

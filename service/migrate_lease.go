@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 )
 
@@ -15,16 +16,46 @@ import (
 // the same DDL at once. Two nodes inserting the same primary key conflict
 // instead (a duplicate key, or a certification failure at commit), and
 // exactly one insert commits, on every engine. A holder that dies leaves the
-// row behind; it is taken over once it expires.
+// row behind; it is taken over once it expires. The expiry is short because
+// a heartbeat renews it from another connection while a long statement runs:
+// a killed `migrate` frees the lease within migrationLeaseTTL.
 const (
-	migrationLeaseTTL  = 5 * time.Minute
-	migrationLeaseWait = 2 * time.Minute // how long an instance waits for another's migration
+	migrationLeaseTTL       = 20 * time.Second
+	migrationLeaseHeartbeat = 5 * time.Second
+	migrationLeaseWait      = 2 * time.Minute // how long an instance waits for another's migration
 )
 
 type migrationLease struct {
 	ctx    context.Context
 	c      *sql.Conn
 	holder string
+}
+
+// heartbeat extends the lease every migrationLeaseHeartbeat through the pool
+// (the lease's own connection is busy with the migration's statements) until
+// the returned stop is called. A missed beat is not an error here: renew,
+// after each migration, finds a lease that was lost.
+func (l *migrationLease) heartbeat(pool *sql.DB) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(migrationLeaseHeartbeat)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-l.ctx.Done():
+				return
+			case <-t.C:
+				_, _ = pool.ExecContext(l.ctx, "UPDATE schema_migration_lease SET expires_ms = ? WHERE id = 1 AND holder = ?",
+					time.Now().Add(migrationLeaseTTL).UnixMilli(), l.holder)
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
 }
 
 // takeMigrationLease waits until this instance holds the lease, or ctx ends,
@@ -41,7 +72,7 @@ func takeMigrationLease(ctx context.Context, c *sql.Conn) (*migrationLease, erro
 			return l, err
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("migrate: another instance has held the migration lease for %s; if it died, the lease expires %s after its last step", migrationLeaseWait, migrationLeaseTTL)
+			return nil, fmt.Errorf("migrate: another instance has held the migration lease for %s; if it died, the lease expires %s after its last heartbeat", migrationLeaseWait, migrationLeaseTTL)
 		}
 		t := time.NewTimer(200 * time.Millisecond)
 		select {
