@@ -124,15 +124,19 @@ type Adjustment struct {
 	ID            int64
 	EntitlementID int64
 	StandardID    int64
-	AmountFen     Fen
-	AnnualFen     Fen
-	Reason        string
-	Status        string
-	CreatedBy     string
-	ApprovedBy    string
-	ApprovedAt    *time.Time
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// Seq numbers an entitlement's adjustments (1, 2, …) and is its unique
+	// key with EntitlementID: a standard may come back into force after
+	// another was paid, so one standard can carry several adjustments.
+	Seq        int
+	AmountFen  Fen
+	AnnualFen  Fen
+	Reason     string
+	Status     string
+	CreatedBy  string
+	ApprovedBy string
+	ApprovedAt *time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // Correction (认定更正) records that the difficulty level or stage on record

@@ -105,8 +105,10 @@ func (ps paidState) record(ent model.Entitlement) (model.Entitlement, string) {
 // earlier recoveries — and none while a top-up is on its way, whose result
 // decides. After a late finding nothing more is planned.
 //
-// It returns a warning for the county when it cannot plan one.
-func (plan *listPlan) adjust(ent model.Entitlement, std model.Standard, adjs []model.Adjustment, received model.Fen, why string) (warning string) {
+// A standard back in force after another was paid is no different: the new
+// adjustment gets the entitlement's next number (Seq), whichever standard it
+// is under.
+func (plan *listPlan) adjust(ent model.Entitlement, std model.Standard, adjs []model.Adjustment, received model.Fen, why string) {
 	var recovered, pending model.Fen
 	var draft *model.Adjustment
 	finding := false
@@ -136,19 +138,9 @@ func (plan *listPlan) adjust(ent model.Entitlement, std model.Standard, adjs []m
 		plan.adjRemove = append(plan.adjRemove, draft.ID)
 		plan.result.Adjustments++
 	case diff == 0:
-	case usedStandard(adjs, std.ID):
-		// The standard in force went back to one an earlier adjustment of
-		// this entitlement used (a county row above a national one that
-		// rose and fell): one adjustment per standard is the database's
-		// key, so the county settles it by hand.
-		warning = manualAdjustment
-		if draft != nil {
-			plan.adjRemove = append(plan.adjRemove, draft.ID)
-			plan.result.Adjustments++
-		}
 	case draft == nil:
-		plan.adjCreate = append(plan.adjCreate, &model.Adjustment{EntitlementID: ent.ID, StandardID: std.ID, AmountFen: diff,
-			AnnualFen: std.AnnualFen, Reason: adjustmentReason(diff, why), Status: model.AdjDraft})
+		plan.adjCreate = append(plan.adjCreate, &model.Adjustment{EntitlementID: ent.ID, StandardID: std.ID, Seq: nextAdjustmentSeq(adjs),
+			AmountFen: diff, AnnualFen: std.AnnualFen, Reason: adjustmentReason(diff, why), Status: model.AdjDraft})
 		plan.result.Adjustments++
 	case draft.StandardID != std.ID || draft.AmountFen != diff || draft.Reason != adjustmentReason(diff, why):
 		upd := *draft
@@ -156,19 +148,14 @@ func (plan *listPlan) adjust(ent model.Entitlement, std model.Standard, adjs []m
 		plan.adjUpdate = append(plan.adjUpdate, &upd)
 		plan.result.Adjustments++
 	}
-	return warning
 }
 
-// manualAdjustment is the warning on paid aid whose adjustment the
-// calculation cannot record.
-const manualAdjustment = "资助标准先后多次变化并回到先前的标准，系统无法自动生成补发或扣回，请县级资助中心人工核对"
-
-// usedStandard: an adjustment other than the draft already used the standard.
-func usedStandard(adjs []model.Adjustment, stdID int64) bool {
+// nextAdjustmentSeq numbers an entitlement's next adjustment after those it
+// has (drafts included: they keep their number while they stand).
+func nextAdjustmentSeq(adjs []model.Adjustment) int {
+	n := 0
 	for _, a := range adjs {
-		if a.StandardID == stdID && a.Status != model.AdjDraft {
-			return true
-		}
+		n = max(n, a.Seq)
 	}
-	return false
+	return n + 1
 }

@@ -118,15 +118,19 @@ func (s *Entitlements) RecoverEntitlements(ctx context.Context, a model.Actor, i
 			if err != nil {
 				return err
 			}
-			adj := model.Adjustment{EntitlementID: e.ID, StandardID: e.StandardID, AmountFen: -amount,
+			// Drafts are moot and approved top-ups are not paid once it is being recovered.
+			if err := tx.Where("entitlement_id = ? AND status = ?", e.ID, model.AdjDraft).Delete(&model.Adjustment{}).Error; err != nil {
+				return err
+			}
+			var kept []model.Adjustment
+			if err := tx.Select("seq").Where("entitlement_id = ?", e.ID).Find(&kept).Error; err != nil {
+				return err
+			}
+			adj := model.Adjustment{EntitlementID: e.ID, StandardID: e.StandardID, Seq: nextAdjustmentSeq(kept), AmountFen: -amount,
 				AnnualFen: e.AnnualFen, Reason: truncateRunes("扣回："+reason, 250), Status: model.AdjToRecover,
 				CreatedBy: a.Username, ApprovedBy: a.Username, ApprovedAt: &now, CreatedAt: now, UpdatedAt: now}
 			if err := tx.Create(&adj).Error; err != nil {
 				return translate(err, "资助记录 "+strconv.FormatInt(e.ID, 10)+" 的追回登记")
-			}
-			// Drafts are moot and approved top-ups are not paid once it is being recovered.
-			if err := tx.Where("entitlement_id = ? AND status = ?", e.ID, model.AdjDraft).Delete(&model.Adjustment{}).Error; err != nil {
-				return err
 			}
 			if err := tx.Model(&model.Adjustment{}).Where("entitlement_id = ? AND status = ? AND amount_fen > 0", e.ID, model.AdjApproved).
 				Updates(map[string]any{"status": model.AdjCancelled, "updated_at": now}).Error; err != nil {

@@ -397,10 +397,9 @@ func (plan *listPlan) fixedOne(c calculation, sc model.School, v verdict, ent mo
 	std, err := c.standards.find(c.program.Code, rec.Stage, rec.Level, sc.RegionCode, c.term.Start())
 	warning := ""
 	if err == nil && ent.Status == model.EntPaid {
-		warning = plan.adjust(ent, std, paid.adjs[ent.ID], paid.received[ent.ID], reason)
+		plan.adjust(ent, std, paid.adjs[ent.ID], paid.received[ent.ID], reason)
 	}
 	switch {
-	case warning != "":
 	case !v.eligible:
 		warning = "学生信息已变化，现不符合条件：" + v.reason
 	case err != nil:

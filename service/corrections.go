@@ -144,9 +144,7 @@ func (s *Entitlements) planCorrection(tx *gorm.DB, a model.Actor, ent model.Enti
 		return invalid("更正后的认定没有本学期适用的资助标准")
 	}
 	plan := listPlan{warnings: map[int64]string{}}
-	if warning := plan.adjust(ent, std, state.adjs[ent.ID], received, why); warning != "" {
-		return conflict("%s", warning)
-	}
+	plan.adjust(ent, std, state.adjs[ent.ID], received, why)
 	if err := plan.applyAdjustments(tx, a, s.now()); err != nil {
 		return translate(err, "资助记录 "+strconv.FormatInt(ent.ID, 10)+" 的更正")
 	}

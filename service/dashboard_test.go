@@ -83,7 +83,7 @@ func (f *dashFixture) line(b model.Batch, e model.Entitlement, status, reason st
 // given status.
 func (f *dashFixture) topUp(b model.Batch, e model.Entitlement, adjStatus, lineStatus string, fen model.Fen) {
 	f.seq++
-	adj := model.Adjustment{EntitlementID: e.ID, StandardID: f.standard, AmountFen: fen, AnnualFen: 4 * fen, Reason: "标准提高",
+	adj := model.Adjustment{EntitlementID: e.ID, StandardID: f.standard, Seq: f.seq, AmountFen: fen, AnnualFen: 4 * fen, Reason: "标准提高",
 		Status: adjStatus, CreatedBy: "test", CreatedAt: servicetest.Start, UpdatedAt: servicetest.Start}
 	f.create(&adj)
 	f.create(&model.BatchLine{BatchID: b.ID, Seq: f.seq, EntitlementID: e.ID, AdjustmentID: &adj.ID, StudentID: e.StudentID,

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -33,12 +34,16 @@ var dialectWords = map[string]map[string]string{
 		// {{mysql_only}} starts a one-line statement only MySQL needs
 		// (SQLite does not enforce column types); for SQLite it is a comment.
 		"{{mysql_only}}": "",
+		// {{sqlite_only}}: the same for a one-line statement only SQLite
+		// needs (a table rebuilt to change a constraint).
+		"{{sqlite_only}}": "--",
 	},
 	"sqlite": {
-		"{{pk}}":         "INTEGER PRIMARY KEY AUTOINCREMENT",
-		"{{datetime}}":   "DATETIME",
-		"{{opts}}":       "",
-		"{{mysql_only}}": "--",
+		"{{pk}}":          "INTEGER PRIMARY KEY AUTOINCREMENT",
+		"{{datetime}}":    "DATETIME",
+		"{{opts}}":        "",
+		"{{mysql_only}}":  "--",
+		"{{sqlite_only}}": "",
 	},
 }
 
@@ -157,6 +162,10 @@ func MigrateWithFault(ctx context.Context, db *gorm.DB, fault func(point string)
 		}
 		for i, s := range m.stmts {
 			if _, err := c.ExecContext(ctx, s); err != nil && !alreadyDone(err) && !droppedBefore(s, err) {
+				// A SQLite rebuild runs in BEGIN … COMMIT with foreign keys
+				// off: the connection is closed (rolling back) rather than
+				// returned to the pool in that state.
+				_ = c.Raw(func(any) error { return driver.ErrBadConn })
 				return fmt.Errorf("migrate %s: %w\n%s", m.name, err, s)
 			}
 			if i == 0 && fault != nil {
@@ -188,12 +197,15 @@ func alreadyDone(err error) bool {
 		errors.Is(err, gorm.ErrDuplicatedKey)
 }
 
-// droppedBefore recognises a DROP COLUMN that an interrupted run already
-// did; only for such statements, so a missing column elsewhere still fails.
+// droppedBefore recognises a DROP COLUMN or DROP INDEX that an interrupted
+// run already did; only for such statements, so a missing column elsewhere
+// still fails.
 func droppedBefore(stmt string, err error) bool {
 	msg := strings.ToLower(err.Error())
-	return strings.Contains(strings.ToUpper(stmt), "DROP COLUMN") &&
-		(strings.Contains(msg, "no such column") || strings.Contains(msg, "check that it exists"))
+	up := strings.ToUpper(stmt)
+	return (strings.Contains(up, "DROP COLUMN") || strings.Contains(up, "DROP INDEX")) &&
+		(strings.Contains(msg, "no such column") || strings.Contains(msg, "check that it exists") ||
+			strings.Contains(msg, "check that column/key exists"))
 }
 
 // SchemaVersion is the highest applied migration, 0 for an empty database.

@@ -72,6 +72,19 @@ func TestUnitAdjustmentsAfterPayment(t *testing.T) {
 				f.standard("boarding", "primary", "", "", "2025-09-01", 135000) // above the county's 1300
 			},
 			[]adjWant{{-5000, model.AdjToRecover, recovery}, {2500, model.AdjDraft, topUp}}},
+		{"a standard back in force after another was paid recovers the excess under it again", nil,
+			func(f *unitFix, e model.Entitlement) {
+				// The county's 1300 tops up and is paid; a national 1350 tops
+				// up and is paid; a national 1200 puts the county's 1300 back
+				// in force: 25.00 was paid too much.
+				county := f.standard("boarding", "primary", "", "430921", "2025-08-01", 130000)
+				adj := f.adjustment(e, county, 2500, model.AdjPaid)
+				f.line(f.batch("430921", "boarding", autumn, model.BatchPaid, servicetest.Start), e, payment{Status: model.LinePaid, Adj: &adj, Fen: 2500})
+				raised := f.adjustment(e, f.standard("boarding", "primary", "", "", "2025-08-15", 135000), 2500, model.AdjPaid)
+				f.line(f.batch("430921", "boarding", autumn, model.BatchPaid, servicetest.Start), e, payment{Status: model.LinePaid, Adj: &raised, Fen: 2500})
+				f.standard("boarding", "primary", "", "", "2025-08-20", 120000)
+			},
+			[]adjWant{{2500, model.AdjPaid, ""}, {2500, model.AdjPaid, ""}, {-2500, model.AdjDraft, recovery}}},
 		{"after a late finding's recovery a raise plans nothing", nil,
 			func(f *unitFix, e model.Entitlement) {
 				if _, err := f.env.Svc.Entitlements.RecoverEntitlements(f.ctx, f.county, []int64{e.ID}, "重复享受"); err != nil {

@@ -313,7 +313,7 @@ func (f *unitFix) adjustments(entID int64) []model.Adjustment {
 func (f *unitFix) adjustment(e model.Entitlement, std model.Standard, fen model.Fen, status string) model.Adjustment {
 	f.t.Helper()
 	at := servicetest.Start
-	adj := model.Adjustment{EntitlementID: e.ID, StandardID: std.ID, AmountFen: fen, AnnualFen: std.AnnualFen,
+	adj := model.Adjustment{EntitlementID: e.ID, StandardID: std.ID, Seq: len(f.adjustments(e.ID)) + 1, AmountFen: fen, AnnualFen: std.AnnualFen,
 		Reason: "补发：资助标准调整", Status: status, CreatedBy: "test", CreatedAt: at, UpdatedAt: at}
 	if status != model.AdjDraft {
 		adj.ApprovedBy, adj.ApprovedAt = "county_nanxian", &at

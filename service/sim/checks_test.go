@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sort"
-	"strings"
 )
 
 // studentPersons maps every student record to the person its ID number names.
@@ -152,21 +151,17 @@ func (sm *sim) checkDue() {
 	persons := sm.studentPersons()
 	received, recovered := sm.money()
 	var ents []struct {
-		ID                     int64
-		StudentID              int64
-		Program, Term, Warning string
+		ID            int64
+		StudentID     int64
+		Program, Term string
 	}
-	if err := sm.w.env.DB.Raw("SELECT id, student_id, program, term, warning FROM entitlements").Scan(&ents).Error; err != nil {
+	if err := sm.w.env.DB.Raw("SELECT id, student_id, program, term FROM entitlements").Scan(&ents).Error; err != nil {
 		failf("entitlements: %v", err)
 	}
 	net := map[entKey]int64{}
-	manual := map[entKey]bool{}
 	for _, e := range ents {
 		k := entKey{persons[e.StudentID], e.Program, e.Term}
 		net[k] += received[e.ID] - recovered[e.ID]
-		// A standard that went back to one already used is left to the
-		// county (service/adjust_plan.go); the oracle cannot settle it either.
-		manual[k] = manual[k] || strings.Contains(e.Warning, "人工核对")
 	}
 	keys := map[entKey]bool{}
 	for k := range net {
@@ -181,10 +176,6 @@ func (sm *sim) checkDue() {
 	}
 	sort.Slice(all, func(i, j int) bool { return fmt.Sprint(all[i]) < fmt.Sprint(all[j]) })
 	for _, k := range all {
-		if manual[k] {
-			sm.manual++
-			continue
-		}
 		if due := sm.o.due(k); net[k] != due {
 			failf("p%d %s %s: paid − recovered = %d fen, due %d", k.person, k.program, k.term, net[k], due)
 		}

@@ -25,7 +25,6 @@ type sim struct {
 	o       *oracle
 	results []resultFile
 	seq     int
-	manual  int // due checks left to the county (a standard flipped back)
 }
 
 // play runs the events on a fresh service; it returns the index of the
