@@ -23,6 +23,36 @@ func WriteErrorWorkbook(w io.Writer, headers []string, failed []FailedRow, tmpDi
 	if err := f.SetSheetName("Sheet1", SheetRoster); err != nil {
 		return err
 	}
+	cols := errorColumnsOf(headers, failed)
+	st, err := newErrorStyles(f)
+	if err != nil {
+		return err
+	}
+	sw, err := startErrorSheet(f, st, cols.headers)
+	if err != nil {
+		return err
+	}
+	for n, fr := range failed {
+		cell, _ := excelize.CoordinatesToCellName(1, n+2)
+		if err := sw.SetRow(cell, cols.row(fr, st)); err != nil {
+			return err
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		return err
+	}
+	_, err = f.WriteTo(w)
+	return err
+}
+
+// errorColumns are the upload's columns as the error workbook writes them.
+type errorColumns struct {
+	headers  []string
+	keep     []int          // the upload's column of each written one
+	position map[string]int // where each known column's errors are marked
+}
+
+func errorColumnsOf(headers []string, failed []FailedRow) errorColumns {
 	width := len(headers)
 	for _, fr := range failed {
 		width = max(width, len(fr.Cells))
@@ -35,31 +65,56 @@ func WriteErrorWorkbook(w io.Writer, headers []string, failed []FailedRow, tmpDi
 			keep = append(keep, i)
 		}
 	}
-	headers = pick(headers, keep)
-	width = len(keep)
-	// Where each column's errors are marked: the upload's own headers, read
-	// the way Parse reads them.
-	position := map[string]int{}
-	for i, h := range headers {
+	c := errorColumns{headers: pick(headers, keep), keep: keep, position: map[string]int{}}
+	// The upload's own headers, read the way Parse reads them.
+	for i, h := range c.headers {
 		if name, ok := canonicalHeader(h); ok {
-			if _, seen := position[name]; !seen {
-				position[name] = i
+			if _, seen := c.position[name]; !seen {
+				c.position[name] = i
 			}
 		}
 	}
+	return c
+}
 
+// row is a failed row as uploaded, its bad cells marked and its messages in
+// the last column.
+func (c errorColumns) row(fr FailedRow, st errorStyles) []any {
+	width := len(c.keep)
+	bad := map[int]bool{}
+	msgs := make([]string, 0, len(fr.Errors))
+	for _, e := range fr.Errors {
+		if i, ok := c.position[e.Column]; ok {
+			bad[i] = true
+		}
+		msgs = append(msgs, e.Column+"："+e.Message)
+	}
+	cells := pick(fr.Cells, c.keep)
+	row := make([]any, width+1)
+	for i := range width {
+		style := st.text
+		if bad[i] {
+			style = st.bad
+		}
+		// A string value is written as an inline string, never as a
+		// formula, so "=HYPERLINK(…)" in a cell stays inert text.
+		row[i] = excelize.Cell{StyleID: style, Value: cells[i]}
+	}
+	row[width] = excelize.Cell{StyleID: st.message, Value: fmt.Sprintf("第%d行：%s", fr.Row, strings.Join(msgs, "；"))}
+	return row
+}
+
+// startErrorSheet sets the columns (all text, so that re-typing a corrected
+// ID or account number in Excel keeps all its digits), freezes the header
+// and writes it with 错误说明 last.
+func startErrorSheet(f *excelize.File, st errorStyles, headers []string) (*excelize.StreamWriter, error) {
+	width := len(headers)
 	sw, err := f.NewStreamWriter(SheetRoster)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	st, err := newErrorStyles(f)
-	if err != nil {
-		return err
-	}
-	// Every column is text, so that re-typing a corrected ID or account
-	// number in Excel keeps all its digits.
 	if err := sw.SetColStyle(1, width+1, st.text); err != nil {
-		return err
+		return nil, err
 	}
 	for i, h := range headers {
 		w := 14.0
@@ -67,64 +122,24 @@ func WriteErrorWorkbook(w io.Writer, headers []string, failed []FailedRow, tmpDi
 			w = columnWidth(name)
 		}
 		if err := sw.SetColWidth(i+1, i+1, w); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if err := sw.SetColWidth(width+1, width+1, 60); err != nil {
-		return err
+		return nil, err
 	}
 	if err := sw.SetPanes(&excelize.Panes{
 		Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft",
 		Selection: []excelize.Selection{{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}},
 	}); err != nil {
-		return err
+		return nil, err
 	}
-
 	head := make([]any, width+1)
-	for i := range width {
-		h := ""
-		if i < len(headers) {
-			h = headers[i]
-		}
+	for i, h := range headers {
 		head[i] = excelize.Cell{StyleID: st.header, Value: h}
 	}
 	head[width] = excelize.Cell{StyleID: st.headerErrors, Value: ColErrors}
-	if err := sw.SetRow("A1", head); err != nil {
-		return err
-	}
-
-	for n, fr := range failed {
-		bad := map[int]bool{}
-		msgs := make([]string, 0, len(fr.Errors))
-		for _, e := range fr.Errors {
-			if i, ok := position[e.Column]; ok {
-				bad[i] = true
-			}
-			msgs = append(msgs, e.Column+"："+e.Message)
-		}
-		cells := pick(fr.Cells, keep)
-		row := make([]any, width+1)
-		for i := range width {
-			v := cells[i]
-			style := st.text
-			if bad[i] {
-				style = st.bad
-			}
-			// A string value is written as an inline string, never as a
-			// formula, so "=HYPERLINK(…)" in a cell stays inert text.
-			row[i] = excelize.Cell{StyleID: style, Value: v}
-		}
-		row[width] = excelize.Cell{StyleID: st.message, Value: fmt.Sprintf("第%d行：%s", fr.Row, strings.Join(msgs, "；"))}
-		cell, _ := excelize.CoordinatesToCellName(1, n+2)
-		if err := sw.SetRow(cell, row); err != nil {
-			return err
-		}
-	}
-	if err := sw.Flush(); err != nil {
-		return err
-	}
-	_, err = f.WriteTo(w)
-	return err
+	return sw, sw.SetRow("A1", head)
 }
 
 // pick returns the values at the given indexes, "" past the end of values.
