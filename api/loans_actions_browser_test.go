@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -35,6 +36,7 @@ func TestBrowserLoanAftercare(t *testing.T) {
 	env := servicetest.NewEnv(t, "sqlite")
 	h := newHarness(t, env)
 	id := disbursedLoan(t, h, 1, "陈一", "NX2025-001", "10533")
+	env.Clock.Set(time.Date(2026, 3, 2, 2, 0, 0, 0, time.UTC)) // the prepayment below is on 1 March 2026
 	srv := httptest.NewServer(h.engine)
 	defer srv.Close()
 	b := newBrowser(t, srv.URL)

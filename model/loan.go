@@ -147,6 +147,16 @@ const (
 	LoanRenewal = "renewal" // 续贷
 )
 
+// LoanPrepayment is one 提前还款 of an application's principal, on its day.
+type LoanPrepayment struct {
+	ID            int64
+	ApplicationID int64
+	PaidOn        time.Time
+	AmountFen     Fen
+	CreatedBy     string
+	CreatedAt     time.Time
+}
+
 // LoanEvent is one step of an application's status history.
 type LoanEvent struct {
 	ID            int64

@@ -77,24 +77,41 @@ func PeriodInterest(principal Fen, from, to, started time.Time, rates RateTable)
 	if principal <= 0 {
 		return 0
 	}
+	return roundInterest(int64(principal) * rateDays(from, to, started, rates))
+}
+
+// rateDays is Σ rate (bp) × days over the calendar years from from to to.
+func rateDays(from, to, started time.Time, rates RateTable) int64 {
 	var bpDays int64
 	for day := from; day.Before(to); {
 		next := minTime(to, Civil(day.Year()+1, time.January, 1))
 		bpDays += int64(rates.YearRate(day.Year(), started)) * int64(Days(day, next))
 		day = next
 	}
+	return bpDays
+}
+
+// roundInterest divides fen × bp × days by 10,000 × 360, half up.
+func roundInterest(n int64) Fen {
 	const den = 10000 * 360
-	n := int64(principal) * bpDays
 	return Fen((n + den/2) / den)
 }
 
 // YearSubsidy is the interest the state pays on one disbursement for the days
 // of the calendar year the student studies (财政贴息): principal × rate ×
-// days / 360 at the year's rate (YearRate).
-func YearSubsidy(principal Fen, disbursed, studyEnd time.Time, year int, rates RateTable) Fen {
+// days / 360 at the year's rate (YearRate), less the interest on what was
+// prepaid from the prepayment's day.
+func YearSubsidy(principal Fen, disbursed, studyEnd time.Time, year int, rates RateTable, prepaid []Prepayment) Fen {
 	from := maxTime(disbursed, Civil(year, time.January, 1))
 	to := minTime(studyEnd, Civil(year+1, time.January, 1))
-	return PeriodInterest(principal, from, to, disbursed, rates)
+	if principal <= 0 || !from.Before(to) {
+		return 0
+	}
+	n := int64(principal) * rateDays(from, to, disbursed, rates)
+	for _, p := range prepaid {
+		n -= int64(min(p.Fen, principal)) * rateDays(maxTime(from, p.On), to, disbursed, rates)
+	}
+	return roundInterest(max(n, 0))
 }
 
 // Instalment is one yearly repayment of a plan.
@@ -106,16 +123,23 @@ type Instalment struct {
 	InterestOnly bool // within the grace period after graduation
 }
 
+// Prepayment is a 提前还款: principal repaid on a day, outside the plan.
+type Prepayment struct {
+	On  time.Time
+	Fen Fen
+}
+
 // PlanInput is what a repayment plan is made from.
 type PlanInput struct {
-	Principal  Fen
-	FirstYear  int // the start year of the first school year of the contract
-	StudyEnd   time.Time
-	TermYears  int
-	GraceYears int
-	DueMonth   time.Month
-	DueDay     int
-	Rates      RateTable
+	Principal   Fen // disbursed; prepayments come off from their day
+	Prepayments []Prepayment
+	FirstYear   int // the start year of the first school year of the contract
+	StudyEnd    time.Time
+	TermYears   int
+	GraceYears  int
+	DueMonth    time.Month
+	DueDay      int
+	Rates       RateTable
 }
 
 // RepaymentPlan is the yearly instalments from graduation to maturity: due on
@@ -123,6 +147,11 @@ type PlanInput struct {
 // equal shares of the principal (the last one takes the odd fen) plus the
 // interest on what is outstanding since the previous due date, each calendar
 // year's days at that year's rate (YearRate, as the subsidy).
+//
+// A prepayment lowers what is outstanding from its day on: the interest of
+// its period is on the balance before it up to that day and on the balance
+// after it from then, and the principal left is shared again over the
+// instalments still to come. Instalments due before it are as they were.
 func RepaymentPlan(in PlanInput) []Instalment {
 	if in.Principal <= 0 || in.TermYears <= 0 {
 		return nil
@@ -134,22 +163,36 @@ func RepaymentPlan(in PlanInput) []Instalment {
 	last = max(last, first)
 	principalFrom := min(in.StudyEnd.Year()+in.GraceYears, last)
 	principalFrom = max(principalFrom, first)
-	shares := last - principalFrom + 1
-	share := in.Principal / Fen(shares)
+	pre := append([]Prepayment(nil), in.Prepayments...)
+	sort.SliceStable(pre, func(i, j int) bool { return pre[i].On.Before(pre[j].On) })
 	outstanding := in.Principal
+	for len(pre) > 0 && pre[0].On.Before(in.StudyEnd) { // repaid while studying
+		outstanding -= min(pre[0].Fen, outstanding)
+		pre = pre[1:]
+	}
+	share := outstanding / Fen(last-principalFrom+1)
 	periodStart := in.StudyEnd
 	var out []Instalment
 	for y := first; y <= last; y++ {
 		due := Civil(y, in.DueMonth, in.DueDay)
-		it := Instalment{DueOn: due, RateBP: in.Rates.YearRate(y, time.Time{}),
-			Interest: PeriodInterest(outstanding, periodStart, due, time.Time{}, in.Rates)}
+		var n int64
+		from := periodStart
+		for len(pre) > 0 && pre[0].On.Before(due) {
+			n += int64(outstanding) * rateDays(from, pre[0].On, time.Time{}, in.Rates)
+			outstanding -= min(pre[0].Fen, outstanding)
+			from = pre[0].On
+			pre = pre[1:]
+			share = outstanding / Fen(last-max(y, principalFrom)+1)
+		}
+		n += int64(outstanding) * rateDays(from, due, time.Time{}, in.Rates)
+		it := Instalment{DueOn: due, RateBP: in.Rates.YearRate(y, time.Time{}), Interest: roundInterest(n)}
 		switch {
 		case y < principalFrom:
 			it.InterestOnly = true
 		case y == last:
 			it.Principal = outstanding
 		default:
-			it.Principal = share
+			it.Principal = min(share, outstanding)
 		}
 		outstanding -= it.Principal
 		out = append(out, it)

@@ -35,21 +35,21 @@ func TestSubsidyOfALoanDisbursedMidYear(t *testing.T) {
 	disbursed := Civil(2025, time.October, 15)
 	end := StudyEnd(2025, 4) // 2029-09-01
 	// 15 October to 31 December: 78 days; 10,000 yuan × 3.00% × 78 / 360 = 65.00 yuan.
-	if got := YearSubsidy(1_000_000, disbursed, end, 2025, rates); got != 6500 {
+	if got := YearSubsidy(1_000_000, disbursed, end, 2025, rates, nil); got != 6500 {
 		t.Errorf("2025 subsidy = %d fen, want 6500", got)
 	}
 	// A whole year at the next year's rate: 365 days × 2.90%.
-	if got := YearSubsidy(1_000_000, disbursed, end, 2026, rates); got != 29403 {
+	if got := YearSubsidy(1_000_000, disbursed, end, 2026, rates, nil); got != 29403 {
 		t.Errorf("2026 subsidy = %d fen, want 29403", got)
 	}
 	// The graduation year stops at 31 August: 243 days.
-	if got := YearSubsidy(1_000_000, disbursed, end, 2029, rates); got != 19575 {
+	if got := YearSubsidy(1_000_000, disbursed, end, 2029, rates, nil); got != 19575 {
 		t.Errorf("2029 subsidy = %d fen, want 19575", got)
 	}
-	if got := YearSubsidy(1_000_000, disbursed, end, 2030, rates); got != 0 {
+	if got := YearSubsidy(1_000_000, disbursed, end, 2030, rates, nil); got != 0 {
 		t.Errorf("after graduation the state pays nothing, got %d", got)
 	}
-	if got := YearSubsidy(1_000_000, disbursed, end, 2024, rates); got != 0 {
+	if got := YearSubsidy(1_000_000, disbursed, end, 2024, rates, nil); got != 0 {
 		t.Errorf("before disbursement nothing, got %d", got)
 	}
 }
@@ -97,7 +97,55 @@ func TestRepaymentPlanReprices1January(t *testing.T) {
 		t.Errorf("2031 instalment %+v, want interest %d", it, want)
 	}
 	// The subsidy follows the same rule: the whole of 2030 at 3.00 %.
-	if got := YearSubsidy(1_000_000, Civil(2027, 10, 15), Civil(2031, 9, 1), 2030, rates); got != LoanInterest(1_000_000, 300, 365) {
+	if got := YearSubsidy(1_000_000, Civil(2027, 10, 15), Civil(2031, 9, 1), 2030, rates, nil); got != LoanInterest(1_000_000, 300, 365) {
 		t.Errorf("2030 subsidy %d", got)
+	}
+}
+
+// A 提前还款 lowers the principal from its day only: the instalments due
+// before it are unchanged, its own period's interest is on the balance
+// before it up to that day and after it from then, and the principal left
+// is shared again over the instalments still to come.
+func TestRepaymentPlanPrepaymentFromItsDay(t *testing.T) {
+	rates := RateTable{{EffectiveFrom: Civil(2020, 1, 1), RateBP: 300}}
+	in := PlanInput{Principal: 8_000_000, FirstYear: 2025, StudyEnd: Civil(2029, 9, 1), TermYears: 19,
+		GraceYears: 5, DueMonth: time.December, DueDay: 20, Rates: rates}
+	before := RepaymentPlan(in)
+	on := Civil(2035, 3, 1) // after the 2034-12-20 instalment, the first with principal
+	in.Prepayments = []Prepayment{{On: on, Fen: 1_000_000}}
+	after := RepaymentPlan(in)
+	if len(after) != len(before) {
+		t.Fatalf("%d instalments, want %d", len(after), len(before))
+	}
+	for i, it := range after {
+		if it.DueOn.Before(on) && it != before[i] {
+			t.Errorf("instalment due %s changed: %+v → %+v", it.DueOn.Format("2006-01-02"), before[i], it)
+		}
+	}
+	// 2034-12-20 to 2035-03-01 (71 days) on 7,272,728, then 294 days on 6,272,728.
+	left := Fen(8_000_000 - 727272)
+	want := Fen((int64(left)*300*71 + int64(left-1_000_000)*300*294 + 1_800_000) / 3_600_000)
+	if it := after[6]; it.DueOn != Civil(2035, 12, 20) || it.Interest != want {
+		t.Errorf("2035 instalment %+v, want interest %d", it, want)
+	}
+	var principal Fen
+	for _, it := range after {
+		principal += it.Principal
+	}
+	if principal != 7_000_000 {
+		t.Errorf("principal in the plan %d, want 7000000 (8,000,000 less the prepaid 1,000,000)", principal)
+	}
+	if share := (left - 1_000_000) / 10; after[6].Principal != share {
+		t.Errorf("2035 share %d, want %d (what is left over the ten instalments to come)", after[6].Principal, share)
+	}
+}
+
+// The state's subsidy stops on a prepaid amount from the prepayment's day.
+func TestSubsidyLessWhatWasPrepaid(t *testing.T) {
+	rates := RateTable{{EffectiveFrom: Civil(2020, 1, 1), RateBP: 300}}
+	pre := []Prepayment{{On: Civil(2026, 7, 1), Fen: 400_000}}
+	got := YearSubsidy(1_000_000, Civil(2025, 10, 15), Civil(2029, 9, 1), 2026, rates, pre)
+	if want := Fen((1_000_000*300*181 + 600_000*300*184 + 1_800_000) / 3_600_000); got != want {
+		t.Errorf("2026 subsidy %d, want %d (181 days on 10,000, 184 on 6,000)", got, want)
 	}
 }

@@ -124,7 +124,12 @@ func (in *loanIntake) take(v validApplication) (*takenApp, error) {
 	if st != nil {
 		fileRegion = st.HomeRegion
 	}
-	home := firstNonEmpty(req.HomeRegion, fileRegion, v.id.RegionCode())
+	// The file's household region, when it has one, is not overridden by
+	// what an officer types: a move is corrected in the file first (audited).
+	if fileRegion != "" && req.HomeRegion != "" && req.HomeRegion != fileRegion {
+		return nil, newErr(CodeConflict, "home_region_differs", "电子档案中该学生的户籍地区为 %s，与填写的 %s 不一致；户籍已迁移的，请先在电子档案中更正户籍地区", fileRegion, req.HomeRegion)
+	}
+	home := firstNonEmpty(fileRegion, req.HomeRegion, v.id.RegionCode())
 	if home != in.a.RegionCode {
 		return nil, newErr(CodeForbidden, "not_home_county", "该学生户籍地（%s）不在本县（区），应向户籍所在县级资助中心申请", home)
 	}

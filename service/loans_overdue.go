@@ -220,7 +220,7 @@ func (s *Loans) overdueBorrowers(db *gorm.DB, ids []int64) ([]OverdueBorrower, e
 			CoName: l.CoName, CoRelation: l.CoRelation, CoPhoneMasked: l.CoPhoneMasked, University: l.University,
 			UniversityCode: l.UniversityCode, Status: l.Status, FirstYear: mine[0].SchoolYear}
 		p := calc.plan(mine)
-		b.PrincipalFen = p.in.Principal
+		b.PrincipalFen = p.net
 		for _, rp := range unpaid[id] {
 			b.OverdueYears = append(b.OverdueYears, rp.DueYear)
 			for _, it := range p.instalments {

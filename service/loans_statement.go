@@ -96,7 +96,7 @@ func (s *Loans) makeStatement(ctx context.Context, a model.Actor, region string,
 
 // statementColumns are what the statement reads of each disbursed loan.
 type statementLoan struct {
-	StudentID      int64
+	ID, StudentID  int64
 	UniversityCode string
 	University     string
 	EntryYear      int
@@ -123,7 +123,7 @@ func (s *Loans) statementFigures(db *gorm.DB, region string, year int) (ledger.L
 	overdue, defaulted := map[int64]bool{}, map[int64]bool{}
 	// One streamed query, scanned by hand: a county's 500,000 loans are read
 	// once, without gorm's per-row reflection.
-	rows, err := db.Raw("SELECT student_id, university_code, university, entry_year, years, status, disbursed_on, disbursed_fen, prepaid_fen "+
+	rows, err := db.Raw("SELECT id, student_id, university_code, university, entry_year, years, status, disbursed_on, disbursed_fen, prepaid_fen "+
 		"FROM loan_applications WHERE region_code = ? AND disbursed_on IS NOT NULL AND disbursed_on < ?", region, yearEnd).Rows()
 	if err != nil {
 		return out, err
@@ -131,7 +131,7 @@ func (s *Loans) statementFigures(db *gorm.DB, region string, year int) (ledger.L
 	defer rows.Close()
 	for rows.Next() {
 		var l statementLoan
-		if err := rows.Scan(&l.StudentID, &l.UniversityCode, &l.University, &l.EntryYear, &l.Years, &l.Status,
+		if err := rows.Scan(&l.ID, &l.StudentID, &l.UniversityCode, &l.University, &l.EntryYear, &l.Years, &l.Status,
 			&l.DisbursedOn, &l.DisbursedFen, &l.PrepaidFen); err != nil {
 			return out, err
 		}
@@ -146,7 +146,7 @@ func (s *Loans) statementFigures(db *gorm.DB, region string, year int) (ledger.L
 			u.NewLoans++
 			u.NewFen += l.DisbursedFen
 		}
-		if sub := model.YearSubsidy(l.DisbursedFen, l.DisbursedOn, model.StudyEnd(l.EntryYear, l.Years), year, calc.rates); sub > 0 {
+		if sub := model.YearSubsidy(l.DisbursedFen, l.DisbursedOn, model.StudyEnd(l.EntryYear, l.Years), year, calc.rates, calc.prepaid[l.ID]); sub > 0 {
 			out.SubsidyLoans++
 			out.SubsidyFen += sub
 			u.SubsidyFen += sub

@@ -166,6 +166,16 @@ func TestLoanSamePersonInTwoCounties(t *testing.T) {
 		if n != 1 {
 			t.Errorf("%d student records, want 1", n)
 		}
+		// A household region in the file is not overridden by a typed one:
+		// 安化 cannot take a 南县 person for next year by typing its own code.
+		if err := env.DB.Exec("UPDATE students SET home_region = '430921'").Error; err != nil {
+			t.Fatal(err)
+		}
+		le.deadline(t, "2026-2027", model.Civil(2026, 12, 31))
+		in = application("2026-2027", id, "赵雷")
+		in.HomeRegion = "430923"
+		_, err = le.loans.CreateLoanApplication(ctx, le.anhua, in)
+		wantCode(t, err, "home_region_differs")
 		// The database refuses a second row for the person and year by itself.
 		err = env.DB.Exec("INSERT INTO loan_applications (student_id, school_year, region_code, kind, name, co_name, co_id_enc, co_id_hash, co_id_masked, co_relation, co_phone_enc, co_phone_masked, university, university_code, level, years, entry_year, tuition_fen, accommodation_fen, living_fen, limit_fen, granted_fen, granted_school_fen, granted_living_fen, difficulty, status, created_by, created_at, updated_at) SELECT student_id, school_year, '430923', kind, name, co_name, co_id_enc, co_id_hash, co_id_masked, co_relation, co_phone_enc, co_phone_masked, university, university_code, level, years, entry_year, tuition_fen, accommodation_fen, living_fen, limit_fen, granted_fen, granted_school_fen, granted_living_fen, difficulty, status, created_by, created_at, updated_at FROM loan_applications").Error
 		if err == nil {
@@ -394,6 +404,55 @@ func TestLoanSubsidyAndStatementOfALoanDisbursedMidYear(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("no 大写 subsidy total in %v", rows)
+		}
+	})
+}
+
+// A 提前还款 is recorded with its day: the plan's instalments due before it
+// stay as they were (an unpaid one is still owed in full), later ones are on
+// the lower principal; a day before the disbursement or in the future is
+// refused.
+func TestLoanPrepaymentCountsFromItsDay(t *testing.T) {
+	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
+		le := newLoanEnv(t, env)
+		ctx := context.Background()
+		app := le.contracted(t, 92, "HT-092")
+		if _, err := le.loans.ConfirmReceipt(ctx, le.nanxian, app.ID, model.Civil(2025, 9, 25)); err != nil {
+			t.Fatal(err)
+		}
+		f := workbook(t, []string{"合同编号", "放款日期", "放款金额"}, []string{"HT-092", "2025-10-15", app.ContractFen.Plain()})
+		if _, err := le.loans.ApplyLoanBankFile(ctx, le.nanxian, f, f.Size()); err != nil {
+			t.Fatal(err)
+		}
+		before, err := le.loans.GetLoan(ctx, le.auditor, app.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = le.loans.RecordPrepayment(ctx, le.nanxian, app.ID, 500_000, model.Civil(2025, 10, 1))
+		wantCode(t, err, "invalid_input")
+		env.Clock.Set(time.Date(2031, 3, 1, 2, 0, 0, 0, time.UTC))
+		_, err = le.loans.RecordPrepayment(ctx, le.nanxian, app.ID, 500_000, model.Civil(2031, 3, 2))
+		wantCode(t, err, "invalid_input")
+		on := model.Civil(2031, 3, 1)
+		if _, err := le.loans.RecordPrepayment(ctx, le.nanxian, app.ID, 500_000, on); err != nil {
+			t.Fatal(err)
+		}
+		after, err := le.loans.GetLoan(ctx, le.auditor, app.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var principal model.Fen
+		for i, it := range after.Plan {
+			if it.DueOn.Before(on) && it != before.Plan[i] {
+				t.Errorf("instalment due %s changed by a later prepayment: %+v → %+v", it.DueOn.Format("2006-01-02"), before.Plan[i], it)
+			}
+			if !it.DueOn.Before(on) && it.Interest >= before.Plan[i].Interest {
+				t.Errorf("instalment due %s: interest %d, not below %d", it.DueOn.Format("2006-01-02"), it.Interest, before.Plan[i].Interest)
+			}
+			principal += it.Principal
+		}
+		if principal != app.ContractFen-500_000 {
+			t.Errorf("principal in the plan %d, want %d", principal, app.ContractFen-500_000)
 		}
 	})
 }

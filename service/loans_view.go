@@ -83,7 +83,13 @@ func (s *Loans) ExportLoanApplications(ctx context.Context, a model.Actor, f Loa
 			out[i].DisbursedOn = l.DisbursedOn.Format("2006-01-02")
 		}
 	}
-	return ledger.WriteLoanList(w, "生源地信用助学贷款申请名单", s.now(), out)
+	if err := ledger.WriteLoanList(w, "生源地信用助学贷款申请名单", s.now(), out); err != nil {
+		return err
+	}
+	// The list carries names and masked numbers of borrowers and co-borrowers.
+	s.auditAlone(ctx, a, "download", "loan_applications", "", nil, map[string]any{"rows": len(out),
+		"school_year": f.SchoolYear, "status": f.Status})
+	return nil
 }
 
 // loanQuery is the list's rows in the caller's scope: county officers and
@@ -195,7 +201,7 @@ func (s *Loans) GetLoan(ctx context.Context, a model.Actor, id int64) (LoanView,
 		return v, err
 	}
 	p := calc.plan(apps)
-	v.Principal, v.StudyEnd, v.TermYears, v.Plan = p.in.Principal, p.in.StudyEnd, p.in.TermYears, p.instalments
+	v.Principal, v.StudyEnd, v.TermYears, v.Plan = p.net, p.in.StudyEnd, p.in.TermYears, p.instalments
 	for y := firstDisbursedYear(apps); y > 0 && y <= v.StudyEnd.Year(); y++ {
 		if fen := calc.subsidy(apps, y); fen > 0 {
 			v.Subsidy = append(v.Subsidy, YearAmount{Year: y, Fen: fen})
@@ -219,6 +225,7 @@ func firstDisbursedYear(apps []model.LoanApplication) int {
 type loanCalc struct {
 	figures []model.LoanFigures // by effective_from
 	rates   model.RateTable
+	prepaid map[int64][]model.Prepayment // by application
 }
 
 func (s *Loans) loanCalculator(db *gorm.DB) (loanCalc, error) {
@@ -227,8 +234,20 @@ func (s *Loans) loanCalculator(db *gorm.DB) (loanCalc, error) {
 		return c, err
 	}
 	var err error
-	c.rates, err = s.rates(db)
-	return c, err
+	if c.rates, err = s.rates(db); err != nil {
+		return c, err
+	}
+	// Prepayments are few (each one an officer's entry): all of them, so a
+	// list of any size needs no second query per borrower.
+	var pre []model.LoanPrepayment
+	if err := db.Order("paid_on, id").Find(&pre).Error; err != nil {
+		return c, err
+	}
+	c.prepaid = map[int64][]model.Prepayment{}
+	for _, p := range pre {
+		c.prepaid[p.ApplicationID] = append(c.prepaid[p.ApplicationID], model.Prepayment{On: p.PaidOn, Fen: p.AmountFen})
+	}
+	return c, nil
 }
 
 func (c loanCalc) figuresOn(day time.Time) model.LoanFigures {
@@ -243,13 +262,14 @@ func (c loanCalc) figuresOn(day time.Time) model.LoanFigures {
 
 type loanPlan struct {
 	in          model.PlanInput
+	net         model.Fen // disbursed less everything prepaid, as the lists show it
 	instalments []model.Instalment
 }
 
 // plan is the repayment plan of one person's disbursed applications: the
-// principal is what was disbursed less what was prepaid; the term, grace
-// period and due day are those of the first contract's school year, plus
-// any 展期.
+// principal is what was disbursed, less each prepayment from its day; the
+// term, grace period and due day are those of the first contract's school
+// year, plus any 展期.
 func (c loanCalc) plan(apps []model.LoanApplication) loanPlan {
 	var p loanPlan
 	first, extended := "", 0
@@ -257,7 +277,9 @@ func (c loanCalc) plan(apps []model.LoanApplication) loanPlan {
 		if l.DisbursedOn == nil {
 			continue
 		}
-		p.in.Principal += l.DisbursedFen - l.PrepaidFen
+		p.in.Principal += l.DisbursedFen
+		p.in.Prepayments = append(p.in.Prepayments, c.prepaid[l.ID]...)
+		p.net += l.DisbursedFen - l.PrepaidFen
 		if first == "" || l.SchoolYear < first {
 			first, p.in.TermYears = l.SchoolYear, l.TermYears
 		}
@@ -282,7 +304,7 @@ func (c loanCalc) subsidy(apps []model.LoanApplication, year int) model.Fen {
 	var total model.Fen
 	for _, l := range apps {
 		if l.DisbursedOn != nil {
-			total += model.YearSubsidy(l.DisbursedFen, *l.DisbursedOn, model.StudyEnd(l.EntryYear, l.Years), year, c.rates)
+			total += model.YearSubsidy(l.DisbursedFen, *l.DisbursedOn, model.StudyEnd(l.EntryYear, l.Years), year, c.rates, c.prepaid[l.ID])
 		}
 	}
 	return total

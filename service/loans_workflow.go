@@ -130,7 +130,7 @@ func (s *Loans) ConfirmGraduation(ctx context.Context, a model.Actor, id int64) 
 // spreads the principal over the new years. The status stays.
 func (s *Loans) RecordExtension(ctx context.Context, a model.Actor, id int64, years int, reason string) (model.LoanApplication, error) {
 	return s.postDisbursement(ctx, a, id, "展期"+strconv.Itoa(years)+"年："+strings.TrimSpace(reason),
-		func(app *model.LoanApplication) error {
+		func(_ *gorm.DB, app *model.LoanApplication) error {
 			if years < 1 || years > 10 || strings.TrimSpace(reason) == "" {
 				return invalid("展期须为 1–10 年，并填写原因")
 			}
@@ -142,20 +142,25 @@ func (s *Loans) RecordExtension(ctx context.Context, a model.Actor, id int64, ye
 // RecordPrepayment records a 提前还款 of part or all of the principal.
 func (s *Loans) RecordPrepayment(ctx context.Context, a model.Actor, id int64, amount model.Fen, on time.Time) (model.LoanApplication, error) {
 	note := "提前还款 " + amount.Yuan() + " 元（" + on.In(model.Shanghai()).Format("2006-01-02") + "）"
-	return s.postDisbursement(ctx, a, id, note, func(app *model.LoanApplication) error {
+	return s.postDisbursement(ctx, a, id, note, func(tx *gorm.DB, app *model.LoanApplication) error {
 		if amount <= 0 || on.IsZero() {
 			return invalid("提前还款须填写正数金额 amount_fen 和日期 paid_on")
+		}
+		if app.DisbursedOn != nil && on.Before(*app.DisbursedOn) ||
+			on.After(model.Civil(s.now().In(model.Shanghai()).Date())) {
+			return invalid("提前还款日期（paid_on）须不早于放款日期，且不晚于今天")
 		}
 		if app.PrepaidFen+amount > app.DisbursedFen {
 			return ruleErr("prepayment_too_large", "提前还款累计不能超过该笔放款金额 %s 元", app.DisbursedFen.Yuan())
 		}
 		app.PrepaidFen += amount
-		return nil
+		return tx.Create(&model.LoanPrepayment{ApplicationID: app.ID, PaidOn: on, AmountFen: amount,
+			CreatedBy: actorName(a), CreatedAt: s.now()}).Error
 	})
 }
 
 // postDisbursement changes a disbursed loan without moving its status.
-func (s *Loans) postDisbursement(ctx context.Context, a model.Actor, id int64, note string, change func(*model.LoanApplication) error) (model.LoanApplication, error) {
+func (s *Loans) postDisbursement(ctx context.Context, a model.Actor, id int64, note string, change func(*gorm.DB, *model.LoanApplication) error) (model.LoanApplication, error) {
 	active := []string{model.LoanDisbursed, model.LoanGraduated, model.LoanRepaying, model.LoanOverdue}
 	var status string
 	err := s.db.WithContext(ctx).Model(&model.LoanApplication{}).Select("status").Where("id = ?", id).Scan(&status).Error
@@ -165,6 +170,5 @@ func (s *Loans) postDisbursement(ctx context.Context, a model.Actor, id int64, n
 	if !slices.Contains(active, status) {
 		active = nil // transition reports not-found or the wrong status
 	}
-	return s.transition(ctx, a, id, active, status, note,
-		func(_ *gorm.DB, app *model.LoanApplication) error { return change(app) })
+	return s.transition(ctx, a, id, active, status, note, change)
 }
