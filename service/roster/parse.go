@@ -39,6 +39,9 @@ type Options struct {
 	MaxCellBytes int64
 	MaxRowBytes  int64
 	MaxTextBytes int64
+	// Document is what the file is called in the messages of those
+	// bounds: 花名册 unless set (OpenWorkbook's callers name theirs).
+	Document string
 
 	// DefaultSchool is the uploader's school for a school officer's upload;
 	// when nil every row names its school in 学校标识码.
@@ -89,6 +92,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxTextBytes <= 0 {
 		o.MaxTextBytes = DefaultMaxTextBytes
+	}
+	if o.Document == "" {
+		o.Document = "花名册"
 	}
 	if o.Now.IsZero() {
 		o.Now = time.Now()
