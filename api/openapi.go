@@ -108,6 +108,22 @@ var openAPIDetails = map[string]func(op map[string]any){
 			"cell_too_large、row_too_large、content_too_large 解压后单元格、行或全表内容超过上限），未导入任何数据",
 			"content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Error"}}}}
 	},
+	// Bank results and the loan desk's files are read by the roster's
+	// reader within its bounds (service/ledger).
+	"POST /batches/:id/results":       tableUpload413("bank_result_too_large"),
+	"POST /loans/applications/import": tableUpload413("loan_file_too_large"),
+	"POST /loans/receipts":            tableUpload413("loan_file_too_large"),
+	"POST /loans/bank-files":          tableUpload413("loan_file_too_large"),
+}
+
+// tableUpload413 describes the 413 of an upload read like a roster; sizeCode
+// is the route's own code for a file over the size limit.
+func tableUpload413(sizeCode string) func(op map[string]any) {
+	return func(op map[string]any) {
+		op["responses"].(map[string]any)["413"] = map[string]any{"description": "文件过大（code：file_too_large、" + sizeCode + " 超过大小上限；" +
+			"zip_bomb 压缩比异常；cell_too_large、row_too_large、content_too_large 解压后单元格、行或全表内容超过上限），未写入任何数据",
+			"content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Error"}}}}
+	}
 }
 
 func openAPIHandler(routes []route) gin.HandlerFunc {

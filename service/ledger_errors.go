@@ -8,8 +8,9 @@ import (
 
 // ledgerFileErr turns an unreadable upload into a service error: too large
 // (413), a workbook without the expected header (422), else not a workbook
-// (400); reason prefixes the file error's code.
-func ledgerFileErr(err error, reason string) error {
+// (400); prefix goes before the file error's code. A file past a bound of
+// the roster's reader keeps the code a roster gets (cell_too_large, …).
+func ledgerFileErr(err error, prefix string) error {
 	var fe *ledger.FileError
 	if !errors.As(err, &fe) {
 		return err
@@ -21,5 +22,9 @@ func ledgerFileErr(err error, reason string) error {
 	case ledger.CodeNoHeader:
 		code = CodeRule
 	}
-	return &Error{Code: code, Reason: reason + fe.Code, Message: fe.Message}
+	reason := prefix + fe.Code
+	if fe.Reason != "" {
+		reason = fe.Reason
+	}
+	return &Error{Code: code, Reason: reason, Message: fe.Message}
 }

@@ -135,7 +135,7 @@ func ReadLoanApplications(r io.ReaderAt, size, maxBytes int64, per int, each fun
 	required := []string{"姓名", "身份证号", "共同借款人姓名", "共同借款人身份证号", "高校名称", "高校代码", "学历层次", "学制", "入学年份"}
 	var c LoanApplicationChunk
 	seen := 0
-	_, err := eachSheetRow(r, size, maxBytes, loanAliases, required, func(row sheetRow) error {
+	_, err := eachSheetRow(r, size, maxBytes, "贷款申请表", loanAliases, required, func(row sheetRow) error {
 		if ar, bad := loanApplicationRow(row); len(bad) > 0 {
 			c.Errors = append(c.Errors, bad...)
 		} else {

@@ -10,6 +10,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"studentaid/model"
+	"studentaid/service/roster"
 )
 
 // The loan desk's uploads: applications (from the template), the
@@ -36,9 +37,10 @@ func (r sheetRow) get(col string) string {
 // readSheet reads the first sheet whose header row (within its first 20
 // rows) names every required column; aliases maps the headers people use to
 // the canonical column. Blank rows and a closing 合计 row are skipped.
-func readSheet(r io.ReaderAt, size, maxBytes int64, aliases map[string]string, required []string) ([]sheetRow, map[string]bool, error) {
+// document names the file in the messages of the roster reader's bounds.
+func readSheet(r io.ReaderAt, size, maxBytes int64, document string, aliases map[string]string, required []string) ([]sheetRow, map[string]bool, error) {
 	var rows []sheetRow
-	header, err := eachSheetRow(r, size, maxBytes, aliases, required, func(row sheetRow) error {
+	header, err := eachSheetRow(r, size, maxBytes, document, aliases, required, func(row sheetRow) error {
 		rows = append(rows, row)
 		return nil
 	})
@@ -50,60 +52,65 @@ func readSheet(r io.ReaderAt, size, maxBytes int64, aliases map[string]string, r
 
 // eachSheetRow is readSheet handing each row to each as it is read; an
 // error from each stops the reading and is returned.
-func eachSheetRow(r io.ReaderAt, size, maxBytes int64, aliases map[string]string, required []string, each func(sheetRow) error) (header map[string]bool, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			header, err = nil, notAWorkbook()
-		}
-	}()
-	f, err := openUpload(r, size, maxBytes)
+func eachSheetRow(r io.ReaderAt, size, maxBytes int64, document string, aliases map[string]string, required []string, each func(sheetRow) error) (map[string]bool, error) {
+	wb, err := openUpload(r, size, maxBytes, document)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	for _, sheet := range f.GetSheetList() {
-		it, err := f.Rows(sheet)
-		if err != nil {
-			return nil, notAWorkbook()
-		}
-		var cols map[int]string
-		var byName map[string]int
-		for n := 1; it.Next(); n++ {
-			cells, err := it.Columns(excelize.Options{RawCellValue: true})
-			if err != nil {
-				it.Close()
-				return nil, notAWorkbook()
-			}
-			if cols == nil {
-				if n > headerSearchRows {
-					break
-				}
-				cols = headerOf(cells, aliases, required)
-				byName = map[string]int{}
-				for j, name := range cols {
-					byName[name] = j
-				}
-				continue
-			}
-			if first := firstCell(cells); first == "" || strings.HasPrefix(first, "合计") || strings.HasPrefix(first, "填写说明") {
-				continue
-			}
-			if err := each(sheetRow{n: n, cells: cells, cols: byName}); err != nil {
-				it.Close()
-				return nil, err
-			}
-		}
-		it.Close()
-		if cols != nil {
-			header = map[string]bool{}
-			for _, name := range cols {
-				header[name] = true
-			}
-			return header, nil
+	for i := range wb.Sheets() {
+		if header, err := eachRowOfSheet(wb, i, aliases, required, each); err != nil || header != nil {
+			return header, err
 		}
 	}
 	return nil, &FileError{Code: CodeNoHeader,
 		Message: "未找到表头：第一行应有以下各列：" + strings.Join(required, "、")}
+}
+
+// eachRowOfSheet hands the rows of the i-th sheet to each when its header
+// row is within its first rows, and returns the header's columns; nil when
+// the sheet has no such row.
+func eachRowOfSheet(wb *roster.Workbook, i int, aliases map[string]string, required []string, each func(sheetRow) error) (map[string]bool, error) {
+	sh, err := wb.Sheet(i)
+	if err != nil {
+		return nil, uploadErr(err)
+	}
+	defer sh.Close()
+	var cols map[int]string
+	var byName map[string]int
+	for {
+		row, ok, err := sh.Next()
+		if err != nil {
+			return nil, uploadErr(err)
+		}
+		if !ok {
+			break
+		}
+		if cols == nil {
+			if row.Line > headerSearchRows {
+				break
+			}
+			cols = headerOf(row.Cells, aliases, required)
+			byName = map[string]int{}
+			for j, name := range cols {
+				byName[name] = j
+			}
+			continue
+		}
+		if first := firstCell(row.Cells); first == "" || strings.HasPrefix(first, "合计") || strings.HasPrefix(first, "填写说明") {
+			continue
+		}
+		if err := each(sheetRow{n: row.Line, cells: row.Cells, cols: byName}); err != nil {
+			return nil, err
+		}
+	}
+	if cols == nil {
+		return nil, nil
+	}
+	header := map[string]bool{}
+	for _, name := range cols {
+		header[name] = true
+	}
+	return header, nil
 }
 
 func headerOf(cells []string, aliases map[string]string, required []string) map[int]string {
@@ -186,7 +193,7 @@ var receiptAliases = map[string]string{"合同编号": "合同编号", "合同�
 
 // ReadLoanReceipts reads a receipt list (合同编号, optional 回执日期).
 func ReadLoanReceipts(r io.ReaderAt, size, maxBytes int64) ([]LoanReceiptRow, []RowError, error) {
-	rows, _, err := readSheet(r, size, maxBytes, receiptAliases, []string{"合同编号"})
+	rows, _, err := readSheet(r, size, maxBytes, "回执清单", receiptAliases, []string{"合同编号"})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -241,7 +248,7 @@ var loanRepaymentStatuses = map[string]string{"正常": "paid", "已还": "paid"
 // ReadLoanBankFile reads the bank's disbursement or repayment-status sheet;
 // which one it is follows from its header.
 func ReadLoanBankFile(r io.ReaderAt, size, maxBytes int64) (string, []LoanBankRow, []RowError, error) {
-	rows, header, err := readSheet(r, size, maxBytes, loanBankAliases, []string{"合同编号"})
+	rows, header, err := readSheet(r, size, maxBytes, "银行文件", loanBankAliases, []string{"合同编号"})
 	if err != nil {
 		return "", nil, nil, err
 	}

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
 
 	"studentaid/model"
+	"studentaid/service/roster"
 )
 
 // Result is one line of the bank's result sheet.
@@ -41,7 +43,11 @@ func (e RowError) Error() string {
 // workbook, too large, or a workbook without the expected header) and the
 // service answers with the matching error.
 type FileError struct {
-	Code    string
+	Code string
+	// Reason is the bound of the roster's reader a file too large passed
+	// (zip_bomb, cell_too_large, row_too_large, content_too_large), the
+	// code rosters answer with; empty otherwise.
+	Reason  string
 	Message string
 }
 
@@ -54,13 +60,12 @@ const (
 	CodeNoHeader    = "missing_header"
 )
 
-// Limits for a result upload beyond the caller's maxBytes. An xlsx of text
-// compresses about ten to one; 100:1 leaves room for a sparse sheet while
-// stopping a zip bomb before anything is inflated.
+// Limits for an upload beyond the caller's maxBytes and the bounds of the
+// roster's reader (roster.OpenWorkbook): a workbook has a few dozen parts,
+// and its header is near the top.
 const (
-	maxInflationRatio = 100
-	maxZipEntries     = 1000
-	headerSearchRows  = 20
+	maxZipEntries    = 1000
+	headerSearchRows = 20
 )
 
 // resultColumns maps the headers banks use to the field they fill. Headers
@@ -89,59 +94,81 @@ var resultStatuses = map[string]bool{
 // header row (within its first 20 rows) naming 账号, 金额 and 状态 is read;
 // 失败原因, 户名, 序号 and 证件号码 are taken when present. Rows with
 // problems are returned as RowErrors and left out of the results; a file
-// that cannot be read at all is a *FileError.
-func ReadBankResults(r io.ReaderAt, size, maxBytes int64) (results []Result, rowErrs []RowError, err error) {
-	// excelize parses whatever a stranger uploads; a panic in it must end
-	// as a bad-file answer, not a crashed request.
-	defer func() {
-		if p := recover(); p != nil {
-			results, rowErrs, err = nil, nil, notAWorkbook()
-		}
-	}()
-	f, err := openUpload(r, size, maxBytes)
+// that cannot be read at all, or passes the bounds of the roster's reader,
+// is a *FileError.
+func ReadBankResults(r io.ReaderAt, size, maxBytes int64) ([]Result, []RowError, error) {
+	wb, err := openUpload(r, size, maxBytes, "代发结果")
 	if err != nil {
 		return nil, nil, err
 	}
-	defer f.Close()
-
-	for _, sheet := range f.GetSheetList() {
-		rows, err := f.GetRows(sheet, excelize.Options{RawCellValue: true})
-		if err != nil {
-			return nil, nil, notAWorkbook()
-		}
-		headerAt, cols, err := findResultHeader(rows)
+	for i := range wb.Sheets() {
+		results, rowErrs, found, err := readResultSheet(wb, i)
 		if err != nil {
 			return nil, nil, err
 		}
-		if headerAt < 0 {
-			continue
+		if found {
+			return results, rowErrs, nil
 		}
-		results, rowErrs = readResultRows(f, sheet, rows, headerAt, cols)
-		return results, rowErrs, nil
 	}
 	return nil, nil, &FileError{Code: CodeNoHeader,
 		Message: "未找到表头：结果文件应有“账号”“金额”“状态”列（可另有“失败原因”“户名”“序号”“证件号码”）"}
 }
 
-// openUpload opens an uploaded workbook after checking its size and its zip
-// directory; the caller recovers from excelize's panics.
-func openUpload(r io.ReaderAt, size, maxBytes int64) (*excelize.File, error) {
+// readResultSheet reads the i-th sheet when it has the header row; found
+// is false when it has not.
+func readResultSheet(wb *roster.Workbook, i int) (results []Result, rowErrs []RowError, found bool, err error) {
+	sh, err := wb.Sheet(i)
+	if err != nil {
+		return nil, nil, false, uploadErr(err)
+	}
+	defer sh.Close()
+	var cols map[string]int
+	for cols == nil {
+		row, ok, err := sh.Next()
+		if err != nil {
+			return nil, nil, false, uploadErr(err)
+		}
+		if !ok || row.Line > headerSearchRows {
+			return nil, nil, false, nil
+		}
+		if cols, err = resultHeader(row); err != nil {
+			return nil, nil, false, err
+		}
+	}
+	sh.WatchNumbers(cols["账号"], cols["金额"])
+	results, rowErrs, err = readResultRows(sh, cols)
+	return results, rowErrs, true, err
+}
+
+// openUpload opens an uploaded workbook with the roster's reader after
+// checking its size; document names the file in the reader's messages.
+func openUpload(r io.ReaderAt, size, maxBytes int64, document string) (*roster.Workbook, error) {
 	if size > maxBytes {
 		return nil, &FileError{Code: CodeTooLarge,
 			Message: fmt.Sprintf("文件过大（%d 字节），上限为 %d 字节", size, maxBytes)}
 	}
-	unzipLimit, err := checkArchive(r, size, maxBytes)
+	wb, err := roster.OpenWorkbook(r, size, roster.Options{Document: document})
 	if err != nil {
+		return nil, uploadErr(err)
+	}
+	if err := checkArchive(r, size); err != nil {
 		return nil, err
 	}
-	f, err := excelize.OpenReader(io.NewSectionReader(r, 0, size), excelize.Options{
-		UnzipSizeLimit:    unzipLimit,
-		UnzipXMLSizeLimit: min(unzipLimit, excelize.StreamChunkSize),
-	})
-	if err != nil {
-		return nil, notAWorkbook()
+	return wb, nil
+}
+
+// uploadErr is the FileError of the roster reader's refusal: past a bound,
+// too large with the reader's code and message, as for a roster; anything
+// else is not a workbook (an .xls, a damaged file).
+func uploadErr(err error) error {
+	var fe *roster.FileError
+	if !errors.As(err, &fe) {
+		return err
 	}
-	return f, nil
+	if fe.Kind == roster.TooLarge {
+		return &FileError{Code: CodeTooLarge, Reason: fe.Code, Message: fe.Message}
+	}
+	return notAWorkbook()
 }
 
 func notAWorkbook() *FileError {
@@ -149,61 +176,42 @@ func notAWorkbook() *FileError {
 		Message: "文件不是有效的 .xlsx 工作簿；如为 .xls 或加密文件，请在 Excel 中另存为 .xlsx 后上传"}
 }
 
-// checkArchive looks at the zip directory before anything is inflated: the
-// sizes it declares are what archive/zip then holds each entry to, so a
-// bomb is refused here and cannot lie its way past.
-func checkArchive(r io.ReaderAt, size, maxBytes int64) (unzipLimit int64, err error) {
+// checkArchive asks of the zip directory what the roster's checks do not:
+// a workbook's few parts, and its content types.
+func checkArchive(r io.ReaderAt, size int64) error {
 	zr, err := zip.NewReader(r, size)
-	if err != nil {
-		return 0, notAWorkbook()
+	if err != nil || len(zr.File) > maxZipEntries {
+		return notAWorkbook()
 	}
-	if len(zr.File) > maxZipEntries {
-		return 0, notAWorkbook()
-	}
-	unzipLimit = max(maxBytes, 1<<20) * maxInflationRatio
-	var total uint64
-	var contentTypes bool
 	for _, zf := range zr.File {
-		total += zf.UncompressedSize64
-		if total > uint64(unzipLimit) {
-			return 0, &FileError{Code: CodeTooLarge,
-				Message: "文件解压后过大，请只保留结果工作表后重新上传"}
+		if strings.EqualFold(zf.Name, "[Content_Types].xml") {
+			return nil
 		}
-		contentTypes = contentTypes || strings.EqualFold(zf.Name, "[Content_Types].xml")
 	}
-	if !contentTypes {
-		return 0, notAWorkbook()
-	}
-	return unzipLimit, nil
+	return notAWorkbook()
 }
 
-// findResultHeader returns the index of the header row and the column of
-// each field, or -1 when this sheet has no such row.
-func findResultHeader(rows [][]string) (int, map[string]int, error) {
-	for i := 0; i < len(rows) && i < headerSearchRows; i++ {
-		cols := map[string]int{}
-		for j, cell := range rows[i] {
-			field, ok := resultColumns[normaliseHeader(cell)]
-			if !ok {
-				continue
-			}
-			if prev, dup := cols[field]; dup {
-				return 0, nil, &FileError{Code: CodeNoHeader,
-					Message: fmt.Sprintf("第%d行表头中“%s”出现了两次（第%s列和第%s列）", i+1, field, columnName(prev), columnName(j))}
-			}
-			cols[field] = j
+// resultHeader returns the column of each field when row is the header
+// row, nil when it is not.
+func resultHeader(row roster.SheetRow) (map[string]int, error) {
+	cols := map[string]int{}
+	for j, cell := range row.Cells {
+		field, ok := resultColumns[normaliseHeader(cell)]
+		if !ok {
+			continue
 		}
-		found := 0
-		for _, name := range requiredResultColumns {
-			if _, ok := cols[name]; ok {
-				found++
-			}
+		if prev, dup := cols[field]; dup {
+			return nil, &FileError{Code: CodeNoHeader,
+				Message: fmt.Sprintf("第%d行表头中“%s”出现了两次（第%s列和第%s列）", row.Line, field, columnName(prev), columnName(j))}
 		}
-		if found == len(requiredResultColumns) {
-			return i, cols, nil
+		cols[field] = j
+	}
+	for _, name := range requiredResultColumns {
+		if _, ok := cols[name]; !ok {
+			return nil, nil
 		}
 	}
-	return -1, nil, nil
+	return cols, nil
 }
 
 func normaliseHeader(s string) string {
@@ -220,11 +228,19 @@ func columnName(i int) string {
 	return name
 }
 
-func readResultRows(f *excelize.File, sheet string, rows [][]string, headerAt int, cols map[string]int) ([]Result, []RowError) {
+// readResultRows reads the rows under the header.
+func readResultRows(sh *roster.Sheet, cols map[string]int) ([]Result, []RowError, error) {
 	var results []Result
 	var rowErrs []RowError
-	for i := headerAt + 1; i < len(rows); i++ {
-		row := rows[i]
+	for {
+		sr, ok, err := sh.Next()
+		if err != nil {
+			return nil, nil, uploadErr(err)
+		}
+		if !ok {
+			return results, rowErrs, nil
+		}
+		row := sr.Cells
 		get := func(field string) string {
 			if j, ok := cols[field]; ok && j < len(row) {
 				return strings.TrimSpace(row[j])
@@ -234,7 +250,7 @@ func readResultRows(f *excelize.File, sheet string, rows [][]string, headerAt in
 		if isBlankOrTotal(row, get("账号"), get("状态")) {
 			continue
 		}
-		n := i + 1
+		n := sr.Line
 		res := Result{Row: n, Reason: get("失败原因"), HolderName: get("户名"), IDNumber: get("证件号码")}
 		var errs []RowError
 		bad := func(column, message string) { errs = append(errs, RowError{Row: n, Column: column, Message: message}) }
@@ -246,12 +262,12 @@ func readResultRows(f *excelize.File, sheet string, rows [][]string, headerAt in
 				res.Seq = seq
 			}
 		}
-		account, msg := normaliseAccount(get("账号"), isNumberCell(f, sheet, cols["账号"], n))
+		account, msg := normaliseAccount(get("账号"), slices.Contains(sr.Numbers, cols["账号"]))
 		if msg != "" {
 			bad("账号", msg)
 		}
 		res.Account = account
-		amount, msg := parseResultAmount(get("金额"), isNumberCell(f, sheet, cols["金额"], n))
+		amount, msg := parseResultAmount(get("金额"), slices.Contains(sr.Numbers, cols["金额"]))
 		if msg != "" {
 			bad("金额", msg)
 		}
@@ -268,7 +284,6 @@ func readResultRows(f *excelize.File, sheet string, rows [][]string, headerAt in
 		}
 		results = append(results, res)
 	}
-	return results, rowErrs
 }
 
 // isBlankOrTotal skips empty rows and a closing 合计/总计 row, which banks
@@ -285,11 +300,6 @@ func isBlankOrTotal(row []string, account, status string) bool {
 		return true
 	}
 	return account == "" && status == "" && (strings.HasPrefix(first, "合计") || strings.HasPrefix(first, "总计"))
-}
-
-func isNumberCell(f *excelize.File, sheet string, col, row int) bool {
-	t, err := f.GetCellType(sheet, cellName(col+1, row))
-	return err == nil && (t == excelize.CellTypeNumber || t == excelize.CellTypeUnset)
 }
 
 // normaliseAccount keeps the digits of an account, allowing the spaces and

@@ -13,10 +13,11 @@ const (
 
 // bounds are Options' limits as the readers count them down.
 type bounds struct {
-	cell   int64 // text of one cell
-	row    int64 // text of one row, plus slotBytes a cell
-	rowXML int64 // XML of one row (or shared string), tags and all
-	text   int64 // text of all rows; the shared strings have as much again
+	cell     int64  // text of one cell
+	row      int64  // text of one row, plus slotBytes a cell
+	rowXML   int64  // XML of one row (or shared string), tags and all
+	text     int64  // text of all rows; the shared strings have as much again
+	document string // what the file is, in messages
 }
 
 // rowXMLFactor is how much larger than its text a row's XML may be: tags,
@@ -24,13 +25,14 @@ type bounds struct {
 const rowXMLFactor = 8
 
 func (o Options) bounds() bounds {
-	return bounds{cell: o.MaxCellBytes, row: o.MaxRowBytes, rowXML: rowXMLFactor * o.MaxRowBytes, text: o.MaxTextBytes}
+	return bounds{cell: o.MaxCellBytes, row: o.MaxRowBytes, rowXML: rowXMLFactor * o.MaxRowBytes, text: o.MaxTextBytes,
+		document: o.Document}
 }
 
 func cellTooLarge(line, col int, b bounds) *FileError {
 	name, _ := excelize.ColumnNumberToName(col)
-	return fileErr(TooLarge, "cell_too_large", "第%d行 %s 列的内容超过 %s，花名册的单元格不会这么长：请检查该单元格（是否粘贴了大段文字）后重新上传",
-		line, name, humanSize(b.cell))
+	return fileErr(TooLarge, "cell_too_large", "第%d行 %s 列的内容超过 %s，%s的单元格不会这么长：请检查该单元格（是否粘贴了大段文字）后重新上传",
+		line, name, humanSize(b.cell), b.document)
 }
 
 func rowTooLarge(line int, b bounds) *FileError {

@@ -127,7 +127,7 @@ func checkZip(r io.ReaderAt, size int64, opt Options) (*zip.Reader, *FileError) 
 		return nil, fileErr(Unreadable, "not_xlsx", "文件已损坏，不是有效的 .xlsx 工作簿：%s", saveAsXLSX)
 	}
 	if len(zr.File) > maxParts {
-		return nil, fileErr(TooLarge, "zip_bomb", "文件包含的部件过多（%d 个），不是正常的花名册工作簿", len(zr.File))
+		return nil, fileErr(TooLarge, "zip_bomb", "文件包含的部件过多（%d 个），不是正常的%s工作簿", len(zr.File), opt.Document)
 	}
 	var total uint64
 	ratioLimit := uint64(size) * uint64(opt.MaxUnzipRatio)
@@ -140,7 +140,7 @@ func checkZip(r io.ReaderAt, size int64, opt Options) (*zip.Reader, *FileError) 
 		// roster full of different names, and are harmless.
 		tooDense := total > ratioFloor && total > ratioLimit
 		if total > uint64(opt.MaxUnzipSize) || tooDense || big {
-			return nil, fileErr(TooLarge, "zip_bomb", "文件解压后过大（压缩比异常），已拒绝处理：请上传正常的花名册工作簿")
+			return nil, fileErr(TooLarge, "zip_bomb", "文件解压后过大（压缩比异常），已拒绝处理：请上传正常的%s工作簿", opt.Document)
 		}
 		switch {
 		case strings.HasSuffix(name, "workbook.xml"), strings.HasSuffix(name, "workbook.bin"):

@@ -39,6 +39,9 @@ type Options struct {
 	MaxCellBytes int64
 	MaxRowBytes  int64
 	MaxTextBytes int64
+	// Document is what the file is called in the messages of those
+	// bounds: 花名册 unless set (OpenWorkbook's callers name theirs).
+	Document string
 
 	// DefaultSchool is the uploader's school for a school officer's upload;
 	// when nil every row names its school in 学校标识码.
@@ -89,6 +92,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxTextBytes <= 0 {
 		o.MaxTextBytes = DefaultMaxTextBytes
+	}
+	if o.Document == "" {
+		o.Document = "花名册"
 	}
 	if o.Now.IsZero() {
 		o.Now = time.Now()
@@ -332,16 +338,19 @@ type parser struct {
 	schools map[string]schoolLookup
 
 	// Duplicate ID numbers are only known once the whole file is read, so
-	// rows that pass are kept with their cells packed until then.
-	pending [][]pendingRow // in chunks: regrowing one slice of big rows costs more than validating them
+	// the cells of rows that pass are kept packed until then, and the rows
+	// are made again from them at the end (see finish).
+	pending [][]pendingRow // in chunks: regrowing one large slice would hold it twice
 	kept    int
 	stream  []Row            // passed rows not yet handed to Options.OnRows
 	seen    map[string]int   // ID key → first line
 	dups    map[string][]int // ID key → every line, for keys seen twice
 }
 
+// pendingRow is a row that passed, as uploaded: its line and its cells
+// packed by packCells.
 type pendingRow struct {
-	row   Row
+	line  int
 	cells string
 }
 
@@ -429,7 +438,7 @@ func (p *parser) addRow(r sheetRow) {
 		p.pending = append(p.pending, make([]pendingRow, 0, 4096))
 	}
 	last := &p.pending[len(p.pending)-1]
-	*last = append(*last, pendingRow{row: row, cells: packed})
+	*last = append(*last, pendingRow{line: line, cells: packed})
 	p.kept++
 	if p.opt.OnRows != nil && p.opt.StreamRows > 0 {
 		p.stream = append(p.stream, row)
@@ -467,27 +476,31 @@ func (p *parser) finish() error {
 			fr.Errors = append(fr.Errors, e)
 		}
 	}
-	if err := p.refuse(dupErr); err != nil {
-		return err
-	}
-	rows := make([]Row, 0, p.kept)
+	// The final list is built once, in place: the rows are made again from
+	// their packed cells straight into it (a Row is 424 bytes, so keeping
+	// the rows that passed until now and copying them here would hold
+	// 200,000 of them twice), Refuse is asked about slices of it, and the
+	// rows it refuses are taken out of it. Each chunk of cells goes once
+	// its rows are made and asked about.
+	f := finalRows{p: p, rows: make([]Row, 0, p.kept)}
 	for i, chunk := range p.pending {
-		// Each chunk is let go once copied, so the rows are not held
-		// twice over (200,000 rows are 85 MB of Row structs).
 		p.pending[i] = nil
 		for _, pr := range chunk {
-			e, ok := dupErr[pr.row.Line]
-			if !ok {
-				rows = append(rows, pr.row.detach())
+			if e, dup := dupErr[pr.line]; dup {
+				p.failLate(pr, e)
 				continue
 			}
-			cells := unpackCells(pr.cells)
-			e.Value = p.maskedCell(ColIDNumber, cells)
-			p.res.Failed = append(p.res.Failed, FailedRow{Row: pr.row.Line, Cells: cells, Errors: []RowError{e}})
+			if err := f.add(pr); err != nil {
+				return err
+			}
 		}
 	}
+	if err := f.ask(); err != nil {
+		return err
+	}
 	p.pending = nil
-	p.res.Rows = rows
+	clear(f.rows[len(f.rows):cap(f.rows)]) // the refused rows' text goes with them
+	p.res.Rows = f.rows
 	slices.SortStableFunc(p.res.Failed, func(a, b FailedRow) int { return a.Row - b.Row })
 	for i := range p.res.Failed {
 		errs := p.res.Failed[i].Errors
@@ -497,57 +510,90 @@ func (p *parser) finish() error {
 	return nil
 }
 
-// detach copies the strings a Row keeps out of its row's packed cells, so
-// that the packed text goes with the chunk once the duplicate check is
-// done, not with the result (30 % of a large roster's memory). A string
-// field this misses stays correct, only held longer.
-func (r Row) detach() Row {
-	for _, s := range []*string{&r.Name, &r.IDNumber.Value, &r.StudentNo, &r.Sex, &r.Class, &r.Major, &r.Household,
-		&r.HomeRegion, &r.Status, &r.Level, &r.Guardian, &r.BankName, &r.BankAccount, &r.Holder, &r.Phone, &r.Remark} {
-		*s = strings.Clone(*s)
-	}
-	r.Categories = slices.Clone(r.Categories)
-	for i := range r.Categories {
-		r.Categories[i] = strings.Clone(r.Categories[i])
-	}
-	r.Warnings = slices.Clone(r.Warnings)
-	for i := range r.Warnings {
-		r.Warnings[i].Value = strings.Clone(r.Warnings[i].Value)
-	}
-	return r
+// rowAgain validates a row that passed once more, from its packed cells,
+// and gives it text of its own. Validation depends only on the cells and
+// the options (schools are looked up once and cached), so the row is the
+// one that passed; its number cells no longer matter, as they only fail a
+// row.
+func (p *parser) rowAgain(pr pendingRow) Row {
+	row, _ := p.validateRow(sheetRow{line: pr.line, cells: unpackCells(pr.cells)})
+	row.ownText()
+	return row
 }
 
-// refuse asks opt.Refuse about the rows not already failed, in chunks of
-// refuseChunk, and adds its answers to fails.
-func (p *parser) refuse(fails map[int]RowError) error {
-	if p.opt.Refuse == nil {
+// ownText copies the text a Row keeps into one string of its own, so the
+// packed cells it was cut from go once the duplicate check is done, not
+// with the result (30 % of a large roster's memory), in one allocation a
+// row. The other strings are the fixed words of a column (男, primary,
+// 在读, …); a string this misses stays correct, only holds its cells.
+func (r *Row) ownText() {
+	fields := []*string{&r.Name, &r.IDNumber.Value, &r.StudentNo, &r.Class, &r.Major, &r.HomeRegion,
+		&r.Guardian, &r.BankName, &r.BankAccount, &r.Phone, &r.Remark}
+	for i := range r.Warnings {
+		fields = append(fields, &r.Warnings[i].Value)
+	}
+	n := 0
+	for _, f := range fields {
+		n += len(*f)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, f := range fields {
+		b.WriteString(*f)
+	}
+	text := b.String()
+	for _, f := range fields {
+		*f, text = text[:len(*f)], text[len(*f):]
+	}
+}
+
+// failLate files a row that passed as failed after all: a duplicated ID
+// number, or refused.
+func (p *parser) failLate(pr pendingRow, e RowError) {
+	cells := unpackCells(pr.cells)
+	e.Value = p.maskedCell(ColIDNumber, cells)
+	p.res.Failed = append(p.res.Failed, FailedRow{Row: pr.line, Cells: cells, Errors: []RowError{e}})
+}
+
+// finalRows builds the result's rows and asks opt.Refuse about them,
+// refuseChunk at a time: the last len(asking) rows are not asked yet.
+type finalRows struct {
+	p      *parser
+	rows   []Row
+	asking []pendingRow // their cells, should Refuse fail them
+}
+
+func (f *finalRows) add(pr pendingRow) error {
+	f.rows = append(f.rows, f.p.rowAgain(pr))
+	if f.asking = append(f.asking, pr); len(f.asking) == refuseChunk {
+		return f.ask()
+	}
+	return nil
+}
+
+// ask puts the rows not asked yet to opt.Refuse and takes out the ones it
+// names.
+func (f *finalRows) ask() error {
+	defer func() { f.asking = f.asking[:0] }()
+	if f.p.opt.Refuse == nil || len(f.asking) == 0 {
 		return nil
 	}
-	buf := make([]Row, 0, refuseChunk)
-	ask := func() error {
-		refused, err := p.opt.Refuse(buf)
-		for line, msg := range refused {
-			fails[line] = RowError{Row: line, Column: ColIDNumber, Message: msg}
-		}
-		buf = buf[:0]
+	from := len(f.rows) - len(f.asking)
+	refused, err := f.p.opt.Refuse(f.rows[from:len(f.rows):len(f.rows)])
+	if err != nil || len(refused) == 0 {
 		return err
 	}
-	for _, chunk := range p.pending {
-		for _, pr := range chunk {
-			if _, failed := fails[pr.row.Line]; failed {
-				continue
-			}
-			if buf = append(buf, pr.row); len(buf) == refuseChunk {
-				if err := ask(); err != nil {
-					return err
-				}
-			}
+	kept := f.rows[:from]
+	for i, pr := range f.asking {
+		msg, refuse := refused[pr.line]
+		if !refuse {
+			kept = append(kept, f.rows[from+i])
+			continue
 		}
+		f.p.failLate(pr, RowError{Row: pr.line, Column: ColIDNumber, Message: msg})
 	}
-	if len(buf) == 0 {
-		return nil
-	}
-	return ask()
+	f.rows = kept
+	return nil
 }
 
 // refuseChunk is how many rows Refuse is asked about at once.

@@ -206,11 +206,13 @@ func (c *rowCheck) name(col string, required bool) string {
 
 func (c *rowCheck) sex(id model.IDNumber) string {
 	s := c.get(ColSex)
+	// The words are the constants, not the cell's text, so that a Row
+	// holds no text of the cells it came from (ownText).
 	switch s {
-	case "", "男", "女":
-	case "男性":
+	case "":
+	case "男", "男性":
 		s = "男"
-	case "女性":
+	case "女", "女性":
 		s = "女"
 	default:
 		c.fail(ColSex, "性别应为 男 或 女")
@@ -261,12 +263,12 @@ func (c *rowCheck) yesNo(col string, required bool, missing string) (*bool, bool
 }
 
 func (c *rowCheck) household() string {
-	switch s := c.get(ColHousehold); s {
-	case "", "农村", "城镇":
-		return s
-	case "农业", "农业户口", "农村户口":
+	switch c.get(ColHousehold) {
+	case "":
+		return ""
+	case "农村", "农业", "农业户口", "农村户口":
 		return "农村"
-	case "非农业", "非农业户口", "城镇户口", "城市":
+	case "城镇", "非农业", "非农业户口", "城镇户口", "城市":
 		return "城镇"
 	}
 	c.fail(ColHousehold, "户口性质应为 农村 或 城镇")
@@ -289,8 +291,9 @@ func (c *rowCheck) status() string {
 		return model.StatusEnrolled
 	case s == "在校" || s == "在籍":
 		return model.StatusEnrolled
-	case slices.Contains(statuses, s):
-		return s
+	}
+	if i := slices.Index(statuses, s); i >= 0 {
+		return statuses[i] // the constant, as in sex
 	}
 	c.failf(ColStatus, "学籍状态应为 %s 之一", strings.Join(statuses, "、"))
 	return ""

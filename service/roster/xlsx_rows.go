@@ -67,6 +67,14 @@ func openXLSXSheet(zr *zip.Reader, opt Options, want string) (*xlsxRows, *FileEr
 	if fe != nil {
 		return nil, fe
 	}
+	return openSheetPart(sheet, sst, b)
+}
+
+// openSheetPart opens a sheet for streaming, its shared strings read.
+func openSheetPart(sheet workbookSheet, sst *sharedStrings, b bounds) (*xlsxRows, *FileError) {
+	if sheet.part == nil {
+		return nil, unreadable(sheet.name)
+	}
 	rc, err := sheet.part.Open()
 	if err != nil {
 		return nil, unreadable(sheet.name)
