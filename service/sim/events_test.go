@@ -14,7 +14,7 @@ var (
 	simYears  = []string{"2025-2026", "2026-2027"}
 	levels    = []string{"特别困难", "困难", "一般困难"}
 	levelCode = map[string]string{"特别困难": model.LevelSpecial, "困难": model.LevelHard, "一般困难": model.LevelGeneral}
-	stdDates  = []string{"2025-09-01", "2025-11-01", "2026-02-01", "2026-09-01"}
+	stdDates  = []string{"2025-07-01", "2025-08-01", "2025-09-01", "2025-11-01", "2026-02-01", "2026-09-01"}
 )
 
 // rowEv is one roster row: a person, as a school typed them.
