@@ -79,6 +79,7 @@ type loanBody struct {
 	DisbursedFen     model.Fen      `json:"disbursed_fen"`
 	ExtendedYears    int            `json:"extended_years"`
 	PrepaidFen       model.Fen      `json:"prepaid_fen"`
+	GraduatedOn      string         `json:"graduated_on,omitempty"`
 	CreatedAt        time.Time      `json:"created_at"`
 	UpdatedAt        time.Time      `json:"updated_at"`
 }
@@ -109,7 +110,7 @@ func loanOf(r service.LoanRow) any {
 		UniversityCode: l.UniversityCode, Level: l.Level, Years: l.Years, EntryYear: l.EntryYear, TuitionFen: l.TuitionFen,
 		AccommodationFen: l.AccommodationFen, LivingFen: l.LivingFen, LimitFen: l.LimitFen, GrantedFen: l.GrantedFen,
 		GrantedSchoolFen: l.GrantedSchoolFen, GrantedLivingFen: l.GrantedLivingFen, Difficulty: l.Difficulty, Reason: l.Reason,
-		ReceiptOn: day(l.ReceiptOn), DisbursedOn: day(l.DisbursedOn), DisbursedFen: l.DisbursedFen, ExtendedYears: l.ExtendedYears,
+		ReceiptOn: day(l.ReceiptOn), DisbursedOn: day(l.DisbursedOn), DisbursedFen: l.DisbursedFen, ExtendedYears: l.ExtendedYears, GraduatedOn: day(l.GraduatedOn),
 		PrepaidFen: l.PrepaidFen, CreatedAt: l.CreatedAt, UpdatedAt: l.UpdatedAt}
 	if l.ContractNo != nil {
 		b.Contract = &contractBody{ContractNo: *l.ContractNo, SignedOn: day(l.SignedOn), TotalFen: l.ContractFen, TermYears: l.TermYears}
@@ -324,7 +325,9 @@ func loanStep[B any](step stepFunc[B]) gin.HandlerFunc {
 			return
 		}
 		var b B
-		if _, none := any(b).(noBody); !none && !bindJSON(c, &b) {
+		_, none := any(b).(noBody)
+		_, optional := any(b).(interface{ optionalBody() })
+		if !none && !(optional && c.Request.ContentLength == 0) && !bindJSON(c, &b) {
 			return
 		}
 		app, err := step(c.Request.Context(), actor(c), id, b)
@@ -376,6 +379,22 @@ type extensionRequest struct {
 
 func (s *Server) extendLoan(ctx context.Context, a model.Actor, id int64, b extensionRequest) (model.LoanApplication, error) {
 	return s.loans.RecordExtension(ctx, a, id, b.Years, b.Reason)
+}
+
+// graduationRequest may be left out: the course ended as planned.
+type graduationRequest struct {
+	GraduatedOn string `json:"graduated_on"`
+}
+
+func (graduationRequest) optionalBody() {}
+
+func (s *Server) graduateLoan(ctx context.Context, a model.Actor, id int64, b graduationRequest) (model.LoanApplication, error) {
+	if b.GraduatedOn == "" {
+		return s.loans.ConfirmGraduation(ctx, a, id, time.Time{})
+	}
+	return withDate("graduated_on", b.GraduatedOn, func(on time.Time) (model.LoanApplication, error) {
+		return s.loans.ConfirmGraduation(ctx, a, id, on)
+	})
 }
 
 type prepaymentRequest struct {

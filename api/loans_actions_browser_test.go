@@ -75,7 +75,12 @@ func TestBrowserLoanAftercare(t *testing.T) {
 		`[...document.querySelectorAll('#loan-disbursements tbody td[data-label="展期（年）"]')].some((td) => td.textContent === '2')`)
 	b.waitText("#loan-history", "展期2年：家庭遭遇重大变故")
 
-	// 毕业确认, then once more: the loan is no longer only disbursed.
+	// 毕业确认: a leaving day before the disbursement is answered at the
+	// field; then as planned, then once more: the loan is no longer only disbursed.
+	b.do(chromedp.Evaluate[chromedp.Void](`document.querySelector('#graduate-date').value = '2025-09-01'`))
+	b.click("#loan-graduate")
+	b.refused("#graduate-date", "日期须在放款日期")
+	b.do(chromedp.Evaluate[chromedp.Void](`document.querySelector('#graduate-date').value = ''`))
 	b.click("#loan-graduate")
 	b.confirm("loan-graduate-confirm", "陈一", "NX2025-001", "2029-08-31", "15,000.00 元")
 	b.waitText("#flash", "已为 陈一 的 2025-2026 学年贷款办理毕业确认")

@@ -16,7 +16,7 @@ func (s *Server) loanRoutes() []route {
 		{method: "POST", path: "/loans/applications/:id/return", summary: "退回贷款申请（附原因）", handler: loanStep(s.returnLoan)},
 		{method: "POST", path: "/loans/applications/:id/contract", summary: "登记贷款合同", handler: loanStep(s.contractLoan)},
 		{method: "POST", path: "/loans/applications/:id/receipt", summary: "确认高校回执", handler: loanStep(s.receiptLoan)},
-		{method: "POST", path: "/loans/applications/:id/graduate", summary: "毕业确认", handler: loanStep(bare(s.loans.ConfirmGraduation))},
+		{method: "POST", path: "/loans/applications/:id/graduate", summary: "毕业确认", handler: loanStep(s.graduateLoan)},
 		{method: "POST", path: "/loans/receipts", summary: "导入高校回执清单", upload: true, handler: s.loanReceipts},
 		{method: "POST", path: "/loans/bank-files", summary: "导入经办银行放款或还款状态文件", upload: true, handler: s.loanBankFile},
 		{method: "GET", path: "/loans/years", summary: "按学年的新增贷款和逾期率（图表数据，按权限范围）", handler: s.loanYears},

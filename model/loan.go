@@ -136,6 +136,7 @@ type LoanApplication struct {
 	DisbursedFen     Fen
 	ExtendedYears    int
 	PrepaidFen       Fen
+	GraduatedOn      *time.Time // 毕业确认's day when earlier than the course's end
 	CreatedBy        string
 	CreatedAt        time.Time
 	UpdatedAt        time.Time

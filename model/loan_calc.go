@@ -62,6 +62,21 @@ func (t RateTable) At(day time.Time) int {
 // pays (财政贴息) up to 31 August of the graduation year.
 func StudyEnd(entryYear, years int) time.Time { return Civil(entryYear+years, time.September, 1) }
 
+// StudyEndOf is StudyEnd, or earlier for a borrower who graduated or left
+// before the course's end: the 1 September after the day confirmed, so the
+// state pays to 31 August of the year the study really ended.
+func StudyEndOf(entryYear, years int, graduated *time.Time) time.Time {
+	end := StudyEnd(entryYear, years)
+	if graduated == nil {
+		return end
+	}
+	y := graduated.Year()
+	if graduated.Month() >= time.September {
+		y++
+	}
+	return minTime(end, Civil(y, time.September, 1))
+}
+
 // YearRate is the rate a loan disbursed on started pays in a calendar year.
 // Loan rates are repriced each 1 January (a loan of more than a year follows
 // a change of rate from the next 1 January), so it is the rate in force on

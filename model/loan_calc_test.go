@@ -149,3 +149,22 @@ func TestSubsidyLessWhatWasPrepaid(t *testing.T) {
 		t.Errorf("2026 subsidy %d, want %d (181 days on 10,000, 184 on 6,000)", got, want)
 	}
 }
+
+// The study ends on 1 September after an early graduation or a leaving,
+// never after the course's end.
+func TestStudyEndOfAnEarlyGraduation(t *testing.T) {
+	day := func(y int, m time.Month, d int) *time.Time { t := Civil(y, m, d); return &t }
+	for _, c := range []struct {
+		graduated *time.Time
+		want      time.Time
+	}{
+		{nil, Civil(2029, 9, 1)},
+		{day(2027, 6, 30), Civil(2027, 9, 1)},
+		{day(2027, 10, 15), Civil(2028, 9, 1)},
+		{day(2030, 6, 30), Civil(2029, 9, 1)},
+	} {
+		if got := StudyEndOf(2025, 4, c.graduated); !got.Equal(c.want) {
+			t.Errorf("graduated %v: study ends %s, want %s", c.graduated, got.Format("2006-01-02"), c.want.Format("2006-01-02"))
+		}
+	}
+}

@@ -105,6 +105,7 @@ type statementLoan struct {
 	DisbursedOn    time.Time
 	DisbursedFen   model.Fen
 	PrepaidFen     model.Fen
+	GraduatedOn    *time.Time
 }
 
 // statementFigures reads the county's loans disbursed up to the end of the
@@ -123,7 +124,7 @@ func (s *Loans) statementFigures(db *gorm.DB, region string, year int) (ledger.L
 	overdue, defaulted := map[int64]bool{}, map[int64]bool{}
 	// One streamed query, scanned by hand: a county's 500,000 loans are read
 	// once, without gorm's per-row reflection.
-	rows, err := db.Raw("SELECT id, student_id, university_code, university, entry_year, years, status, disbursed_on, disbursed_fen, prepaid_fen "+
+	rows, err := db.Raw("SELECT id, student_id, university_code, university, entry_year, years, status, disbursed_on, disbursed_fen, prepaid_fen, graduated_on "+
 		"FROM loan_applications WHERE region_code = ? AND disbursed_on IS NOT NULL AND disbursed_on < ?", region, yearEnd).Rows()
 	if err != nil {
 		return out, err
@@ -132,7 +133,7 @@ func (s *Loans) statementFigures(db *gorm.DB, region string, year int) (ledger.L
 	for rows.Next() {
 		var l statementLoan
 		if err := rows.Scan(&l.ID, &l.StudentID, &l.UniversityCode, &l.University, &l.EntryYear, &l.Years, &l.Status,
-			&l.DisbursedOn, &l.DisbursedFen, &l.PrepaidFen); err != nil {
+			&l.DisbursedOn, &l.DisbursedFen, &l.PrepaidFen, &l.GraduatedOn); err != nil {
 			return out, err
 		}
 		u := unis[l.UniversityCode]
@@ -146,7 +147,7 @@ func (s *Loans) statementFigures(db *gorm.DB, region string, year int) (ledger.L
 			u.NewLoans++
 			u.NewFen += l.DisbursedFen
 		}
-		if sub := model.YearSubsidy(l.DisbursedFen, l.DisbursedOn, model.StudyEnd(l.EntryYear, l.Years), year, calc.rates, calc.prepaid[l.ID]); sub > 0 {
+		if sub := model.YearSubsidy(l.DisbursedFen, l.DisbursedOn, model.StudyEndOf(l.EntryYear, l.Years, l.GraduatedOn), year, calc.rates, calc.prepaid[l.ID]); sub > 0 {
 			out.SubsidyLoans++
 			out.SubsidyFen += sub
 			u.SubsidyFen += sub

@@ -457,6 +457,45 @@ func TestLoanPrepaymentCountsFromItsDay(t *testing.T) {
 	})
 }
 
+// 毕业确认 with a day before the course's end (an early graduation or a
+// leaving): the subsidy stops on 31 August of that year and the plan starts
+// then; without a day, or with a later one, the course's end stands.
+func TestLoanEarlyGraduationEndsTheSubsidy(t *testing.T) {
+	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
+		le := newLoanEnv(t, env)
+		ctx := context.Background()
+		app := le.contracted(t, 93, "HT-093")
+		if _, err := le.loans.ConfirmReceipt(ctx, le.nanxian, app.ID, model.Civil(2025, 9, 25)); err != nil {
+			t.Fatal(err)
+		}
+		f := workbook(t, []string{"合同编号", "放款日期", "放款金额"}, []string{"HT-093", "2025-10-15", app.ContractFen.Plain()})
+		if _, err := le.loans.ApplyLoanBankFile(ctx, le.nanxian, f, f.Size()); err != nil {
+			t.Fatal(err)
+		}
+		env.Clock.Set(time.Date(2027, 7, 1, 2, 0, 0, 0, time.UTC))
+		_, err := le.loans.ConfirmGraduation(ctx, le.nanxian, app.ID, model.Civil(2027, 7, 2))
+		wantCode(t, err, "invalid_input")
+		// Left after two years of a four-year course (entry 2025).
+		got, err := le.loans.ConfirmGraduation(ctx, le.nanxian, app.ID, model.Civil(2027, 6, 30))
+		if err != nil || got.GraduatedOn == nil || got.Status != model.LoanGraduated {
+			t.Fatalf("%+v %v", got, err)
+		}
+		v, err := le.loans.GetLoan(ctx, le.auditor, app.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !v.StudyEnd.Equal(model.Civil(2027, 9, 1)) {
+			t.Errorf("study ends %s, want 2027-09-01", v.StudyEnd.Format("2006-01-02"))
+		}
+		if last := v.Subsidy[len(v.Subsidy)-1]; last.Year != 2027 {
+			t.Errorf("subsidy years %+v, the last should be 2027", v.Subsidy)
+		}
+		if len(v.Plan) == 0 || v.Plan[0].DueOn != model.Civil(2027, 12, 20) {
+			t.Errorf("the plan starts %+v, want 2027-12-20", v.Plan[0])
+		}
+	})
+}
+
 func TestLoanImportSamePersonTwiceAndAReturnedApplicationTakenAgain(t *testing.T) {
 	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
 		le := newLoanEnv(t, env)

@@ -284,7 +284,9 @@ func (c loanCalc) plan(apps []model.LoanApplication) loanPlan {
 			first, p.in.TermYears = l.SchoolYear, l.TermYears
 		}
 		extended += l.ExtendedYears
-		p.in.StudyEnd = model.StudyEnd(l.EntryYear, l.Years)
+		if end := model.StudyEndOf(l.EntryYear, l.Years, l.GraduatedOn); p.in.StudyEnd.IsZero() || l.GraduatedOn != nil || end.After(p.in.StudyEnd) {
+			p.in.StudyEnd = end
+		}
 	}
 	if first == "" {
 		return p
@@ -304,7 +306,7 @@ func (c loanCalc) subsidy(apps []model.LoanApplication, year int) model.Fen {
 	var total model.Fen
 	for _, l := range apps {
 		if l.DisbursedOn != nil {
-			total += model.YearSubsidy(l.DisbursedFen, *l.DisbursedOn, model.StudyEnd(l.EntryYear, l.Years), year, c.rates, c.prepaid[l.ID])
+			total += model.YearSubsidy(l.DisbursedFen, *l.DisbursedOn, model.StudyEndOf(l.EntryYear, l.Years, l.GraduatedOn), year, c.rates, c.prepaid[l.ID])
 		}
 	}
 	return total

@@ -121,9 +121,30 @@ func (s *Loans) ConfirmReceipt(ctx context.Context, a model.Actor, id int64, on 
 		})
 }
 
-// ConfirmGraduation: disbursed → graduated; repayment follows the plan.
-func (s *Loans) ConfirmGraduation(ctx context.Context, a model.Actor, id int64) (model.LoanApplication, error) {
-	return s.transition(ctx, a, id, []string{model.LoanDisbursed}, model.LoanGraduated, "", nil)
+// ConfirmGraduation: disbursed → graduated; repayment follows the plan. A
+// day (zero: the course ended as planned) before the course's end records
+// an early graduation or a leaving: the subsidy stops and the plan starts
+// from the 1 September after it. A later day changes nothing: the state
+// pays to the course's end only.
+func (s *Loans) ConfirmGraduation(ctx context.Context, a model.Actor, id int64, on time.Time) (model.LoanApplication, error) {
+	note := ""
+	if !on.IsZero() {
+		note = "毕业（离校）日期 " + on.Format("2006-01-02")
+	}
+	return s.transition(ctx, a, id, []string{model.LoanDisbursed}, model.LoanGraduated, note,
+		func(_ *gorm.DB, app *model.LoanApplication) error {
+			if on.IsZero() {
+				return nil
+			}
+			if app.DisbursedOn != nil && on.Before(*app.DisbursedOn) ||
+				on.After(model.Civil(s.now().In(model.Shanghai()).Date())) {
+				return invalid("毕业（离校）日期（graduated_on）须不早于放款日期，且不晚于今天")
+			}
+			if model.StudyEndOf(app.EntryYear, app.Years, &on).Before(model.StudyEnd(app.EntryYear, app.Years)) {
+				app.GraduatedOn = &on
+			}
+			return nil
+		})
 }
 
 // RecordExtension records a 展期 the bank agreed: the term grows, the plan

@@ -42,15 +42,22 @@ export function loanActions(v) {
     rerender(done);
   };
 
-  // 毕业确认: the study ends on 31 August of the graduation year (POLICY.md).
-  const gradErr = errorSlot();
+  // 毕业确认: the study ends on 31 August of the graduation year (POLICY.md);
+  // a day before the course's end (提前毕业、中途离校) ends it that year.
+  const gradOn = el('input', { type: 'date', name: 'graduated_on', id: 'graduate-date', max: today() });
+  const [gradField, gradErr] = withSlot('提前毕业或离校日期', gradOn, '按期毕业不填');
   const grad = el('button', { type: 'button', class: 'primary', id: 'loan-graduate' }, '毕业确认');
   grad.addEventListener('click', () => busy(grad, gradErr, () => {
     const a = app();
     if (invalid(gradErr, which, a.status === 'disbursed' ? '' : `该笔贷款当前为“${a.status_label}”，只有“已放款”的贷款可以毕业确认`)) return undefined;
-    const end = `${a.entry_year + a.years}-08-31`;
-    return post(a, `/loans/applications/${a.id}/graduate`, undefined, '毕业确认',
-      [['毕业日期', end], ['贷款本金', `${yuan(a.disbursed_fen - a.prepaid_fen)} 元`]],
+    const planned = `${a.entry_year + a.years}-08-31`;
+    const on = gradOn.value;
+    if (invalid(gradErr, gradOn, !on || (on >= a.disbursed_on && on <= today() && on < planned) ? ''
+      : `日期须在放款日期（${a.disbursed_on}）之后、今天之前，且早于按期毕业的 ${planned}`)) return undefined;
+    // The subsidy runs to 31 August of the year the study ended.
+    const end = on ? `${Number(on.slice(0, 4)) + (on.slice(5, 7) >= '09' ? 1 : 0)}-08-31` : planned;
+    return post(a, `/loans/applications/${a.id}/graduate`, on ? { graduated_on: on } : undefined, '毕业确认',
+      [['毕业日期', on ? `${on}（提前毕业或离校）` : planned], ['贷款本金', `${yuan(a.disbursed_fen - a.prepaid_fen)} 元`]],
       `确认后进入还款阶段：财政贴息至 ${end}，宽限期内只还利息。`, `已为 ${a.name} 的 ${a.school_year} 学年贷款办理毕业确认。`);
   }));
 
@@ -93,7 +100,7 @@ export function loanActions(v) {
 
   return card('贷后办理',
     el('div', { class: 'fields' }, field('办理的合同', which, '每学年一份合同，分别办理', true)),
-    el('h3', {}, '毕业确认'), el('div', { class: 'fields' }, el('div', { class: 'field' }, grad, gradErr)),
+    el('h3', {}, '毕业确认'), el('div', { class: 'fields' }, gradField, el('div', { class: 'field' }, grad)),
     el('h3', {}, '展期'), el('div', { class: 'fields' }, yearsField, reasonField, el('div', { class: 'field' }, ext)),
     el('h3', {}, '提前还款'), el('div', { class: 'fields' }, amountField, dateField, el('div', { class: 'field' }, pay)));
 }
