@@ -36,7 +36,7 @@ start_private_mariadb() {
     fi
   fi
   local mariadbd; mariadbd=$(command -v mariadbd || echo /usr/sbin/mariadbd)
-  local port=33306
+  local port=23306 # below the ephemeral range (32768 and up), where an outgoing connection may take it first
   while port_open "$port"; do port=$((port + 1)); done
   private_dir=$(mktemp -d /tmp/studentaid-mariadb.XXXXXX)
   log "starting a private MariaDB on 127.0.0.1:$port ($private_dir)"

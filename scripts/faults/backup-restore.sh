@@ -142,7 +142,7 @@ if [ "$rc" -ne 0 ]; then pass "no key at all is refused (no new key is made for 
 SERVER_ENV=()
 if [ -n "$PHYS" ]; then
   log "3. a second mariadbd on the prepared physical copy"
-  PPORT=$(free_port 35000)
+  PPORT=$(free_port 27000)
   /usr/sbin/mariadbd --no-defaults --datadir="$WORK/phys" --port="$PPORT" --bind-address=127.0.0.1 \
     --socket="$WORK/phys.sock" --pid-file="$WORK/phys.pid" --user="$(id -un)" --skip-log-bin --innodb-buffer-pool-size=256M >"$WORK/phys-server.log" 2>&1 &
   PHYS_PID=$!

@@ -124,6 +124,9 @@ trap 'exit 130' INT TERM
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # free_port BASE: the first port at or above BASE (+ a random offset) that nobody answers on.
+# Every BASE is below the kernel's ephemeral range (32768 and up here): a port
+# chosen there can be taken as the local port of an outgoing connection before
+# the server binds it ("Address already in use").
 free_port() {
   local p=$(($1 + RANDOM % 500))
   while port_open "$p"; do p=$((p + 1)); done
@@ -157,7 +160,7 @@ need_tools() {
 # db_init: a fresh data directory under $WORK/mariadb on a spare port.
 db_init() {
   DB_DIR="$WORK/mariadb"
-  DB_PORT=$(free_port 34000)
+  DB_PORT=$(free_port 26000)
   mariadb_install "$DB_DIR"
 }
 
