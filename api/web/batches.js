@@ -69,7 +69,7 @@ export async function viewBatch(gen, id) {
   ];
   if (finance && b.status === 'approved') sections.push(resultsUpload(b));
   sections.push(await batchLines(id, d.lines_by_status || {}));
-  page(gen, `批次 ${b.number}`, el('p', {}, el('a', { href: '#/batches' }, '← 返回批次列表')), sections);
+  page(gen, `批次 ${b.number}（${programName(b.program)}）`, el('p', {}, el('a', { href: '#/batches' }, '← 返回批次列表')), sections);
 }
 
 export function resultsUpload(b) {
