@@ -21,7 +21,7 @@ import { viewBatches, viewBatch } from './batches.js';
 import { viewJobs } from './jobs.js';
 import { viewAudit } from './audit.js';
 import { viewReports } from './reports.js';
-import { viewUsers, viewSchools } from './admin.js';
+import { viewUsers, viewSchools, viewLoanSettings } from './admin.js';
 import { viewChangePassword, viewPassword } from './password.js';
 import { viewCorrections } from './corrections.js';
 import { viewMatching } from './matching.js';
@@ -63,6 +63,7 @@ const ROUTES = [
   { path: '/reports', title: '汇总报表', roles: ['auditor', 'county_officer', 'finance'], view: viewReports },
   { path: '/users', title: '用户管理', roles: ['admin'], view: viewUsers },
   { path: '/schools', title: '学校管理', roles: ['admin'], view: viewSchools },
+  { path: '/loan-settings', title: '贷款参数', roles: ['admin'], view: viewLoanSettings },
   // Reached from the header's 修改密码 link, not the menu.
   { path: '/password', title: '修改密码', roles: ALL, view: viewPassword, menu: false },
 ];

@@ -3,7 +3,7 @@
 // files; auditors read; finance downloads the yearly statement.
 
 import { state } from './state.js';
-import { yuan, fmtTime, isRole, yearsAround } from './format.js';
+import { yuan, fmtTime, isRole, yearsAround, today } from './format.js';
 import { el, nextID, field, select, input, errorSlot, showError, busy, table, card, confirmAction, page, rerender, pager, stat } from './dom.js';
 import { api, download, upload, errorOf, qs } from './net.js';
 import { loanCharts } from './loan_charts.js';
@@ -14,7 +14,6 @@ export const LOAN_STATUS = {
   settled: ['已结清', 'ok'], overdue: ['逾期', 'bad'], defaulted: ['违约', 'bad'],
 };
 export const LOAN_LEVEL = { junior_college: '专科（高职）', undergraduate: '本科', graduate: '研究生' };
-const today = () => new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10);
 
 export async function viewLoans(gen) {
   const writer = isRole('county_officer');
