@@ -78,6 +78,8 @@ func TestBrowserJourneys(t *testing.T) {
 	srv := httptest.NewServer(h.engine)
 	defer srv.Close()
 	b := newBrowser(t, srv.URL)
+	// The lock after too many wrong passwords answers 429 on purpose.
+	b.allow("429")
 
 	// Login, and the lock after too many wrong passwords.
 	b.waitText("#login-submit", "登录")

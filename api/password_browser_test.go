@@ -20,6 +20,7 @@ func TestBrowserForcedPasswordChange(t *testing.T) {
 	srv := httptest.NewServer(h.engine)
 	defer srv.Close()
 	b := newBrowser(t, srv.URL)
+	b.allow("400") // the weak password, refused on purpose
 	b.login("county_new", "Chosen-by-admin-42")
 	b.waitText("#page-title, h1", "修改密码")
 	b.do(chromedp.SendKeys(chromedp.CSS("#old-password"), "Chosen-by-admin-42"),
@@ -46,6 +47,7 @@ func TestBrowserVoluntaryPasswordChange(t *testing.T) {
 	srv := httptest.NewServer(h.engine)
 	defer srv.Close()
 	b := newBrowser(t, srv.URL)
+	b.allow("400") // the wrong old password, refused on purpose
 	b.signIn("finance_nanxian", service.DemoPassword)
 	b.click("#password-link")
 	b.waitText("#page-title", "修改密码")
