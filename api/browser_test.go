@@ -235,6 +235,15 @@ func TestBrowserJourneys(t *testing.T) {
 	b.waitText("#flash", "成功 3 笔", "失败 1 笔")
 	b.waitText("#lines", "账户已销户", "发放失败")
 	b.shot("21-batch-results")
+	// All the lines, their 合计, and sorted by amount, the largest first.
+	b.do(chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('#lines-status'); s.value = ''; s.dispatchEvent(new Event('change')); })()`))
+	b.waitText("#lines tfoot", "合计", "4 笔", "2,500.00")
+	b.click(`#lines button[data-sort="amount"]`)
+	b.waitFor("lines by amount", `!!document.querySelector('#lines th[aria-sort="ascending"] button[data-sort="amount"]')`)
+	b.click(`#lines button[data-sort="amount"]`)
+	b.waitFor("lines by amount, the largest first", `!!document.querySelector('#lines th[aria-sort="descending"] button[data-sort="amount"]')`)
+	b.waitFor("the amounts in that order", `(() => { const a = [...document.querySelectorAll('#lines tbody tr')].map((r) => Number(r.cells[8].textContent.replace(/,/g, '')));
+		return a.length === 4 && a.every((v, i) => i === 0 || a[i - 1] >= v); })()`)
 	b.visit("/home", "您好")
 	b.waitText("#attention-failed", "账户已销户", "625.00")
 	b.waitText("#wb-held", "赵四", "四年级", "暂缓发放")
