@@ -127,6 +127,14 @@ func TestBrowserJourneys(t *testing.T) {
 	b.visit("/students", "学生档案")
 	b.waitText("#students-table", "张一", "430921********")
 	b.shot("06-students")
+	// By name, then the other way round: the server's order, shown as such.
+	b.click(`#students-table button[data-sort="name"]`)
+	b.waitFor("students by name", `!!document.querySelector('#students-table th[aria-sort="ascending"] button[data-sort="name"]')`)
+	b.click(`#students-table button[data-sort="name"]`)
+	b.waitFor("students by name, the other way", `(() => {
+		if (!document.querySelector('#students-table th[aria-sort="descending"] button[data-sort="name"]')) return false;
+		const n = [...document.querySelectorAll('#students-table tbody tr')].map((r) => r.cells[0].innerText.trim());
+		return n.length > 1 && n.every((v, i) => i === 0 || n[i - 1] >= v); })()`)
 	b.click("#students-table a")
 	b.waitText("#page-title", "电子档案：")
 	b.waitFor("the file", `document.body.innerText.includes('变更记录')`)
