@@ -91,7 +91,12 @@ func TestAccountChangeNeedsASecondOfficer(t *testing.T) {
 		}
 		want(t, h.do("POST", fmt.Sprintf("/api/v1/account-changes/%d/reject", id), login.Token, map[string]any{}), http.StatusBadRequest)
 		want(t, h.do("POST", fmt.Sprintf("/api/v1/account-changes/%d/reject", id), login.Token, map[string]any{"reason": "家长未到场核实"}), http.StatusOK)
-		want(t, h.do("POST", fmt.Sprintf("/api/v1/account-changes/%d/confirm", id), login.Token, nil), http.StatusConflict)
+		rr = h.do("POST", fmt.Sprintf("/api/v1/account-changes/%d/confirm", id), login.Token, nil)
+		want(t, rr, http.StatusConflict)
+		// The status in the message is in the officers' words, not a code.
+		if !strings.Contains(rr.Body.String(), "已处理（已驳回）") {
+			t.Fatalf("second decision: %s", rr.Body)
+		}
 		var acct string
 		env.DB.Raw("SELECT account_masked FROM students WHERE id = ?", sid).Scan(&acct)
 		if !strings.HasSuffix(acct, "3334") {

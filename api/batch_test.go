@@ -140,6 +140,23 @@ func TestFullCycleFromRosterToPaid(t *testing.T) {
 		if !strings.Contains(rr.Body.String(), boarders[0].account) {
 			t.Fatal("finance does not see the account to pay")
 		}
+		// Sorted by name either way, each a full order; the 合计 covers
+		// every line, not the page.
+		var asc, desc struct {
+			Items []struct {
+				Seq  int
+				Name string
+			}
+			Total    int
+			TotalFen int64 `json:"total_fen"`
+		}
+		mustJSON(t, h.do("GET", path+"/lines?sort=name&page_size=2", h.as(fin), nil), &asc)
+		mustJSON(t, h.do("GET", path+"/lines?sort=-name", h.as(fin), nil), &desc)
+		if len(asc.Items) != 2 || asc.Total != made.Lines || asc.TotalFen != int64(made.TotalFen) || desc.TotalFen != asc.TotalFen ||
+			asc.Items[0].Name > asc.Items[1].Name || desc.Items[0].Name < desc.Items[len(desc.Items)-1].Name {
+			t.Fatalf("lines by name: %+v, the other way: %+v", asc, desc)
+		}
+		want(t, h.do("GET", path+"/lines?sort=account", h.as(fin), nil), http.StatusBadRequest)
 
 		want(t, h.do("GET", path+"/bank-file", h.as(fin), nil), http.StatusConflict)
 		want(t, h.do("POST", path+"/approve", h.as("county_nanxian"), nil), http.StatusForbidden)

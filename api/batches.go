@@ -109,8 +109,18 @@ func (s *Server) listBatchLines(c *gin.Context) {
 	if !ok {
 		return
 	}
-	l, err := s.batches.ListBatchLines(c.Request.Context(), actor(c), id, c.Query("status"), p)
-	respond(c, http.StatusOK, listOf(l, lineOf), err)
+	f := service.LineFilter{Status: c.Query("status"), Sort: c.Query("sort"), Page: p}
+	l, err := s.batches.ListLines(c.Request.Context(), actor(c), id, f)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	// The 合计 row covers all the lines the filter keeps, not only this page.
+	t, err := s.batches.LinesTotal(c.Request.Context(), actor(c), id, f)
+	respond(c, http.StatusOK, struct {
+		listBody[lineBody]
+		TotalFen model.Fen `json:"total_fen"`
+	}{listBody: listOf(l, lineOf), TotalFen: t.Fen}, err)
 }
 
 // ledger serves the stored bytes with their SHA-256 as ETag, so a client

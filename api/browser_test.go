@@ -78,6 +78,8 @@ func TestBrowserJourneys(t *testing.T) {
 	srv := httptest.NewServer(h.engine)
 	defer srv.Close()
 	b := newBrowser(t, srv.URL)
+	// The lock after too many wrong passwords answers 429 on purpose.
+	b.allow("429")
 
 	// Login, and the lock after too many wrong passwords.
 	b.waitText("#login-submit", "登录")
@@ -125,6 +127,14 @@ func TestBrowserJourneys(t *testing.T) {
 	b.visit("/students", "学生档案")
 	b.waitText("#students-table", "张一", "430921********")
 	b.shot("06-students")
+	// By name, then the other way round: the server's order, shown as such.
+	b.click(`#students-table button[data-sort="name"]`)
+	b.waitFor("students by name", `!!document.querySelector('#students-table th[aria-sort="ascending"] button[data-sort="name"]')`)
+	b.click(`#students-table button[data-sort="name"]`)
+	b.waitFor("students by name, the other way", `(() => {
+		if (!document.querySelector('#students-table th[aria-sort="descending"] button[data-sort="name"]')) return false;
+		const n = [...document.querySelectorAll('#students-table tbody tr')].map((r) => r.cells[0].innerText.trim());
+		return n.length > 1 && n.every((v, i) => i === 0 || n[i - 1] >= v); })()`)
 	b.click("#students-table a")
 	b.waitText("#page-title", "电子档案：")
 	b.waitFor("the file", `document.body.innerText.includes('变更记录')`)
@@ -185,7 +195,9 @@ func TestBrowserJourneys(t *testing.T) {
 	b.visit("/matching", "跨部门比对")
 	b.shot("14b-matching")
 	b.visit("/quotas", "资助指标")
-	b.waitText("#quotas", "南县南洲镇中心小学")
+	b.waitText("#quotas", "南县南洲镇中心小学", "已用（人）", "剩余（元）", "未上报", "2,500.00")
+	b.waitText("#quota-unreported", "未上报名单的学校")
+	b.waitFor("南洲 not among the unreported", `!document.querySelector('#quota-unreported').textContent.includes('南洲')`)
 	b.shot("14-quotas")
 	b.visit("/standards", "资助标准")
 	b.waitText("#standards", "1,250.00")
@@ -194,6 +206,7 @@ func TestBrowserJourneys(t *testing.T) {
 	b.visit("/anomalies", "异常情况")
 	b.click("#anomaly-scan")
 	b.waitText("#anomaly-scan-result", "扫描完成")
+	b.waitText("#anomaly-export", "导出Excel")
 	b.waitText("#anomaly-table", "孙六", "年龄与年级不符", "待核实")
 	b.shot("16-anomalies")
 	b.click("#anomaly-table details summary")
@@ -212,11 +225,11 @@ func TestBrowserJourneys(t *testing.T) {
 	b.click(`#jobs button.primary[data-job="batch_boarding"]`)
 	b.confirm("17-job-confirm", "生成发放批次")
 	b.waitText("#job-status", "运行成功")
-	b.waitText("#job-batches", "430921-BOARDING-2025-2026-1-001", "2,500.00")
+	b.waitText("#job-batches", "430921-BOARDING-2025-2026-1-001", "寄宿生生活补助", "2,500.00")
 	b.waitText("#jobs", "成功")
 	b.shot("18-job-run")
 	b.click("#job-batches a")
-	b.waitText("#page-title", "430921-BOARDING-2025-2026-1-001")
+	b.waitText("#page-title", "430921-BOARDING-2025-2026-1-001", "寄宿生生活补助")
 	b.click("#batch-approve")
 	b.confirm("19-batch-approve-confirm", "4 笔", "2,500.00 元")
 	b.waitText("#flash", "已审核")
@@ -230,6 +243,15 @@ func TestBrowserJourneys(t *testing.T) {
 	b.waitText("#flash", "成功 3 笔", "失败 1 笔")
 	b.waitText("#lines", "账户已销户", "发放失败")
 	b.shot("21-batch-results")
+	// All the lines, their 合计, and sorted by amount, the largest first.
+	b.do(chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('#lines-status'); s.value = ''; s.dispatchEvent(new Event('change')); })()`))
+	b.waitText("#lines tfoot", "合计", "4 笔", "2,500.00")
+	b.click(`#lines button[data-sort="amount"]`)
+	b.waitFor("lines by amount", `!!document.querySelector('#lines th[aria-sort="ascending"] button[data-sort="amount"]')`)
+	b.click(`#lines button[data-sort="amount"]`)
+	b.waitFor("lines by amount, the largest first", `!!document.querySelector('#lines th[aria-sort="descending"] button[data-sort="amount"]')`)
+	b.waitFor("the amounts in that order", `(() => { const a = [...document.querySelectorAll('#lines tbody tr')].map((r) => Number(r.cells[8].textContent.replace(/,/g, '')));
+		return a.length === 4 && a.every((v, i) => i === 0 || a[i - 1] >= v); })()`)
 	b.visit("/home", "您好")
 	b.waitText("#attention-failed", "账户已销户", "625.00")
 	b.waitText("#wb-held", "赵四", "四年级", "暂缓发放")
@@ -250,7 +272,7 @@ func TestBrowserJourneys(t *testing.T) {
 	b.click("#batches-export")
 	b.sameRows(b.download("发放批次"), "发放批次", "#batches", 0, 0)
 	b.click("#batches a")
-	b.waitText("#page-title", "430921-BOARDING-2025-2026-1-001")
+	b.waitText("#page-title", "430921-BOARDING-2025-2026-1-001", "寄宿生生活补助")
 	b.click("#ledger-download")
 	b.download("发放台账")
 	b.visit("/audit", "审计日志")

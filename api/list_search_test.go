@@ -2,8 +2,11 @@ package api_test
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/xuri/excelize/v2"
@@ -54,6 +57,20 @@ func TestListsSearchSortTotalAndExport(t *testing.T) {
 			t.Errorf("sorted: %v", got)
 		}
 		want(t, h.do("GET", "/api/v1/entitlements?sort=id_hash", h.as("school_nanzhou"), nil), http.StatusBadRequest)
+		// Students by name either way, page by page, and the export in the
+		// order the screen shows.
+		up, down := names("/api/v1/students?sort=name"), names("/api/v1/students?sort=-name")
+		rev := slices.Clone(up)
+		slices.Reverse(rev)
+		if len(up) < 3 || !slices.IsSorted(up) || !slices.Equal(down, rev) {
+			t.Errorf("students by name: %v, the other way: %v", up, down)
+		}
+		for i := range up {
+			if got := names(fmt.Sprintf("/api/v1/students?sort=name&page_size=1&page=%d", i+1)); len(got) != 1 || got[0] != up[i] {
+				t.Errorf("students by name, page %d: %v, want %s", i+1, got, up[i])
+			}
+		}
+		want(t, h.do("GET", "/api/v1/students?sort=id_hash", h.as("school_nanzhou"), nil), http.StatusBadRequest)
 		var page struct {
 			Items    []struct{ Name string }
 			TotalFen int64 `json:"total_fen"`
@@ -63,18 +80,23 @@ func TestListsSearchSortTotalAndExport(t *testing.T) {
 			t.Fatalf("the 合计 covers only the page: %+v", page)
 		}
 
-		for path, sheet := range map[string]string{"/api/v1/entitlements.xlsx?term=2025-2026-1&sort=-name": "资助名单", "/api/v1/students.xlsx?q=" + url.QueryEscape("辉"): "学生"} {
+		for path, sheet := range map[string]string{"/api/v1/entitlements.xlsx?term=2025-2026-1&sort=-name": "资助名单", "/api/v1/students.xlsx?q=" + url.QueryEscape("辉"): "学生",
+			"/api/v1/students.xlsx?sort=-name": "学生名单（按姓名倒序）"} {
 			rr := h.do("GET", path, h.as("school_nanzhou"), nil)
 			want(t, rr, http.StatusOK)
 			x, err := excelize.OpenReader(bytes.NewReader(rr.Body.Bytes()))
 			if err != nil {
 				t.Fatal(err)
 			}
-			rows, _ := x.GetRows(sheet)
+			rows, _ := x.GetRows(strings.TrimSuffix(sheet, "名单（按姓名倒序）"))
 			switch sheet {
 			case "资助名单":
 				if len(rows) != 6 || rows[2][1] != "王三" || rows[5][0] != "合计" || rows[5][9] != "1,875.00" {
 					t.Errorf("aid list export: %v", rows)
+				}
+			case "学生名单（按姓名倒序）":
+				if len(rows) < 5 || rows[2][1] != down[0] || rows[len(rows)-1][1] != down[len(down)-1] {
+					t.Errorf("student export by name, descending: %v, the list %v", rows, down)
 				}
 			case "学生":
 				if len(rows) != 3 || rows[2][1] != "张辉明" || rows[2][2] != hui[:6]+"********"+hui[14:] {

@@ -140,7 +140,7 @@ func studentRowOf(r service.StudentRow) studentRowBody {
 
 // studentFilter reads the student list's filters and search.
 func studentFilter(c *gin.Context) (service.StudentFilter, bool) {
-	f := service.StudentFilter{SchoolYear: c.Query("school_year"), Q: c.Query("q"), Program: c.Query("program")}
+	f := service.StudentFilter{SchoolYear: c.Query("school_year"), Q: c.Query("q"), Program: c.Query("program"), Sort: c.Query("sort")}
 	if v := c.Query("school_id"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {

@@ -24,6 +24,7 @@ var webTypes = map[string]string{
 	".html": "text/html; charset=utf-8",
 	".js":   "text/javascript; charset=utf-8",
 	".css":  "text/css; charset=utf-8",
+	".svg":  "image/svg+xml",
 }
 
 // webPaths lists the page's URLs in order: / and one /web/… per embedded

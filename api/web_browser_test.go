@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -37,8 +38,9 @@ func chromiumPath(t *testing.T) string {
 }
 
 // browser is one headless Chromium tab on the page under test. Its steps
-// fail the test with what the page showed, and it collects script errors and
-// CSP refusals, which the page must never cause.
+// fail the test with what the page showed, and it collects script errors,
+// CSP refusals and console errors, which the page must never cause, except
+// the answers the API gives on purpose (allowed).
 type browser struct {
 	t         *testing.T
 	ctx       context.Context
@@ -48,6 +50,41 @@ type browser struct {
 
 	mu       sync.Mutex
 	problems []string
+	allowed  map[string]bool
+}
+
+// expectedStatuses are the API answers a page shows as a message rather
+// than failing on: an ended session (401), a refusal by role or scope (403),
+// a conflict such as a loan already taken (409) and a broken rule (422). The
+// browser logs each as a failed resource load; any other failed load is a
+// problem unless the test allows its status.
+var expectedStatuses = []string{"401", "403", "409", "422"}
+
+var failedLoad = regexp.MustCompile(`status of (\d{3})`)
+
+// allow adds statuses this test provokes on purpose (such as 400 for a form
+// the server refuses).
+func (b *browser) allow(statuses ...string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, s := range statuses {
+		b.allowed[s] = true
+	}
+}
+
+// problem is what a console message says is wrong with the page, or "";
+// b.mu is held.
+func (b *browser) problem(m chromedp.ConsoleMessage) string {
+	switch {
+	case m.IsException() || strings.Contains(m.Text, "Content Security Policy"):
+		return m.Text
+	case m.Type != chromedp.ConsoleError:
+		return ""
+	}
+	if st := failedLoad.FindStringSubmatch(m.Text); m.Source == "network" && st != nil && b.allowed[st[1]] {
+		return ""
+	}
+	return fmt.Sprintf("console %s: %s %s", m.Type, m.Text, m.URL)
 }
 
 const browserStep = 15 * time.Second
@@ -74,7 +111,8 @@ func newBrowser(t *testing.T, base string) *browser {
 	} else if err := os.MkdirAll(shots, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	b := &browser{t: t, ctx: ctx, base: base, shots: shots, downloads: t.TempDir()}
+	b := &browser{t: t, ctx: ctx, base: base, shots: shots, downloads: t.TempDir(), allowed: map[string]bool{}}
+	b.allow(expectedStatuses...)
 	done := make(chan struct{})
 	t.Cleanup(func() {
 		cancel()
@@ -92,11 +130,11 @@ func newBrowser(t *testing.T, base string) *browser {
 			if err != nil {
 				return
 			}
-			if m.IsException() || strings.Contains(m.Text, "Content Security Policy") {
-				b.mu.Lock()
-				b.problems = append(b.problems, m.Text)
-				b.mu.Unlock()
+			b.mu.Lock()
+			if p := b.problem(m); p != "" {
+				b.problems = append(b.problems, p)
 			}
+			b.mu.Unlock()
 		}
 	}()
 	if _, err := chromedp.CallBrowser(ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
@@ -126,7 +164,8 @@ func (b *browser) pageText() string {
 	return s
 }
 
-// checkProblems fails the test on any script error or CSP refusal so far.
+// checkProblems fails the test on any script error, CSP refusal or console
+// error so far.
 func (b *browser) checkProblems() {
 	b.t.Helper()
 	b.mu.Lock()

@@ -9,6 +9,19 @@ const (
 	AccountChangeRejected  = "rejected"
 )
 
+// AccountChangeStatusLabel is a status as officers read it.
+func AccountChangeStatusLabel(status string) string {
+	switch status {
+	case AccountChangePending:
+		return "待确认"
+	case AccountChangeConfirmed:
+		return "已确认"
+	case AccountChangeRejected:
+		return "已驳回"
+	}
+	return status
+}
+
 // AccountChange is a change of bank account or holder on a student with
 // approved, unpaid aid, held until another officer of the county confirms
 // it. The old account stays sealed so a rejection can restore it.

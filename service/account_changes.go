@@ -110,7 +110,7 @@ func (s *Students) decideAccountChange(ctx context.Context, a model.Actor, id in
 		case ac.MadeByID == a.UserID:
 			return newErr(CodeForbidden, "same_officer", "账户变更须由本县另一名资助专干确认，不能由提交变更的人确认")
 		case ac.Status != model.AccountChangePending:
-			return conflict("该账户变更已处理（%s）", ac.Status)
+			return conflict("该账户变更已处理（%s）", model.AccountChangeStatusLabel(ac.Status))
 		case to == model.AccountChangeRejected && reason == "":
 			return invalid("驳回须填写原因（reason）")
 		}

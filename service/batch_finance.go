@@ -121,55 +121,6 @@ func (s *Batches) GetBatch(ctx context.Context, a model.Actor, id int64) (BatchD
 	return d, nil
 }
 
-// LineView is a batch line as a caller may see it: full ID and account for
-// finance and auditors (hard rule 4), masked for everyone else.
-type LineView struct {
-	model.BatchLine
-	IDNumber    string
-	BankAccount string
-}
-
-// ListBatchLines lists a batch's lines.
-func (s *Batches) ListBatchLines(ctx context.Context, a model.Actor, id int64, status string, p Page) (List[LineView], error) {
-	out := List[LineView]{Page: p.Normalize()}
-	db := s.reader(ctx)
-	if _, err := s.batch(db, a, id); err != nil {
-		return out, err
-	}
-	q := db.Model(&model.BatchLine{}).Where("batch_id = ?", id)
-	if status != "" {
-		q = q.Where("status = ?", status)
-	}
-	if err := q.Count(&out.Total).Error; err != nil {
-		return out, err
-	}
-	var lines []model.BatchLine
-	if err := out.Page.apply(q.Order("seq")).Find(&lines).Error; err != nil {
-		return out, err
-	}
-	full := a.Is(model.RoleFinance, model.RoleAuditor)
-	for _, l := range lines {
-		v := LineView{BatchLine: l, IDNumber: l.IDMasked, BankAccount: l.AccountMasked}
-		no, err := s.keys.Open(l.StudentNo)
-		if err != nil {
-			return out, err
-		}
-		v.StudentNo = model.MaskStudentNo(no)
-		if full {
-			v.StudentNo = no
-			if v.IDNumber, err = s.keys.Open(l.IDEnc); err != nil {
-				return out, err
-			}
-			if v.BankAccount, err = s.keys.Open(l.AccountEnc); err != nil {
-				return out, err
-			}
-		}
-		v.IDEnc, v.AccountEnc = "", ""
-		out.Items = append(out.Items, v)
-	}
-	return out, nil
-}
-
 // LedgerInfo checks the actor may download a batch's ledger, picks the
 // rendering the role gets (county officers the masked one, finance and
 // auditors the full one) and records the download (hard rule 3);

@@ -22,6 +22,7 @@ type StudentFilter struct {
 	// Program keeps the enrolments with aid under that program (an
 	// entitlement at the same school in one of the year's terms).
 	Program string
+	Sort    string // one of studentSorts; empty: school, year, grade, class (the index's order)
 	Page    Page
 }
 
@@ -76,8 +77,69 @@ func (s *Students) ListStudents(ctx context.Context, a model.Actor, f StudentFil
 	} else if !searched {
 		s.counts.put(key, out.Total, now, s.opt.CountCache)
 	}
+	if f.Sort != "" {
+		out.Items, err = s.sortedStudentRows(db, out.Page.apply(q), f.Sort)
+		return out, err
+	}
 	out.Items, err = s.studentRows(db, out.Page.apply(q.Select("e.id").Order(studentListOrder)))
 	return out, err
+}
+
+// studentSorts are the orders a list can be asked in besides the index's,
+// each ending on the enrolment's id so that pages never overlap. "so" is the
+// students table, joined only for the name.
+var studentSorts = map[string]string{
+	"name":         "so.name, e.id",
+	"-name":        "so.name DESC, e.id",
+	"school_year":  "e.school_year, e.id",
+	"-school_year": "e.school_year DESC, e.id",
+	"grade":        "e.grade, e.id",
+	"-grade":       "e.grade DESC, e.id",
+	"class":        "e.class, e.id",
+	"-class":       "e.class DESC, e.id",
+}
+
+// sortedStudentRows reads a page in another order than the index's: the
+// page's enrolments in that order first, then their rows, put back in it.
+func (s *Students) sortedStudentRows(db, page *gorm.DB, sort string) ([]StudentRow, error) {
+	if strings.TrimPrefix(sort, "-") == "name" {
+		page = page.Joins("JOIN students so ON so.id = e.student_id")
+	}
+	var keys []struct {
+		ID         int64
+		StudentID  int64
+		SchoolID   int64
+		SchoolYear string
+	}
+	if err := page.Select("e.id, e.student_id, e.school_id, e.school_year").Order(studentSorts[sort]).Scan(&keys).Error; err != nil {
+		return nil, err
+	}
+	if len(keys) == 0 {
+		return []StudentRow{}, nil
+	}
+	type key struct {
+		student, school int64
+		year            string
+	}
+	at := map[key]int{}
+	ids := make([]int64, len(keys))
+	for i, k := range keys {
+		at[key{k.StudentID, k.SchoolID, k.SchoolYear}] = i
+		ids[i] = k.ID
+	}
+	// In chunks: an export may hold more ids than SQLite takes in one query.
+	items := make([]StudentRow, 0, len(ids))
+	for chunk := range slices.Chunk(ids, 1000) {
+		rows, err := s.studentRows(db, db.Table("enrolments e").Select("e.id").Where("e.id IN ?", chunk))
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, rows...)
+	}
+	slices.SortFunc(items, func(x, y StudentRow) int {
+		return cmp.Compare(at[key{x.StudentID, x.SchoolID, x.SchoolYear}], at[key{y.StudentID, y.SchoolID, y.SchoolYear}])
+	})
+	return items, nil
 }
 
 // studentRows reads the rows of the enrolments whose ids the query selects,
@@ -114,6 +176,9 @@ func (s *Students) studentRows(db *gorm.DB, ids *gorm.DB) ([]StudentRow, error) 
 // given, whether the actor sees it is decided here (visible false: an empty
 // list), so the query needs no scope subquery.
 func (s *Students) studentQuery(db *gorm.DB, a model.Actor, f StudentFilter) (*gorm.DB, bool, error) {
+	if _, ok := studentSorts[f.Sort]; f.Sort != "" && !ok {
+		return nil, false, invalid("排序方式 %q 无效", truncateRunes(f.Sort, 16))
+	}
 	q := db.Table("enrolments e")
 	if f.SchoolID != 0 {
 		schools, err := s.schoolsByID(db, []int64{f.SchoolID})

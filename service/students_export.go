@@ -28,7 +28,13 @@ func (s *Students) StudentWorkbook(ctx context.Context, a model.Actor, f Student
 		if err := checkExportSize(q, "共 %d 人，超过单次导出上限 %d 人：请按学校或学年筛选后导出"); err != nil {
 			return nil, err
 		}
-		if rows, err = s.studentRows(db, q.Select("e.id")); err != nil {
+		// In the order the screen shows, when the user sorted it.
+		if f.Sort != "" {
+			rows, err = s.sortedStudentRows(db, q, f.Sort)
+		} else {
+			rows, err = s.studentRows(db, q.Select("e.id"))
+		}
+		if err != nil {
 			return nil, err
 		}
 	}

@@ -36,7 +36,7 @@ export async function viewAnomalies(gen) {
     scanOut.textContent = `扫描完成：现有 ${r.found} 条线索，新发现 ${r.opened} 条，已消除 ${r.resolved} 条。`;
     await load();
   }));
-  const exp = el('button', { type: 'button', id: 'anomaly-export' }, '导出清单');
+  const exp = el('button', { type: 'button', id: 'anomaly-export' }, '导出Excel');
   exp.addEventListener('click', () => busy(exp, err, () => download(`/anomalies.xlsx${qs(filter())}`, '异常情况清单.xlsx')));
   for (const c of [term, status]) c.addEventListener('change', () => load().catch((e) => showError(err, e)));
   if (!page(gen, '异常情况', el('p', { class: 'lead' }, '重复享受、代领、持卡人不符、年龄与年级不符、一人多籍、状态变化后仍有资助、金额与标准不符、多次发放失败、滞留未发等线索。'),

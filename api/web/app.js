@@ -21,8 +21,8 @@ import { viewBatches, viewBatch } from './batches.js';
 import { viewJobs } from './jobs.js';
 import { viewAudit } from './audit.js';
 import { viewReports } from './reports.js';
-import { viewUsers, viewSchools } from './admin.js';
-import { viewChangePassword } from './password.js';
+import { viewUsers, viewSchools, viewLoanSettings } from './admin.js';
+import { viewChangePassword, viewPassword } from './password.js';
 import { viewCorrections } from './corrections.js';
 import { viewMatching } from './matching.js';
 import { viewAccountChanges } from './accountchanges.js';
@@ -63,6 +63,9 @@ const ROUTES = [
   { path: '/reports', title: '汇总报表', roles: ['auditor', 'county_officer', 'finance'], view: viewReports },
   { path: '/users', title: '用户管理', roles: ['admin'], view: viewUsers },
   { path: '/schools', title: '学校管理', roles: ['admin'], view: viewSchools },
+  { path: '/loan-settings', title: '贷款参数', roles: ['admin'], view: viewLoanSettings },
+  // Reached from the header's 修改密码 link, not the menu.
+  { path: '/password', title: '修改密码', roles: ALL, view: viewPassword, menu: false },
 ];
 
 function renderChrome(current) {
@@ -73,10 +76,11 @@ function renderChrome(current) {
     who.replaceChildren();
     return;
   }
-  nav.replaceChildren(el('ul', {}, ROUTES.filter((r) => r.path && r.roles.includes(state.user.role)).map((r) =>
+  nav.replaceChildren(el('ul', {}, ROUTES.filter((r) => r.path && r.menu !== false && r.roles.includes(state.user.role)).map((r) =>
     el('li', {}, el('a', { href: `#${r.path}`, 'aria-current': current && (current.path === r.path || (current.re && current.parent === r.path)) ? 'page' : null }, r.title)))));
   who.replaceChildren(
     el('span', { id: 'who-name' }, `${state.user.username}（${ROLE_LABEL[state.user.role] || state.user.role}）`),
+    el('a', { href: '#/password', id: 'password-link', 'aria-current': current && current.path === '/password' ? 'page' : null }, '修改密码'),
     el('button', { type: 'button', id: 'logout', onclick: logout }, '退出'));
 }
 

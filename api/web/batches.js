@@ -69,7 +69,7 @@ export async function viewBatch(gen, id) {
   ];
   if (finance && b.status === 'approved') sections.push(resultsUpload(b));
   sections.push(await batchLines(id, d.lines_by_status || {}));
-  page(gen, `批次 ${b.number}`, el('p', {}, el('a', { href: '#/batches' }, '← 返回批次列表')), sections);
+  page(gen, `批次 ${b.number}（${programName(b.program)}）`, el('p', {}, el('a', { href: '#/batches' }, '← 返回批次列表')), sections);
 }
 
 export function resultsUpload(b) {
@@ -113,14 +113,19 @@ export async function batchLines(id, byStatus) {
   status.id = 'lines-status';
   const err = errorSlot();
   const out = el('div', { 'aria-live': 'polite', id: 'batch-lines' });
+  let sort = '';
   const load = async (pageNo = 1) => {
-    const l = await api('GET', `/batches/${id}/lines${qs({ status: status.value, page: pageNo, page_size: 100 })}`);
+    const l = await api('GET', `/batches/${id}/lines${qs({ status: status.value, sort, page: pageNo, page_size: 100 })}`);
     out.replaceChildren(table([
-      { h: '序号', num: true, f: (x) => x.seq }, { h: '学校', f: (x) => x.school_name }, { h: '年级', f: (x) => x.grade },
-      { h: '姓名', f: (x) => x.name }, { h: '身份证件号', f: (x) => x.id_number }, { h: '开户银行', f: (x) => x.bank_name },
-      { h: '银行卡号', f: (x) => x.bank_account }, { h: '户名', f: (x) => x.holder_name }, { h: '金额（元）', num: true, f: (x) => yuan(x.amount_fen) },
-      { h: '状态', f: (x) => badge(LINE_STATUS, x.status) }, { h: '失败原因', f: (x) => x.fail_reason },
-    ], l.items, { caption: `发放明细（${l.total} 笔）`, empty: '没有符合条件的明细', id: 'lines' }), pager(l.total, l.page, l.page_size, (p) => load(p).catch((e) => showError(err, e))));
+      { h: '序号', num: true, sort: 'seq', f: (x) => x.seq }, { h: '学校', sort: 'school', f: (x) => x.school_name }, { h: '年级', sort: 'grade', f: (x) => x.grade },
+      { h: '姓名', sort: 'name', f: (x) => x.name }, { h: '身份证件号', f: (x) => x.id_number }, { h: '开户银行', f: (x) => x.bank_name },
+      { h: '银行卡号', f: (x) => x.bank_account }, { h: '户名', f: (x) => x.holder_name }, { h: '金额（元）', num: true, sort: 'amount', f: (x) => yuan(x.amount_fen) },
+      { h: '状态', sort: 'status', f: (x) => badge(LINE_STATUS, x.status) }, { h: '失败原因', f: (x) => x.fail_reason },
+    ], l.items, { caption: `发放明细（${l.total} 笔）`, empty: '没有符合条件的明细', id: 'lines',
+      sort: { key: sort, go: (k) => { sort = k; load().catch((e) => showError(err, e)); } },
+      // 合计: every line the filter keeps, not only this page.
+      foot: ['合计', '', '', `${l.total} 笔`, '', '', '', '', yuan(l.total_fen), '', ''] }),
+    pager(l.total, l.page, l.page_size, (p) => load(p).catch((e) => showError(err, e))));
   };
   status.addEventListener('change', () => load().catch((e) => showError(err, e)));
   await load();

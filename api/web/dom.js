@@ -86,6 +86,18 @@ export function showError(slot, e, control) {
   }
 }
 
+// checkedField is a field with its own error slot under the control, for
+// forms that check each entry before asking to confirm: fail(message) marks
+// the control and moves the focus to it; typing in it clears the mark.
+export function checkedField(label, control, hint, wide) {
+  const node = field(label, control, hint, wide);
+  const slot = errorSlot();
+  node.append(slot);
+  control.addEventListener('input', () => showError(slot, null, control));
+  const fail = (message) => { showError(slot, new Error(message), control); control.focus(); return false; };
+  return { node, control, fail, clear: () => showError(slot, null, control) };
+}
+
 // busy disables the button while work runs and reports errors in the slot.
 export async function busy(button, slot, work) {
   button.disabled = true;

@@ -20,6 +20,19 @@ export function parseYuan(s) {
   return Number(m[1]) * 100 + Number((m[2] || '').padEnd(2, '0'));
 }
 
+// parsePercent reads "3.45" (or "-0.3" when negative allows) into basis
+// points, or returns null.
+export function parsePercent(s, negative) {
+  const m = String(s).trim().match(negative ? /^(-?)(\d{1,3})(?:\.(\d{1,2}))?$/ : /^()(\d{1,3})(?:\.(\d{1,2}))?$/);
+  if (!m) return null;
+  const bp = Number(m[2]) * 100 + Number((m[3] || '').padEnd(2, '0'));
+  return m[1] ? -bp : bp;
+}
+export const percent = (bp) => `${(bp / 100).toFixed(2)}%`;
+
+// today is the date in Beijing, as the offices count days.
+export const today = () => new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10);
+
 export const shanghai = new Intl.DateTimeFormat('zh-CN', {
   timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
 });

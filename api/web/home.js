@@ -81,6 +81,7 @@ export function barTable(d, bars, what) {
 export function batchTable(batches) {
   return el('details', {}, el('summary', {}, '查看数据表'), table([
     { h: '批次号', f: (b) => b.number },
+    { h: '资助项目', f: (b) => programName(b.program) },
     { h: '已发放（元）', num: true, f: (b) => `${yuan(b.paid.total_fen)}（${b.paid.count} 笔）` },
     { h: '发放失败（元）', num: true, f: (b) => `${yuan(b.failed.total_fen)}（${b.failed.count} 笔）` },
     { h: '待发放（元）', num: true, f: (b) => `${yuan(b.pending.total_fen)}（${b.pending.count} 笔）` },

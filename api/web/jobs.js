@@ -1,4 +1,4 @@
-import { yuan, fmtTime, RUN_STATUS } from './format.js';
+import { yuan, fmtTime, programName, RUN_STATUS } from './format.js';
 import { el, badge, errorSlot, busy, table, card, confirmAction, page } from './dom.js';
 import { api } from './net.js';
 
@@ -61,6 +61,7 @@ export function showRun(box, j, r) {
       r.status === 'succeeded' ? `运行成功${r.dry_run ? '（试运行，未生成任何批次）' : ''}，${batches.length} 个批次。` : `运行${(RUN_STATUS[r.status] || [r.status])[0]}${r.error ? `：${r.error}` : ''}`),
     table([
       { h: '批次号', f: (b) => (b.id ? el('a', { href: `#/batches/${b.id}` }, b.number) : b.number) },
+      { h: '资助项目', f: (b) => programName(b.program) },
       { h: '笔数', num: true, f: (b) => b.lines }, { h: '金额（元）', num: true, f: (b) => yuan(b.total_fen) },
     ], batches, { caption: r.dry_run ? '将生成的批次' : '生成的批次', empty: '没有需要生成的批次', id: 'job-batches' }),
     held.length ? table([{ h: '姓名', f: (h) => h.name }, { h: '学校', f: (h) => h.school_name }, { h: '暂缓原因', f: (h) => h.reason }], held,

@@ -3,10 +3,11 @@
 // files; auditors read; finance downloads the yearly statement.
 
 import { state } from './state.js';
-import { yuan, fmtTime, isRole, yearsAround } from './format.js';
+import { yuan, fmtTime, isRole, yearsAround, today } from './format.js';
 import { el, nextID, field, select, input, errorSlot, showError, busy, table, card, confirmAction, page, rerender, pager, stat } from './dom.js';
-import { api, download, upload, errorOf, qs } from './net.js';
+import { api, download, upload, errorOf, qs, regions } from './net.js';
 import { loanCharts } from './loan_charts.js';
+import { applyForm } from './loan_intake.js';
 
 export const LOAN_STATUS = {
   received: ['已受理', 'info'], approved: ['审核通过', 'ok'], returned: ['已退回', 'bad'], contracted: ['已签合同', 'info'],
@@ -14,7 +15,6 @@ export const LOAN_STATUS = {
   settled: ['已结清', 'ok'], overdue: ['逾期', 'bad'], defaulted: ['违约', 'bad'],
 };
 export const LOAN_LEVEL = { junior_college: '专科（高职）', undergraduate: '本科', graduate: '研究生' };
-const today = () => new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10);
 
 export async function viewLoans(gen) {
   const writer = isRole('county_officer');
@@ -47,7 +47,8 @@ export async function viewLoans(gen) {
       table(cols, l.items, { caption: `共 ${l.total} 条`, empty: '没有符合条件的贷款申请。', id: 'loans' }),
       l.total > 50 ? pager(l.total, pageNo, 50, (p) => go(status, p)) : ''));
   }
-  if (writer) sections.push(importCard(), bankCard());
+  if (writer) sections.push(card('受理贷款申请', el('p', {}, '学生和共同借款人到场、核对身份证件后逐笔受理；批量受理请用下面的导入。'), applyForm()),
+    importCard(), receiptsCard(), bankCard());
   const years = await api('GET', '/loans/years');
   const charts = loanCharts(gen, years.items);
   sections.push(card('贷款统计图', el('div', { class: 'grid2' }, charts.figs)));
@@ -58,7 +59,7 @@ export async function viewLoans(gen) {
     { h: '放款金额（元）', num: true, f: (y) => yuan(y.disbursed_fen) },
     { h: '逾期（笔）', num: true, f: (y) => y.overdue },
     { h: '逾期率', num: true, f: (y) => `${(y.overdue_rate_bp / 100).toFixed(2)}%` },
-  ], years.items, { caption: '按学年统计', empty: '暂无贷款数据。', id: 'loan-years' })), statementCard());
+  ], years.items, { caption: '按学年统计', empty: '暂无贷款数据。', id: 'loan-years' })), await statementCard());
   if (page(gen, '生源地信用助学贷款', el('p', { class: 'lead' }, '按“受理—审核—签订合同—高校回执—放款”的顺序办理；放款与还款状态以经办银行文件为准。'), sections)) charts.draw();
 }
 
@@ -151,16 +152,32 @@ function importCard() {
   ]));
 }
 
+function receiptsCard() {
+  return card('导入高校回执清单', el('p', {}, '高校回执清单（按合同编号）；已签合同的贷款确认回执后等待放款，已确认的不会重复确认。'), fileForm('loan-receipts', '/loans/receipts', []));
+}
+
 function bankCard() {
   return card('导入经办银行文件', el('p', {}, '经办银行的放款或还款状态表；同一文件重复导入不会重复记账。'), fileForm('loan-bank', '/loans/bank-files', []));
 }
 
-function statementCard() {
+// statementCard downloads a county's yearly statement; a user whose scope
+// is a city (a code ending in 00) picks one of its counties, as the
+// statement is made per county.
+async function statementCard() {
   const y = Number((state.now || new Date().toISOString()).slice(0, 4));
   const year = select('year', [y - 1, y - 2, y - 3, y - 4].map((v) => [v, `${v} 年`]), y - 1);
   year.id = 'statement-year';
+  const scope = (state.user.scope && state.user.scope.region_code) || '';
+  let region = null;
+  if (scope.endsWith('00')) {
+    const prefix = scope.replace(/(00)+$/, '');
+    const counties = (await regions()).filter((r) => r.code.startsWith(prefix) && !r.code.endsWith('00'));
+    region = select('region_code', counties.map((r) => [r.code, `${r.name}（${r.code}）`]), counties.length ? counties[0].code : '');
+    region.id = 'statement-region';
+  }
   const err = errorSlot();
   const dl = el('button', { type: 'button', id: 'statement-download' }, '下载年度统计表');
-  dl.addEventListener('click', () => busy(dl, err, () => download(`/loans/statements${qs({ year: year.value })}`, '生源地信用助学贷款统计表.xlsx')));
-  return card('年度财政贴息及风险补偿金统计表', el('div', { class: 'fields' }, field('年度', year, '只能生成已结束年度的统计表'), el('div', { class: 'field' }, dl, err)));
+  dl.addEventListener('click', () => busy(dl, err, () => download(`/loans/statements${qs({ year: year.value, region_code: region ? region.value : '' })}`, '生源地信用助学贷款统计表.xlsx')));
+  return card('年度财政贴息及风险补偿金统计表', el('div', { class: 'fields' }, field('年度', year, '只能生成已结束年度的统计表'),
+    region && field('县（区）', region, '统计表按县（区）生成'), el('div', { class: 'field' }, dl, err)));
 }

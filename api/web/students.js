@@ -14,21 +14,23 @@ export async function viewStudents(gen) {
   const form = el('form', { class: 'fields', role: 'search' },
     field('姓名或身份证件号', q, '姓名中的任意字，或证件号后几位、完整号码'), field('学年', year), school && field('学校', school),
     el('div', { class: 'field' }, el('p', { class: 'actions' }, submit, exp), err));
-  const filter = () => ({ q: q.value.trim(), school_year: year.value, school_id: school && school.value });
+  let sort = '';
+  const filter = () => ({ q: q.value.trim(), school_year: year.value, school_id: school && school.value, sort });
   exp.addEventListener('click', () => busy(exp, err, () => download(`/students.xlsx${qs(filter())}`, '学生名单.xlsx')));
   const load = (pageNo) => busy(submit, err, async () => {
     const l = await api('GET', `/students${qs({ ...filter(), page: pageNo, page_size: 50 })}`);
     out.replaceChildren(table([
-      { h: '姓名', f: (s) => el('a', { href: `#/students/${s.id}` }, s.name) },
+      { h: '姓名', sort: 'name', f: (s) => el('a', { href: `#/students/${s.id}` }, s.name) },
       { h: '身份证件号', f: (s) => s.id_number },
       { h: '学校', f: (s) => s.school_name },
-      { h: '学年', f: (s) => s.school_year },
-      { h: '年级', f: (s) => s.grade_text },
-      { h: '班级', f: (s) => s.class },
+      { h: '学年', sort: 'school_year', f: (s) => s.school_year },
+      { h: '年级', sort: 'grade', f: (s) => s.grade_text },
+      { h: '班级', sort: 'class', f: (s) => s.class },
       { h: '寄宿', f: (s) => (s.boarding === null ? '' : s.boarding ? '是' : '否') },
       { h: '学籍状态', f: (s) => s.status },
       { h: '困难等级', f: (s) => LEVEL[s.level] || '未认定' },
-    ], l.items, { caption: '学生', empty: '没有符合条件的学生', id: 'students-table' }), pager(l.total, l.page, l.page_size, load));
+    ], l.items, { caption: '学生', empty: '没有符合条件的学生', id: 'students-table',
+      sort: { key: sort, go: (k) => { sort = k; load(1); } } }), pager(l.total, l.page, l.page_size, load));
   });
   form.addEventListener('submit', (ev) => { ev.preventDefault(); load(1); });
   if (!page(gen, '学生档案', card('查找学生', form), out)) return;

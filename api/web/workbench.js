@@ -27,7 +27,7 @@ function stepOf(p) {
 }
 
 // stateText says in a few words where a list stands, for the county's table.
-function stateText(p) {
+export function stateText(p) {
   const i = stepOf(p);
   const by = p.by_status;
   if (i === 0) return ['未上报花名册', 'bad'];
@@ -68,19 +68,32 @@ function schoolSteps(w, p) {
     el('p', { class: 'next' }, i < STEPS.length ? ['下一步：', next] : '本学期已全部发放。'));
 }
 
+// quotaUse is what a school's list for one program uses of its quota: the
+// list's students and amount, and what is left of the places and budget
+// (null where no quota is set; below zero when the list is over it).
+export function quotaUse(p) {
+  const used = sum(p.by_status, ...ALL_STATUSES);
+  const has = (v) => v !== null && v !== undefined;
+  return { used, countLeft: has(p.max_count) ? p.max_count - used.count : null, fenLeft: has(p.budget_fen) ? p.budget_fen - used.total_fen : null };
+}
+
+// notReported holds while a school has no list for the program yet (no
+// roster, or not calculated): 未上报.
+export const notReported = (p) => stepOf(p) <= 1;
+
 // quotaText is the quota used and left, for one school's program.
 export function quotaText(p) {
-  const used = sum(p.by_status, ...ALL_STATUSES);
+  const { used, countLeft, fenLeft } = quotaUse(p);
   const parts = [];
-  if (p.max_count !== null && p.max_count !== undefined) parts.push(`名额 ${used.count}/${p.max_count}，余 ${Math.max(0, p.max_count - used.count)}`);
-  if (p.budget_fen !== null && p.budget_fen !== undefined) parts.push(`预算余 ${yuan(Math.max(0, p.budget_fen - used.total_fen))} 元`);
-  const over = (p.max_count != null && used.count > p.max_count) || (p.budget_fen != null && used.total_fen > p.budget_fen);
+  if (countLeft !== null) parts.push(`名额 ${used.count}/${p.max_count}，余 ${Math.max(0, countLeft)}`);
+  if (fenLeft !== null) parts.push(`预算余 ${yuan(Math.max(0, fenLeft))} 元`);
+  const over = (countLeft !== null && countLeft < 0) || (fenLeft !== null && fenLeft < 0);
   return parts.length ? el('span', { class: over ? 'badge bad' : null }, parts.join('；')) : '未设指标';
 }
 
 function countyTable(w) {
   const rows = w.progress;
-  const reported = new Set(rows.filter((p) => stepOf(p) > 1).map((p) => `${p.school_id}`));
+  const reported = new Set(rows.filter((p) => !notReported(p)).map((p) => `${p.school_id}`));
   const schools = new Set(rows.map((p) => `${p.school_id}`));
   return [
     el('p', { class: 'info', id: 'wb-county-summary' }, `${schools.size} 所学校中，${reported.size} 所已计算名单；未上报的学校排在前面。`),
