@@ -7,7 +7,7 @@
 import { TOKEN_KEY, USER_KEY, state } from './state.js';
 import { ROLE_LABEL, ALL, READERS } from './format.js';
 import { $, el, page } from './dom.js';
-import { request, expire, loadBasics } from './net.js';
+import { request, expire, loadBasics, schoolsInScope } from './net.js';
 import { viewLogin } from './login.js';
 import { viewHome } from './home.js';
 import { viewRosters } from './rosters.js';
@@ -29,6 +29,7 @@ import { viewAccountChanges } from './accountchanges.js';
 import { viewTransfers } from './transfers.js';
 import { shareSession, borrowSession } from './session.js';
 import { viewLoans } from './loans.js';
+import { viewGraduateLoans } from './loan_graduates.js';
 import { viewLoan } from './loan_detail.js';
 import { viewLoanOverdue } from './loan_overdue.js';
 import { viewLoanReminders } from './loan_reminders.js';
@@ -55,6 +56,9 @@ const ROUTES = [
   { path: '/account-changes', title: '账户变更确认', roles: ['county_officer', 'auditor'], view: viewAccountChanges },
   { path: '/transfers', title: '转学申请', roles: ['school_officer', 'county_officer'], view: viewTransfers },
   { path: '/loans', title: '助学贷款', roles: ['county_officer', 'auditor', 'finance'], view: viewLoans },
+  // A senior school's graduates: names and statuses only (the server refuses other schools).
+  { path: '/graduate-loans', title: '毕业生助学贷款', roles: ['school_officer'], view: viewGraduateLoans,
+    schoolTypes: ['senior', 'complete_secondary', 'vocational'] },
   // Borrowers' files and the overdue list: the county's officers and auditors only (issue 17).
   { re: /^\/loans\/overdue$/, title: '逾期名单', roles: ['county_officer', 'auditor'], view: viewLoanOverdue },
   { re: /^\/loans\/reminders$/, title: '还款提醒名单', roles: ['county_officer', 'auditor'], view: viewLoanReminders },
@@ -78,10 +82,24 @@ function renderChrome(current) {
   }
   nav.replaceChildren(el('ul', {}, ROUTES.filter((r) => r.path && r.menu !== false && r.roles.includes(state.user.role)).map((r) =>
     el('li', {}, el('a', { href: `#${r.path}`, 'aria-current': current && (current.path === r.path || (current.re && current.parent === r.path)) ? 'page' : null }, r.title)))));
+  hideForSchoolType(nav);
   who.replaceChildren(
     el('span', { id: 'who-name' }, `${state.user.username}（${ROLE_LABEL[state.user.role] || state.user.role}）`),
     el('a', { href: '#/password', id: 'password-link', 'aria-current': current && current.path === '/password' ? 'page' : null }, '修改密码'),
     el('button', { type: 'button', id: 'logout', onclick: logout }, '退出'));
+}
+
+// hideForSchoolType takes out the menu items meant for other kinds of
+// school (毕业生助学贷款 is a senior school's), once the school is known.
+function hideForSchoolType(nav) {
+  const only = ROUTES.filter((r) => r.schoolTypes);
+  if (state.user.scope?.kind !== 'school' || !only.length) return;
+  schoolsInScope().then((list) => {
+    const sc = list.find((x) => x.id === state.user.scope.school_id);
+    for (const r of only) {
+      if (sc && !r.schoolTypes.includes(sc.type)) nav.querySelector(`a[href="#${r.path}"]`)?.closest('li')?.remove();
+    }
+  }).catch(() => { /* the page itself says when the school may not see it */ });
 }
 
 async function logout() {
