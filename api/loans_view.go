@@ -123,19 +123,30 @@ func yearQuery(c *gin.Context, def string) (int, bool) {
 	return year, true
 }
 
+// borrowerBody names a borrower in the desk's lists (ID and phone masked).
+type borrowerBody struct {
+	ApplicationID  int64  `json:"application_id"`
+	RegionCode     string `json:"region_code"`
+	Name           string `json:"name"`
+	IDNumber       string `json:"id_number"`
+	CoBorrower     string `json:"co_borrower"`
+	CoRelation     string `json:"co_relation"`
+	CoPhone        string `json:"co_phone"`
+	University     string `json:"university"`
+	UniversityCode string `json:"university_code"`
+	Status         string `json:"status"`
+	StatusLabel    string `json:"status_label"`
+}
+
+func borrowerBodyOf(b service.LoanBorrower) borrowerBody {
+	return borrowerBody{ApplicationID: b.ApplicationID, RegionCode: b.RegionCode, Name: b.Name, IDNumber: b.IDMasked,
+		CoBorrower: b.CoName, CoRelation: b.CoRelation, CoPhone: b.CoPhoneMasked, University: b.University,
+		UniversityCode: b.UniversityCode, Status: b.Status, StatusLabel: model.LoanStatusLabel(b.Status)}
+}
+
 type reminderBody struct {
-	ApplicationID  int64          `json:"application_id"`
-	RegionCode     string         `json:"region_code"`
-	Name           string         `json:"name"`
-	IDNumber       string         `json:"id_number"`
-	CoBorrower     string         `json:"co_borrower"`
-	CoRelation     string         `json:"co_relation"`
-	CoPhone        string         `json:"co_phone"`
-	University     string         `json:"university"`
-	UniversityCode string         `json:"university_code"`
-	Status         string         `json:"status"`
-	StatusLabel    string         `json:"status_label"`
-	Instalment     instalmentBody `json:"instalment"`
+	borrowerBody
+	Instalment instalmentBody `json:"instalment"`
 }
 
 // reminderListBody is a page of the year's list and the universities of
@@ -169,9 +180,7 @@ func (s *Server) loanReminders(c *gin.Context) {
 	}
 	l, err := s.loans.LoanReminders(c.Request.Context(), actor(c), f)
 	respond(c, http.StatusOK, reminderListBody{listBody: listOf(l.List, func(r service.LoanReminder) reminderBody {
-		return reminderBody{ApplicationID: r.ApplicationID, RegionCode: r.RegionCode, Name: r.Name, IDNumber: r.IDMasked,
-			CoBorrower: r.CoName, CoRelation: r.CoRelation, CoPhone: r.CoPhoneMasked, University: r.University,
-			UniversityCode: r.UniversityCode, Status: r.Status, StatusLabel: model.LoanStatusLabel(r.Status), Instalment: instalmentOf(r.Instalment)}
+		return reminderBody{borrowerBody: borrowerBodyOf(r.LoanBorrower), Instalment: instalmentOf(r.Instalment)}
 	}), Year: l.Year, Universities: universitiesOf(l.Universities)}, err)
 }
 
@@ -189,21 +198,11 @@ func (s *Server) exportLoanReminders(c *gin.Context) {
 }
 
 type overdueBody struct {
-	ApplicationID  int64     `json:"application_id"`
-	RegionCode     string    `json:"region_code"`
-	Name           string    `json:"name"`
-	IDNumber       string    `json:"id_number"`
-	CoBorrower     string    `json:"co_borrower"`
-	CoRelation     string    `json:"co_relation"`
-	CoPhone        string    `json:"co_phone"`
-	University     string    `json:"university"`
-	UniversityCode string    `json:"university_code"`
-	Status         string    `json:"status"`
-	StatusLabel    string    `json:"status_label"`
-	FirstYear      string    `json:"first_school_year"`
-	PrincipalFen   model.Fen `json:"principal_fen"`
-	OverdueFen     model.Fen `json:"overdue_fen"`
-	OverdueYears   []int     `json:"overdue_years"`
+	borrowerBody
+	FirstYear    string    `json:"first_school_year"`
+	PrincipalFen model.Fen `json:"principal_fen"`
+	OverdueFen   model.Fen `json:"overdue_fen"`
+	OverdueYears []int     `json:"overdue_years"`
 }
 
 type overdueUniversityBody struct {
@@ -220,10 +219,8 @@ type overdueListBody struct {
 }
 
 func overdueOf(b service.OverdueBorrower) overdueBody {
-	return overdueBody{ApplicationID: b.ApplicationID, RegionCode: b.RegionCode, Name: b.Name, IDNumber: b.IDMasked, CoBorrower: b.CoName,
-		CoRelation: b.CoRelation, CoPhone: b.CoPhoneMasked, University: b.University, UniversityCode: b.UniversityCode, Status: b.Status,
-		StatusLabel: model.LoanStatusLabel(b.Status), FirstYear: b.FirstYear, PrincipalFen: b.PrincipalFen, OverdueFen: b.OverdueFen,
-		OverdueYears: append([]int{}, b.OverdueYears...)}
+	return overdueBody{borrowerBody: borrowerBodyOf(b.LoanBorrower), FirstYear: b.FirstYear, PrincipalFen: b.PrincipalFen,
+		OverdueFen: b.OverdueFen, OverdueYears: append([]int{}, b.OverdueYears...)}
 }
 
 // overdueFilter reads the overdue list's query; a due year that is not a

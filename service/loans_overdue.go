@@ -26,9 +26,10 @@ type OverdueFilter struct {
 	Page       Page
 }
 
-// OverdueBorrower is one borrower of the list, named by the latest
-// application (whose id the detail page opens).
-type OverdueBorrower struct {
+// LoanBorrower is who a list of the loan desk names: the borrower by the
+// latest application (whose id the detail page opens), and the co-borrower
+// to call.
+type LoanBorrower struct {
 	StudentID      int64
 	ApplicationID  int64
 	RegionCode     string
@@ -40,10 +41,21 @@ type OverdueBorrower struct {
 	University     string
 	UniversityCode string
 	Status         string
-	FirstYear      string    // the school year of the first loan
-	PrincipalFen   model.Fen // disbursed less prepaid
-	OverdueFen     model.Fen // the unpaid part of the overdue years' instalments
-	OverdueYears   []int
+}
+
+func borrowerOf(l LoanRow) LoanBorrower {
+	return LoanBorrower{StudentID: l.StudentID, ApplicationID: l.ID, RegionCode: l.RegionCode, Name: l.Name, IDMasked: l.IDMasked,
+		CoName: l.CoName, CoRelation: l.CoRelation, CoPhoneMasked: l.CoPhoneMasked, University: l.University,
+		UniversityCode: l.UniversityCode, Status: l.Status}
+}
+
+// OverdueBorrower is one borrower of the overdue list.
+type OverdueBorrower struct {
+	LoanBorrower
+	FirstYear    string    // the school year of the first loan
+	PrincipalFen model.Fen // disbursed less prepaid
+	OverdueFen   model.Fen // the unpaid part of the overdue years' instalments
+	OverdueYears []int
 }
 
 // OverdueUniversity is how many borrowers of the list studied at a
@@ -216,9 +228,7 @@ func (s *Loans) overdueBorrowers(db *gorm.DB, ids []int64) ([]OverdueBorrower, e
 		if len(mine) == 0 {
 			continue
 		}
-		b := OverdueBorrower{StudentID: id, ApplicationID: l.ID, RegionCode: l.RegionCode, Name: l.Name, IDMasked: l.IDMasked,
-			CoName: l.CoName, CoRelation: l.CoRelation, CoPhoneMasked: l.CoPhoneMasked, University: l.University,
-			UniversityCode: l.UniversityCode, Status: l.Status, FirstYear: mine[0].SchoolYear}
+		b := OverdueBorrower{LoanBorrower: borrowerOf(l), FirstYear: mine[0].SchoolYear}
 		p := calc.plan(mine)
 		b.PrincipalFen = p.net
 		for _, rp := range unpaid[id] {

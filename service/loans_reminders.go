@@ -16,18 +16,8 @@ import (
 
 // LoanReminder is one borrower with an instalment due in the year (还款提醒).
 type LoanReminder struct {
-	StudentID      int64
-	ApplicationID  int64
-	RegionCode     string
-	Name           string
-	IDMasked       string
-	CoName         string
-	CoRelation     string
-	CoPhoneMasked  string
-	University     string
-	UniversityCode string
-	Status         string
-	Instalment     model.Instalment
+	LoanBorrower
+	Instalment model.Instalment
 }
 
 // ReminderFilter narrows the reminder list as a loan officer calling
@@ -186,10 +176,7 @@ func (s *Loans) reminders(ctx context.Context, a model.Actor, year int, narrow f
 		last := rows[end-1]
 		for _, it := range calc.plan(apps).instalments {
 			if it.DueOn.Year() == year {
-				out = append(out, LoanReminder{StudentID: last.StudentID, ApplicationID: last.ID, RegionCode: last.RegionCode,
-					Name: last.Name, IDMasked: last.IDMasked, CoName: last.CoName, CoRelation: last.CoRelation,
-					CoPhoneMasked: last.CoPhoneMasked, University: last.University, UniversityCode: last.UniversityCode,
-					Status: last.Status, Instalment: it})
+				out = append(out, LoanReminder{LoanBorrower: borrowerOf(last), Instalment: it})
 			}
 		}
 		start = end
