@@ -42,10 +42,12 @@ type loanApplicationRequest struct {
 }
 
 type contractBody struct {
-	ContractNo string    `json:"contract_no"`
-	SignedOn   string    `json:"signed_on"`
-	TotalFen   model.Fen `json:"total_fen"`
-	TermYears  int       `json:"term_years"`
+	ContractNo         string    `json:"contract_no"`
+	SignedOn           string    `json:"signed_on"`
+	TotalFen           model.Fen `json:"total_fen"`
+	TermYears          int       `json:"term_years"`
+	RepaymentPlan      string    `json:"repayment_plan"`
+	RepaymentPlanLabel string    `json:"repayment_plan_label"`
 }
 
 type loanBody struct {
@@ -113,7 +115,8 @@ func loanOf(r service.LoanRow) any {
 		ReceiptOn: day(l.ReceiptOn), DisbursedOn: day(l.DisbursedOn), DisbursedFen: l.DisbursedFen, ExtendedYears: l.ExtendedYears, GraduatedOn: day(l.GraduatedOn),
 		PrepaidFen: l.PrepaidFen, CreatedAt: l.CreatedAt, UpdatedAt: l.UpdatedAt}
 	if l.ContractNo != nil {
-		b.Contract = &contractBody{ContractNo: *l.ContractNo, SignedOn: day(l.SignedOn), TotalFen: l.ContractFen, TermYears: l.TermYears}
+		b.Contract = &contractBody{ContractNo: *l.ContractNo, SignedOn: day(l.SignedOn), TotalFen: l.ContractFen, TermYears: l.TermYears,
+			RepaymentPlan: l.RepaymentPlan, RepaymentPlanLabel: model.LoanPlanLabel(l.RepaymentPlan)}
 	}
 	return b
 }
@@ -351,14 +354,16 @@ func (s *Server) returnLoan(ctx context.Context, a model.Actor, id int64, b reas
 }
 
 type contractRequest struct {
-	ContractNo string     `json:"contract_no"`
-	SignedOn   string     `json:"signed_on"`
-	TotalFen   *model.Fen `json:"total_fen"`
+	ContractNo    string     `json:"contract_no"`
+	SignedOn      string     `json:"signed_on"`
+	TotalFen      *model.Fen `json:"total_fen"`
+	RepaymentPlan string     `json:"repayment_plan"` // equal_principal (default) or equal_instalments
 }
 
 func (s *Server) contractLoan(ctx context.Context, a model.Actor, id int64, b contractRequest) (model.LoanApplication, error) {
 	return withDate("signed_on", b.SignedOn, func(on time.Time) (model.LoanApplication, error) {
-		return s.loans.RecordContract(ctx, a, id, service.ContractInput{ContractNo: b.ContractNo, SignedOn: on, TotalFen: b.TotalFen})
+		return s.loans.RecordContract(ctx, a, id, service.ContractInput{ContractNo: b.ContractNo, SignedOn: on, TotalFen: b.TotalFen,
+			RepaymentPlan: b.RepaymentPlan})
 	})
 }
 

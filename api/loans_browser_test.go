@@ -39,6 +39,17 @@ func TestBrowserLoanDesk(t *testing.T) {
 
 	b.signIn("county_nanxian", service.DemoPassword)
 	b.visit("/loans", "生源地信用助学贷款")
+	// 王三's application, approved, gets its contract on the page with 等额本息.
+	b.do(chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll('#loans tbody tr')].find((tr) => tr.textContent.includes('王三'))
+		.querySelector('[data-loan]').click()`))
+	b.confirm("loan-approve-confirm", "王三")
+	b.waitText("#flash", "王三")
+	b.do(chromedp.Evaluate[chromedp.Void](`(() => { const tr = [...document.querySelectorAll('#loans tbody tr')].find((tr) => tr.textContent.includes('王三'));
+		tr.querySelector('input[name=contract_no]').value = 'NX2025-003';
+		tr.querySelector('select[name=repayment_plan]').value = 'equal_instalments';
+		[...tr.querySelectorAll('button')].find((b) => b.textContent === '登记合同').click(); })()`))
+	b.confirm("loan-contract-confirm", "王三", "NX2025-003", "等额本息")
+	b.waitText("#flash", "已登记 王三 的贷款合同")
 	b.waitFor("the loan charts", `document.querySelectorAll('#main figure.chart svg').length === 3`)
 	b.waitText("#loan-chart-amount", "40,000.00 元 · 2 笔")
 	b.waitText("#loan-chart-overdue", "50.00% · 1 / 2 笔")
@@ -52,7 +63,7 @@ func TestBrowserLoanDesk(t *testing.T) {
 	b.do(chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll('#loans a')].find((a) => a.textContent === '陈一').click()`))
 	b.waitText("#page-title", "贷款详情：陈一")
 	b.waitText("#main", "刘大山（父子）", "中南大学（10533）", "2029-08-31", "20,000.00 元")
-	b.waitText("#loan-contracts", "NX2025-001", "2025-09-20", "2025-09-28")
+	b.waitText("#loan-contracts", "NX2025-001", "2025-09-20", "2025-09-28", "等额本金")
 	b.waitText("#loan-disbursements", "2025-10-15", "20,000.00")
 	b.waitText("#loan-plan", "2029-12-20", "宽限期", "逾期")
 	b.waitText("#loan-subsidy", "2025 年", "合计")

@@ -137,9 +137,21 @@ type LoanApplication struct {
 	ExtendedYears    int
 	PrepaidFen       Fen
 	GraduatedOn      *time.Time // 毕业确认's day when earlier than the course's end
+	RepaymentPlan    string     // LoanEqualPrincipal unless the contract records LoanEqualInstalments
 	CreatedBy        string
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
+}
+
+// How a contract repays the principal after the grace period.
+const (
+	LoanEqualPrincipal   = "equal_principal"   // 等额本金: equal shares of the principal plus the interest
+	LoanEqualInstalments = "equal_instalments" // 等额本息: equal yearly payments of principal and interest
+)
+
+// LoanPlanLabel is the repayment plan as officers read it.
+func LoanPlanLabel(plan string) string {
+	return map[string]string{LoanEqualPrincipal: "等额本金", LoanEqualInstalments: "等额本息"}[plan]
 }
 
 // Loan kinds.

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"math"
 	"sort"
 	"time"
 )
@@ -148,13 +149,17 @@ type Prepayment struct {
 type PlanInput struct {
 	Principal   Fen // disbursed; prepayments come off from their day
 	Prepayments []Prepayment
-	FirstYear   int // the start year of the first school year of the contract
-	StudyEnd    time.Time
-	TermYears   int
-	GraceYears  int
-	DueMonth    time.Month
-	DueDay      int
-	Rates       RateTable
+	// EqualInstalments: the contract's 等额本息 — after the grace period each
+	// year's principal and interest together are level — instead of equal
+	// shares of the principal.
+	EqualInstalments bool
+	FirstYear        int // the start year of the first school year of the contract
+	StudyEnd         time.Time
+	TermYears        int
+	GraceYears       int
+	DueMonth         time.Month
+	DueDay           int
+	Rates            RateTable
 }
 
 // RepaymentPlan is the yearly instalments from graduation to maturity: due on
@@ -206,6 +211,8 @@ func RepaymentPlan(in PlanInput) []Instalment {
 			it.InterestOnly = true
 		case y == last:
 			it.Principal = outstanding
+		case in.EqualInstalments:
+			it.Principal = levelPrincipal(outstanding, it.Interest, last-y+1)
 		default:
 			it.Principal = min(share, outstanding)
 		}
@@ -214,6 +221,23 @@ func RepaymentPlan(in PlanInput) []Instalment {
 		periodStart = due
 	}
 	return out
+}
+
+// levelPrincipal is the principal of an equal (annuity) instalment over n
+// years left, at the rate this year's interest is of what is outstanding:
+// payment = outstanding × i / (1 − (1 + i)^−n), the interest taken out. The
+// factor is computed in floating point and the payment rounded to the fen;
+// the last instalment takes what is left.
+func levelPrincipal(outstanding, interest Fen, n int) Fen {
+	if outstanding <= 0 || n <= 1 {
+		return max(outstanding, 0)
+	}
+	if interest <= 0 {
+		return outstanding / Fen(n)
+	}
+	i := float64(interest) / float64(outstanding)
+	payment := Fen(math.Round(float64(outstanding) * i / (1 - math.Pow(1+i, -float64(n)))))
+	return min(max(payment-interest, 0), outstanding)
 }
 
 // SortRates orders a rate table by date, for display.

@@ -168,3 +168,42 @@ func TestStudyEndOfAnEarlyGraduation(t *testing.T) {
 		}
 	}
 }
+
+// 等额本息: after the grace period each year's payment (principal and
+// interest) is level — within a day's interest on the principal (667 fen),
+// what a 366-day year moves it — and the principal is repaid in full; the
+// interest-only years are as in 等额本金.
+func TestRepaymentPlanEqualInstalments(t *testing.T) {
+	rates := RateTable{{EffectiveFrom: Civil(2020, 1, 1), RateBP: 300}}
+	in := PlanInput{Principal: 8_000_000, FirstYear: 2025, StudyEnd: Civil(2029, 9, 1), TermYears: 19,
+		GraceYears: 5, DueMonth: time.December, DueDay: 20, Rates: rates}
+	shares := RepaymentPlan(in)
+	in.EqualInstalments = true
+	level := RepaymentPlan(in)
+	if len(level) != len(shares) {
+		t.Fatalf("%d instalments, want %d", len(level), len(shares))
+	}
+	var principal Fen
+	for i, it := range level {
+		principal += it.Principal
+		if i < 5 && it != shares[i] {
+			t.Errorf("grace year %d differs: %+v vs %+v", i, it, shares[i])
+		}
+	}
+	if principal != 8_000_000 {
+		t.Errorf("principal repaid %d, want 8000000", principal)
+	}
+	first := level[5].Principal + level[5].Interest
+	for _, it := range level[6:15] {
+		if d := it.Principal + it.Interest - first; d < -667 || d > 667 {
+			t.Errorf("instalment due %s pays %d, the first %d: not level", it.DueOn.Format("2006-01-02"), it.Principal+it.Interest, first)
+		}
+	}
+	// 80,000 yuan over 11 years at 3.00 % (365/360 a year): about 8,667 yuan a year.
+	if first < 860_000 || first > 875_000 {
+		t.Errorf("first level payment %d fen", first)
+	}
+	if level[5].Principal >= shares[5].Principal {
+		t.Errorf("the first 等额本息 instalment repays %d, not less principal than 等额本金's %d", level[5].Principal, shares[5].Principal)
+	}
+}

@@ -496,6 +496,70 @@ func TestLoanEarlyGraduationEndsTheSubsidy(t *testing.T) {
 	})
 }
 
+// A contract may record 等额本息: the plan's payments after the grace period
+// are then level; the person's later contracts follow the first one's plan,
+// and a plan that is neither is refused.
+func TestLoanContractRecordsEqualInstalments(t *testing.T) {
+	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
+		le := newLoanEnv(t, env)
+		ctx := context.Background()
+		id := residentID("430921", "20070101", 94)
+		app, err := le.loans.CreateLoanApplication(ctx, le.nanxian, application("2025-2026", id, "钱九四"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := le.loans.ApproveLoan(ctx, le.nanxian, app.ID); err != nil {
+			t.Fatal(err)
+		}
+		in := service.ContractInput{ContractNo: "HT-094", SignedOn: model.Civil(2025, 9, 15), RepaymentPlan: "balloon"}
+		_, err = le.loans.RecordContract(ctx, le.nanxian, app.ID, in)
+		wantCode(t, err, "invalid_input")
+		in.RepaymentPlan = model.LoanEqualInstalments
+		if app, err = le.loans.RecordContract(ctx, le.nanxian, app.ID, in); err != nil || app.RepaymentPlan != model.LoanEqualInstalments {
+			t.Fatalf("%+v %v", app, err)
+		}
+		if _, err := le.loans.ConfirmReceipt(ctx, le.nanxian, app.ID, model.Civil(2025, 9, 25)); err != nil {
+			t.Fatal(err)
+		}
+		f := workbook(t, []string{"合同编号", "放款日期", "放款金额"}, []string{"HT-094", "2025-10-15", app.ContractFen.Plain()})
+		if _, err := le.loans.ApplyLoanBankFile(ctx, le.nanxian, f, f.Size()); err != nil {
+			t.Fatal(err)
+		}
+		v, err := le.loans.GetLoan(ctx, le.auditor, app.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var first model.Fen
+		for _, it := range v.Plan {
+			if it.InterestOnly || it == v.Plan[len(v.Plan)-1] {
+				continue
+			}
+			if first == 0 {
+				first = it.Principal + it.Interest
+			}
+			if d := it.Principal + it.Interest - first; d < -200 || d > 200 {
+				t.Errorf("payment due %s is %d, the first %d: not level", it.DueOn.Format("2006-01-02"), it.Principal+it.Interest, first)
+			}
+		}
+		// The 续贷 of next year follows the first contract's plan.
+		le.deadline(t, "2026-2027", model.Civil(2026, 12, 31))
+		next, err := le.loans.CreateLoanApplication(ctx, le.nanxian, application("2026-2027", id, "钱九四"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := le.loans.ApproveLoan(ctx, le.nanxian, next.ID); err != nil {
+			t.Fatal(err)
+		}
+		_, err = le.loans.RecordContract(ctx, le.nanxian, next.ID, service.ContractInput{ContractNo: "HT-094-2", SignedOn: model.Civil(2026, 9, 15),
+			RepaymentPlan: model.LoanEqualPrincipal})
+		wantCode(t, err, "repayment_plan_differs")
+		next, err = le.loans.RecordContract(ctx, le.nanxian, next.ID, service.ContractInput{ContractNo: "HT-094-2", SignedOn: model.Civil(2026, 9, 15)})
+		if err != nil || next.RepaymentPlan != model.LoanEqualInstalments {
+			t.Fatalf("the 续贷 contract: %+v %v", next, err)
+		}
+	})
+}
+
 func TestLoanImportSamePersonTwiceAndAReturnedApplicationTakenAgain(t *testing.T) {
 	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
 		le := newLoanEnv(t, env)

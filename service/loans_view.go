@@ -282,6 +282,7 @@ func (c loanCalc) plan(apps []model.LoanApplication) loanPlan {
 		p.net += l.DisbursedFen - l.PrepaidFen
 		if first == "" || l.SchoolYear < first {
 			first, p.in.TermYears = l.SchoolYear, l.TermYears
+			p.in.EqualInstalments = l.RepaymentPlan == model.LoanEqualInstalments
 		}
 		extended += l.ExtendedYears
 		if end := model.StudyEndOf(l.EntryYear, l.Years, l.GraduatedOn); p.in.StudyEnd.IsZero() || l.GraduatedOn != nil || end.After(p.in.StudyEnd) {

@@ -15,9 +15,10 @@ import (
 
 // ContractInput is what an officer records when the contract is signed.
 type ContractInput struct {
-	ContractNo string
-	SignedOn   time.Time
-	TotalFen   *model.Fen // default: the amount granted
+	ContractNo    string
+	SignedOn      time.Time
+	TotalFen      *model.Fen // default: the amount granted
+	RepaymentPlan string     // default: the first contract's, else 等额本金
 }
 
 // transition moves one application of the officer's county from one of the
@@ -84,28 +85,41 @@ func (s *Loans) RecordContract(ctx context.Context, a model.Actor, id int64, in 
 			if total <= 0 || total > app.GrantedFen {
 				return ruleErr("contract_total", "合同金额须为正数且不超过核定金额 %s 元", app.GrantedFen.Yuan())
 			}
-			term, err := s.contractTerm(tx, app)
+			term, plan, err := s.contractTerm(tx, app)
 			if err != nil {
 				return err
 			}
+			switch {
+			case in.RepaymentPlan == "" || in.RepaymentPlan == plan:
+			case model.LoanPlanLabel(in.RepaymentPlan) == "":
+				return invalid("还款方式（repayment_plan）须为 equal_principal（等额本金）或 equal_instalments（等额本息）")
+			case plan != "":
+				return ruleErr("repayment_plan_differs", "还款方式须与该学生首份合同一致（%s）", model.LoanPlanLabel(plan))
+			default:
+				plan = in.RepaymentPlan
+			}
 			signed := model.Civil(in.SignedOn.In(model.Shanghai()).Date())
 			app.ContractNo, app.SignedOn, app.ContractFen, app.TermYears = &in.ContractNo, &signed, total, term
+			app.RepaymentPlan = firstNonEmpty(plan, model.LoanEqualPrincipal)
 			return nil
 		})
 }
 
-func (s *Loans) contractTerm(tx *gorm.DB, app *model.LoanApplication) (int, error) {
+// contractTerm is the term and repayment plan of the person's first
+// contract, which later contracts follow; for a first contract, the term
+// the figures give and no plan yet.
+func (s *Loans) contractTerm(tx *gorm.DB, app *model.LoanApplication) (int, string, error) {
 	var first model.LoanApplication
 	res := tx.Where("student_id = ? AND term_years > 0 AND id <> ?", app.StudentID, app.ID).Order("school_year").Limit(1).Find(&first)
 	if res.Error != nil || res.RowsAffected > 0 {
-		return first.TermYears, res.Error
+		return first.TermYears, first.RepaymentPlan, res.Error
 	}
 	figs, err := figuresOn(tx, schoolYearStart(app.SchoolYear))
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	start, _ := strconv.Atoi(app.SchoolYear[:4])
-	return model.LoanTerm(app.EntryYear+app.Years-start, figs.TermExtraYears, figs.MaxTermYears), nil
+	return model.LoanTerm(app.EntryYear+app.Years-start, figs.TermExtraYears, figs.MaxTermYears), "", nil
 }
 
 // ConfirmReceipt: contracted → receipt_confirmed, the university's 回执.

@@ -51,6 +51,7 @@ export async function viewLoan(gen, id) {
     { h: '签订日期', f: (a) => (a.contract ? a.contract.signed_on : '') },
     { h: '合同金额（元）', num: true, f: (a) => (a.contract ? yuan(a.contract.total_fen) : '') },
     { h: '期限（年）', num: true, f: (a) => (a.contract ? a.contract.term_years : '') },
+    { h: '还款方式', f: (a) => (a.contract ? a.contract.repayment_plan_label : '') },
     { h: '高校回执', f: (a) => a.receipt_on || '未确认' },
   ], apps, { caption: '合同与高校回执', id: 'loan-contracts' }));
   const disbursements = card('放款', table([

@@ -88,9 +88,13 @@ function loanActions(a) {
   if (a.status === 'approved') {
     const no = input('contract_no', { maxlength: '50' });
     const on = el('input', { type: 'date', name: 'signed_on', id: nextID('signed_on'), value: today() });
-    return [field('合同编号', no), field('签订日期', on), el('span', { class: 'actions' }, btn('登记合同', 'primary', () => {
+    // 续贷 contracts follow the first contract's plan (the server says so when they differ).
+    const plan = select('repayment_plan', [['', '按合同约定（默认等额本金）'], ['equal_principal', '等额本金'], ['equal_instalments', '等额本息']], '');
+    plan.id = nextID('repayment_plan');
+    return [field('合同编号', no), field('签订日期', on), field('还款方式', plan), el('span', { class: 'actions' }, btn('登记合同', 'primary', () => {
       if (!no.value.trim()) { showError(err, new Error('请填写合同编号'), no); no.focus(); return undefined; }
-      return step('contract', { contract_no: no.value.trim(), signed_on: on.value }, '登记贷款合同', [['合同编号', no.value.trim()], ['签订日期', on.value]], '', `已登记 ${a.name} 的贷款合同。`);
+      return step('contract', { contract_no: no.value.trim(), signed_on: on.value, repayment_plan: plan.value }, '登记贷款合同',
+        [['合同编号', no.value.trim()], ['签订日期', on.value], ['还款方式', plan.selectedOptions[0].textContent]], '', `已登记 ${a.name} 的贷款合同。`);
     })), err];
   }
   if (a.status === 'contracted') {
