@@ -143,14 +143,17 @@ func (in *loanIntake) take(v validApplication) (*takenApp, error) {
 		case o.SchoolYear == req.SchoolYear:
 			return nil, newErr(CodeConflict, "loan_exists", "该学生%s学年已有贷款申请（每人每学年只能申请一次）", req.SchoolYear)
 		case o.Status != model.LoanReturned:
-			cumulative += o.GrantedFen
 			kind = model.LoanRenewal
+			if o.Level == req.Level && o.EntryYear == req.EntryYear {
+				cumulative += o.GrantedFen // the same course
+			}
 		}
 	}
 	limit := figs.Limit(req.Level)
-	// The cumulative limit: the annual limit in force over the years of study.
+	// The cumulative limit: the annual limit in force over the years of the
+	// course. A new course (专升本, 研究生) is a new credit with its own limit.
 	if remaining := limit*model.Fen(req.Years) - cumulative; remaining <= 0 {
-		return nil, ruleErr("cumulative_limit", "该学生累计贷款 %s 元已达学制内累计额度 %s 元，不能再续贷",
+		return nil, ruleErr("cumulative_limit", "该学生本学历阶段累计贷款 %s 元已达学制内累计额度 %s 元，不能再续贷",
 			cumulative.Yuan(), (limit * model.Fen(req.Years)).Yuan())
 	} else {
 		limit = min(limit, remaining)

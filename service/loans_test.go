@@ -106,41 +106,52 @@ func TestLoanLimitChangedBetweenTwoSchoolYears(t *testing.T) {
 	})
 }
 
+// The cumulative limit is the annual limit in force × the course's 学制, over
+// the applications of that course: figures lowered after a year was granted
+// cap the next 续贷, then refuse it; a new course (读研) is a new credit with
+// its own limit.
 func TestLoanRenewalOverTheCumulativeLimit(t *testing.T) {
 	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
 		le := newLoanEnv(t, env)
 		ctx := context.Background()
 		id := residentID("430921", "20040101", 31)
-		// Three years of 专科 from 2022: 12,000 + 12,000 + 16,000 yuan.
-		for _, y := range []string{"2022-2023", "2023-2024", "2024-2025"} {
-			le.deadline(t, y, model.Civil(2025, 12, 31))
-			in := application(y, id, "李华")
-			in.Level, in.Years, in.EntryYear = model.LoanJuniorCollege, 3, 2022
-			if _, err := le.loans.CreateLoanApplication(ctx, le.nanxian, in); err != nil {
-				t.Fatalf("%s: %v", y, err)
-			}
+		apply := func(year, level string, years, entry int) (model.LoanApplication, error) {
+			le.deadline(t, year, model.Civil(2026, 12, 31))
+			in := application(year, id, "李华")
+			in.Level, in.Years, in.EntryYear = level, years, entry
+			return le.loans.CreateLoanApplication(ctx, le.nanxian, in)
 		}
-		// 专升本, two years: 20,000 × 2 = 40,000 yuan over the contract, all used.
-		in := application("2025-2026", id, "李华")
-		in.Years, in.EntryYear = 2, 2025
-		_, err := le.loans.CreateLoanApplication(ctx, le.nanxian, in)
-		wantCode(t, err, "cumulative_limit")
-
-		// With only two years behind (24,000), what is left (16,000) caps the year.
-		id2 := residentID("430921", "20040101", 32)
-		for _, y := range []string{"2023-2024", "2024-2025"} {
-			le.deadline(t, y, model.Civil(2025, 12, 31))
-			in := application(y, id2, "李明")
-			in.Level, in.Years, in.EntryYear = model.LoanJuniorCollege, 2, 2023
-			if _, err := le.loans.CreateLoanApplication(ctx, le.nanxian, in); err != nil {
+		lower := func(from time.Time, undergraduate model.Fen) {
+			f := model.LoanFigures{EffectiveFrom: from, LimitJuniorCollegeFen: undergraduate, LimitUndergraduateFen: undergraduate,
+				LimitGraduateFen: 2_500_000, TermExtraYears: 15, MaxTermYears: 22, GraceYears: 5, RiskFundBP: 1500,
+				RepaymentMonth: 12, RepaymentDay: 20, Source: "测试：下调额度"}
+			if _, err := le.loans.AddLoanFigures(ctx, le.admin, f); err != nil {
 				t.Fatal(err)
 			}
 		}
-		in = application("2025-2026", id2, "李明")
-		in.Years, in.EntryYear = 2, 2025
-		app, err := le.loans.CreateLoanApplication(ctx, le.nanxian, in)
-		if err != nil || app.GrantedFen != 1_200_000 {
-			t.Fatalf("granted %d, %v; want 1200000 (40000 − 12000 − 16000 yuan)", app.GrantedFen, err)
+		// A two-year 本科 course (专升本) from 2025: 20,000 granted in 2025-2026.
+		if _, err := apply("2025-2026", model.LoanUndergraduate, 2, 2025); err != nil {
+			t.Fatal(err)
+		}
+		// Figures lowered to 12,000 from 2026-08-01: 12,000 × 2 − 20,000 leaves 4,000.
+		lower(model.Civil(2026, 8, 1), 1_200_000)
+		app, err := apply("2026-2027", model.LoanUndergraduate, 2, 2025)
+		if err != nil || app.GrantedFen != 400_000 {
+			t.Fatalf("granted %d, %v; want 400000 (24000 − 20000 yuan)", app.GrantedFen, err)
+		}
+		// Returned, and taken again under 10,000 from 2026-08-15: nothing is
+		// left of the course's credit.
+		if _, err := le.loans.ReturnLoan(ctx, le.nanxian, app.ID, "金额有误"); err != nil {
+			t.Fatal(err)
+		}
+		lower(model.Civil(2026, 8, 15), 1_000_000)
+		_, err = apply("2026-2027", model.LoanUndergraduate, 2, 2025)
+		wantCode(t, err, "cumulative_limit")
+		// 读研 from 2027, one year: a new course with its own limit, 25,000 (counted
+		// with the 本科 loans it would be 25,000 − 20,000).
+		app, err = apply("2027-2028", model.LoanGraduate, 1, 2027)
+		if err != nil || app.GrantedFen != 2_500_000 || app.Kind != model.LoanRenewal {
+			t.Fatalf("研究生: granted %d (%s), %v; want 2500000, a 续贷", app.GrantedFen, app.Kind, err)
 		}
 	})
 }
