@@ -66,7 +66,7 @@ func auditFilter(c *gin.Context) (service.AuditFilter, bool) {
 		to = to.AddDate(0, 0, 1) // a day given as "to" includes that whole day
 	}
 	return service.AuditFilter{Action: c.Query("action"), Entity: c.Query("entity"), EntityID: c.Query("entity_id"),
-		Actor: c.Query("actor"), From: from, To: to}, true
+		Actor: c.Query("actor"), From: from, To: to, Sort: c.Query("sort")}, true
 }
 
 func (s *Server) listAudit(c *gin.Context) {

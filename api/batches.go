@@ -49,7 +49,7 @@ func (s *Server) listBatches(c *gin.Context) {
 }
 
 func batchFilter(c *gin.Context) service.BatchFilter {
-	return service.BatchFilter{RegionCode: c.Query("region_code"), Program: c.Query("program"), Term: c.Query("term"), Status: c.Query("status")}
+	return service.BatchFilter{RegionCode: c.Query("region_code"), Program: c.Query("program"), Term: c.Query("term"), Status: c.Query("status"), Sort: c.Query("sort")}
 }
 
 type batchSchoolBody struct {

@@ -24,6 +24,7 @@ type AnomalyFilter struct {
 	Term       string
 	Rule       string
 	Status     string
+	Sort       string // one of anomalySorts; empty: open ones first, newest first
 	Page       Page
 }
 
@@ -38,6 +39,9 @@ type AnomalyRow struct {
 func (s *Anomalies) anomalyQuery(ctx context.Context, a model.Actor, f AnomalyFilter) (*gorm.DB, error) {
 	if !a.Is(anomalyReaders...) {
 		return nil, errRoleForbidden
+	}
+	if _, err := sortOrder(anomalySorts, f.Sort); err != nil {
+		return nil, err
 	}
 	q := s.reader(ctx).Table("anomalies an").Joins("LEFT JOIN schools sc ON sc.id = an.school_id")
 	q = inScopeRegions(q, a, "an.region_code")
@@ -91,7 +95,7 @@ func (s *Anomalies) ListAnomalies(ctx context.Context, a model.Actor, f AnomalyF
 	if err := q.Count(&out.Total).Error; err != nil {
 		return out, err
 	}
-	err = out.Page.apply(q.Select("an.*, sc.name AS school_name").Order(anomalyOrder)).Scan(&out.Items).Error
+	err = out.Page.apply(q.Select("an.*, sc.name AS school_name").Order(anomalySorts[f.Sort])).Scan(&out.Items).Error
 	return out, err
 }
 
@@ -212,7 +216,7 @@ func (s *Anomalies) AnomalyWorkbook(ctx context.Context, a model.Actor, f Anomal
 		return nil, err
 	}
 	var rows []AnomalyRow
-	if err := q.Select("an.*, sc.name AS school_name").Order(anomalyOrder).Scan(&rows).Error; err != nil {
+	if err := q.Select("an.*, sc.name AS school_name").Order(anomalySorts[f.Sort]).Scan(&rows).Error; err != nil {
 		return nil, err
 	}
 	out := make([]ledger.Anomaly, len(rows))

@@ -17,6 +17,7 @@ type AuditFilter struct {
 	EntityID string
 	Actor    string
 	From, To time.Time
+	Sort     string // one of auditSorts; empty: the newest first
 	Page     Page
 }
 
@@ -30,7 +31,7 @@ func (s *Audit) ListAudit(ctx context.Context, a model.Actor, f AuditFilter) (Li
 	if err := q.Count(&out.Total).Error; err != nil {
 		return out, err
 	}
-	err = out.Page.apply(q.Order("id DESC")).Find(&out.Items).Error
+	err = out.Page.apply(q.Order(auditSorts[f.Sort])).Find(&out.Items).Error
 	return out, err
 }
 
@@ -38,6 +39,9 @@ func (s *Audit) ListAudit(ctx context.Context, a model.Actor, f AuditFilter) (Li
 func (s *Audit) auditQuery(ctx context.Context, a model.Actor, f AuditFilter) (*gorm.DB, error) {
 	if !a.Is(model.RoleAuditor, model.RoleAdmin) {
 		return nil, errRoleForbidden
+	}
+	if _, err := sortOrder(auditSorts, f.Sort); err != nil {
+		return nil, err
 	}
 	// A county auditor reads its county's entries (its entities and its
 	// users' actions), a city auditor the city's, an admin all (API.md).

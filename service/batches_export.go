@@ -14,7 +14,7 @@ var batchStatusLabels = map[string]string{
 }
 
 // BatchListWorkbook exports the batches GET /batches lists with the same
-// filter, newest first, with a 合计 row. The download is audited.
+// filter and order, with a 合计 row. The download is audited.
 func (s *Batches) BatchListWorkbook(ctx context.Context, a model.Actor, f BatchFilter) ([]byte, error) {
 	q, err := s.batchQuery(ctx, a, f)
 	if err != nil {
@@ -24,7 +24,7 @@ func (s *Batches) BatchListWorkbook(ctx context.Context, a model.Actor, f BatchF
 		return nil, err
 	}
 	var batches []model.Batch
-	if err := q.Order("created_at DESC, id DESC").Find(&batches).Error; err != nil {
+	if err := q.Order(batchSorts[f.Sort]).Find(&batches).Error; err != nil {
 		return nil, err
 	}
 	out := ledger.List{Title: "发放批次", Sheet: "发放批次", At: s.now(), Columns: []ledger.ListColumn{
