@@ -11,21 +11,23 @@ export async function viewAnomalies(gen) {
   const status = select('status', [['open', '待核实'], ['explained', '已说明'], ['resolved', '已消除'], ['', '全部']], state.query.get('status') ?? 'open');
   const err = errorSlot();
   const out = el('div', { 'aria-live': 'polite', id: 'anomalies' });
-  const filter = () => ({ term: term.value, status: status.value });
+  let sort = '';
+  const filter = () => ({ term: term.value, status: status.value, sort });
   const load = async (pageNo = 1) => {
     const l = await api('GET', `/anomalies${qs({ ...filter(), page: pageNo, page_size: 50 })}`);
     out.replaceChildren(
       el('p', { class: 'info' }, l.last_scan_at ? `最近一次扫描：${fmtTime(l.last_scan_at)}` : '尚未扫描过。'),
       table([
-        { h: '规则', f: (a) => (a.rule_no ? `${a.rule_no}. ${a.rule_title}` : a.rule_title) },
-        { h: '程度', f: (a) => badge(SEVERITY, a.severity) },
-        { h: '学校', f: (a) => a.school_name || '—' },
-        { h: '学年学期', f: (a) => (a.term ? termLabel(a.term) : `${a.school_year} 学年`) },
+        { h: '规则', sort: 'rule', f: (a) => (a.rule_no ? `${a.rule_no}. ${a.rule_title}` : a.rule_title) },
+        { h: '程度', sort: 'severity', f: (a) => badge(SEVERITY, a.severity) },
+        { h: '学校', sort: 'school', f: (a) => a.school_name || '—' },
+        { h: '学年学期', sort: 'term', f: (a) => (a.term ? termLabel(a.term) : `${a.school_year} 学年`) },
         { h: '情况', f: (a) => (a.student_id && isRole(...READERS) ? [a.summary, ' ', el('a', { href: `#/students/${a.student_id}` }, '档案')] : a.summary) },
-        { h: '最近发现', f: (a) => fmtTime(a.last_seen) },
-        { h: '状态', f: (a) => [badge(ANOMALY_STATUS, a.status), a.note ? el('div', {}, el('small', {}, `说明：${a.note}（${a.updated_by}）`)) : ''] },
+        { h: '最近发现', sort: 'seen', f: (a) => fmtTime(a.last_seen) },
+        { h: '状态', sort: 'status', f: (a) => [badge(ANOMALY_STATUS, a.status), a.note ? el('div', {}, el('small', {}, `说明：${a.note}（${a.updated_by}）`)) : ''] },
         { h: '处理', f: (a) => [remedy(a), anomalyActions(a)] },
-      ], l.items, { caption: `异常线索（${l.total} 条）`, empty: '没有符合条件的异常线索。', id: 'anomaly-table' }),
+      ], l.items, { caption: `异常线索（${l.total} 条）`, empty: '没有符合条件的异常线索。', id: 'anomaly-table',
+        sort: { key: sort, go: (k) => { sort = k; load().catch((e) => showError(err, e)); } } }),
       pager(l.total, l.page, l.page_size, (p) => load(p).catch((e) => showError(err, e))));
   };
   const scan = el('button', { type: 'button', id: 'anomaly-scan' }, '立即扫描');

@@ -9,17 +9,19 @@ export async function viewBatches(gen) {
   const status = select('status', [['', '全部状态'], ...Object.entries(BATCH_STATUS).map(([k, [t]]) => [k, t])], state.query.get('status') || '');
   const err = errorSlot();
   const out = el('div', { 'aria-live': 'polite' });
-  const filter = () => ({ term: term.value, program: program.value, status: status.value });
+  let sort = '';
+  const filter = () => ({ term: term.value, program: program.value, status: status.value, sort });
   const exp = el('button', { type: 'button', id: 'batches-export' }, '导出Excel');
   exp.addEventListener('click', () => busy(exp, err, () => download(`/batches.xlsx${qs(filter())}`, '发放批次.xlsx')));
   const load = async (pageNo = 1) => {
     const l = await api('GET', `/batches${qs({ ...filter(), page: pageNo, page_size: 50 })}`);
     out.replaceChildren(table([
-      { h: '批次号', f: (b) => el('a', { href: `#/batches/${b.id}` }, b.number) },
-      { h: '资助项目', f: (b) => programName(b.program) }, { h: '学期', f: (b) => termLabel(b.term) },
-      { h: '笔数', num: true, f: (b) => b.lines }, { h: '金额（元）', num: true, f: (b) => yuan(b.total_fen) },
-      { h: '状态', f: (b) => badge(BATCH_STATUS, b.status) }, { h: '生成时间', f: (b) => fmtTime(b.created_at) },
+      { h: '批次号', sort: 'number', f: (b) => el('a', { href: `#/batches/${b.id}` }, b.number) },
+      { h: '资助项目', sort: 'program', f: (b) => programName(b.program) }, { h: '学期', sort: 'term', f: (b) => termLabel(b.term) },
+      { h: '笔数', num: true, sort: 'lines', f: (b) => b.lines }, { h: '金额（元）', num: true, sort: 'amount', f: (b) => yuan(b.total_fen) },
+      { h: '状态', sort: 'status', f: (b) => badge(BATCH_STATUS, b.status) }, { h: '生成时间', sort: 'created', f: (b) => fmtTime(b.created_at) },
     ], l.items, { caption: '发放批次', empty: '没有符合条件的批次', id: 'batches',
+      sort: { key: sort, go: (k) => { sort = k; load().catch((e) => showError(err, e)); } },
       foot: l.total <= l.items.length ? ['合计', '', '', l.items.reduce((t, b) => t + b.lines, 0), yuan(l.items.reduce((t, b) => t + b.total_fen, 0)), '', ''] : null }),
     pager(l.total, l.page, l.page_size, (p) => load(p).catch((e) => showError(err, e))));
   };
