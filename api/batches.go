@@ -109,7 +109,7 @@ func (s *Server) listBatchLines(c *gin.Context) {
 	if !ok {
 		return
 	}
-	f := service.LineFilter{Status: c.Query("status"), Sort: c.Query("sort"), Page: p}
+	f := service.LineFilter{Status: c.Query("status"), Q: c.Query("q"), Sort: c.Query("sort"), Page: p}
 	l, err := s.batches.ListLines(c.Request.Context(), actor(c), id, f)
 	if err != nil {
 		writeError(c, err)

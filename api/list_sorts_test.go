@@ -1,11 +1,16 @@
 package api_test
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 
 	"studentaid/service/servicetest"
 )
@@ -111,6 +116,92 @@ func TestBatchesAnomaliesAndAuditSort(t *testing.T) {
 			if e.Error.Message == "" || e.Error.Message[:3] != "排" {
 				t.Errorf("%s: %q", path, e.Error.Message)
 			}
+		}
+	})
+}
+
+// Batch lines find a pupil by any part of the name, the full ID number (by
+// its keyed hash) or its last digits; anomalies by a student's or a
+// school's name, or a student's full number. Wildcards match nothing.
+func TestBatchLinesAndAnomaliesSearch(t *testing.T) {
+	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
+		h := newHarness(t, env)
+		approvedBoarding(t, h)
+		made := h.runJob("finance_nanxian", "batch_boarding", false).Made.Batches[0]
+		young := validID("430921", "20210601", 15)
+		id := func(seq int) string { return validID("430921", "20150301", seq) }
+		h.importRows("school_nanzhou", [][]any{
+			boarder("共卡一", id(21), "四年级", "在读", 2, "监护人", "同家长"),
+			boarder("共卡二", id(22), "四年级", "在读", 2, "监护人", "同家长"),
+			boarder("共卡三", id(23), "四年级", "在读", 2, "监护人", "同家长"),
+			boarder("共卡四", id(24), "四年级", "在读", 2, "监护人", "同家长"),
+			boarder("幼童", young, "一年级", "在读", 5, "监护人", "幼家长"),
+		})
+		h.scan("county_nanxian")
+
+		lines := func(user, q string) []string {
+			t.Helper()
+			var l struct {
+				Items    []struct{ Name string }
+				Total    int
+				TotalFen int64 `json:"total_fen"`
+			}
+			mustJSON(t, h.do("GET", fmt.Sprintf("/api/v1/batches/%d/lines?q=%s", made.ID, url.QueryEscape(q)), h.as(user), nil), &l)
+			out := []string{}
+			for _, it := range l.Items {
+				out = append(out, it.Name)
+			}
+			if l.Total != len(out) || (len(out) == 1 && l.TotalFen != 62500) {
+				t.Errorf("lines q=%s: total %d, %d fen for %v", q, l.Total, l.TotalFen, out)
+			}
+			return out
+		}
+		li := boarders[1].id
+		for q, want := range map[string]string{"李": "李寄宿", "寄宿": "", li: "李寄宿", li[14:]: "李寄宿", strings.ToLower(li[15:]): "李寄宿"} {
+			for _, user := range []string{"finance_nanxian", "county_nanxian"} {
+				got := lines(user, q)
+				if want == "" && len(got) != 3 || want != "" && (len(got) != 1 || got[0] != want) {
+					t.Errorf("%s: lines q=%s: %v, want %q", user, q, got, want)
+				}
+			}
+		}
+		for _, q := range []string{"%", "_", "!", validID("430921", "20150301", 40), "4309"} {
+			if got := lines("finance_nanxian", q); len(got) != 0 {
+				t.Errorf("lines q=%s: %v", q, got)
+			}
+		}
+		want(t, h.do("GET", fmt.Sprintf("/api/v1/batches/%d/lines?q=%s", made.ID, strings.Repeat("张", 65)), h.as("finance_nanxian"), nil), http.StatusBadRequest)
+
+		rules := func(q string) []string {
+			t.Helper()
+			out := []string{}
+			for _, f := range h.findings("auditor_yiyang", "status=&q="+url.QueryEscape(q)) {
+				out = append(out, f.Rule)
+			}
+			slices.Sort(out)
+			return out
+		}
+		all := rules("")
+		if len(all) < 2 {
+			t.Fatalf("findings: %v", all)
+		}
+		for q, n := range map[string]int{"幼童": 1, young: 1, "共卡二": 1, "南洲": len(all), "南县南洲镇中心小学": len(all), "东平": 0, "%": 0, "_": 0} {
+			if got := rules(q); len(got) != n {
+				t.Errorf("anomalies q=%s: %v, want %d", q, got, n)
+			}
+		}
+		if a, b := rules("幼童"), rules(young); !slices.Equal(a, b) || a[0] != "age_grade" {
+			t.Errorf("by name %v, by number %v", a, b)
+		}
+		rr := h.do("GET", "/api/v1/anomalies.xlsx?q="+url.QueryEscape("幼童"), h.as("auditor_yiyang"), nil)
+		want(t, rr, http.StatusOK)
+		x, err := excelize.OpenReader(bytes.NewReader(rr.Body.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, _ := x.GetRows(x.GetSheetList()[0])
+		if len(rows) != 2 || !strings.Contains(strings.Join(rows[1], " "), "幼童") {
+			t.Errorf("anomaly export q=幼童: %v", rows)
 		}
 	})
 }
