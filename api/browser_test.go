@@ -213,7 +213,14 @@ func TestBrowserJourneys(t *testing.T) {
 	b.click(`#anomaly-table button[data-sort="severity"]`)
 	b.waitFor("findings by severity, the other way", `!!document.querySelector('#anomaly-table th[aria-sort="descending"] button[data-sort="severity"]')`)
 	b.waitText("#anomaly-table", "孙六")
+	// Searched by the student's name, on the server: only 孙六's finding.
+	b.fill("#anomaly-q", "孙六")
+	b.click("#anomaly-search")
+	b.waitFor("the findings about 孙六", `(() => { const r = [...document.querySelectorAll('#anomaly-table tbody tr')];
+		return r.length === 1 && r[0].innerText.includes('孙六') && document.querySelector('#anomaly-table caption').textContent.includes('1 条'); })()`)
 	b.shot("16-anomalies")
+	b.fill("#anomaly-q", "")
+	b.click("#anomaly-search")
 	b.click("#anomaly-table details summary")
 	b.do(chromedp.SendKeys(chromedp.CSS("#anomaly-table textarea"), "已核对户口簿，出生日期登记有误，已通知学校更正"))
 	b.click("#anomaly-table form button")
@@ -257,6 +264,17 @@ func TestBrowserJourneys(t *testing.T) {
 	b.waitFor("lines by amount, the largest first", `!!document.querySelector('#lines th[aria-sort="descending"] button[data-sort="amount"]')`)
 	b.waitFor("the amounts in that order", `(() => { const a = [...document.querySelectorAll('#lines tbody tr')].map((r) => Number(r.cells[8].textContent.replace(/,/g, '')));
 		return a.length === 4 && a.every((v, i) => i === 0 || a[i - 1] >= v); })()`)
+	// Searched by the last digits of 赵四's number, then by any part of a name.
+	b.fill("#lines-q", browserPupils[3].id[14:])
+	b.click("#lines-search")
+	b.waitFor("赵四's line", `(() => { const r = [...document.querySelectorAll('#lines tbody tr')]; return r.length === 1 && r[0].innerText.includes('赵四'); })()`)
+	b.waitText("#lines tfoot", "1 笔")
+	b.fill("#lines-q", "三")
+	b.click("#lines-search")
+	b.waitFor("王三's line", `(() => { const r = [...document.querySelectorAll('#lines tbody tr')]; return r.length === 1 && r[0].innerText.includes('王三'); })()`)
+	b.fill("#lines-q", "")
+	b.click("#lines-search")
+	b.waitText("#lines tfoot", "4 笔")
 	b.visit("/home", "您好")
 	b.waitText("#attention-failed", "账户已销户", "625.00")
 	b.waitText("#wb-held", "赵四", "四年级", "暂缓发放")

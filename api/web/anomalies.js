@@ -1,6 +1,6 @@
 import { state } from './state.js';
 import { fmtTime, termLabel, isRole, READERS } from './format.js';
-import { el, nextID, badge, field, select, termSelect, errorSlot, showError, busy, table, pager, card, page, rerender } from './dom.js';
+import { el, nextID, badge, field, input, select, termSelect, errorSlot, showError, busy, table, pager, card, page, rerender } from './dom.js';
 import { api, download, qs } from './net.js';
 
 export const ANOMALY_STATUS = { open: ['待核实', 'bad'], explained: ['已说明', 'info'], resolved: ['已消除', 'ok'] };
@@ -9,10 +9,11 @@ export const SEVERITY = { high: ['高', 'bad'], medium: ['中', 'warn'], low: ['
 export async function viewAnomalies(gen) {
   const term = termSelect(state.query.get('term') || '', true);
   const status = select('status', [['open', '待核实'], ['explained', '已说明'], ['resolved', '已消除'], ['', '全部']], state.query.get('status') ?? 'open');
+  const q = input('q', { type: 'search', id: 'anomaly-q', value: state.query.get('q') || '' });
   const err = errorSlot();
   const out = el('div', { 'aria-live': 'polite', id: 'anomalies' });
   let sort = '';
-  const filter = () => ({ term: term.value, status: status.value, sort });
+  const filter = () => ({ term: term.value, status: status.value, q: q.value.trim(), sort });
   const load = async (pageNo = 1) => {
     const l = await api('GET', `/anomalies${qs({ ...filter(), page: pageNo, page_size: 50 })}`);
     out.replaceChildren(
@@ -41,8 +42,12 @@ export async function viewAnomalies(gen) {
   const exp = el('button', { type: 'button', id: 'anomaly-export' }, '导出Excel');
   exp.addEventListener('click', () => busy(exp, err, () => download(`/anomalies.xlsx${qs(filter())}`, '异常情况清单.xlsx')));
   for (const c of [term, status]) c.addEventListener('change', () => load().catch((e) => showError(err, e)));
+  const search = el('button', { type: 'submit', class: 'primary', id: 'anomaly-search' }, '查询');
+  const form = el('form', { class: 'fields', role: 'search' }, field('学期', term), field('状态', status),
+    field('学生或学校', q, '学生姓名、完整身份证件号，或学校名称'), el('div', { class: 'field' }, el('p', { class: 'actions' }, search)));
+  form.addEventListener('submit', (ev) => { ev.preventDefault(); busy(search, err, () => load()); });
   if (!page(gen, '异常情况', el('p', { class: 'lead' }, '重复享受、代领、持卡人不符、年龄与年级不符、一人多籍、状态变化后仍有资助、金额与标准不符、多次发放失败、滞留未发等线索。'),
-    card('查询', el('div', { class: 'fields' }, field('学期', term), field('状态', status)), el('p', { class: 'actions' }, scan, exp), scanOut, err), out)) return;
+    card('查询', form, el('p', { class: 'actions' }, scan, exp), scanOut, err), out)) return;
   await load();
 }
 

@@ -1,6 +1,6 @@
 import { state } from './state.js';
 import { yuan, fmtTime, BATCH_STATUS, LINE_STATUS, programName, termLabel, isRole } from './format.js';
-import { el, badge, field, select, programSelect, termSelect, errorSlot, showError, busy, table, pager, facts, card, confirmAction, page, rerender } from './dom.js';
+import { el, badge, field, input, select, programSelect, termSelect, errorSlot, showError, busy, table, pager, facts, card, confirmAction, page, rerender } from './dom.js';
 import { api, download, upload, errorOf, qs, regions } from './net.js';
 
 export async function viewBatches(gen) {
@@ -113,11 +113,12 @@ export async function batchLines(id, byStatus) {
   const failed = byStatus.failed || 0;
   const status = select('status', [['', '全部明细'], ...Object.entries(LINE_STATUS).map(([k, [t]]) => [k, `${t}（${byStatus[k] || 0}）`])], failed ? 'failed' : '');
   status.id = 'lines-status';
+  const q = input('q', { type: 'search', id: 'lines-q' });
   const err = errorSlot();
   const out = el('div', { 'aria-live': 'polite', id: 'batch-lines' });
   let sort = '';
   const load = async (pageNo = 1) => {
-    const l = await api('GET', `/batches/${id}/lines${qs({ status: status.value, sort, page: pageNo, page_size: 100 })}`);
+    const l = await api('GET', `/batches/${id}/lines${qs({ status: status.value, q: q.value.trim(), sort, page: pageNo, page_size: 100 })}`);
     out.replaceChildren(table([
       { h: '序号', num: true, sort: 'seq', f: (x) => x.seq }, { h: '学校', sort: 'school', f: (x) => x.school_name }, { h: '年级', sort: 'grade', f: (x) => x.grade },
       { h: '姓名', sort: 'name', f: (x) => x.name }, { h: '身份证件号', f: (x) => x.id_number }, { h: '开户银行', f: (x) => x.bank_name },
@@ -130,6 +131,10 @@ export async function batchLines(id, byStatus) {
     pager(l.total, l.page, l.page_size, (p) => load(p).catch((e) => showError(err, e))));
   };
   status.addEventListener('change', () => load().catch((e) => showError(err, e)));
+  const search = el('button', { type: 'submit', id: 'lines-search' }, '查询');
+  const form = el('form', { class: 'fields', role: 'search' }, field('显示', status),
+    field('姓名或身份证件号', q, '姓名中的任意字，或证件号后几位、完整号码'), el('div', { class: 'field' }, el('p', { class: 'actions' }, search)));
+  form.addEventListener('submit', (ev) => { ev.preventDefault(); busy(search, err, () => load()); });
   await load();
-  return card(failed ? `发放明细（其中 ${failed} 笔发放失败）` : '发放明细', el('div', { class: 'fields' }, field('显示', status)), err, out);
+  return card(failed ? `发放明细（其中 ${failed} 笔发放失败）` : '发放明细', form, err, out);
 }
