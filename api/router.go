@@ -169,6 +169,7 @@ func (s *Server) routes() []route {
 		{method: "GET", path: "/audit", summary: "审计日志", handler: s.listAudit},
 		{method: "GET", path: "/audit.xlsx", summary: "导出审计日志（中文，北京时间）", handler: s.exportAudit},
 		{method: "GET", path: "/audit/words", summary: "审计日志的操作与对象名称（筛选用）", handler: s.auditWords},
+		{method: "GET", path: "/audit/actors", summary: "审计日志中出现的操作人（本辖区，筛选用）", handler: s.auditActors},
 		{method: "GET", path: "/audit/verify", summary: "校验审计日志哈希链", handler: s.verifyAudit},
 		{method: "GET", path: "/anomalies", summary: "异常情况（审计规则扫描与比对结果，按区域范围）", handler: s.listAnomalies},
 		{method: "GET", path: "/anomalies.xlsx", summary: "导出异常情况清单", handler: s.exportAnomalies},

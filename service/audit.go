@@ -130,3 +130,23 @@ func (s *Audit) VerifyAudit(ctx context.Context, a model.Actor) (AuditCheck, err
 	}
 	return res, nil
 }
+
+// AuditActor is someone who appears in the log: the login name and the role
+// the latest of their entries was made in.
+type AuditActor struct {
+	Username string
+	Role     string
+}
+
+// AuditActors lists the distinct actors of the entries the caller may read
+// (the same scope as ListAudit), by name, for the log's actor filter: an
+// auditor learns no user outside the entries already open to them.
+func (s *Audit) AuditActors(ctx context.Context, a model.Actor) ([]AuditActor, error) {
+	q, err := s.auditQuery(ctx, a, AuditFilter{})
+	if err != nil {
+		return nil, err
+	}
+	var out []AuditActor
+	err = q.Select("actor_name AS username, MAX(role) AS role").Group("actor_name").Order("actor_name").Scan(&out).Error
+	return out, err
+}
