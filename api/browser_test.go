@@ -311,6 +311,12 @@ func TestBrowserJourneys(t *testing.T) {
 		return n.length > 1 && n.every((v, i) => i === 0 || n[i - 1] < v) && [...document.querySelectorAll('#audit tbody tr')].every((r) => r.innerText.includes('审核通过')); })()`)
 	b.click("#audit-export")
 	b.sameRows(b.download("审计日志"), "审计日志", "#audit", 0, 0)
+	// The actor is picked from the users in the auditor's log, not typed.
+	b.waitFor("the actors offered", `(() => { const o = [...document.querySelectorAll('#audit-actor option')].map((x) => x.value);
+		return o.includes('finance_nanxian') && o.includes('county_nanxian') && o[0] === ''; })()`)
+	b.do(chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('#audit-actor'); s.value = 'finance_nanxian'; s.dispatchEvent(new Event('change')); })()`))
+	b.waitFor("finance's approvals only", `(() => { const r = [...document.querySelectorAll('#audit tbody tr')];
+		return r.length > 0 && r.every((x) => x.cells[2].textContent === 'finance_nanxian' && x.innerText.includes('审核通过')); })()`)
 	b.click("#audit-verify")
 	b.waitText("#audit-verify-result", "哈希链校验通过")
 	b.shot("24-audit")
