@@ -172,6 +172,39 @@ func TestBatchLinesAndAnomaliesSearch(t *testing.T) {
 		}
 		want(t, h.do("GET", fmt.Sprintf("/api/v1/batches/%d/lines?q=%s", made.ID, strings.Repeat("张", 65)), h.as("finance_nanxian"), nil), http.StatusBadRequest)
 
+		// The lines' export: the list as filtered and ordered, numbers as
+		// on the screen (masked for the county), with its 合计; audited.
+		export := func(user, query string) [][]string {
+			t.Helper()
+			rr := h.do("GET", fmt.Sprintf("/api/v1/batches/%d/lines.xlsx?%s", made.ID, query), h.as(user), nil)
+			want(t, rr, http.StatusOK)
+			x, err := excelize.OpenReader(bytes.NewReader(rr.Body.Bytes()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, _ := x.GetRows("发放明细")
+			return rows
+		}
+		rows := export("finance_nanxian", "sort=-name")
+		if len(rows) != 6 || rows[1][3] != "姓名" || rows[2][3] != "王寄宿" || rows[3][3] != "李寄宿" || rows[5][0] != "合计" || rows[5][8] != "1,875.00" {
+			t.Fatalf("lines export by name, descending: %v", rows)
+		}
+		if rows[4][3] != "张寄宿" || rows[4][4] != boarders[0].id || rows[4][6] != boarders[0].account {
+			t.Errorf("finance's export: %v", rows[4])
+		}
+		rows = export("county_nanxian", "q="+url.QueryEscape(li[14:]))
+		if len(rows) != 4 || rows[2][3] != "李寄宿" || rows[2][4] == li || !strings.Contains(rows[2][4], "*") || rows[2][6] == boarders[1].account {
+			t.Errorf("county's export q=%s: %v", li[14:], rows)
+		}
+		want(t, h.do("GET", fmt.Sprintf("/api/v1/batches/%d/lines.xlsx?sort=account", made.ID), h.as("finance_nanxian"), nil), http.StatusBadRequest)
+		want(t, h.do("GET", fmt.Sprintf("/api/v1/batches/%d/lines.xlsx", made.ID), h.as("county_anhua"), nil), http.StatusNotFound)
+		want(t, h.do("GET", fmt.Sprintf("/api/v1/batches/%d/lines.xlsx", made.ID), h.as("school_nanzhou"), nil), http.StatusForbidden)
+		var logged struct{ Total int }
+		mustJSON(t, h.do("GET", fmt.Sprintf("/api/v1/audit?action=download&entity=batch_lines&entity_id=%d", made.ID), h.as("auditor_yiyang"), nil), &logged)
+		if logged.Total != 2 {
+			t.Errorf("lines exports audited: %d, want 2", logged.Total)
+		}
+
 		rules := func(q string) []string {
 			t.Helper()
 			out := []string{}
@@ -199,7 +232,7 @@ func TestBatchLinesAndAnomaliesSearch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rows, _ := x.GetRows(x.GetSheetList()[0])
+		rows, _ = x.GetRows(x.GetSheetList()[0])
 		if len(rows) != 2 || !strings.Contains(strings.Join(rows[1], " "), "幼童") {
 			t.Errorf("anomaly export q=幼童: %v", rows)
 		}

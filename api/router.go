@@ -158,6 +158,7 @@ func (s *Server) routes() []route {
 		{method: "GET", path: "/batches.xlsx", summary: "导出发放批次清单（含合计行）", handler: s.exportBatches},
 		{method: "GET", path: "/batches/:id", summary: "批次详情（按学校汇总）", handler: s.getBatch},
 		{method: "GET", path: "/batches/:id/lines", summary: "批次明细", handler: s.listBatchLines},
+		{method: "GET", path: "/batches/:id/lines.xlsx", summary: "导出批次明细（按页面的筛选、查询与排序，含合计行）", handler: s.exportBatchLines},
 		{method: "GET", path: "/batches/:id/ledger.xlsx", summary: "下载发放台账", handler: s.ledger},
 		{method: "GET", path: "/batches/:id/bank-file", summary: "下载银行代发文件（财政）", handler: s.bankFile},
 		{method: "POST", path: "/batches/:id/approve", summary: "财政审核批次", handler: s.approveBatch},

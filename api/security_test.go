@@ -116,6 +116,7 @@ var securityTable = map[string]routeAccess{
 	"GET /batches":                 {who: roleSet{finance, county, auditor}, filters: []string{"region_code", "program", "term", "status", "sort"}},
 	"GET /batches/:id":             {who: roleSet{finance, county, auditor}},
 	"GET /batches/:id/lines":       {who: roleSet{finance, county, auditor}, filters: []string{"status", "q", "sort"}},
+	"GET /batches/:id/lines.xlsx":  {who: roleSet{finance, county, auditor}, filters: []string{"status", "q", "sort"}},
 	"GET /batches/:id/ledger.xlsx": {who: roleSet{finance, county, auditor}},
 	"GET /batches/:id/bank-file":   {who: roleSet{finance}},
 	"POST /batches/:id/approve":    {who: roleSet{finance}},

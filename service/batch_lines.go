@@ -114,25 +114,33 @@ func (s *Batches) ListLines(ctx context.Context, a model.Actor, id int64, f Line
 	if err := out.Page.apply(q.Order(lineSorts[f.Sort])).Find(&lines).Error; err != nil {
 		return out, err
 	}
+	out.Items, err = s.lineViews(a, lines)
+	return out, err
+}
+
+// lineViews opens the lines' sealed numbers for finance and auditors and
+// masks them for everyone else.
+func (s *Batches) lineViews(a model.Actor, lines []model.BatchLine) ([]LineView, error) {
 	full := a.Is(model.RoleFinance, model.RoleAuditor)
+	out := make([]LineView, 0, len(lines))
 	for _, l := range lines {
 		v := LineView{BatchLine: l, IDNumber: l.IDMasked, BankAccount: l.AccountMasked}
 		no, err := s.keys.Open(l.StudentNo)
 		if err != nil {
-			return out, err
+			return nil, err
 		}
 		v.StudentNo = model.MaskStudentNo(no)
 		if full {
 			v.StudentNo = no
 			if v.IDNumber, err = s.keys.Open(l.IDEnc); err != nil {
-				return out, err
+				return nil, err
 			}
 			if v.BankAccount, err = s.keys.Open(l.AccountEnc); err != nil {
-				return out, err
+				return nil, err
 			}
 		}
 		v.IDEnc, v.AccountEnc = "", ""
-		out.Items = append(out.Items, v)
+		out = append(out, v)
 	}
 	return out, nil
 }
