@@ -135,6 +135,9 @@ func TestBrowserJourneys(t *testing.T) {
 		if (!document.querySelector('#students-table th[aria-sort="descending"] button[data-sort="name"]')) return false;
 		const n = [...document.querySelectorAll('#students-table tbody tr')].map((r) => r.cells[0].innerText.trim());
 		return n.length > 1 && n.every((v, i) => i === 0 || n[i - 1] >= v); })()`)
+	// The export has the screen's rows, in the screen's order.
+	b.click("#students-export")
+	b.sameRows(b.download("学生名单"), "学生", "#students-table", 0, 1)
 	b.click("#students-table a")
 	b.waitText("#page-title", "电子档案：")
 	b.waitFor("the file", `document.body.innerText.includes('变更记录')`)
@@ -213,6 +216,9 @@ func TestBrowserJourneys(t *testing.T) {
 	b.click(`#anomaly-table button[data-sort="severity"]`)
 	b.waitFor("findings by severity, the other way", `!!document.querySelector('#anomaly-table th[aria-sort="descending"] button[data-sort="severity"]')`)
 	b.waitText("#anomaly-table", "孙六")
+	b.click("#anomaly-export")
+	// The file has no title row; the screen's 情况 has a link to the file beside the summary.
+	b.sameRowsAs(b.download("异常情况清单"), "异常情况", 1, 8, "#anomaly-table", "r.cells[4].firstChild.textContent.trim()")
 	// Searched by the student's name, on the server: only 孙六's finding.
 	b.fill("#anomaly-q", "孙六")
 	b.click("#anomaly-search")
@@ -264,6 +270,8 @@ func TestBrowserJourneys(t *testing.T) {
 	b.waitFor("lines by amount, the largest first", `!!document.querySelector('#lines th[aria-sort="descending"] button[data-sort="amount"]')`)
 	b.waitFor("the amounts in that order", `(() => { const a = [...document.querySelectorAll('#lines tbody tr')].map((r) => Number(r.cells[8].textContent.replace(/,/g, '')));
 		return a.length === 4 && a.every((v, i) => i === 0 || a[i - 1] >= v); })()`)
+	b.click("#lines-export")
+	b.sameRows(b.download("发放明细"), "发放明细", "#lines", 0, 0)
 	// Searched by the last digits of 赵四's number, then by any part of a name.
 	b.fill("#lines-q", browserPupils[3].id[14:])
 	b.click("#lines-search")

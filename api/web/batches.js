@@ -132,8 +132,11 @@ export async function batchLines(id, byStatus) {
   };
   status.addEventListener('change', () => load().catch((e) => showError(err, e)));
   const search = el('button', { type: 'submit', id: 'lines-search' }, '查询');
+  // The export is the list as shown: the same status, search and order.
+  const exp = el('button', { type: 'button', id: 'lines-export' }, '导出Excel');
+  exp.addEventListener('click', () => busy(exp, err, () => download(`/batches/${id}/lines.xlsx${qs({ status: status.value, q: q.value.trim(), sort })}`, '发放明细.xlsx')));
   const form = el('form', { class: 'fields', role: 'search' }, field('显示', status),
-    field('姓名或身份证件号', q, '姓名中的任意字，或证件号后几位、完整号码'), el('div', { class: 'field' }, el('p', { class: 'actions' }, search)));
+    field('姓名或身份证件号', q, '姓名中的任意字，或证件号后几位、完整号码'), el('div', { class: 'field' }, el('p', { class: 'actions' }, search, exp)));
   form.addEventListener('submit', (ev) => { ev.preventDefault(); busy(search, err, () => load()); });
   await load();
   return card(failed ? `发放明细（其中 ${failed} 笔发放失败）` : '发放明细', form, err, out);
