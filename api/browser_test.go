@@ -232,19 +232,22 @@ func TestBrowserJourneys(t *testing.T) {
 	b.waitText("#anomalies", "没有符合条件的异常线索")
 	b.checkProblems()
 
-	// Finance: the job makes the batch; approve, download, results with one failure.
+	// Finance: 生成批次 on 首页 makes the batch; approve, download, results
+	// with one failure.
 	b.signIn("finance_nanxian", service.DemoPassword)
 	b.waitText("#wb-queue", "已审核待生成批次 4 人 2,500.00 元", "生成批次")
 	b.shot("16a-finance-home-queue")
+	b.click(`#wb-queue button[data-job="batch_boarding"]`)
+	b.confirm("17-generate-confirm", "生成发放批次", "4 人", "2,500.00 元")
+	b.waitText("#flash", "已生成 1 个批次", "430921-BOARDING-2025-2026-1-001", "4 笔", "2,500.00 元")
+	b.waitFor("the queue emptied", `!document.querySelector('#wb-queue')`)
+	b.shot("18-generated")
+	// The button ran the batch job: the jobs page records the run.
 	b.visit("/jobs", "定时任务")
-	b.waitText("#jobs", "生成发放批次")
-	b.click(`#jobs button.primary[data-job="batch_boarding"]`)
-	b.confirm("17-job-confirm", "生成发放批次")
-	b.waitText("#job-status", "运行成功")
-	b.waitText("#job-batches", "430921-BOARDING-2025-2026-1-001", "寄宿生生活补助", "2,500.00")
-	b.waitText("#jobs", "成功")
-	b.shot("18-job-run")
-	b.click("#job-batches a")
+	b.waitText("#jobs", "生成发放批次", "成功")
+	b.visit("/batches", "发放批次")
+	b.waitText("#batches", "430921-BOARDING-2025-2026-1-001", "待财政审核")
+	b.click("#batches a")
 	b.waitText("#page-title", "430921-BOARDING-2025-2026-1-001", "寄宿生生活补助")
 	b.click("#batch-approve")
 	b.confirm("19-batch-approve-confirm", "4 笔", "2,500.00 元")
@@ -331,6 +334,14 @@ func TestBrowserJourneys(t *testing.T) {
 	b.download("汇总表")
 	b.shot("25-reports")
 	b.checkProblems()
+
+	// School: after the batch, the workbench shows what was paid; 赵四's
+	// line failed, so 发放结果 is the step still open, the others done.
+	b.signIn("school_nanzhou", service.DemoPassword)
+	b.waitFor("the school's steps after the batch", `(() => { const li = [...document.querySelectorAll('#wb-steps section[aria-label="义务教育家庭经济困难寄宿生生活补助"] li')];
+		return li.length === 6 && li.slice(0, 5).every((x) => x.classList.contains('done'))
+			&& li[5].classList.contains('current') && li[5].textContent.includes('3 人 1,875.00 元'); })()`)
+	b.shot("25a-school-home-paid")
 
 	// Admin: users, schools and jobs.
 	b.signIn("admin", adminPassword)
