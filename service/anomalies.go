@@ -85,7 +85,7 @@ func (s *Anomalies) anomalyQuery(ctx context.Context, a model.Actor, f AnomalyFi
 		if utf8.RuneCountInString(qs) > maxQueryRunes {
 			return nil, invalid("查询内容不能超过 %d 个字（学生姓名、完整的身份证件号或学校名称）", maxQueryRunes)
 		}
-		q = s.searchAnomalies(q, qs)
+		q = s.searchAnomalies(ctx, q, qs)
 	}
 	return q, nil
 }
@@ -97,8 +97,8 @@ func (s *Anomalies) anomalyQuery(ctx context.Context, a model.Actor, f AnomalyFi
 // names are in its details (numbers there only masked), searched for a
 // name in Chinese only, so that a word such as "name" or a digit does not
 // match the JSON's keys and ids.
-func (s *Anomalies) searchAnomalies(q *gorm.DB, search string) *gorm.DB {
-	students := s.reader(q.Statement.Context).Table("students").Select("id")
+func (s *Anomalies) searchAnomalies(ctx context.Context, q *gorm.DB, search string) *gorm.DB {
+	students := s.reader(ctx).Table("students").Select("id")
 	if id, err := model.ParseIDNumber(model.IDTypeResident, search, s.opt.Now()); err == nil {
 		return q.Where("an.student_id IN (?)", students.Where("id_hash = ?", s.idLookup(id)))
 	}
