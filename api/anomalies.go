@@ -44,7 +44,7 @@ func anomalyOf(r service.AnomalyRow) anomalyBody {
 
 func anomalyFilter(c *gin.Context, p service.Page) service.AnomalyFilter {
 	return service.AnomalyFilter{RegionCode: c.Query("region_code"), SchoolYear: c.Query("school_year"), Term: c.Query("term"),
-		Rule: c.Query("rule"), Status: c.Query("status"), Page: p}
+		Rule: c.Query("rule"), Status: c.Query("status"), Q: c.Query("q"), Sort: c.Query("sort"), Page: p}
 }
 
 type anomalyListBody struct {

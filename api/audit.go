@@ -66,7 +66,7 @@ func auditFilter(c *gin.Context) (service.AuditFilter, bool) {
 		to = to.AddDate(0, 0, 1) // a day given as "to" includes that whole day
 	}
 	return service.AuditFilter{Action: c.Query("action"), Entity: c.Query("entity"), EntityID: c.Query("entity_id"),
-		Actor: c.Query("actor"), From: from, To: to}, true
+		Actor: c.Query("actor"), From: from, To: to, Sort: c.Query("sort")}, true
 }
 
 func (s *Server) listAudit(c *gin.Context) {
@@ -112,6 +112,22 @@ func (s *Server) auditWords(c *gin.Context) {
 		return out
 	}
 	c.JSON(http.StatusOK, gin.H{"actions": words(service.AuditActions), "entities": words(service.AuditEntities)})
+}
+
+type auditActorBody struct {
+	Username string `json:"username"`
+	Role     string `json:"role"`
+}
+
+// auditActors answers the actors of the log the caller may read, for the
+// page's drop-down (GET /users is for admins only).
+func (s *Server) auditActors(c *gin.Context) {
+	l, err := s.audit.AuditActors(c.Request.Context(), actor(c))
+	out := make([]auditActorBody, 0, len(l))
+	for _, x := range l {
+		out = append(out, auditActorBody{Username: x.Username, Role: x.Role})
+	}
+	respond(c, http.StatusOK, gin.H{"items": out, "total": len(out), "page": 1, "page_size": len(out)}, err)
 }
 
 type verifyBody struct {

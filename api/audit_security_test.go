@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -143,5 +145,53 @@ func TestJobRunsAreScoped(t *testing.T) {
 		if body := rr.Body.String(); !strings.Contains(body, "N1") || !strings.Contains(body, "student_id") {
 			t.Fatalf("admin's runs: %s", body)
 		}
+	})
+}
+
+// The log's actor filter offers the actors of the entries the caller may
+// read, and no one else: a county auditor learns no other county's users.
+func TestAuditActorsAreScoped(t *testing.T) {
+	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
+		h := newHarness(t, env)
+		h.as("county_nanxian")
+		h.as("county_anhua")
+		anhua := h.countyAuditor()
+		actors := func(token string) []string {
+			t.Helper()
+			var l struct {
+				Items []struct{ Username, Role string }
+				Total int
+			}
+			rr := h.do("GET", "/api/v1/audit/actors", token, nil)
+			want(t, rr, http.StatusOK)
+			mustJSON(t, rr, &l)
+			var out []string
+			for _, x := range l.Items {
+				if x.Username == "" || x.Role == "" && x.Username != "system" {
+					t.Errorf("actor %+v", x)
+				}
+				out = append(out, x.Username)
+			}
+			if l.Total != len(out) || !slices.IsSorted(out) {
+				t.Errorf("actors: %v (total %d)", out, l.Total)
+			}
+			return out
+		}
+		county, city := actors(anhua), actors(h.as("auditor_yiyang"))
+		if !slices.Contains(county, "county_anhua") || slices.Contains(county, "county_nanxian") || slices.Contains(county, "admin") {
+			t.Errorf("安化 auditor's actors: %v", county)
+		}
+		if !slices.Contains(city, "county_anhua") || !slices.Contains(city, "county_nanxian") || len(city) <= len(county) {
+			t.Errorf("the city auditor's actors: %v", city)
+		}
+		for _, name := range county {
+			var l struct{ Total int }
+			mustJSON(t, h.do("GET", "/api/v1/audit?actor="+url.QueryEscape(name), anhua, nil), &l)
+			if l.Total == 0 {
+				t.Errorf("actor %s offered with no entry", name)
+			}
+		}
+		want(t, h.do("GET", "/api/v1/audit/actors", h.as("school_nanzhou"), nil), http.StatusForbidden)
+		want(t, h.do("GET", "/api/v1/audit/actors", h.as("county_nanxian"), nil), http.StatusForbidden)
 	})
 }

@@ -49,7 +49,7 @@ func (s *Server) listBatches(c *gin.Context) {
 }
 
 func batchFilter(c *gin.Context) service.BatchFilter {
-	return service.BatchFilter{RegionCode: c.Query("region_code"), Program: c.Query("program"), Term: c.Query("term"), Status: c.Query("status")}
+	return service.BatchFilter{RegionCode: c.Query("region_code"), Program: c.Query("program"), Term: c.Query("term"), Status: c.Query("status"), Sort: c.Query("sort")}
 }
 
 type batchSchoolBody struct {
@@ -109,7 +109,8 @@ func (s *Server) listBatchLines(c *gin.Context) {
 	if !ok {
 		return
 	}
-	f := service.LineFilter{Status: c.Query("status"), Sort: c.Query("sort"), Page: p}
+	f := lineFilter(c)
+	f.Page = p
 	l, err := s.batches.ListLines(c.Request.Context(), actor(c), id, f)
 	if err != nil {
 		writeError(c, err)
@@ -121,6 +122,25 @@ func (s *Server) listBatchLines(c *gin.Context) {
 		listBody[lineBody]
 		TotalFen model.Fen `json:"total_fen"`
 	}{listBody: listOf(l, lineOf), TotalFen: t.Fen}, err)
+}
+
+func lineFilter(c *gin.Context) service.LineFilter {
+	return service.LineFilter{Status: c.Query("status"), Q: c.Query("q"), Sort: c.Query("sort")}
+}
+
+// exportBatchLines is GET /batches/{id}/lines.xlsx: the lines as the page
+// lists them, every page, with a 合计 row.
+func (s *Server) exportBatchLines(c *gin.Context) {
+	id, ok := pathID(c, "id")
+	if !ok {
+		return
+	}
+	data, b, err := s.batches.LinesWorkbook(c.Request.Context(), actor(c), id, lineFilter(c))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	sendFile(c, b.Number+"-发放明细.xlsx", xlsxType, data)
 }
 
 // ledger serves the stored bytes with their SHA-256 as ETag, so a client

@@ -113,9 +113,10 @@ var securityTable = map[string]routeAccess{
 	"GET /quotas":                       {who: anyRole, filters: []string{"program", "term"}},
 	"PUT /quotas":                       {who: roleSet{county}, body: map[string]any{}},
 	// Batches: finance, county officers and auditors of the area.
-	"GET /batches":                 {who: roleSet{finance, county, auditor}, filters: []string{"region_code", "program", "term", "status"}},
+	"GET /batches":                 {who: roleSet{finance, county, auditor}, filters: []string{"region_code", "program", "term", "status", "sort"}},
 	"GET /batches/:id":             {who: roleSet{finance, county, auditor}},
-	"GET /batches/:id/lines":       {who: roleSet{finance, county, auditor}, filters: []string{"status"}},
+	"GET /batches/:id/lines":       {who: roleSet{finance, county, auditor}, filters: []string{"status", "q", "sort"}},
+	"GET /batches/:id/lines.xlsx":  {who: roleSet{finance, county, auditor}, filters: []string{"status", "q", "sort"}},
 	"GET /batches/:id/ledger.xlsx": {who: roleSet{finance, county, auditor}},
 	"GET /batches/:id/bank-file":   {who: roleSet{finance}},
 	"POST /batches/:id/approve":    {who: roleSet{finance}},
@@ -124,12 +125,13 @@ var securityTable = map[string]routeAccess{
 	"POST /jobs/:name/run":         {who: roleSet{admin, finance}, query: "dry_run=true"},
 	"GET /jobs/runs":               {who: roleSet{admin, finance, auditor}, filters: []string{"name"}},
 	"GET /reports/summary.xlsx":    {who: roleSet{auditor, county, finance}, query: "term=2025-2026-1", filters: []string{"term", "region_code"}},
-	"GET /audit":                   {who: roleSet{auditor, admin}, filters: []string{"action", "entity", "entity_id", "actor", "from", "to"}},
+	"GET /audit":                   {who: roleSet{auditor, admin}, filters: []string{"action", "entity", "entity_id", "actor", "from", "to", "sort"}},
 	"GET /audit/verify":            {who: roleSet{auditor, admin}},
+	"GET /audit/actors":            {who: roleSet{auditor, admin}},
 	// Anomalies (this issue): read by auditors and counties of the area,
 	// explained by counties, reopened by auditors; scans also by admins.
-	"GET /anomalies":           {who: roleSet{auditor, county}, filters: []string{"region_code", "term", "rule", "status", "school_year"}},
-	"GET /anomalies.xlsx":      {who: roleSet{auditor, county}, filters: []string{"region_code", "term", "rule", "status"}},
+	"GET /anomalies":           {who: roleSet{auditor, county}, filters: []string{"region_code", "term", "rule", "status", "school_year", "q", "sort"}},
+	"GET /anomalies.xlsx":      {who: roleSet{auditor, county}, filters: []string{"region_code", "term", "rule", "status", "q", "sort"}},
 	"GET /anomalies/:id":       {who: roleSet{auditor, county}},
 	"PATCH /anomalies/:id":     {who: roleSet{auditor, county}, body: map[string]any{"status": "open"}},
 	"POST /anomalies/scan":     {who: roleSet{admin, auditor, county}, query: "dry_run=true"},
@@ -171,8 +173,8 @@ var securityTable = map[string]routeAccess{
 	"GET /workbench":         {who: roleSet{school, county, finance, auditor}, filters: []string{"term"}},
 	"GET /students.xlsx":     {who: roleSet{county, school, auditor}, filters: []string{"school_id", "school_year", "q", "program"}},
 	"GET /entitlements.xlsx": {who: anyRole, filters: []string{"program", "term", "school_id", "status", "q", "sort"}},
-	"GET /batches.xlsx":      {who: roleSet{finance, county, auditor}, filters: []string{"region_code", "program", "term", "status"}},
-	"GET /audit.xlsx":        {who: roleSet{auditor, admin}, filters: []string{"action", "entity", "entity_id", "actor", "from", "to"}},
+	"GET /batches.xlsx":      {who: roleSet{finance, county, auditor}, filters: []string{"region_code", "program", "term", "status", "sort"}},
+	"GET /audit.xlsx":        {who: roleSet{auditor, admin}, filters: []string{"action", "entity", "entity_id", "actor", "from", "to", "sort"}},
 	"GET /audit/words":       {who: anyRole}, // names of codes only, like /programs
 }
 

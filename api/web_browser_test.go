@@ -382,6 +382,14 @@ func (b *browser) checkWords(shot string) {
 // the file's column fileCol (the file's own 序号 and 合计 rows aside).
 func (b *browser) sameRows(path, sheet, table string, screenCol, fileCol int) {
 	b.t.Helper()
+	b.sameRowsAs(path, sheet, 2, fileCol, table, fmt.Sprintf("r.cells[%d].innerText.trim()", screenCol))
+}
+
+// sameRowsAs is sameRows for a file whose data starts at row first (0-based)
+// and a screen row read by the expression cell of r (its <tr>), for a cell
+// that holds more than the file's value (a link beside it).
+func (b *browser) sameRowsAs(path, sheet string, first, fileCol int, table, cell string) {
+	b.t.Helper()
 	f, err := excelize.OpenFile(path)
 	if err != nil {
 		b.t.Fatalf("export %s does not open: %v", path, err)
@@ -394,12 +402,12 @@ func (b *browser) sameRows(path, sheet, table string, screenCol, fileCol int) {
 	ctx, cancel := context.WithTimeout(b.ctx, browserStep)
 	defer cancel()
 	screen, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](fmt.Sprintf(
-		`[...document.querySelectorAll('%s tbody tr')].map((r) => r.cells[%d].innerText.trim())`, table, screenCol)))
+		`[...document.querySelectorAll('%s tbody tr')].map((r) => %s)`, table, cell)))
 	if err != nil {
 		b.t.Fatal(err)
 	}
 	var data []string
-	for _, r := range rows[min(2, len(rows)):] {
+	for _, r := range rows[min(first, len(rows)):] {
 		if len(r) > fileCol && r[0] != "合计" {
 			data = append(data, r[fileCol])
 		}

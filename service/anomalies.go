@@ -24,6 +24,8 @@ type AnomalyFilter struct {
 	Term       string
 	Rule       string
 	Status     string
+	Q          string // a student's name (any part) or full ID number, or a school's name
+	Sort       string // one of anomalySorts; empty: open ones first, newest first
 	Page       Page
 }
 
@@ -38,6 +40,9 @@ type AnomalyRow struct {
 func (s *Anomalies) anomalyQuery(ctx context.Context, a model.Actor, f AnomalyFilter) (*gorm.DB, error) {
 	if !a.Is(anomalyReaders...) {
 		return nil, errRoleForbidden
+	}
+	if _, err := sortOrder(anomalySorts, f.Sort); err != nil {
+		return nil, err
 	}
 	q := s.reader(ctx).Table("anomalies an").Joins("LEFT JOIN schools sc ON sc.id = an.school_id")
 	q = inScopeRegions(q, a, "an.region_code")
@@ -76,7 +81,35 @@ func (s *Anomalies) anomalyQuery(ctx context.Context, a model.Actor, f AnomalyFi
 		}
 		q = q.Where("an.status = ?", f.Status)
 	}
+	if qs := strings.TrimSpace(f.Q); qs != "" {
+		if utf8.RuneCountInString(qs) > maxQueryRunes {
+			return nil, invalid("查询内容不能超过 %d 个字（学生姓名、完整的身份证件号或学校名称）", maxQueryRunes)
+		}
+		q = s.searchAnomalies(ctx, q, qs)
+	}
 	return q, nil
+}
+
+// searchAnomalies narrows findings to a student or a school: a full ID
+// number through the keyed hash of the finding's student; otherwise any
+// part of the student's name, of the school's, or of the summary. A finding
+// about several students (a shared account) has no one student: their
+// names are in its details (numbers there only masked), searched for a
+// name in Chinese only, so that a word such as "name" or a digit does not
+// match the JSON's keys and ids.
+func (s *Anomalies) searchAnomalies(ctx context.Context, q *gorm.DB, search string) *gorm.DB {
+	students := s.reader(ctx).Table("students").Select("id")
+	if id, err := model.ParseIDNumber(model.IDTypeResident, search, s.opt.Now()); err == nil {
+		return q.Where("an.student_id IN (?)", students.Where("id_hash = ?", s.idLookup(id)))
+	}
+	like := "%" + likeEscape(search) + "%"
+	cond := "an.student_id IN (?) OR sc.name LIKE ? ESCAPE '!' OR an.summary LIKE ? ESCAPE '!'"
+	args := []any{students.Where("name LIKE ? ESCAPE '!'", like), like, like}
+	if !strings.ContainsFunc(search, func(r rune) bool { return r < utf8.RuneSelf }) {
+		cond += " OR an.details_json LIKE ? ESCAPE '!'"
+		args = append(args, like)
+	}
+	return q.Where("("+cond+")", args...)
 }
 
 const anomalyOrder = "CASE an.status WHEN 'open' THEN 0 WHEN 'explained' THEN 1 ELSE 2 END, an.id DESC"
@@ -91,7 +124,7 @@ func (s *Anomalies) ListAnomalies(ctx context.Context, a model.Actor, f AnomalyF
 	if err := q.Count(&out.Total).Error; err != nil {
 		return out, err
 	}
-	err = out.Page.apply(q.Select("an.*, sc.name AS school_name").Order(anomalyOrder)).Scan(&out.Items).Error
+	err = out.Page.apply(q.Select("an.*, sc.name AS school_name").Order(anomalySorts[f.Sort])).Scan(&out.Items).Error
 	return out, err
 }
 
@@ -212,7 +245,7 @@ func (s *Anomalies) AnomalyWorkbook(ctx context.Context, a model.Actor, f Anomal
 		return nil, err
 	}
 	var rows []AnomalyRow
-	if err := q.Select("an.*, sc.name AS school_name").Order(anomalyOrder).Scan(&rows).Error; err != nil {
+	if err := q.Select("an.*, sc.name AS school_name").Order(anomalySorts[f.Sort]).Scan(&rows).Error; err != nil {
 		return nil, err
 	}
 	out := make([]ledger.Anomaly, len(rows))

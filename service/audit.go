@@ -17,6 +17,7 @@ type AuditFilter struct {
 	EntityID string
 	Actor    string
 	From, To time.Time
+	Sort     string // one of auditSorts; empty: the newest first
 	Page     Page
 }
 
@@ -30,7 +31,7 @@ func (s *Audit) ListAudit(ctx context.Context, a model.Actor, f AuditFilter) (Li
 	if err := q.Count(&out.Total).Error; err != nil {
 		return out, err
 	}
-	err = out.Page.apply(q.Order("id DESC")).Find(&out.Items).Error
+	err = out.Page.apply(q.Order(auditSorts[f.Sort])).Find(&out.Items).Error
 	return out, err
 }
 
@@ -38,6 +39,9 @@ func (s *Audit) ListAudit(ctx context.Context, a model.Actor, f AuditFilter) (Li
 func (s *Audit) auditQuery(ctx context.Context, a model.Actor, f AuditFilter) (*gorm.DB, error) {
 	if !a.Is(model.RoleAuditor, model.RoleAdmin) {
 		return nil, errRoleForbidden
+	}
+	if _, err := sortOrder(auditSorts, f.Sort); err != nil {
+		return nil, err
 	}
 	// A county auditor reads its county's entries (its entities and its
 	// users' actions), a city auditor the city's, an admin all (API.md).
@@ -125,4 +129,24 @@ func (s *Audit) VerifyAudit(ctx context.Context, a model.Actor) (AuditCheck, err
 		fail(lastID+1, fmt.Sprintf("日志在外部锚点（第 %d 条）之前被截断", anchor.Seq))
 	}
 	return res, nil
+}
+
+// AuditActor is someone who appears in the log: the login name and the role
+// the latest of their entries was made in.
+type AuditActor struct {
+	Username string
+	Role     string
+}
+
+// AuditActors lists the distinct actors of the entries the caller may read
+// (the same scope as ListAudit), by name, for the log's actor filter: an
+// auditor learns no user outside the entries already open to them.
+func (s *Audit) AuditActors(ctx context.Context, a model.Actor) ([]AuditActor, error) {
+	q, err := s.auditQuery(ctx, a, AuditFilter{})
+	if err != nil {
+		return nil, err
+	}
+	var out []AuditActor
+	err = q.Select("actor_name AS username, MAX(role) AS role").Group("actor_name").Order("actor_name").Scan(&out).Error
+	return out, err
 }

@@ -98,7 +98,7 @@ func auditObjects(db *gorm.DB, a model.Actor, entries []model.AuditEntry) (map[s
 }
 
 // AuditWorkbook exports the filtered log as .xlsx in the words of the page,
-// newest first, up to maxExportRows entries. The download is itself audited.
+// in the list's order (newest first unless sorted), up to maxExportRows entries. The download is itself audited.
 func (s *Audit) AuditWorkbook(ctx context.Context, a model.Actor, f AuditFilter) ([]byte, error) {
 	q, err := s.auditQuery(ctx, a, f)
 	if err != nil {
@@ -108,7 +108,7 @@ func (s *Audit) AuditWorkbook(ctx context.Context, a model.Actor, f AuditFilter)
 		return nil, err
 	}
 	var entries []model.AuditEntry
-	if err := q.Order("id DESC").Find(&entries).Error; err != nil {
+	if err := q.Order(auditSorts[f.Sort]).Find(&entries).Error; err != nil {
 		return nil, err
 	}
 	rows, err := auditRows(s.reader(ctx), a, entries)

@@ -39,7 +39,7 @@ var AuditEntities = []AuditWord{
 	{"batch", "发放批次"}, {"ledger", "发放台账"}, {"bank_file", "银行代发文件"},
 	{"summary_report", "资助汇总表"}, {"anomaly", "异常情况"}, {"anomalies", "异常情况清单"},
 	{"department_list", "部门比对名单"}, {"job", "定时任务"}, {"audit", "审计日志"},
-	{"students", "学生名单"}, {"entitlements", "资助名单"}, {"batches", "发放批次清单"},
+	{"students", "学生名单"}, {"entitlements", "资助名单"}, {"batches", "发放批次清单"}, {"batch_lines", "发放明细"},
 	{"data_key", "数据密钥"},
 	{"account_change", "银行账户变更"}, {"transfer", "转学申请"},
 }

@@ -27,6 +27,7 @@ type BatchFilter struct {
 	Program    string
 	Term       string
 	Status     string
+	Sort       string // one of batchSorts; empty: the newest first
 	Page       Page
 }
 
@@ -40,7 +41,7 @@ func (s *Batches) ListBatches(ctx context.Context, a model.Actor, f BatchFilter)
 	if err := q.Count(&out.Total).Error; err != nil {
 		return out, err
 	}
-	err = out.Page.apply(q.Order("created_at DESC, id DESC")).Find(&out.Items).Error
+	err = out.Page.apply(q.Order(batchSorts[f.Sort])).Find(&out.Items).Error
 	return out, err
 }
 
@@ -49,6 +50,9 @@ func (s *Batches) ListBatches(ctx context.Context, a model.Actor, f BatchFilter)
 func (s *Batches) batchQuery(ctx context.Context, a model.Actor, f BatchFilter) (*gorm.DB, error) {
 	if !a.Is(batchReaders...) {
 		return nil, errRoleForbidden
+	}
+	if _, err := sortOrder(batchSorts, f.Sort); err != nil {
+		return nil, err
 	}
 	q := inScopeRegions(s.reader(ctx).Model(&model.Batch{}), a, "region_code")
 	if f.RegionCode != "" && !regionCodePattern.MatchString(f.RegionCode) {

@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"strings"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 
@@ -19,6 +21,7 @@ type LineView struct {
 // LineFilter narrows and orders GET /batches/{id}/lines.
 type LineFilter struct {
 	Status string
+	Q      string // any part of the name, a full ID number, or its last digits
 	Sort   string // one of lineSorts; empty: the ledger's order (seq)
 	Page   Page
 }
@@ -59,7 +62,27 @@ func (s *Batches) lineQuery(db *gorm.DB, a model.Actor, id int64, f LineFilter) 
 	if f.Status != "" {
 		q = q.Where("status = ?", f.Status)
 	}
+	if qs := strings.TrimSpace(f.Q); qs != "" {
+		if utf8.RuneCountInString(qs) > maxQueryRunes {
+			return nil, invalid("查询内容不能超过 %d 个字（姓名、完整的身份证件号或其末几位）", maxQueryRunes)
+		}
+		q = s.searchLines(db, q, qs)
+	}
 	return q, nil
+}
+
+// searchLines narrows a batch's lines as searchStudents narrows students,
+// on the line's own name and masked number (what the ledger says, even if
+// the file was corrected since): a full ID number goes through the keyed
+// hash of the student it was paid to, never a LIKE on a plain number.
+func (s *Batches) searchLines(db, q *gorm.DB, search string) *gorm.DB {
+	if id, err := model.ParseIDNumber(model.IDTypeResident, search, s.opt.Now()); err == nil {
+		return q.Where("student_id IN (?)", db.Table("students").Select("id").Where("id_hash = ?", s.idLookup(id)))
+	}
+	if idTail.MatchString(search) {
+		return q.Where("id_masked LIKE ?", "%"+strings.ToUpper(search))
+	}
+	return q.Where("name LIKE ? ESCAPE '!'", "%"+likeEscape(search)+"%")
 }
 
 // LinesTotal is the count and amount of all the lines the filter keeps, for
@@ -91,25 +114,33 @@ func (s *Batches) ListLines(ctx context.Context, a model.Actor, id int64, f Line
 	if err := out.Page.apply(q.Order(lineSorts[f.Sort])).Find(&lines).Error; err != nil {
 		return out, err
 	}
+	out.Items, err = s.lineViews(a, lines)
+	return out, err
+}
+
+// lineViews opens the lines' sealed numbers for finance and auditors and
+// masks them for everyone else.
+func (s *Batches) lineViews(a model.Actor, lines []model.BatchLine) ([]LineView, error) {
 	full := a.Is(model.RoleFinance, model.RoleAuditor)
+	out := make([]LineView, 0, len(lines))
 	for _, l := range lines {
 		v := LineView{BatchLine: l, IDNumber: l.IDMasked, BankAccount: l.AccountMasked}
 		no, err := s.keys.Open(l.StudentNo)
 		if err != nil {
-			return out, err
+			return nil, err
 		}
 		v.StudentNo = model.MaskStudentNo(no)
 		if full {
 			v.StudentNo = no
 			if v.IDNumber, err = s.keys.Open(l.IDEnc); err != nil {
-				return out, err
+				return nil, err
 			}
 			if v.BankAccount, err = s.keys.Open(l.AccountEnc); err != nil {
-				return out, err
+				return nil, err
 			}
 		}
 		v.IDEnc, v.AccountEnc = "", ""
-		out.Items = append(out.Items, v)
+		out = append(out, v)
 	}
 	return out, nil
 }

@@ -1,6 +1,6 @@
 import { state } from './state.js';
 import { fmtTime, termLabel, isRole, READERS } from './format.js';
-import { el, nextID, badge, field, select, termSelect, errorSlot, showError, busy, table, pager, card, page, rerender } from './dom.js';
+import { el, nextID, badge, field, input, select, termSelect, errorSlot, showError, busy, table, pager, card, page, rerender } from './dom.js';
 import { api, download, qs } from './net.js';
 
 export const ANOMALY_STATUS = { open: ['待核实', 'bad'], explained: ['已说明', 'info'], resolved: ['已消除', 'ok'] };
@@ -9,23 +9,26 @@ export const SEVERITY = { high: ['高', 'bad'], medium: ['中', 'warn'], low: ['
 export async function viewAnomalies(gen) {
   const term = termSelect(state.query.get('term') || '', true);
   const status = select('status', [['open', '待核实'], ['explained', '已说明'], ['resolved', '已消除'], ['', '全部']], state.query.get('status') ?? 'open');
+  const q = input('q', { type: 'search', id: 'anomaly-q', value: state.query.get('q') || '' });
   const err = errorSlot();
   const out = el('div', { 'aria-live': 'polite', id: 'anomalies' });
-  const filter = () => ({ term: term.value, status: status.value });
+  let sort = '';
+  const filter = () => ({ term: term.value, status: status.value, q: q.value.trim(), sort });
   const load = async (pageNo = 1) => {
     const l = await api('GET', `/anomalies${qs({ ...filter(), page: pageNo, page_size: 50 })}`);
     out.replaceChildren(
       el('p', { class: 'info' }, l.last_scan_at ? `最近一次扫描：${fmtTime(l.last_scan_at)}` : '尚未扫描过。'),
       table([
-        { h: '规则', f: (a) => (a.rule_no ? `${a.rule_no}. ${a.rule_title}` : a.rule_title) },
-        { h: '程度', f: (a) => badge(SEVERITY, a.severity) },
-        { h: '学校', f: (a) => a.school_name || '—' },
-        { h: '学年学期', f: (a) => (a.term ? termLabel(a.term) : `${a.school_year} 学年`) },
+        { h: '规则', sort: 'rule', f: (a) => (a.rule_no ? `${a.rule_no}. ${a.rule_title}` : a.rule_title) },
+        { h: '程度', sort: 'severity', f: (a) => badge(SEVERITY, a.severity) },
+        { h: '学校', sort: 'school', f: (a) => a.school_name || '—' },
+        { h: '学年学期', sort: 'term', f: (a) => (a.term ? termLabel(a.term) : `${a.school_year} 学年`) },
         { h: '情况', f: (a) => (a.student_id && isRole(...READERS) ? [a.summary, ' ', el('a', { href: `#/students/${a.student_id}` }, '档案')] : a.summary) },
-        { h: '最近发现', f: (a) => fmtTime(a.last_seen) },
-        { h: '状态', f: (a) => [badge(ANOMALY_STATUS, a.status), a.note ? el('div', {}, el('small', {}, `说明：${a.note}（${a.updated_by}）`)) : ''] },
+        { h: '最近发现', sort: 'seen', f: (a) => fmtTime(a.last_seen) },
+        { h: '状态', sort: 'status', f: (a) => [badge(ANOMALY_STATUS, a.status), a.note ? el('div', {}, el('small', {}, `说明：${a.note}（${a.updated_by}）`)) : ''] },
         { h: '处理', f: (a) => [remedy(a), anomalyActions(a)] },
-      ], l.items, { caption: `异常线索（${l.total} 条）`, empty: '没有符合条件的异常线索。', id: 'anomaly-table' }),
+      ], l.items, { caption: `异常线索（${l.total} 条）`, empty: '没有符合条件的异常线索。', id: 'anomaly-table',
+        sort: { key: sort, go: (k) => { sort = k; load().catch((e) => showError(err, e)); } } }),
       pager(l.total, l.page, l.page_size, (p) => load(p).catch((e) => showError(err, e))));
   };
   const scan = el('button', { type: 'button', id: 'anomaly-scan' }, '立即扫描');
@@ -39,8 +42,12 @@ export async function viewAnomalies(gen) {
   const exp = el('button', { type: 'button', id: 'anomaly-export' }, '导出Excel');
   exp.addEventListener('click', () => busy(exp, err, () => download(`/anomalies.xlsx${qs(filter())}`, '异常情况清单.xlsx')));
   for (const c of [term, status]) c.addEventListener('change', () => load().catch((e) => showError(err, e)));
+  const search = el('button', { type: 'submit', class: 'primary', id: 'anomaly-search' }, '查询');
+  const form = el('form', { class: 'fields', role: 'search' }, field('学期', term), field('状态', status),
+    field('学生或学校', q, '学生姓名、完整身份证件号，或学校名称'), el('div', { class: 'field' }, el('p', { class: 'actions' }, search)));
+  form.addEventListener('submit', (ev) => { ev.preventDefault(); busy(search, err, () => load()); });
   if (!page(gen, '异常情况', el('p', { class: 'lead' }, '重复享受、代领、持卡人不符、年龄与年级不符、一人多籍、状态变化后仍有资助、金额与标准不符、多次发放失败、滞留未发等线索。'),
-    card('查询', el('div', { class: 'fields' }, field('学期', term), field('状态', status)), el('p', { class: 'actions' }, scan, exp), scanOut, err), out)) return;
+    card('查询', form, el('p', { class: 'actions' }, scan, exp), scanOut, err), out)) return;
   await load();
 }
 

@@ -1,6 +1,6 @@
 import { state } from './state.js';
 import { yuan, fmtTime, BATCH_STATUS, LINE_STATUS, programName, termLabel, isRole } from './format.js';
-import { el, badge, field, select, programSelect, termSelect, errorSlot, showError, busy, table, pager, facts, card, confirmAction, page, rerender } from './dom.js';
+import { el, badge, field, input, select, programSelect, termSelect, errorSlot, showError, busy, table, pager, facts, card, confirmAction, page, rerender } from './dom.js';
 import { api, download, upload, errorOf, qs, regions } from './net.js';
 
 export async function viewBatches(gen) {
@@ -9,17 +9,19 @@ export async function viewBatches(gen) {
   const status = select('status', [['', '全部状态'], ...Object.entries(BATCH_STATUS).map(([k, [t]]) => [k, t])], state.query.get('status') || '');
   const err = errorSlot();
   const out = el('div', { 'aria-live': 'polite' });
-  const filter = () => ({ term: term.value, program: program.value, status: status.value });
+  let sort = '';
+  const filter = () => ({ term: term.value, program: program.value, status: status.value, sort });
   const exp = el('button', { type: 'button', id: 'batches-export' }, '导出Excel');
   exp.addEventListener('click', () => busy(exp, err, () => download(`/batches.xlsx${qs(filter())}`, '发放批次.xlsx')));
   const load = async (pageNo = 1) => {
     const l = await api('GET', `/batches${qs({ ...filter(), page: pageNo, page_size: 50 })}`);
     out.replaceChildren(table([
-      { h: '批次号', f: (b) => el('a', { href: `#/batches/${b.id}` }, b.number) },
-      { h: '资助项目', f: (b) => programName(b.program) }, { h: '学期', f: (b) => termLabel(b.term) },
-      { h: '笔数', num: true, f: (b) => b.lines }, { h: '金额（元）', num: true, f: (b) => yuan(b.total_fen) },
-      { h: '状态', f: (b) => badge(BATCH_STATUS, b.status) }, { h: '生成时间', f: (b) => fmtTime(b.created_at) },
+      { h: '批次号', sort: 'number', f: (b) => el('a', { href: `#/batches/${b.id}` }, b.number) },
+      { h: '资助项目', sort: 'program', f: (b) => programName(b.program) }, { h: '学期', sort: 'term', f: (b) => termLabel(b.term) },
+      { h: '笔数', num: true, sort: 'lines', f: (b) => b.lines }, { h: '金额（元）', num: true, sort: 'amount', f: (b) => yuan(b.total_fen) },
+      { h: '状态', sort: 'status', f: (b) => badge(BATCH_STATUS, b.status) }, { h: '生成时间', sort: 'created', f: (b) => fmtTime(b.created_at) },
     ], l.items, { caption: '发放批次', empty: '没有符合条件的批次', id: 'batches',
+      sort: { key: sort, go: (k) => { sort = k; load().catch((e) => showError(err, e)); } },
       foot: l.total <= l.items.length ? ['合计', '', '', l.items.reduce((t, b) => t + b.lines, 0), yuan(l.items.reduce((t, b) => t + b.total_fen, 0)), '', ''] : null }),
     pager(l.total, l.page, l.page_size, (p) => load(p).catch((e) => showError(err, e))));
   };
@@ -111,11 +113,12 @@ export async function batchLines(id, byStatus) {
   const failed = byStatus.failed || 0;
   const status = select('status', [['', '全部明细'], ...Object.entries(LINE_STATUS).map(([k, [t]]) => [k, `${t}（${byStatus[k] || 0}）`])], failed ? 'failed' : '');
   status.id = 'lines-status';
+  const q = input('q', { type: 'search', id: 'lines-q' });
   const err = errorSlot();
   const out = el('div', { 'aria-live': 'polite', id: 'batch-lines' });
   let sort = '';
   const load = async (pageNo = 1) => {
-    const l = await api('GET', `/batches/${id}/lines${qs({ status: status.value, sort, page: pageNo, page_size: 100 })}`);
+    const l = await api('GET', `/batches/${id}/lines${qs({ status: status.value, q: q.value.trim(), sort, page: pageNo, page_size: 100 })}`);
     out.replaceChildren(table([
       { h: '序号', num: true, sort: 'seq', f: (x) => x.seq }, { h: '学校', sort: 'school', f: (x) => x.school_name }, { h: '年级', sort: 'grade', f: (x) => x.grade },
       { h: '姓名', sort: 'name', f: (x) => x.name }, { h: '身份证件号', f: (x) => x.id_number }, { h: '开户银行', f: (x) => x.bank_name },
@@ -128,6 +131,13 @@ export async function batchLines(id, byStatus) {
     pager(l.total, l.page, l.page_size, (p) => load(p).catch((e) => showError(err, e))));
   };
   status.addEventListener('change', () => load().catch((e) => showError(err, e)));
+  const search = el('button', { type: 'submit', id: 'lines-search' }, '查询');
+  // The export is the list as shown: the same status, search and order.
+  const exp = el('button', { type: 'button', id: 'lines-export' }, '导出Excel');
+  exp.addEventListener('click', () => busy(exp, err, () => download(`/batches/${id}/lines.xlsx${qs({ status: status.value, q: q.value.trim(), sort })}`, '发放明细.xlsx')));
+  const form = el('form', { class: 'fields', role: 'search' }, field('显示', status),
+    field('姓名或身份证件号', q, '姓名中的任意字，或证件号后几位、完整号码'), el('div', { class: 'field' }, el('p', { class: 'actions' }, search, exp)));
+  form.addEventListener('submit', (ev) => { ev.preventDefault(); busy(search, err, () => load()); });
   await load();
-  return card(failed ? `发放明细（其中 ${failed} 笔发放失败）` : '发放明细', el('div', { class: 'fields' }, field('显示', status)), err, out);
+  return card(failed ? `发放明细（其中 ${failed} 笔发放失败）` : '发放明细', form, err, out);
 }
