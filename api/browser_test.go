@@ -58,10 +58,18 @@ func browserRoster(t *testing.T, dir, name string, broken bool) string {
 }
 
 // TestBrowserJourneys drives the page in headless Chromium through each
-// role's main journey, on the real engine over SQLite, and saves a
+// role's main journey, on SQLite and MariaDB, and saves a
 // screenshot of every page at 1366×768 and 390×844.
 func TestBrowserJourneys(t *testing.T) {
 	chromiumPath(t)
+	// Each role's workbench from an empty term to paid, on each database the
+	// service runs on (MariaDB when MYSQL_TEST_DSN is set, as scripts/test.sh does).
+	for _, driver := range servicetest.Drivers(t) {
+		t.Run(driver, func(t *testing.T) { browserJourney(t, driver) })
+	}
+}
+
+func browserJourney(t *testing.T, driver string) {
 	files := t.TempDir()
 	broken := browserRoster(t, files, "花名册-有错.xlsx", true)
 	fixed := browserRoster(t, files, "花名册-已改.xlsx", false)
@@ -73,7 +81,7 @@ func TestBrowserJourneys(t *testing.T) {
 	// The first upload answers at once (422 with its errors); the corrected,
 	// larger one imports in the background (202) and the page follows it
 	// with its progress bar, as for a big school's roster.
-	env := servicetest.NewEnv(t, "sqlite", func(o *service.Options) { o.RosterAsyncBytes = small.Size() })
+	env := servicetest.NewEnv(t, driver, func(o *service.Options) { o.RosterAsyncBytes = small.Size() })
 	h := newHarness(t, env)
 	srv := httptest.NewServer(h.engine)
 	defer srv.Close()
