@@ -44,19 +44,29 @@ var lineSorts = map[string]string{
 	"-status": "status DESC, seq",
 }
 
-// ListBatchLines lists a batch's lines in the ledger's order.
-func (s *Batches) ListBatchLines(ctx context.Context, a model.Actor, id int64, status string, p Page) (List[LineView], error) {
-	return s.ListLines(ctx, a, id, LineFilter{Status: status, Page: p})
+// LinePage is a page of a batch's lines, with the amount of all the lines
+// the filter keeps (the list's 合计 row, not only the page's).
+type LinePage struct {
+	List[LineView]
+	TotalFen model.Fen
 }
 
-// lineQuery is the batch's lines the filter keeps, once the actor may see
-// the batch.
-func (s *Batches) lineQuery(db *gorm.DB, a model.Actor, id int64, f LineFilter) (*gorm.DB, error) {
-	if _, ok := lineSorts[f.Sort]; !ok {
-		return nil, invalid("排序方式 %q 无效", truncateRunes(f.Sort, 16))
+// ListBatchLines lists a batch's lines in the ledger's order.
+func (s *Batches) ListBatchLines(ctx context.Context, a model.Actor, id int64, status string, p Page) (List[LineView], error) {
+	l, err := s.ListLines(ctx, a, id, LineFilter{Status: status, Page: p})
+	return l.List, err
+}
+
+// lineQuery is the batch's lines the filter keeps and their order, once the
+// actor may see the batch.
+func (s *Batches) lineQuery(db *gorm.DB, a model.Actor, id int64, f LineFilter) (*gorm.DB, string, model.Batch, error) {
+	order, err := sortOrder(lineSorts, f.Sort)
+	if err != nil {
+		return nil, "", model.Batch{}, err
 	}
-	if _, err := s.batch(db, a, id); err != nil {
-		return nil, err
+	b, err := s.batch(db, a, id)
+	if err != nil {
+		return nil, "", b, err
 	}
 	q := db.Model(&model.BatchLine{}).Where("batch_id = ?", id)
 	if f.Status != "" {
@@ -64,11 +74,11 @@ func (s *Batches) lineQuery(db *gorm.DB, a model.Actor, id int64, f LineFilter) 
 	}
 	if qs := strings.TrimSpace(f.Q); qs != "" {
 		if utf8.RuneCountInString(qs) > maxQueryRunes {
-			return nil, invalid("查询内容不能超过 %d 个字（姓名、完整的身份证件号或其末几位）", maxQueryRunes)
+			return nil, "", b, invalid("查询内容不能超过 %d 个字（姓名、完整的身份证件号或其末几位）", maxQueryRunes)
 		}
 		q = s.searchLines(db, q, qs)
 	}
-	return q, nil
+	return q, order, b, nil
 }
 
 // searchLines narrows a batch's lines as searchStudents narrows students,
@@ -85,33 +95,24 @@ func (s *Batches) searchLines(db, q *gorm.DB, search string) *gorm.DB {
 	return q.Where("name LIKE ? ESCAPE '!'", "%"+likeEscape(search)+"%")
 }
 
-// LinesTotal is the count and amount of all the lines the filter keeps, for
-// the list's 合计 row (not only the page's).
-func (s *Batches) LinesTotal(ctx context.Context, a model.Actor, id int64, f LineFilter) (Tally, error) {
-	var r struct {
-		N   int
+// ListLines lists a page of a batch's lines, filtered and in the filter's
+// order, with the count and amount of all the lines the filter keeps.
+func (s *Batches) ListLines(ctx context.Context, a model.Actor, id int64, f LineFilter) (LinePage, error) {
+	out := LinePage{List: List[LineView]{Page: f.Page.Normalize()}}
+	q, order, _, err := s.lineQuery(s.reader(ctx), a, id, f)
+	if err != nil {
+		return out, err
+	}
+	var t struct {
+		N   int64
 		Fen model.Fen
 	}
-	q, err := s.lineQuery(s.reader(ctx), a, id, f)
-	if err != nil {
-		return Tally{}, err
-	}
-	err = q.Select("COUNT(*) AS n, COALESCE(SUM(amount_fen), 0) AS fen").Scan(&r).Error
-	return Tally{Count: r.N, Fen: r.Fen}, err
-}
-
-// ListLines lists a batch's lines, filtered and in the filter's order.
-func (s *Batches) ListLines(ctx context.Context, a model.Actor, id int64, f LineFilter) (List[LineView], error) {
-	out := List[LineView]{Page: f.Page.Normalize()}
-	q, err := s.lineQuery(s.reader(ctx), a, id, f)
-	if err != nil {
+	if err := q.Session(&gorm.Session{}).Select("COUNT(*) AS n, COALESCE(SUM(amount_fen), 0) AS fen").Scan(&t).Error; err != nil {
 		return out, err
 	}
-	if err := q.Count(&out.Total).Error; err != nil {
-		return out, err
-	}
+	out.Total, out.TotalFen = t.N, t.Fen
 	var lines []model.BatchLine
-	if err := out.Page.apply(q.Order(lineSorts[f.Sort])).Find(&lines).Error; err != nil {
+	if err := out.Page.apply(q.Order(order)).Find(&lines).Error; err != nil {
 		return out, err
 	}
 	out.Items, err = s.lineViews(a, lines)

@@ -59,12 +59,7 @@ var lineStatusWords = map[string]string{model.LinePending: "待发放", model.Li
 // frozen ledger. The download is audited (the search itself is not logged:
 // it may be a full ID number).
 func (s *Batches) LinesWorkbook(ctx context.Context, a model.Actor, id int64, f LineFilter) ([]byte, model.Batch, error) {
-	db := s.reader(ctx)
-	q, err := s.lineQuery(db, a, id, f)
-	if err != nil {
-		return nil, model.Batch{}, err
-	}
-	b, err := s.batch(db, a, id)
+	q, order, b, err := s.lineQuery(s.reader(ctx), a, id, f)
 	if err != nil {
 		return nil, b, err
 	}
@@ -72,7 +67,7 @@ func (s *Batches) LinesWorkbook(ctx context.Context, a model.Actor, id int64, f 
 		return nil, b, err
 	}
 	var lines []model.BatchLine
-	if err := q.Order(lineSorts[f.Sort]).Find(&lines).Error; err != nil {
+	if err := q.Order(order).Find(&lines).Error; err != nil {
 		return nil, b, err
 	}
 	views, err := s.lineViews(a, lines)

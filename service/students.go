@@ -176,8 +176,10 @@ func (s *Students) studentRows(db *gorm.DB, ids *gorm.DB) ([]StudentRow, error) 
 // given, whether the actor sees it is decided here (visible false: an empty
 // list), so the query needs no scope subquery.
 func (s *Students) studentQuery(db *gorm.DB, a model.Actor, f StudentFilter) (*gorm.DB, bool, error) {
-	if _, ok := studentSorts[f.Sort]; f.Sort != "" && !ok {
-		return nil, false, invalid("排序方式 %q 无效", truncateRunes(f.Sort, 16))
+	if f.Sort != "" {
+		if _, err := sortOrder(studentSorts, f.Sort); err != nil {
+			return nil, false, err
+		}
 	}
 	q := db.Table("enrolments e")
 	if f.SchoolID != 0 {
