@@ -136,12 +136,18 @@ func MigrateWithFault(ctx context.Context, db *gorm.DB, fault func(point string)
 			return fmt.Errorf("migrate: %w", err)
 		}
 	}
-	lease, err := takeMigrationLease(ctx, c)
+	ttl := migrationLeaseTTL
+	if EngineOf(db).oneConnection() {
+		ttl = migrationLeaseTTLAlone
+	}
+	lease, err := takeMigrationLease(ctx, c, ttl)
 	if err != nil {
 		return err
 	}
 	defer lease.release()
-	defer lease.heartbeat(conn)()
+	if ttl == migrationLeaseTTL {
+		defer lease.heartbeat(conn)()
+	}
 	applied := map[int]bool{}
 	rows, err := c.QueryContext(ctx, "SELECT version FROM schema_migrations")
 	if err != nil {

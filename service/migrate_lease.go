@@ -16,11 +16,15 @@ import (
 // the same DDL at once. Two nodes inserting the same primary key conflict
 // instead (a duplicate key, or a certification failure at commit), and
 // exactly one insert commits, on every engine. A holder that dies leaves the
-// row behind; it is taken over once it expires. The expiry is short because
-// a heartbeat renews it from another connection while a long statement runs:
-// a killed `migrate` frees the lease within migrationLeaseTTL.
+// row behind; it is taken over once it expires. On MySQL the expiry is
+// short because a heartbeat renews it from another connection while a long
+// statement runs: a killed `migrate` frees the lease within
+// migrationLeaseTTL. SQLite has one connection, held by the migration, so
+// no heartbeat can run beside it: its lease lasts migrationLeaseTTLAlone
+// from each step.
 const (
 	migrationLeaseTTL       = 20 * time.Second
+	migrationLeaseTTLAlone  = 5 * time.Minute
 	migrationLeaseHeartbeat = 5 * time.Second
 	migrationLeaseWait      = 2 * time.Minute // how long an instance waits for another's migration
 )
@@ -29,14 +33,16 @@ type migrationLease struct {
 	ctx    context.Context
 	c      *sql.Conn
 	holder string
+	ttl    time.Duration
 }
 
 // heartbeat extends the lease every migrationLeaseHeartbeat through the pool
 // (the lease's own connection is busy with the migration's statements) until
 // the returned stop is called. A missed beat is not an error here: renew,
 // after each migration, finds a lease that was lost.
+// Stopping cancels a beat still waiting for a connection.
 func (l *migrationLease) heartbeat(pool *sql.DB) (stop func()) {
-	done := make(chan struct{})
+	ctx, cancel := context.WithCancel(l.ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -45,26 +51,24 @@ func (l *migrationLease) heartbeat(pool *sql.DB) (stop func()) {
 		defer t.Stop()
 		for {
 			select {
-			case <-done:
-				return
-			case <-l.ctx.Done():
+			case <-ctx.Done():
 				return
 			case <-t.C:
-				_, _ = pool.ExecContext(l.ctx, "UPDATE schema_migration_lease SET expires_ms = ? WHERE id = 1 AND holder = ?",
-					time.Now().Add(migrationLeaseTTL).UnixMilli(), l.holder)
+				_, _ = pool.ExecContext(ctx, "UPDATE schema_migration_lease SET expires_ms = ? WHERE id = 1 AND holder = ?",
+					time.Now().Add(l.ttl).UnixMilli(), l.holder)
 			}
 		}
 	}()
-	return func() { close(done); wg.Wait() }
+	return func() { cancel(); wg.Wait() }
 }
 
 // takeMigrationLease waits until this instance holds the lease, or ctx ends,
 // or another instance has held it for migrationLeaseWait.
-func takeMigrationLease(ctx context.Context, c *sql.Conn) (*migrationLease, error) {
+func takeMigrationLease(ctx context.Context, c *sql.Conn, ttl time.Duration) (*migrationLease, error) {
 	host, _ := os.Hostname()
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
-	l := &migrationLease{ctx: ctx, c: c, holder: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b))}
+	l := &migrationLease{ctx: ctx, c: c, ttl: ttl, holder: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b))}
 	deadline := time.Now().Add(migrationLeaseWait)
 	for {
 		ok, err := l.try()
@@ -72,7 +76,7 @@ func takeMigrationLease(ctx context.Context, c *sql.Conn) (*migrationLease, erro
 			return l, err
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("migrate: another instance has held the migration lease for %s; if it died, the lease expires %s after its last heartbeat", migrationLeaseWait, migrationLeaseTTL)
+			return nil, fmt.Errorf("migrate: another instance has held the migration lease for %s; if it died, the lease expires %s after its last heartbeat", migrationLeaseWait, ttl)
 		}
 		t := time.NewTimer(200 * time.Millisecond)
 		select {
@@ -88,7 +92,7 @@ func takeMigrationLease(ctx context.Context, c *sql.Conn) (*migrationLease, erro
 // another instance's insert or update is a lease not taken, not an error.
 func (l *migrationLease) try() (bool, error) {
 	now := time.Now()
-	expires := now.Add(migrationLeaseTTL).UnixMilli()
+	expires := now.Add(l.ttl).UnixMilli()
 	_, err := l.c.ExecContext(l.ctx, "INSERT INTO schema_migration_lease (id, holder, expires_ms) VALUES (1, ?, ?)", l.holder, expires)
 	if err == nil {
 		return true, nil
@@ -112,7 +116,7 @@ func (l *migrationLease) try() (bool, error) {
 // another instance took it) stops this run before its next step.
 func (l *migrationLease) renew() error {
 	if _, err := l.c.ExecContext(l.ctx, "UPDATE schema_migration_lease SET expires_ms = ? WHERE id = 1 AND holder = ?",
-		time.Now().Add(migrationLeaseTTL).UnixMilli(), l.holder); err != nil {
+		time.Now().Add(l.ttl).UnixMilli(), l.holder); err != nil {
 		return fmt.Errorf("migrate: renewing the migration lease: %w", err)
 	}
 	// Asked rather than read from the rows affected, which MySQL reports as

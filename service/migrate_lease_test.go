@@ -86,3 +86,23 @@ func TestConcurrentMigrations(t *testing.T) {
 		})
 	}
 }
+
+// A migration on SQLite's one connection outlasts a heartbeat period without
+// hanging: no beat waits for the connection the migration holds.
+func TestMigrationOnOneConnectionOutlastsAHeartbeat(t *testing.T) {
+	db := servicetest.OpenDB(t, "sqlite")
+	if err := db.Exec("DELETE FROM schema_migrations WHERE version = (SELECT v FROM (SELECT MAX(version) AS v FROM schema_migrations) m)").Error; err != nil {
+		t.Fatal(err)
+	}
+	slow := func(string) error { time.Sleep(6 * time.Second); return nil }
+	done := make(chan error, 1)
+	go func() { done <- service.MigrateWithFault(context.Background(), db, slow) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the migration hung after a heartbeat period")
+	}
+}

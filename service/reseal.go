@@ -329,11 +329,12 @@ func withMigrationLease(ctx context.Context, db *gorm.DB, fn func(*migrationLeas
 		return err
 	}
 	defer c.Close()
-	l, err := takeMigrationLease(ctx, c)
+	l, err := takeMigrationLease(ctx, c, migrationLeaseTTL)
 	if err != nil {
 		return err
 	}
 	defer l.release()
+	defer l.heartbeat(sqlDB)()
 	return fn(l)
 }
 
