@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -464,6 +465,45 @@ func TestLoanPrepaymentCountsFromItsDay(t *testing.T) {
 		}
 		if principal != app.ContractFen-500_000 {
 			t.Errorf("principal in the plan %d, want %d", principal, app.ContractFen-500_000)
+		}
+	})
+}
+
+// Prepayments sent at once on one loan take turns: every one recorded is in
+// prepaid_fen, and together they never pass what was disbursed.
+func TestLoanConcurrentPrepayments(t *testing.T) {
+	servicetest.Each(t, func(t *testing.T, env *servicetest.Env) {
+		le := newLoanEnv(t, env)
+		ctx := context.Background()
+		app := le.contracted(t, 95, "HT-095")
+		if _, err := le.loans.ConfirmReceipt(ctx, le.nanxian, app.ID, model.Civil(2025, 9, 25)); err != nil {
+			t.Fatal(err)
+		}
+		f := workbook(t, []string{"合同编号", "放款日期", "放款金额"}, []string{"HT-095", "2025-10-15", app.ContractFen.Plain()})
+		if _, err := le.loans.ApplyLoanBankFile(ctx, le.nanxian, f, f.Size()); err != nil {
+			t.Fatal(err)
+		}
+		env.Clock.Set(time.Date(2026, 3, 2, 2, 0, 0, 0, time.UTC))
+		const n, each = 8, model.Fen(300_000) // 8 × 3,000 yuan against 20,000 disbursed
+		var wg sync.WaitGroup
+		for range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, _ = le.loans.RecordPrepayment(ctx, le.nanxian, app.ID, each, model.Civil(2026, 3, 1))
+			}()
+		}
+		wg.Wait()
+		var got struct {
+			Prepaid model.Fen
+			Rows    int64
+			Sum     model.Fen
+		}
+		env.DB.Raw("SELECT prepaid_fen AS prepaid FROM loan_applications WHERE id = ?", app.ID).Scan(&got.Prepaid)
+		env.DB.Raw("SELECT COUNT(*) FROM loan_prepayments WHERE application_id = ?", app.ID).Scan(&got.Rows)
+		env.DB.Raw("SELECT COALESCE(SUM(amount_fen), 0) FROM loan_prepayments WHERE application_id = ?", app.ID).Scan(&got.Sum)
+		if got.Rows != 6 || got.Prepaid != got.Sum || got.Prepaid > app.ContractFen {
+			t.Fatalf("%d prepayments recorded summing %d, prepaid_fen %d (disbursed %d); want 6, equal, within", got.Rows, got.Sum, got.Prepaid, app.ContractFen)
 		}
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"studentaid/model"
 )
@@ -30,7 +31,9 @@ func (s *Loans) transition(ctx context.Context, a model.Actor, id int64, from []
 		return app, errRoleForbidden
 	}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.First(&app, id).Error; err != nil {
+		// Locked: two steps on one loan at once (two prepayments adding to
+		// prepaid_fen, a graduation and an extension) take turns.
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).First(&app, id).Error; err != nil {
 			return translate(err, "贷款申请")
 		}
 		if app.RegionCode != a.RegionCode {
