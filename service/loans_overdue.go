@@ -208,7 +208,7 @@ func (s *Loans) overdueBorrowers(db *gorm.DB, ids []int64) ([]OverdueBorrower, e
 	if err := db.Where("student_id IN ? AND status IN ?", ids, unpaidStatuses).Order("due_year").Find(&reps).Error; err != nil {
 		return nil, err
 	}
-	calc, err := s.loanCalculator(db)
+	calc, err := s.loanCalculator(db, db.Table("loan_applications").Select("id").Where("student_id IN ?", ids))
 	if err != nil {
 		return nil, err
 	}

@@ -152,7 +152,7 @@ func universityOnly(list []LoanReminder, code string) []LoanReminder {
 // the year of the borrowers in scope that narrow selects.
 func (s *Loans) reminders(ctx context.Context, a model.Actor, year int, narrow func(*gorm.DB) *gorm.DB) ([]LoanReminder, error) {
 	db := s.reader(ctx)
-	calc, err := s.loanCalculator(db)
+	calc, err := s.loanCalculator(db, inScopeRegions(db.Table("loan_applications l").Select("l.id"), a, "l.region_code"))
 	if err != nil {
 		return nil, err
 	}

@@ -114,7 +114,7 @@ type statementLoan struct {
 // overdue and defaulted borrowers.
 func (s *Loans) statementFigures(db *gorm.DB, region string, year int) (ledger.LoanStatement, error) {
 	out := ledger.LoanStatement{Year: year}
-	calc, err := s.loanCalculator(db)
+	calc, err := s.loanCalculator(db, db.Table("loan_applications").Select("id").Where("region_code = ?", region))
 	if err != nil {
 		return out, err
 	}

@@ -196,7 +196,7 @@ func (s *Loans) GetLoan(ctx context.Context, a model.Actor, id int64) (LoanView,
 	if err := db.Where("student_id = ?", app.StudentID).Order("due_year").Find(&v.Repayments).Error; err != nil {
 		return v, err
 	}
-	calc, err := s.loanCalculator(db)
+	calc, err := s.loanCalculator(db, db.Table("loan_applications").Select("id").Where("student_id = ?", app.StudentID))
 	if err != nil {
 		return v, err
 	}
@@ -228,7 +228,10 @@ type loanCalc struct {
 	prepaid map[int64][]model.Prepayment // by application
 }
 
-func (s *Loans) loanCalculator(db *gorm.DB) (loanCalc, error) {
+// loanCalculator reads the dated figures and rates, and the prepayments of
+// the applications apps selects (their ids; only those with prepaid_fen > 0
+// have any), so a loan's page does not read every county's prepayments.
+func (s *Loans) loanCalculator(db, apps *gorm.DB) (loanCalc, error) {
 	var c loanCalc
 	if err := db.Order("effective_from").Find(&c.figures).Error; err != nil {
 		return c, err
@@ -237,10 +240,8 @@ func (s *Loans) loanCalculator(db *gorm.DB) (loanCalc, error) {
 	if c.rates, err = s.rates(db); err != nil {
 		return c, err
 	}
-	// Prepayments are few (each one an officer's entry): all of them, so a
-	// list of any size needs no second query per borrower.
 	var pre []model.LoanPrepayment
-	if err := db.Order("paid_on, id").Find(&pre).Error; err != nil {
+	if err := db.Where("application_id IN (?)", apps.Where("prepaid_fen > 0")).Order("paid_on, id").Find(&pre).Error; err != nil {
 		return c, err
 	}
 	c.prepaid = map[int64][]model.Prepayment{}
