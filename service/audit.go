@@ -131,8 +131,8 @@ func (s *Audit) VerifyAudit(ctx context.Context, a model.Actor) (AuditCheck, err
 	return res, nil
 }
 
-// AuditActor is someone who appears in the log: the login name and the role
-// the latest of their entries was made in.
+// AuditActor is someone who appears in the log: the login name and a role
+// their entries were made in (one of them, should the role have changed).
 type AuditActor struct {
 	Username string
 	Role     string
