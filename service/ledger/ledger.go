@@ -434,8 +434,6 @@ type detailDigest struct {
 	hash  string
 }
 
-// writeDetailSheet streams 明细 from src, hashing the lines as they pass
-// (the same canonical form as LinesHash).
 // startDetailSheet sets the detail sheet's page, columns, frozen header and
 // filter, and writes the header row.
 func startDetailSheet(f *excelize.File, st styles, widths Widths, count int) (*excelize.StreamWriter, error) {
@@ -472,6 +470,8 @@ func startDetailSheet(f *excelize.File, st styles, widths Widths, count int) (*e
 	return sw, sw.SetRow("A1", header, excelize.RowOpts{Height: 30})
 }
 
+// writeDetailSheet streams 明细 from src, hashing the lines as they pass
+// (the same canonical form as LinesHash).
 func writeDetailSheet(f *excelize.File, st styles, b Batch, widths Widths, count int, src LineSource) (detailDigest, error) {
 	var d detailDigest
 	sw, err := startDetailSheet(f, st, widths, count)

@@ -1,6 +1,7 @@
 package roster
 
 import (
+	"archive/zip"
 	"io"
 	"slices"
 )
@@ -15,9 +16,16 @@ import (
 type Workbook struct {
 	wb      workbook
 	b       bounds
+	opt     Options
 	sst     *sharedStrings // read when the first sheet is opened
 	sstRead bool
+	opened  map[*zip.File]bool
 }
+
+// maxSheets bounds how many sheets an upload may list: each is read in
+// full, and many entries naming one large part would inflate it again and
+// again.
+const maxSheets = 100
 
 // OpenWorkbook checks a file as Parse checks a roster: what it is and its
 // zip directory. Only .xlsx is read: an .xls (or an encrypted .xlsx) is
@@ -45,7 +53,10 @@ func OpenWorkbook(r io.ReaderAt, size int64, opt Options) (*Workbook, error) {
 	if !ok {
 		return nil, fileErr(Unreadable, "not_xlsx", "无法读取工作簿，文件可能已损坏：%s", saveAsXLSX)
 	}
-	return &Workbook{wb: wb, b: opt.bounds()}, nil
+	if len(wb.sheets) > maxSheets {
+		return nil, fileErr(TooLarge, "zip_bomb", "%s有 %d 个工作表，超过 %d 个：请只保留需要上传的工作表", opt.Document, len(wb.sheets), maxSheets)
+	}
+	return &Workbook{wb: wb, b: opt.bounds(), opt: opt, opened: map[*zip.File]bool{}}, nil
 }
 
 // Sheets names the workbook's sheets in their order.
@@ -67,15 +78,28 @@ func (w *Workbook) Sheet(i int) (*Sheet, error) {
 		}
 		w.sst, w.sstRead = sst, true
 	}
+	// Two sheets naming one part are not a workbook Excel writes: reading
+	// the part again would only inflate it twice.
+	if part := w.wb.sheets[i].part; w.opened[part] {
+		return nil, fileErr(TooLarge, "zip_bomb", "%s中有多个工作表指向同一内容，不是正常的工作簿", w.opt.Document)
+	} else {
+		w.opened[part] = true
+	}
 	x, fe := openSheetPart(w.wb.sheets[i], w.sst, w.b)
 	if fe != nil {
 		return nil, fe
 	}
-	return &Sheet{x: x}, nil
+	return &Sheet{x: x, maxRows: w.opt.MaxRows, doc: w.opt.Document}, nil
 }
 
-// Sheet is one sheet of a Workbook, read line by line.
-type Sheet struct{ x *xlsxRows }
+// Sheet is one sheet of a Workbook, read line by line, at most maxRows
+// lines with content (the roster's row limit).
+type Sheet struct {
+	x       *xlsxRows
+	rows    int
+	maxRows int
+	doc     string
+}
 
 // SheetRow is one line of a sheet: its cells' raw values (each at its
 // column, none after the last with a value) and which of the watched
@@ -103,6 +127,11 @@ func (s *Sheet) Next() (row SheetRow, ok bool, err error) {
 	r, ok, fe := s.x.next()
 	if fe != nil {
 		return SheetRow{}, false, fe
+	}
+	if ok && hasContent(r.cells) {
+		if s.rows++; s.rows > s.maxRows {
+			return SheetRow{}, false, fileErr(TooLarge, "too_many_rows", "%s超过 %d 行：请分成几个文件上传", s.doc, s.maxRows)
+		}
 	}
 	return SheetRow{Line: r.line, Cells: r.cells, Numbers: slices.Clip(r.numeric)}, ok, nil
 }
