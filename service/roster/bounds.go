@@ -41,9 +41,18 @@ func rowTooLarge(line int, b bounds) *FileError {
 }
 
 func contentTooLarge(b bounds) *FileError {
-	return fileErr(TooLarge, "content_too_large", "表格内容解压后超过 %s：请按学校或年级拆分成多个文件上传", humanSize(b.text))
+	return fileErr(TooLarge, "content_too_large", "表格内容解压后超过 %s：请%s", humanSize(b.text), splitAdvice(b))
 }
 
 func sharedStringsTooLarge(b bounds) *FileError {
-	return fileErr(TooLarge, "content_too_large", "工作簿中的文字解压后超过 %s：请删除无关的工作表，或按学校、年级拆分成多个文件上传", humanSize(b.text))
+	return fileErr(TooLarge, "content_too_large", "工作簿中的文字解压后超过 %s：请删除无关的工作表，或%s", humanSize(b.text), splitAdvice(b))
+}
+
+// splitAdvice is how to make a file smaller: a roster by school or grade,
+// any other table simply in parts.
+func splitAdvice(b bounds) string {
+	if b.document == rosterDocument {
+		return "按学校或年级拆分成多个文件上传"
+	}
+	return "拆分成多个文件上传"
 }

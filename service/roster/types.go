@@ -63,6 +63,7 @@ type Options struct {
 // Defaults.
 const (
 	DefaultMaxRows       = 200000
+	rosterDocument       = "花名册" // what the messages call the file unless Options.Document says otherwise
 	DefaultMaxBytes      = 50 << 20
 	DefaultMaxUnzipRatio = 100
 	DefaultMaxUnzipSize  = 1 << 30
@@ -91,7 +92,7 @@ func (o Options) withDefaults() Options {
 		o.MaxTextBytes = DefaultMaxTextBytes
 	}
 	if o.Document == "" {
-		o.Document = "花名册"
+		o.Document = rosterDocument
 	}
 	if o.Now.IsZero() {
 		o.Now = time.Now()
