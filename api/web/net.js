@@ -28,7 +28,13 @@ export async function apiError(res) {
   return new ApiError(res.status, code, message, details);
 }
 
+// stillSignedInAs: a 401 ends the session only if it is the one the request
+// carried — an answer to a request sent before a sign-out and a new sign-in
+// must not sign the new user out.
+const stillSignedInAs = (tok) => sessionStorage.getItem(TOKEN_KEY) === tok;
+
 export async function request(method, path, body) {
+  const sent = sessionStorage.getItem(TOKEN_KEY);
   const headers = authHeaders();
   let payload;
   if (body instanceof FormData) payload = body;
@@ -42,7 +48,7 @@ export async function request(method, path, body) {
   } catch (_) {
     throw new ApiError(0, 'network', '无法连接服务器，请检查网络后重试');
   }
-  if (res.status === 401 && path !== '/auth/login') expire();
+  if (res.status === 401 && path !== '/auth/login' && stillSignedInAs(sent)) expire();
   if (!res.ok) throw await apiError(res);
   return res;
 }
@@ -76,6 +82,7 @@ export async function download(path, fallbackName) {
 export function upload(path, form, onProgress) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
+    const sent = sessionStorage.getItem(TOKEN_KEY);
     xhr.open('POST', `/api/v1${path}`);
     for (const [k, v] of Object.entries(authHeaders())) xhr.setRequestHeader(k, v);
     xhr.upload.onprogress = (e) => { if (e.lengthComputable && onProgress) onProgress(e.loaded / e.total); };
@@ -83,7 +90,7 @@ export function upload(path, form, onProgress) {
     xhr.onload = () => {
       let body = null;
       try { body = JSON.parse(xhr.responseText); } catch (_) { /* keep null */ }
-      if (xhr.status === 401) expire();
+      if (xhr.status === 401 && stillSignedInAs(sent)) expire();
       resolve({ status: xhr.status, body });
     };
     xhr.send(form);
